@@ -1,0 +1,313 @@
+/*
+ * command.c — command table set-up, lookup and dispatch.
+ *
+ * command_process() is the single gate every client command goes through:
+ * lookup, arity, authentication, pause, memory, then the handler, then
+ * the bookkeeping (commandstats, slow log, MONITOR feed).
+ */
+#include "command.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "evict.h"
+#include "monitor.h"
+#include "reply.h"
+#include "server.h"
+#include "slowlog.h"
+#include "stats.h"
+
+static struct command table[] = {
+#define CMD(n, h, ar, fl, fk, lk, ks, acls, grp, ver) \
+    {.name = #n, .fullname = #n, .proc = h, .arity = ar, .flagstr = fl, .firstkey = fk, \
+     .lastkey = lk, .keystep = ks, .acl = acls, .group = grp, .since = ver},
+#define SUB(p, n, h, ar, fl, fk, lk, ks, acls, ver) \
+    {.name = #n, .fullname = #p "|" #n, .proc = h, .arity = ar, .flagstr = fl, \
+     .firstkey = fk, .lastkey = lk, .keystep = ks, .acl = acls, .since = ver, .parent = #p},
+#include "commands.def"
+#undef CMD
+#undef SUB
+};
+
+#define NCOMMANDS ((int)(sizeof(table) / sizeof(table[0])))
+
+static struct command *toplevel[NCOMMANDS];
+static int ntoplevel;
+
+/* Open-addressing lookup table over lower-case full names. */
+#define LOOKUP_SIZE 512
+static struct command *lookup_tab[LOOKUP_SIZE];
+
+static const struct {
+    const char *name;
+    uint32_t flag;
+} flag_names[] = {
+    {"write", CMD_WRITE}, {"readonly", CMD_READONLY}, {"denyoom", CMD_DENYOOM},
+    {"admin", CMD_ADMIN}, {"pubsub", CMD_PUBSUB}, {"noscript", CMD_NOSCRIPT},
+    {"blocking", CMD_BLOCKING}, {"loading", CMD_LOADING}, {"stale", CMD_STALE},
+    {"skip_monitor", CMD_SKIP_MONITOR}, {"skip_slowlog", CMD_SKIP_SLOWLOG},
+    {"fast", CMD_FAST}, {"no_auth", CMD_NO_AUTH}, {"may_replicate", CMD_MAY_REPLICATE},
+    {"no_mandatory_keys", CMD_NO_MANDATORY_KEYS}, {"allow_busy", CMD_ALLOW_BUSY},
+    {"no_multi", CMD_NO_MULTI}, {"movablekeys", CMD_MOVABLE_KEYS},
+};
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)tolower((unsigned char)s[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int name_eq(const char *a, const char *b, size_t blen)
+{
+    for (size_t i = 0; i < blen; i++) {
+        if (a[i] == '\0' || a[i] != tolower((unsigned char)b[i]))
+            return 0;
+    }
+    return a[blen] == '\0';
+}
+
+static void lookup_insert(struct command *cmd)
+{
+    uint32_t i = name_hash(cmd->fullname, strlen(cmd->fullname)) & (LOOKUP_SIZE - 1);
+    while (lookup_tab[i])
+        i = (i + 1) & (LOOKUP_SIZE - 1);
+    lookup_tab[i] = cmd;
+}
+
+struct command *command_lookup(const char *name, size_t len)
+{
+    uint32_t i = name_hash(name, len) & (LOOKUP_SIZE - 1);
+    while (lookup_tab[i]) {
+        if (name_eq(lookup_tab[i]->fullname, name, len))
+            return lookup_tab[i];
+        i = (i + 1) & (LOOKUP_SIZE - 1);
+    }
+    return NULL;
+}
+
+static uint32_t parse_flags(const char *s)
+{
+    uint32_t flags = 0;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        size_t n = strcspn(s, " ");
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+            if (strlen(flag_names[i].name) == n && memcmp(flag_names[i].name, s, n) == 0)
+                flags |= flag_names[i].flag;
+        }
+        s += n;
+    }
+    return flags;
+}
+
+void command_table_init(void)
+{
+    _Static_assert(NCOMMANDS < LOOKUP_SIZE / 2, "command lookup table too small");
+    for (int i = 0; i < NCOMMANDS; i++) {
+        struct command *cmd = &table[i];
+        cmd->flags = parse_flags(cmd->flagstr);
+        lookup_insert(cmd);
+        if (cmd->parent == NULL) {
+            toplevel[ntoplevel++] = cmd;
+            continue;
+        }
+        struct command *parent = command_lookup(cmd->parent, strlen(cmd->parent));
+        cmd->container = parent;
+        parent->subs = rc_realloc(parent->subs, sizeof(*parent->subs) * (size_t)(parent->nsubs + 1));
+        parent->subs[parent->nsubs++] = cmd;
+    }
+}
+
+void command_table_deinit(void)
+{
+    for (int i = 0; i < NCOMMANDS; i++) {
+        rc_free(table[i].subs);
+        table[i].subs = NULL;
+        table[i].nsubs = 0;
+    }
+    memset(lookup_tab, 0, sizeof(lookup_tab));
+    ntoplevel = 0;
+}
+
+struct command *command_at(int i)
+{
+    return i >= 0 && i < ntoplevel ? toplevel[i] : NULL;
+}
+
+int command_count(void)
+{
+    return ntoplevel;
+}
+
+static struct command *find_sub(const struct command *parent, const struct slice *a)
+{
+    for (int i = 0; i < parent->nsubs; i++) {
+        if (name_eq(parent->subs[i]->name, a->p, a->len))
+            return parent->subs[i];
+    }
+    return NULL;
+}
+
+struct command *command_lookup_argv(int argc, const struct slice *argv)
+{
+    struct command *cmd = command_lookup(argv[0].p, argv[0].len);
+    if (cmd == NULL || cmd->nsubs == 0 || argc < 2)
+        return cmd;
+    return find_sub(cmd, &argv[1]);
+}
+
+void stats_command_failed(const struct command *cmd)
+{
+    ((struct command *)cmd)->stats.failed++;
+}
+
+int command_flag_names(const struct command *cmd, const char **out, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]) && n < max; i++) {
+        if (cmd->flags & flag_names[i].flag)
+            out[n++] = flag_names[i].name;
+    }
+    return n;
+}
+
+int command_get_keys(const struct command *cmd, int argc, const struct slice *argv,
+                     int *idx, int max)
+{
+    (void)argv;
+    if (cmd->firstkey <= 0)
+        return -1;
+    int last = cmd->lastkey < 0 ? argc + cmd->lastkey : cmd->lastkey;
+    int n = 0;
+    for (int i = cmd->firstkey; i <= last && i < argc && n < max; i += cmd->keystep)
+        idx[n++] = i;
+    return n;
+}
+
+/* ---- rejection texts ---- */
+
+static void reject_unknown(struct client *c)
+{
+    /* Redis quotes the first arguments, at most ~128 bytes of them. */
+    char args[512];
+    size_t used = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && used < 128; i++) {
+        int room = 128 - (int)used;
+        int n = snprintf(args + used, sizeof(args) - used, "'%.*s' ",
+                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
+                         c->argv[i].p);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+        if (used >= sizeof(args))
+            used = sizeof(args) - 1;
+    }
+    char msg[1024];
+    int nl = (int)(c->argv[0].len < 128 ? c->argv[0].len : 128);
+    snprintf(msg, sizeof(msg), "ERR unknown command '%.*s', with args beginning with: %s", nl,
+             c->argv[0].p, args);
+    reply_error(c, msg);
+}
+
+void cmd_unknown_subcommand(struct client *c)
+{
+    char up[64];
+    size_t i;
+    const char *name = c->cmd->name;
+    for (i = 0; name[i] && i < sizeof(up) - 1; i++)
+        up[i] = (char)toupper((unsigned char)name[i]);
+    up[i] = '\0';
+    int nl = (int)(c->argv[1].len < 128 ? c->argv[1].len : 128);
+    reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", nl, c->argv[1].p, up);
+}
+
+static int arity_ok(const struct command *cmd, int argc)
+{
+    return (cmd->arity > 0 && argc == cmd->arity) || (cmd->arity < 0 && argc >= -cmd->arity);
+}
+
+static int is_quit(const struct client *c)
+{
+    return c->argv[0].len == 4 && strncasecmp(c->argv[0].p, "quit", 4) == 0;
+}
+
+int command_process(struct client *c)
+{
+    struct command *cmd = command_lookup(c->argv[0].p, c->argv[0].len);
+    c->cmd = NULL;
+    if (cmd == NULL) {
+        reject_unknown(c);
+        return CMD_DONE;
+    }
+    if (cmd->nsubs && c->argc >= 2) {
+        struct command *sub = find_sub(cmd, &c->argv[1]);
+        if (sub)
+            cmd = sub;
+    }
+    c->cmd = cmd;
+
+    if (!arity_ok(cmd, c->argc)) {
+        c->cmd = NULL;
+        reply_err_arity(c, cmd->fullname);
+        cmd->stats.rejected++;
+        return CMD_DONE;
+    }
+    if (!(c->flags & CF_AUTHED) && !(cmd->flags & CMD_NO_AUTH)) {
+        c->cmd = NULL;
+        reply_error(c, "NOAUTH Authentication required.");
+        cmd->stats.rejected++;
+        return CMD_DONE;
+    }
+    if (server.pause_end_ms && !is_quit(c) &&
+        (server.pause_all || (cmd->flags & CMD_WRITE)) &&
+        !(cmd->flags & CMD_NO_AUTH) && cmd->proc != cmd_unknown_subcommand) {
+        if (server.mstime < server.pause_end_ms)
+            return CMD_HOLD;
+    }
+    if (server.maxmemory && (cmd->flags & CMD_DENYOOM) && evict_perform() != 0) {
+        c->cmd = NULL;
+        reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        cmd->stats.rejected++;
+        return CMD_DONE;
+    }
+
+    if (server.monitors && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)))
+        monitor_feed(c);
+
+    long long start = (long long)rc_ustime();
+    server.ustime = start;
+    server.mstime = start / 1000;
+    server.current_client = c;
+    c->flags |= CF_EXECUTING;
+    cmd->proc(c);
+    c->flags &= ~CF_EXECUTING;
+    server.current_client = NULL;
+    long long dur = (long long)rc_ustime() - start;
+
+    cmd->stats.calls++;
+    cmd->stats.usec += dur;
+    server.stat_numcommands++;
+    c->commands_processed++;
+    c->lastcmd = cmd;
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG))
+        slowlog_maybe_add(c, dur);
+
+    /* CLIENT REPLY SKIP silences exactly the next command's reply. */
+    if (c->flags & CF_REPLY_SKIP) {
+        c->flags &= ~CF_REPLY_SKIP;
+    } else if (c->flags & CF_REPLY_SKIP_NEXT) {
+        c->flags &= ~CF_REPLY_SKIP_NEXT;
+        c->flags |= CF_REPLY_SKIP;
+    }
+    return CMD_DONE;
+}

@@ -1,0 +1,614 @@
+/*
+ * conn.c — client connections.
+ *
+ * Reading: bytes are appended to the client's query buffer and the RESP
+ * parser (resp.c) is run over it; each complete command is dispatched at
+ * once, so a pipeline of any depth is executed in order from one read.
+ * The buffer grows only as bytes arrive: a bulk header announcing a huge
+ * value makes us read at most READ_AHEAD_MAX bytes beyond what we hold, so
+ * a header alone never reserves much memory.
+ *
+ * Writing: replies are queued by reply.c; clients with output are put on a
+ * pending list and written in the loop's before-sleep step, so that one
+ * write() covers a whole pipeline.  Only if the kernel does not take
+ * everything is a write event installed.
+ *
+ * Freeing: a client is never freed from inside its own callbacks; it is
+ * flagged and put on a to-close list that before-sleep reaps.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "command.h"
+#include "netutil.h"
+#include "reply.h"
+#include "server.h"
+
+#define IOBUF_LEN (16 * 1024)
+#define READ_AHEAD_MAX (1024 * 1024)
+#define MAX_WRITE_PER_EVENT (1024 * 1024)
+
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+static void on_writable(evutil_socket_t fd, short what, void *arg);
+static void process_input(struct client *c);
+
+static struct client *client_new(int fd)
+{
+    struct client *c = rc_calloc(sizeof(*c));
+    c->id = ++server.next_client_id;
+    c->fd = fd;
+    c->resp = 2;
+    c->db = &server.dbs[0];
+    c->ctime = c->last_interaction = time(NULL);
+    resp_parser_init(&c->parser);
+    if (server.requirepass == NULL)
+        c->flags |= CF_AUTHED;
+    return c;
+}
+
+static void client_link(struct client *c)
+{
+    c->next = server.clients;
+    if (server.clients)
+        server.clients->prev = c;
+    server.clients = c;
+    server.connected_clients++;
+}
+
+void conn_accept(int fd, int is_unix)
+{
+    net_nonblock(fd);
+    if (!is_unix)
+        net_tcp_setup(fd, server.tcp_keepalive);
+
+    if (server.connected_clients >= server.maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        ssize_t w = write(fd, msg, sizeof(msg) - 1);
+        (void)w;
+        close(fd);
+        server.stat_rejected_conn++;
+        return;
+    }
+
+    struct client *c = client_new(fd);
+    if (is_unix) {
+        c->flags |= CF_UNIX;
+        snprintf(c->addr, sizeof(c->addr), "%s:0", server.unixsocket ? server.unixsocket : "");
+        snprintf(c->laddr, sizeof(c->laddr), "%s:0", server.unixsocket ? server.unixsocket : "");
+    } else {
+        net_peer_name(fd, c->addr, sizeof(c->addr), 0);
+        net_peer_name(fd, c->laddr, sizeof(c->laddr), 1);
+    }
+    client_link(c);
+    server.stat_numconnections++;
+
+    if (!is_unix && server.protected_mode && server.requirepass == NULL &&
+        !net_is_loopback_peer(fd)) {
+        static const char denied[] =
+            "-DENIED ringcache is running in protected mode: no password is set "
+            "and this client is not on a loopback address, so it is refused. "
+            "To let it in, either set a password (requirepass, or CONFIG SET "
+            "requirepass from a loopback client), or, if the node is reachable "
+            "only from trusted networks, turn protected mode off (CONFIG SET "
+            "protected-mode no, or start with --protected-mode no).\r\n";
+        ssize_t w = write(fd, denied, sizeof(denied) - 1);
+        (void)w;
+        c->flags |= CF_PROTECTED;
+        conn_close_async(c);
+        return;
+    }
+
+    c->rev = event_new(server.base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    event_add(c->rev, NULL);
+}
+
+struct client *conn_fake_create(void)
+{
+    struct client *c = client_new(-1);
+    c->flags |= CF_FAKE | CF_AUTHED;
+    return c;
+}
+
+static void free_reply_list(struct client *c)
+{
+    struct obuf *b = c->reply_head;
+    while (b) {
+        struct obuf *n = b->next;
+        rc_free(b);
+        b = n;
+    }
+    c->reply_head = c->reply_tail = NULL;
+    c->reply_bytes = 0;
+    c->sentpos = 0;
+}
+
+static void client_free(struct client *c)
+{
+    if (c->rev)
+        event_free(c->rev);
+    if (c->wev)
+        event_free(c->wev);
+    if (c->fd >= 0)
+        close(c->fd);
+    if (!(c->flags & CF_FAKE)) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            server.clients = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        server.connected_clients--;
+    }
+    if (c->flags & CF_MONITOR)
+        server.monitors--;
+    free_reply_list(c);
+    resp_parser_deinit(&c->parser);
+    rc_free(c->qbuf);
+    rc_free(c->argv);
+    rc_free(c->name);
+    rc_free(c->lib_name);
+    rc_free(c->lib_ver);
+    rc_free(c);
+}
+
+void conn_fake_destroy(struct client **c)
+{
+    if (*c) {
+        client_free(*c);
+        *c = NULL;
+    }
+}
+
+void conn_close_async(struct client *c)
+{
+    if (c->flags & CF_CLOSE_ASAP)
+        return;
+    c->flags |= CF_CLOSE_ASAP;
+    c->close_next = server.to_close;
+    server.to_close = c;
+}
+
+void conn_close_after_reply(struct client *c)
+{
+    c->flags |= CF_CLOSE_AFTER_REPLY;
+    if (c->reply_head == NULL)
+        conn_close_async(c);
+}
+
+void conn_want_write(struct client *c)
+{
+    if (c->flags & (CF_PENDING_WRITE | CF_FAKE))
+        return;
+    c->flags |= CF_PENDING_WRITE;
+    c->pw_next = server.pending_writes;
+    server.pending_writes = c;
+}
+
+int conn_class(const struct client *c)
+{
+    (void)c;
+    return 0;   /* replicas and pub/sub clients come with later modules */
+}
+
+unsigned long long conn_obuf_mem(const struct client *c)
+{
+    unsigned long long n = 0;
+    for (const struct obuf *b = c->reply_head; b; b = b->next)
+        n += b->size;
+    return n;
+}
+
+void conn_check_obuf_limits(struct client *c)
+{
+    if (c->flags & (CF_CLOSE_ASAP | CF_FAKE))
+        return;
+    const struct obuf_limit *l = &server.obuf_limits[conn_class(c)];
+    unsigned long long used = c->reply_bytes;
+    int hard = l->hard && used >= l->hard;
+    int soft = 0;
+    if (l->soft && used >= l->soft) {
+        time_t now = time(NULL);
+        if (c->obuf_soft_since == 0)
+            c->obuf_soft_since = now;
+        else if (now - c->obuf_soft_since >= l->soft_seconds)
+            soft = 1;
+    } else {
+        c->obuf_soft_since = 0;
+    }
+    if (hard || soft) {
+        char desc[512];
+        conn_describe(c, desc, sizeof(desc));
+        log_warn("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                 desc);
+        server.stat_client_outbuf_limit_disconnections++;
+        free_reply_list(c);
+        conn_close_async(c);
+    }
+}
+
+/* ---- reading ---- */
+
+static void qbuf_reserve(struct client *c, size_t want)
+{
+    if (c->qcap - c->qlen >= want)
+        return;
+    size_t cap = c->qlen + want;
+    if (cap < 2 * c->qcap && 2 * c->qcap <= c->qlen + READ_AHEAD_MAX + IOBUF_LEN)
+        cap = 2 * c->qcap;
+    c->qbuf = rc_realloc(c->qbuf, cap);
+    c->qcap = rc_usable(c->qbuf);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct client *c = arg;
+    (void)what;
+    if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY))
+        return;
+
+    /* Read what the parser says it needs, but never more than
+     * READ_AHEAD_MAX beyond the bytes we already hold. */
+    size_t want = IOBUF_LEN;
+    size_t need = resp_parser_need(&c->parser);
+    size_t have = c->qlen - c->qpos;
+    if (need > have) {
+        size_t missing = need - have;
+        if (missing > want)
+            want = missing > READ_AHEAD_MAX ? READ_AHEAD_MAX : missing;
+    }
+    qbuf_reserve(c, want);
+
+    ssize_t n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    server.stat_io_reads++;
+    if (n == 0) {
+        conn_close_async(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        log_verbose("Reading from client: %s", strerror(errno));
+        conn_close_async(c);
+        return;
+    }
+    c->qlen += (size_t)n;
+    if (c->qlen > c->qpeak)
+        c->qpeak = c->qlen;
+    server.stat_net_input_bytes += n;
+    c->last_interaction = time(NULL);
+
+    if ((long long)(c->qlen - c->qpos) > server.client_max_querybuf_len &&
+        server.client_max_querybuf_len > 0) {
+        char desc[512];
+        conn_describe(c, desc, sizeof(desc));
+        log_warn("Closing client that reached max query buffer length: %s", desc);
+        server.stat_client_qbuf_limit_disconnections++;
+        conn_close_async(c);
+        return;
+    }
+    process_input(c);
+}
+
+static void set_argv(struct client *c)
+{
+    int argc = c->parser.argc;
+    if (argc > c->argv_cap) {
+        int cap = c->argv_cap ? c->argv_cap : 8;
+        while (cap < argc)
+            cap *= 2;
+        c->argv = rc_realloc(c->argv, sizeof(*c->argv) * (size_t)cap);
+        c->argv_cap = cap;
+    }
+    const char *base = c->qbuf + c->qpos;
+    for (int i = 0; i < argc; i++) {
+        c->argv[i].p = base + c->parser.argv[i].off;
+        c->argv[i].len = c->parser.argv[i].len;
+    }
+    c->argc = argc;
+}
+
+static struct resp_limits client_limits(const struct client *c)
+{
+    struct resp_limits lim;
+    lim.max_bulk = server.proto_max_bulk_len;
+    lim.max_inline = 64 * 1024;
+    if (c->flags & CF_AUTHED) {
+        lim.max_multibulk = 1024 * 1024;
+        lim.max_bulk_unauth = 0;
+    } else {
+        lim.max_multibulk = 10;
+        lim.max_bulk_unauth = 16384;
+    }
+    return lim;
+}
+
+static void protocol_error(struct client *c, const char *err)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg), "ERR %s", err);
+    char desc[512];
+    conn_describe(c, desc, sizeof(desc));
+    log_verbose("Protocol error (%s) from client: %s", err, desc);
+    /* The reply must go out even under CLIENT REPLY OFF. */
+    c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP | CF_REPLY_SKIP_NEXT);
+    reply_error(c, msg);
+    conn_close_after_reply(c);
+}
+
+static void process_input(struct client *c)
+{
+    while (c->qpos < c->qlen) {
+        if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY | CF_BLOCKED_PAUSE))
+            break;
+        struct resp_limits lim = client_limits(c);
+        size_t consumed = 0;
+        const char *err = NULL;
+        enum resp_status st = resp_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos,
+                                         &lim, &consumed, &err);
+        if (st == RESP_MORE)
+            break;
+        if (st == RESP_ERROR) {
+            protocol_error(c, err);
+            break;
+        }
+        if (c->parser.argc == 0) {
+            c->qpos += consumed;
+            resp_parser_reset(&c->parser);
+            continue;
+        }
+        set_argv(c);
+        int rc = command_process(c);
+        if (rc == CMD_HOLD) {
+            /* Paused: keep the command in the buffer, run it on unpause. */
+            c->flags |= CF_BLOCKED_PAUSE;
+            break;
+        }
+        c->qpos += consumed;
+        resp_parser_reset(&c->parser);
+        c->argc = 0;
+    }
+
+    /* Compact: move the unparsed tail to the front of the buffer.  The
+     * parser keeps offsets relative to the command start, so this is safe
+     * while a command is half received. */
+    if (c->qpos > 0) {
+        size_t rest = c->qlen - c->qpos;
+        if (rest)
+            memmove(c->qbuf, c->qbuf + c->qpos, rest);
+        c->qlen = rest;
+        c->qpos = 0;
+    }
+    if (c->qlen == 0 && c->qcap > 4 * IOBUF_LEN) {
+        rc_free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+}
+
+/* ---- writing ---- */
+
+/* Write as much of c's reply as the kernel takes.  Returns 0 if all was
+ * written, 1 if some remains, -1 on a fatal error (client closed). */
+static int write_some(struct client *c)
+{
+    size_t total = 0;
+    while (c->reply_head) {
+        struct iovec iov[16];
+        int cnt = 0;
+        size_t off = c->sentpos;
+        size_t batch = 0;
+        for (struct obuf *b = c->reply_head; b && cnt < 16; b = b->next) {
+            if (b->used - off == 0) {
+                off = 0;
+                continue;
+            }
+            iov[cnt].iov_base = b->buf + off;
+            iov[cnt].iov_len = b->used - off;
+            batch += iov[cnt].iov_len;
+            cnt++;
+            off = 0;
+        }
+        if (cnt == 0) {
+            free_reply_list(c);
+            break;
+        }
+        ssize_t n = writev(c->fd, iov, cnt);
+        server.stat_io_writes++;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 1;
+            log_verbose("Error writing to client: %s", strerror(errno));
+            free_reply_list(c);
+            conn_close_async(c);
+            return -1;
+        }
+        server.stat_net_output_bytes += n;
+        total += (size_t)n;
+        c->reply_bytes -= (size_t)n;
+        size_t left = (size_t)n;
+        while (left && c->reply_head) {
+            struct obuf *b = c->reply_head;
+            size_t avail = b->used - c->sentpos;
+            if (left < avail) {
+                c->sentpos += left;
+                left = 0;
+                break;
+            }
+            left -= avail;
+            c->reply_head = b->next;
+            if (c->reply_head == NULL)
+                c->reply_tail = NULL;
+            c->sentpos = 0;
+            rc_free(b);
+        }
+        /* Drop fully sent chunks even when n ended exactly at a boundary. */
+        while (c->reply_head && c->reply_head->used == c->sentpos &&
+               c->reply_head != c->reply_tail) {
+            struct obuf *b = c->reply_head;
+            c->reply_head = b->next;
+            c->sentpos = 0;
+            rc_free(b);
+        }
+        if ((size_t)n < batch)
+            return 1;
+        if (total >= MAX_WRITE_PER_EVENT)
+            return c->reply_head ? 1 : 0;
+    }
+    if (c->reply_head && c->reply_head == c->reply_tail &&
+        c->reply_head->used == c->sentpos) {
+        free_reply_list(c);
+    }
+    return c->reply_head ? 1 : 0;
+}
+
+static void after_write(struct client *c, int rc)
+{
+    if (rc == 0) {
+        if (c->wev)
+            event_del(c->wev);
+        if (c->flags & CF_CLOSE_AFTER_REPLY)
+            conn_close_async(c);
+        return;
+    }
+    if (rc == 1) {
+        if (c->wev == NULL)
+            c->wev = event_new(server.base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+        event_add(c->wev, NULL);
+    }
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct client *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->flags & CF_CLOSE_ASAP)
+        return;
+    after_write(c, write_some(c));
+}
+
+void conn_before_sleep(void)
+{
+    struct client *c = server.pending_writes;
+    server.pending_writes = NULL;
+    while (c) {
+        struct client *next = c->pw_next;
+        c->flags &= ~CF_PENDING_WRITE;
+        c->pw_next = NULL;
+        if (!(c->flags & CF_CLOSE_ASAP) && c->fd >= 0) {
+            /* A client waiting on its write event will be served there. */
+            if (c->wev == NULL || !event_pending(c->wev, EV_WRITE, NULL))
+                after_write(c, write_some(c));
+        }
+        c = next;
+    }
+
+    c = server.to_close;
+    server.to_close = NULL;
+    while (c) {
+        struct client *next = c->close_next;
+        if (server.current_client == c)
+            server.current_client = NULL;
+        /* Unlink from the pending-write list if it is still there. */
+        if (c->flags & CF_PENDING_WRITE) {
+            struct client **pp = &server.pending_writes;
+            while (*pp && *pp != c)
+                pp = &(*pp)->pw_next;
+            if (*pp)
+                *pp = c->pw_next;
+        }
+        client_free(c);
+        c = next;
+    }
+}
+
+void conn_unpause_all(void)
+{
+    for (struct client *c = server.clients; c; c = c->next) {
+        if (c->flags & CF_BLOCKED_PAUSE) {
+            c->flags &= ~CF_BLOCKED_PAUSE;
+            process_input(c);
+        }
+    }
+}
+
+void conn_cron(void)
+{
+    time_t now = time(NULL);
+    if (server.pause_end_ms && server.mstime >= server.pause_end_ms) {
+        server.pause_end_ms = 0;
+        conn_unpause_all();
+    }
+    if (server.timeout <= 0)
+        return;
+    for (struct client *c = server.clients; c; c = c->next) {
+        if (c->flags & (CF_MONITOR | CF_CLOSE_ASAP | CF_BLOCKED_PAUSE))
+            continue;
+        if (now - c->last_interaction > server.timeout) {
+            log_verbose("Closing idle client");
+            conn_close_async(c);
+        }
+    }
+}
+
+void conn_free_all(void)
+{
+    while (server.clients)
+        client_free(server.clients);
+    server.pending_writes = NULL;
+    server.to_close = NULL;
+}
+
+static const char *client_flags_str(const struct client *c, char *buf)
+{
+    char *p = buf;
+    if (c->flags & CF_MONITOR)
+        *p++ = 'O';
+    if (c->flags & CF_CLOSE_ASAP)
+        *p++ = 'A';
+    if (c->flags & CF_CLOSE_AFTER_REPLY)
+        *p++ = 'c';
+    if (c->flags & CF_UNIX)
+        *p++ = 'U';
+    if (c->flags & CF_NO_EVICT)
+        *p++ = 'e';
+    if (p == buf)
+        *p++ = 'N';
+    *p = '\0';
+    return buf;
+}
+
+size_t conn_describe(const struct client *c, char *buf, size_t len)
+{
+    char flags[16];
+    time_t now = time(NULL);
+    const char *cmd = c->lastcmd ? c->lastcmd->fullname : "NULL";
+    int n = snprintf(buf, len,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+        "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%llu tot-mem=%zu events=%s cmd=%s user=default "
+        "redir=-1 resp=%d",
+        (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+        (long long)(now - c->ctime), (long long)(now - c->last_interaction),
+        client_flags_str(c, flags), c->db ? c->db->id : 0,
+        c->qlen - c->qpos, c->qcap - c->qlen, (size_t)0,
+        c->qcap, c->qpeak, c->reply_head ? c->reply_head->used : (size_t)0,
+        (size_t)0, conn_obuf_mem(c),
+        sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c),
+        (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd, c->resp);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= len)
+        n = (int)len - 1;
+    return (size_t)n;
+}

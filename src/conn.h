@@ -1,0 +1,55 @@
+/*
+ * conn.h — client connections: accept, read and parse, queue replies,
+ * write, and free at a safe point.
+ */
+#ifndef RC_CONN_H
+#define RC_CONN_H
+
+#include <stddef.h>
+
+struct client;
+
+/* Take ownership of an accepted socket. */
+void conn_accept(int fd, int is_unix);
+
+/* Create a client with no connection (used to run commands internally). */
+struct client *conn_fake_create(void);
+void conn_fake_destroy(struct client **c);
+
+/* Queue c for the before-sleep write pass. */
+void conn_want_write(struct client *c);
+
+/* Close c once its pending reply is written / as soon as possible. */
+void conn_close_after_reply(struct client *c);
+void conn_close_async(struct client *c);
+
+/* Enforce client-output-buffer-limit; schedules the close if exceeded. */
+void conn_check_obuf_limits(struct client *c);
+
+/* Before sleep: write pending replies, free closed clients. */
+void conn_before_sleep(void);
+
+/* Periodic: idle timeouts, pause expiry, buffer trimming. */
+void conn_cron(void);
+
+/* Resume processing clients that were held by CLIENT PAUSE. */
+void conn_unpause_all(void);
+
+/* Free every client (shutdown). */
+void conn_free_all(void);
+
+/* Client kind for output buffer limits: 0 normal, 1 replica, 2 pubsub. */
+int conn_class(const struct client *c);
+
+/* Output buffer memory of c (bytes queued). */
+unsigned long long conn_obuf_mem(const struct client *c);
+
+/* "id=... addr=... " line as CLIENT LIST prints it, into buf. */
+size_t conn_describe(const struct client *c, char *buf, size_t len);
+
+/* Client names (CLIENT SETNAME, HELLO SETNAME): printable, no spaces. */
+int client_name_valid(const char *p, size_t len);
+struct slice;
+void client_set_name(struct client *c, const struct slice *name);
+
+#endif

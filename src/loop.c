@@ -1,0 +1,125 @@
+/*
+ * loop.c — one libevent loop runs everything, as in Redis:
+ *
+ *   for (;;) { before_sleep(); wait for events and run their callbacks; }
+ *
+ * before_sleep() runs the fast expiry cycle and writes the replies queued
+ * by the callbacks (one write per client per iteration, whatever the
+ * pipeline depth).  The cron timer fires server.hz times a second for the
+ * slow expiry cycle, client timeouts, statistics and rehashing.
+ */
+#include "loop.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "conn.h"
+#include "evict.h"
+#include "server.h"
+#include "stats.h"
+
+static struct event *cron_ev;
+static struct event *sig_ev[2];
+static int cron_hz;
+
+static void update_time(void)
+{
+    server.ustime = (long long)rc_ustime();
+    server.mstime = server.ustime / 1000;
+}
+
+static void arm_cron(void)
+{
+    struct timeval tv = {0, 1000000 / server.hz};
+    if (server.hz >= 1000)
+        tv.tv_usec = 1000;
+    event_add(cron_ev, &tv);
+    cron_hz = server.hz;
+}
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    update_time();
+    evict_update_clock();
+    expire_active_cycle(0);
+    conn_cron();
+    stats_cron();
+    db_cron();
+    if (server.maxmemory)
+        evict_perform();
+    if (cron_hz != server.hz) {
+        event_del(cron_ev);
+        arm_cron();
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (server.shutdown_asap) {
+        log_warn("You insist... exiting now.");
+        _exit(1);
+    }
+    log_warn("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.shutdown_asap = 1;
+    event_base_loopbreak(server.base);
+}
+
+int loop_init(void)
+{
+    server.base = event_base_new();
+    if (server.base == NULL)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    update_time();
+    evict_update_clock();
+    cron_ev = event_new(server.base, -1, EV_PERSIST, on_cron, NULL);
+    arm_cron();
+    sig_ev[0] = evsignal_new(server.base, SIGINT, on_signal, NULL);
+    sig_ev[1] = evsignal_new(server.base, SIGTERM, on_signal, NULL);
+    event_add(sig_ev[0], NULL);
+    event_add(sig_ev[1], NULL);
+    return 0;
+}
+
+static void before_sleep(void)
+{
+    update_time();
+    expire_active_cycle(1);
+    conn_before_sleep();
+}
+
+int loop_run(void)
+{
+    while (!server.shutdown_asap) {
+        before_sleep();
+        if (server.shutdown_asap)
+            break;
+        event_base_loop(server.base, EVLOOP_ONCE);
+        update_time();
+    }
+    /* Flush what can be flushed (e.g. SHUTDOWN's own error replies). */
+    conn_before_sleep();
+    return server.shutdown_exit_code;
+}
+
+void loop_deinit(void)
+{
+    if (cron_ev)
+        event_free(cron_ev);
+    for (int i = 0; i < 2; i++)
+        if (sig_ev[i])
+            event_free(sig_ev[i]);
+    cron_ev = NULL;
+    memset(sig_ev, 0, sizeof(sig_ev));
+    if (server.base)
+        event_base_free(server.base);
+    server.base = NULL;
+}

@@ -1,0 +1,297 @@
+/*
+ * server.h — shared server state, for the command files and the modules
+ * that serve them.  Leaf libraries (resp, dict, util, glob, slot, hash) do
+ * not include this header.
+ */
+#ifndef RC_SERVER_H
+#define RC_SERVER_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "command.h"
+#include "dict.h"
+#include "log.h"
+#include "mem.h"
+#include "object.h"
+#include "resp.h"
+#include "slot.h"
+#include "util.h"
+
+#define RC_VERSION "7.0.15"          /* Redis version we are compatible with */
+#define RINGCACHE_VERSION "0.1.0"
+
+struct event;
+struct event_base;
+struct command;
+
+/* A command argument: bytes inside the client's query buffer. */
+struct slice {
+    const char *p;
+    size_t len;
+};
+
+/* ---- keyspace (db.c) ---- */
+
+struct db {
+    int id;
+    struct dict *slots[RC_SLOTS];   /* per-slot tables, created on first use */
+    uint32_t *fenwick;              /* key counts per slot, for RANDOMKEY */
+    struct dict *expires_dict;      /* struct expire_ref nodes for keys with a TTL */
+    size_t keys;
+    size_t expires;                 /* keys carrying a TTL */
+    long long avg_ttl;
+    unsigned expire_cursor_slot;    /* active expiry position */
+    unsigned long expire_cursor;
+};
+
+/* ---- output buffers (reply.c) ---- */
+
+struct obuf {
+    struct obuf *next;
+    size_t size;        /* capacity of buf */
+    size_t used;        /* bytes written into buf */
+    char buf[];
+};
+
+/* ---- clients (conn.c) ---- */
+
+enum client_flag {
+    CF_AUTHED = 1 << 0,
+    CF_CLOSE_AFTER_REPLY = 1 << 1,
+    CF_CLOSE_ASAP = 1 << 2,
+    CF_PENDING_WRITE = 1 << 3,
+    CF_MONITOR = 1 << 4,
+    CF_REPLY_OFF = 1 << 5,
+    CF_REPLY_SKIP_NEXT = 1 << 6,
+    CF_REPLY_SKIP = 1 << 7,
+    CF_NO_EVICT = 1 << 8,
+    CF_PROTECTED = 1 << 9,          /* refused by protected mode */
+    CF_BLOCKED_PAUSE = 1 << 10,     /* waiting for CLIENT UNPAUSE */
+    CF_UNIX = 1 << 11,
+    CF_EXECUTING = 1 << 12,
+    CF_FAKE = 1 << 13,              /* no connection: AOF loading etc. */
+};
+
+struct client {
+    uint64_t id;
+    int fd;
+    int flags;
+    int resp;                       /* 2 or 3 */
+    struct db *db;
+    struct event *rev;
+    struct event *wev;
+    char addr[64];                  /* "ip:port" of the peer */
+    char laddr[64];                 /* "ip:port" of our side */
+
+    /* Query buffer and the parser state over it. */
+    char *qbuf;
+    size_t qlen;                    /* bytes in qbuf */
+    size_t qpos;                    /* start of the command being parsed */
+    size_t qcap;
+    size_t qpeak;
+    struct resp_parser parser;
+    int argc;
+    struct slice *argv;
+    int argv_cap;
+    const struct command *cmd;
+    const struct command *lastcmd;
+
+    /* Reply list: obufs in order; sentpos bytes of the head already sent. */
+    struct obuf *reply_head;
+    struct obuf *reply_tail;
+    size_t reply_bytes;             /* bytes queued and not yet sent */
+    size_t sentpos;
+    time_t obuf_soft_since;         /* when the soft limit was first exceeded, 0 if not */
+
+    char *name;
+    char *lib_name;
+    char *lib_ver;
+    time_t ctime;
+    time_t last_interaction;
+    long long commands_processed;
+
+    struct client *prev, *next;     /* all clients */
+    struct client *pw_next;         /* pending-write list */
+    struct client *close_next;      /* clients to free at a safe point */
+};
+
+/* ---- configuration values (config.c) ---- */
+
+struct obuf_limit {
+    unsigned long long hard;
+    unsigned long long soft;
+    long long soft_seconds;
+};
+
+enum maxmemory_policy {
+    MM_VOLATILE_LRU, MM_VOLATILE_LFU, MM_VOLATILE_RANDOM, MM_VOLATILE_TTL,
+    MM_ALLKEYS_LRU, MM_ALLKEYS_LFU, MM_ALLKEYS_RANDOM, MM_NOEVICTION,
+};
+
+/* ---- the server ---- */
+
+struct server {
+    struct event_base *base;
+    pid_t pid;
+    char runid[41];
+    char replid[41];
+    size_t startup_memory;
+    char *configfile;
+    char *executable;
+    time_t start_time;
+    long long start_ms;
+    int shutdown_asap;
+    int shutdown_exit_code;
+    uint32_t lruclock;
+    int hz;
+    long long mstime;                /* cached at each loop iteration */
+    long long ustime;
+
+    /* Networking. */
+    char **bind;
+    int bind_count;
+    int port;
+    int tcp_backlog;
+    int tcp_keepalive;
+    int protected_mode;
+    char *unixsocket;
+    int unixsocketperm;
+    int listen_fds[16];
+    int listen_count;
+    struct event *listen_events[16];
+    unsigned maxclients;
+    long long timeout;               /* idle seconds, 0 = never */
+
+    /* Limits. */
+    long long proto_max_bulk_len;
+    long long client_max_querybuf_len;
+    struct obuf_limit obuf_limits[3];   /* normal, replica, pubsub */
+
+    /* Auth. */
+    char *requirepass;
+
+    /* Databases. */
+    int dbnum;
+    struct db *dbs;
+
+    /* Clients. */
+    struct client *clients;          /* doubly linked list of all clients */
+    unsigned connected_clients;
+    uint64_t next_client_id;
+    struct client *pending_writes;
+    struct client *to_close;
+    struct client *current_client;
+    int monitors;
+    long long pause_end_ms;          /* CLIENT PAUSE deadline, 0 = not paused */
+    int pause_all;                   /* PAUSE ALL (else WRITE) */
+
+    /* Memory. */
+    unsigned long long maxmemory;
+    int maxmemory_policy;
+    int maxmemory_samples;
+    int lfu_log_factor;
+    int lfu_decay_time;
+    int lazyfree_lazy_user_del;
+    int lazyfree_lazy_user_flush;
+    int lazyfree_lazy_expire;
+    int lazyfree_lazy_eviction;
+    int lazyfree_lazy_server_del;
+    int active_expire_effort;
+    int activerehashing;
+
+    /* Persistence settings (accepted for compatibility; see config.c). */
+    char *dir;
+    char *dbfilename;
+    char *save_params;
+    int appendonly;
+    char *appendfilename;
+    char *appenddirname;
+
+    /* Logging and misc. */
+    char *logfile;
+    int loglevel;
+    int daemonize;
+    char *pidfile;
+    long long slowlog_log_slower_than;
+    unsigned long slowlog_max_len;
+    long long latency_monitor_threshold;
+    int busy_reply_threshold;
+    unsigned long hash_max_listpack_entries;
+    unsigned long hash_max_listpack_value;
+    int list_max_listpack_size;
+    unsigned long set_max_intset_entries;
+    unsigned long zset_max_listpack_entries;
+    unsigned long zset_max_listpack_value;
+    int databases_cfg;
+
+    /* Statistics (stats.c prints them). */
+    long long stat_numcommands;
+    long long stat_numconnections;
+    long long stat_rejected_conn;
+    long long stat_expiredkeys;
+    long long stat_expired_stale_perc;
+    long long stat_expired_time_cap_reached_count;
+    long long stat_expire_cycle_time_used;
+    long long stat_evictedkeys;
+    long long stat_evictedclients;
+    long long stat_keyspace_hits;
+    long long stat_keyspace_misses;
+    long long stat_net_input_bytes;
+    long long stat_net_output_bytes;
+    long long stat_total_error_replies;
+    long long stat_unexpected_error_replies;
+    long long stat_client_qbuf_limit_disconnections;
+    long long stat_client_outbuf_limit_disconnections;
+    long long stat_io_reads;
+    long long stat_io_writes;
+    long long stat_dirty;                /* changes since start (no persistence yet) */
+    size_t stat_peak_memory;
+    struct dict *errorstats;             /* error prefix -> count */
+    int errorstats_overflow;
+
+    /* Slow log. */
+    struct slowlog_entry *slowlog_head;
+    unsigned long slowlog_len;
+    long long slowlog_next_id;
+};
+
+extern struct server server;
+
+/* ---- helpers used across command files ---- */
+
+/* db.c */
+void db_init_all(void);
+void db_free_all(void);
+struct kv *db_lookup_read(struct client *c, const struct slice *key);   /* counts hits/misses */
+struct kv *db_lookup(struct db *db, const char *key, size_t len);      /* no stats; expires lazily */
+struct kv *db_lookup_nostat(struct db *db, const char *key, size_t len);
+int db_add(struct db *db, struct kv *o);         /* 0 ok, -1 exists (o not added) */
+void db_overwrite(struct db *db, struct kv *o);  /* replace existing or add; keeps nothing of old */
+struct kv *db_set_expire(struct db *db, struct kv *o, long long when); /* returns relinked entry */
+int db_delete(struct db *db, const char *key, size_t len, int lazy);
+struct kv *db_unlink(struct db *db, const char *key, size_t len);
+void db_flush(struct db *db, int async);
+size_t db_size(const struct db *db);
+struct kv *db_random(struct db *db);
+int db_expire_if_needed(struct db *db, struct kv *o);
+int kv_is_expired(const struct kv *o);
+void db_swap(int a, int b);
+unsigned long long db_scan(struct db *db, unsigned long long cursor,
+                           void (*fn)(void *priv, struct kv *o), void *priv);
+struct dict *db_slot_dict(struct db *db, unsigned slot);
+void db_cron(void);
+struct kv *db_replace(struct db *db, struct kv *old, struct kv *n);
+void kv_touch(struct kv *o);
+unsigned db_slot_of_rank(const struct db *db, unsigned long rank);
+struct kv *db_expire_ref_kv(struct dnode *n);
+
+/* expire.c */
+void expire_active_cycle(int fast);
+
+/* time helpers */
+static inline long long now_ms(void) { return server.mstime; }
+
+#endif
