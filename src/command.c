@@ -288,6 +288,7 @@ int command_process(struct client *c)
     server.ustime = start;
     server.mstime = start / 1000;
     server.current_client = c;
+    c->lastcmd = cmd;
     c->flags |= CF_EXECUTING;
     cmd->proc(c);
     c->flags &= ~CF_EXECUTING;
@@ -298,7 +299,6 @@ int command_process(struct client *c)
     cmd->stats.usec += dur;
     server.stat_numcommands++;
     c->commands_processed++;
-    c->lastcmd = cmd;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG))
         slowlog_maybe_add(c, dur);
 

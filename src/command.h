@@ -58,7 +58,7 @@ struct command {
     const char *summary;
     const char *complexity;
     const char *tips;           /* request/response policy hints, space separated */
-    const char *keyspecs;       /* see command.c: key_spec grammar */
+    const char *keyspecs;       /* key specs, grammar at the top of commands.def */
     const char *parent;         /* container name for subcommands, else NULL */
 
     /* Filled in at start-up. */
@@ -70,6 +70,67 @@ struct command {
 };
 
 enum { CMD_DONE = 0, CMD_HOLD = 1 };
+
+/*
+ * Key specifications (Redis 7.0 key_specs), parsed from a row's keyspecs
+ * string by command_key_specs() in cmd_command.c.  The flag bits are in the
+ * order COMMAND INFO prints them.
+ */
+enum key_spec_flag {
+    KS_RO = 1u << 0,
+    KS_RW = 1u << 1,
+    KS_OW = 1u << 2,
+    KS_RM = 1u << 3,
+    KS_ACCESS = 1u << 4,
+    KS_UPDATE = 1u << 5,
+    KS_INSERT = 1u << 6,
+    KS_DELETE = 1u << 7,
+    KS_NOT_KEY = 1u << 8,
+    KS_INCOMPLETE = 1u << 9,
+    KS_VARIABLE_FLAGS = 1u << 10,
+};
+
+enum key_spec_begin { KSB_INDEX = 1, KSB_KEYWORD, KSB_UNKNOWN };
+enum key_spec_find { KSF_RANGE = 1, KSF_KEYNUM, KSF_UNKNOWN };
+
+#define CMD_MAX_KEY_SPECS 8
+
+struct key_spec {
+    uint32_t flags;             /* KS_* */
+    int begin;                  /* KSB_* */
+    int index;                  /* KSB_INDEX: argv position */
+    const char *keyword;        /* KSB_KEYWORD: points into the table row */
+    size_t keyword_len;
+    int startfrom;              /* KSB_KEYWORD */
+    int find;                   /* KSF_* */
+    int lastkey, keystep, limit;            /* KSF_RANGE */
+    int keynumidx, firstkey, keynumstep;    /* KSF_KEYNUM */
+    const char *notes;          /* NULL or text inside the table row */
+    size_t notes_len;
+};
+
+/* One key found in a command invocation: its argv position and flags. */
+struct key_ref {
+    int pos;
+    uint32_t flags;             /* KS_* */
+};
+
+/* Parse cmd's key specs into out[0..max).  Returns the number of specs, or
+ * -1 if the row's keyspecs string is malformed or has more than max. */
+int command_key_specs(const struct command *cmd, struct key_spec *out, int max);
+
+/* The keys of the invocation argv[0..argc) of cmd (argv[0] is the command
+ * name, argv[1] the subcommand name for a subcommand), found as Redis 7.0's
+ * getKeysFromCommandWithSpecs() finds them, with their flags.  Writes at
+ * most max entries to out and returns how many keys there are (which may be
+ * more than max: call again with a bigger array); 0 if none; -1 if the
+ * arguments do not fit the specs (Redis's "Invalid arguments").  argc must
+ * already pass cmd's arity. */
+int command_find_keys(const struct command *cmd, int argc, const struct slice *argv,
+                      struct key_ref *out, int max);
+
+/* Nonzero if cmd has key arguments (Redis's doesCommandHaveKeys()). */
+int command_has_keys(const struct command *cmd);
 
 void command_table_init(void);
 void command_table_deinit(void);

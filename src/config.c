@@ -737,57 +737,68 @@ void config_free_all(void)
 
 /* ---- CONFIG command ---- */
 
+static int has_glob(const struct slice *s)
+{
+    for (size_t i = 0; i < s->len; i++)
+        if (s->p[i] == '*' || s->p[i] == '?' || s->p[i] == '[')
+            return 1;
+    return 0;
+}
+
+/* CONFIG GET pattern [pattern ...]: every directive (or alias) matching any
+ * pattern, once.  A pattern without glob characters names one directive and
+ * is answered under the spelling the client used, as Redis 7.0 does. */
 void cmd_config_get(struct client *c)
 {
-    int matched[NCONFIGS];
-    memset(matched, 0, sizeof(matched));
+    /* For each directive: 0 = not matched, else bit 1 name, bit 2 alias. */
+    int how[NCONFIGS];
+    const struct slice *exact_as[NCONFIGS];
+    memset(how, 0, sizeof(how));
+    memset(exact_as, 0, sizeof(exact_as));
+    long n = 0;
     for (int a = 2; a < c->argc; a++) {
+        const struct slice *pat = &c->argv[a];
         for (int i = 0; i < NCONFIGS; i++) {
             const struct cfg *cf = &configs[i];
-            if (rc_glob_match(c->argv[a].p, c->argv[a].len, cf->name, strlen(cf->name), 1) ||
-                (cf->alias && rc_glob_match(c->argv[a].p, c->argv[a].len, cf->alias,
-                                            strlen(cf->alias), 1)))
-                matched[i] = 1;
-        }
-    }
-    long n = 0;
-    for (int i = 0; i < NCONFIGS; i++) {
-        if (matched[i]) {
-            n++;
-            /* An alias named explicitly is answered under its own name too. */
-        }
-    }
-    /* Aliases: Redis answers under the name that matched. */
-    long extra = 0;
-    for (int a = 2; a < c->argc; a++)
-        for (int i = 0; i < NCONFIGS; i++)
-            if (configs[i].alias &&
-                rc_glob_match(c->argv[a].p, c->argv[a].len, configs[i].alias,
-                              strlen(configs[i].alias), 1) &&
-                !rc_glob_match(c->argv[a].p, c->argv[a].len, configs[i].name,
-                               strlen(configs[i].name), 1))
-                matched[i] |= 2;
-    for (int i = 0; i < NCONFIGS; i++)
-        if (matched[i] == 3)
-            extra++;
-    reply_map_len(c, n + extra);
-    char buf[1024];
-    for (int i = 0; i < NCONFIGS; i++) {
-        if (!matched[i])
-            continue;
-        size_t len = cfg_value(&configs[i], buf, sizeof(buf));
-        if (matched[i] & 1 || !(matched[i] & 2)) {
-            int by_name = 0;
-            for (int a = 2; a < c->argc; a++)
-                if (rc_glob_match(c->argv[a].p, c->argv[a].len, configs[i].name,
-                                  strlen(configs[i].name), 1))
-                    by_name = 1;
-            if (by_name || !configs[i].alias) {
-                reply_bulk_cstr(c, configs[i].name);
-                reply_bulk(c, buf, len);
+            if (!has_glob(pat)) {
+                int hit = (strlen(cf->name) == pat->len && !strncasecmp(cf->name, pat->p, pat->len)) ||
+                          (cf->alias && strlen(cf->alias) == pat->len &&
+                           !strncasecmp(cf->alias, pat->p, pat->len));
+                if (hit && exact_as[i] == NULL && !how[i]) {
+                    exact_as[i] = pat;
+                    n++;
+                }
+                continue;
+            }
+            if (exact_as[i])
+                continue;
+            if (!(how[i] & 1) && rc_glob_match(pat->p, pat->len, cf->name, strlen(cf->name), 1)) {
+                how[i] |= 1;
+                n++;
+            }
+            if (cf->alias && !(how[i] & 2) &&
+                rc_glob_match(pat->p, pat->len, cf->alias, strlen(cf->alias), 1)) {
+                how[i] |= 2;
+                n++;
             }
         }
-        if (matched[i] & 2) {
+    }
+    reply_map_len(c, n);
+    char buf[1024];
+    for (int i = 0; i < NCONFIGS; i++) {
+        if (!how[i] && !exact_as[i])
+            continue;
+        size_t len = cfg_value(&configs[i], buf, sizeof(buf));
+        if (exact_as[i]) {
+            reply_bulk(c, exact_as[i]->p, exact_as[i]->len);
+            reply_bulk(c, buf, len);
+            continue;
+        }
+        if (how[i] & 1) {
+            reply_bulk_cstr(c, configs[i].name);
+            reply_bulk(c, buf, len);
+        }
+        if (how[i] & 2) {
             reply_bulk_cstr(c, configs[i].alias);
             reply_bulk(c, buf, len);
         }

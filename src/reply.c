@@ -207,7 +207,7 @@ void reply_bulk_long(struct client *c, long long v)
 void reply_bulk_double(struct client *c, double d)
 {
     char buf[128];
-    size_t n = rc_d2str(buf, sizeof(buf), d);
+    size_t n = rc_d2str_reply(buf, sizeof(buf), d);
     reply_bulk(c, buf, n);
 }
 
@@ -223,7 +223,7 @@ void reply_double(struct client *c, double d)
     if (isinf(d))
         n = (size_t)snprintf(buf + 1, sizeof(buf) - 1, "%s", d > 0 ? "inf" : "-inf");
     else
-        n = rc_d2str(buf + 1, sizeof(buf) - 1, d);
+        n = rc_d2str_reply(buf + 1, sizeof(buf) - 1, d);
     buf[n + 1] = '\r';
     buf[n + 2] = '\n';
     reply_raw(c, buf, n + 3);

@@ -160,7 +160,7 @@ static int parse_ll(const char *s, size_t len, long long *out)
  * Search buf[from .. len) for byte c as strchr() on a NUL-terminated copy
  * would: a NUL byte ends the search.  Returns the offset of c, or SIZE_MAX
  * when it is not there yet; then *resume is where a later search must
- * start (len, or the NUL, which a later search will stop at again).
+ * start: len, or the NUL, where a later search stops at once.
  */
 static size_t find_line_end(const char *buf, size_t from, size_t len, char c,
                             size_t *resume)
@@ -168,8 +168,12 @@ static size_t find_line_end(const char *buf, size_t from, size_t len, char c,
     const char *hit;
     size_t end;
 
-    if (from >= len) {
-        *resume = len;
+    *resume = len;
+    if (from >= len)
+        return SIZE_MAX;
+    /* Stopped at a NUL last time: it still hides whatever follows. */
+    if (buf[from] == '\0') {
+        *resume = from;
         return SIZE_MAX;
     }
     hit = memchr(buf + from, c, len - from);
@@ -182,11 +186,7 @@ static size_t find_line_end(const char *buf, size_t from, size_t len, char c,
             return SIZE_MAX;
         }
     }
-    if (!hit) {
-        *resume = len;
-        return SIZE_MAX;
-    }
-    return end;
+    return hit ? end : SIZE_MAX;
 }
 
 /*

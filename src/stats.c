@@ -256,8 +256,7 @@ static void section_server(struct text *t)
                "lru_clock:%u\r\n"
                "executable:%s\r\n"
                "config_file:%s\r\n"
-               "io_threads_active:0\r\n"
-               "ringcache_version:%s\r\n",
+               "io_threads_active:0\r\n",
             RC_VERSION, u.sysname, u.release, u.machine, (int)(sizeof(long) * 8),
 #ifdef __GNUC__
             __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
@@ -267,7 +266,7 @@ static void section_server(struct text *t)
             (int)server.pid, server.runid, server.port, (long long)rc_ustime(), uptime,
             uptime / 86400, server.hz, server.hz, evict_lru_clock(),
             server.executable ? server.executable : "",
-            server.configfile ? server.configfile : "", RINGCACHE_VERSION);
+            server.configfile ? server.configfile : "");
 }
 
 static void section_clients(struct text *t)

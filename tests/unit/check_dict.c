@@ -861,31 +861,37 @@ START_TEST(test_resize_policy)
 }
 END_TEST
 
+/* One case per test, so CK_RUN_CASE=test_name runs a single test. */
+#define ADD_CASE(s, t)                                                        \
+    do {                                                                      \
+        TCase *tc_ = tcase_create(#t);                                        \
+        tcase_set_timeout(tc_, 300);                                          \
+        tcase_add_test(tc_, t);                                               \
+        suite_add_tcase(s, tc_);                                              \
+    } while (0)
+
 static Suite *dict_suite(void)
 {
     Suite *s = suite_create("dict");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_empty);
-    tcase_add_test(tc, test_binary_keys);
-    tcase_add_test(tc, test_add_find_unlink);
-    tcase_add_test(tc, test_add_find_unlink_collide);
-    tcase_add_test(tc, test_random_ops);
-    tcase_add_test(tc, test_find_link_replace);
-    tcase_add_test(tc, test_scan_static);
-    tcase_add_test(tc, test_scan_growing);
-    tcase_add_test(tc, test_scan_shrinking);
-    tcase_add_test(tc, test_scan_grow_and_shrink);
-    tcase_add_test(tc, test_iter_delete);
-    tcase_add_test(tc, test_iter_delete_rehashing);
-    tcase_add_test(tc, test_iter_delete_all);
-    tcase_add_test(tc, test_random_sample);
-    tcase_add_test(tc, test_random_single);
-    tcase_add_test(tc, test_destroy_counts);
-    tcase_add_test(tc, test_sizing);
-    tcase_add_test(tc, test_rehash_ms);
-    tcase_add_test(tc, test_resize_policy);
-    suite_add_tcase(s, tc);
+    ADD_CASE(s, test_empty);
+    ADD_CASE(s, test_binary_keys);
+    ADD_CASE(s, test_add_find_unlink);
+    ADD_CASE(s, test_add_find_unlink_collide);
+    ADD_CASE(s, test_random_ops);
+    ADD_CASE(s, test_find_link_replace);
+    ADD_CASE(s, test_scan_static);
+    ADD_CASE(s, test_scan_growing);
+    ADD_CASE(s, test_scan_shrinking);
+    ADD_CASE(s, test_scan_grow_and_shrink);
+    ADD_CASE(s, test_iter_delete);
+    ADD_CASE(s, test_iter_delete_rehashing);
+    ADD_CASE(s, test_iter_delete_all);
+    ADD_CASE(s, test_random_sample);
+    ADD_CASE(s, test_random_single);
+    ADD_CASE(s, test_destroy_counts);
+    ADD_CASE(s, test_sizing);
+    ADD_CASE(s, test_rehash_ms);
+    ADD_CASE(s, test_resize_policy);
     return s;
 }
 
