@@ -40,16 +40,6 @@
 #include "server.h"
 #include "util.h"
 
-cmd_handler cmd_unknown_subcommand;
-cmd_handler cmd_command;
-cmd_handler cmd_command_count;
-cmd_handler cmd_command_info;
-cmd_handler cmd_command_docs;
-cmd_handler cmd_command_getkeys;
-cmd_handler cmd_command_getkeysandflags;
-cmd_handler cmd_command_list;
-cmd_handler cmd_command_help;
-
 /* ------------------------------------------------------------------------
  * Flag names, in the order Redis 7.0 prints them.
  * ------------------------------------------------------------------------ */
@@ -289,8 +279,8 @@ static uint32_t variable_key_flags(const struct command *cmd, int argc, const st
 
 /* Find the keys of one spec; appends to out while room remains and counts
  * in *total.  Returns 0, or -1 if the arguments do not fit the spec. */
-static int spec_keys(const struct command *cmd, const struct key_spec *ks, int argc,
-                     const struct slice *argv, struct key_ref *out, int max, int *total)
+static int spec_keys(const struct key_spec *ks, int argc, const struct slice *argv,
+                     struct key_ref *out, int max, int *total)
 {
     int first = 0, last, step;
 
@@ -353,7 +343,6 @@ static int spec_keys(const struct command *cmd, const struct key_spec *ks, int a
         if (last - i < step)
             break;
     }
-    (void)cmd;
     return 0;
 }
 
@@ -369,7 +358,7 @@ int command_find_keys(const struct command *cmd, int argc, const struct slice *a
         if (specs[i].flags & KS_NOT_KEY)
             continue;
         int before = total;
-        if (spec_keys(cmd, &specs[i], argc, argv, out, max, &total) != 0)
+        if (spec_keys(&specs[i], argc, argv, out, max, &total) != 0)
             return -1;
         if (specs[i].flags & KS_VARIABLE_FLAGS) {
             uint32_t f = variable_key_flags(cmd, argc, argv, specs[i].flags);
@@ -543,18 +532,25 @@ static void reply_command_info(struct client *c, const struct command *cmd)
     }
 }
 
-/* COMMAND with no subcommand: every command's entry.  With arguments the
- * first one names an unknown subcommand (known ones never reach here). */
+/* Every top-level command's entry, subcommands nested, in table order
+ * (Redis's order is its hash table's, different in every process). */
+static void reply_all_info(struct client *c)
+{
+    int n = command_count();
+    reply_array_len(c, n);
+    for (int i = 0; i < n; i++)
+        reply_command_info(c, command_at(i));
+}
+
+/* COMMAND with no subcommand.  With arguments the first one names an
+ * unknown subcommand (known ones never reach here). */
 void cmd_command(struct client *c)
 {
     if (c->argc > 1) {
         cmd_unknown_subcommand(c);
         return;
     }
-    int n = command_count();
-    reply_array_len(c, n);
-    for (int i = 0; i < n; i++)
-        reply_command_info(c, command_at(i));
+    reply_all_info(c);
 }
 
 void cmd_command_count(struct client *c)
@@ -571,7 +567,7 @@ static const struct command *lookup_name(const struct slice *a)
 void cmd_command_info(struct client *c)
 {
     if (c->argc == 2) {
-        cmd_command(c);
+        reply_all_info(c);
         return;
     }
     reply_array_len(c, c->argc - 2);
@@ -1042,7 +1038,7 @@ static void reply_command_docs(struct client *c, const struct command *cmd)
     int has_args = d && d->args && d->args[0];
 
     long maplen = 1 + (d && d->summary) + (cmd->since != NULL) + (d && d->complexity) +
-                  (d && d->deprecated_since) * 2 + (nhist > 0) + has_args + (cmd->nsubs > 0);
+                  (d && d->deprecated_since) * 3 + (nhist > 0) + has_args + (cmd->nsubs > 0);
     reply_map_len(c, maplen);
     if (d && d->summary) {
         reply_bulk_cstr(c, "summary");

@@ -20,12 +20,14 @@
 #include "stats.h"
 
 static struct command table[] = {
-#define CMD(n, h, ar, fl, fk, lk, ks, acls, grp, ver) \
+#define CMD(n, h, ar, fl, fk, lk, ks, acls, grp, ver, tp, ksp) \
     {.name = #n, .fullname = #n, .proc = h, .arity = ar, .flagstr = fl, .firstkey = fk, \
-     .lastkey = lk, .keystep = ks, .acl = acls, .group = grp, .since = ver},
-#define SUB(p, n, h, ar, fl, fk, lk, ks, acls, ver) \
+     .lastkey = lk, .keystep = ks, .acl = acls, .group = grp, .since = ver, .tips = tp, \
+     .keyspecs = ksp},
+#define SUB(p, n, h, ar, fl, fk, lk, ks, acls, ver, tp, ksp) \
     {.name = #n, .fullname = #p "|" #n, .proc = h, .arity = ar, .flagstr = fl, \
-     .firstkey = fk, .lastkey = lk, .keystep = ks, .acl = acls, .since = ver, .parent = #p},
+     .firstkey = fk, .lastkey = lk, .keystep = ks, .acl = acls, .since = ver, .tips = tp, \
+     .keyspecs = ksp, .parent = #p},
 #include "commands.def"
 #undef CMD
 #undef SUB
@@ -168,16 +170,6 @@ struct command *command_lookup_argv(int argc, const struct slice *argv)
 void stats_command_failed(const struct command *cmd)
 {
     ((struct command *)cmd)->stats.failed++;
-}
-
-int command_flag_names(const struct command *cmd, const char **out, int max)
-{
-    int n = 0;
-    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]) && n < max; i++) {
-        if (cmd->flags & flag_names[i].flag)
-            out[n++] = flag_names[i].name;
-    }
-    return n;
 }
 
 int command_get_keys(const struct command *cmd, int argc, const struct slice *argv,

@@ -151,9 +151,6 @@ int command_count(void);
 /* Count command statistics helpers for reply.c. */
 void stats_command_failed(const struct command *cmd);
 
-/* Names of the flags of cmd, for COMMAND INFO. */
-int command_flag_names(const struct command *cmd, const char **out, int max);
-
 /* Keys of a command invocation: fills idx[] with argv positions, returns
  * count; -1 if the command has no key arguments in this form. */
 int command_get_keys(const struct command *cmd, int argc, const struct slice *argv,

@@ -153,6 +153,22 @@ static int parse_memory(const char *s, unsigned long long *out)
     return 1;
 }
 
+/* Client eviction (Redis 7's maxmemory-clients) is not part of ringcache:
+ * only its "off" value, 0, is accepted. */
+static const char *set_maxmemory_clients(const struct cfg *cf, int argc, char **argv)
+{
+    (void)cf;
+    if (argc != 1 || strcmp(argv[0], "0") != 0)
+        return "client eviction is not supported by ringcache; only 0 (off) is accepted";
+    return NULL;
+}
+
+static size_t get_maxmemory_clients(const struct cfg *cf, char *buf, size_t len)
+{
+    (void)cf;
+    return (size_t)snprintf(buf, len, "0");
+}
+
 static const char *const obuf_classes[] = {"normal", "slave", "pubsub"};
 
 static const char *set_obuf_limit(const struct cfg *cf, int argc, char **argv)
@@ -313,6 +329,9 @@ static struct cfg configs[] = {
     MEM("maxmemory", NULL, 0, maxmemory, 0, LLONG_MAX, "0", apply_maxmemory),
     ENUM("maxmemory-policy", NULL, 0, maxmemory_policy, policies, "noeviction", NULL),
     INT("maxmemory-samples", NULL, 0, maxmemory_samples, 1, 64, "5", NULL),
+    INT("maxmemory-eviction-tenacity", NULL, 0, maxmemory_eviction_tenacity, 0, 100, "10", NULL),
+    SPECIAL("maxmemory-clients", NULL, 0, "0", set_maxmemory_clients, get_maxmemory_clients,
+            NULL),
     INT("lfu-log-factor", NULL, 0, lfu_log_factor, 0, INT_MAX, "10", NULL),
     INT("lfu-decay-time", NULL, 0, lfu_decay_time, 0, INT_MAX, "1", NULL),
     MEM("proto-max-bulk-len", NULL, 0, proto_max_bulk_len, 1024 * 1024, LLONG_MAX,
@@ -344,7 +363,7 @@ static struct cfg configs[] = {
     {"appendfsync", NULL, T_ENUM, 0, &appendfsync_policy, sizeof(int), 0, 0, "everysec",
      fsyncs, NULL, NULL, NULL},
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, hash_max_listpack_entries,
-        0, LONG_MAX, "128", NULL),
+        0, LONG_MAX, "512", NULL),
     INT("hash-max-listpack-value", "hash-max-ziplist-value", 0, hash_max_listpack_value, 0,
         LONG_MAX, "64", NULL),
     INT("list-max-listpack-size", "list-max-ziplist-size", 0, list_max_listpack_size, INT_MIN,
@@ -750,35 +769,31 @@ static int has_glob(const struct slice *s)
  * is answered under the spelling the client used, as Redis 7.0 does. */
 void cmd_config_get(struct client *c)
 {
-    /* For each directive: 0 = not matched, else bit 1 name, bit 2 alias. */
-    int how[NCONFIGS];
-    const struct slice *exact_as[NCONFIGS];
-    memset(how, 0, sizeof(how));
-    memset(exact_as, 0, sizeof(exact_as));
+    /* For each directive, the name and the alias separately: 0 = not
+     * asked for, else the spelling to answer under. */
+    const char *as_name[NCONFIGS], *as_alias[NCONFIGS];
+    size_t len_name[NCONFIGS], len_alias[NCONFIGS];
+    memset(as_name, 0, sizeof(as_name));
+    memset(as_alias, 0, sizeof(as_alias));
     long n = 0;
     for (int a = 2; a < c->argc; a++) {
         const struct slice *pat = &c->argv[a];
+        int glob = has_glob(pat);
         for (int i = 0; i < NCONFIGS; i++) {
             const struct cfg *cf = &configs[i];
-            if (!has_glob(pat)) {
-                int hit = (strlen(cf->name) == pat->len && !strncasecmp(cf->name, pat->p, pat->len)) ||
-                          (cf->alias && strlen(cf->alias) == pat->len &&
-                           !strncasecmp(cf->alias, pat->p, pat->len));
-                if (hit && exact_as[i] == NULL && !how[i]) {
-                    exact_as[i] = pat;
-                    n++;
-                }
-                continue;
-            }
-            if (exact_as[i])
-                continue;
-            if (!(how[i] & 1) && rc_glob_match(pat->p, pat->len, cf->name, strlen(cf->name), 1)) {
-                how[i] |= 1;
-                n++;
-            }
-            if (cf->alias && !(how[i] & 2) &&
-                rc_glob_match(pat->p, pat->len, cf->alias, strlen(cf->alias), 1)) {
-                how[i] |= 2;
+            const char *names[2] = {cf->name, cf->alias};
+            const char **as[2] = {&as_name[i], &as_alias[i]};
+            size_t *lens[2] = {&len_name[i], &len_alias[i]};
+            for (int k = 0; k < 2; k++) {
+                if (names[k] == NULL || *as[k])
+                    continue;
+                size_t nl = strlen(names[k]);
+                int hit = glob ? rc_glob_match(pat->p, pat->len, names[k], nl, 1)
+                               : (nl == pat->len && !strncasecmp(names[k], pat->p, nl));
+                if (!hit)
+                    continue;
+                *as[k] = glob ? names[k] : pat->p;
+                *lens[k] = glob ? nl : pat->len;
                 n++;
             }
         }
@@ -786,20 +801,15 @@ void cmd_config_get(struct client *c)
     reply_map_len(c, n);
     char buf[1024];
     for (int i = 0; i < NCONFIGS; i++) {
-        if (!how[i] && !exact_as[i])
+        if (!as_name[i] && !as_alias[i])
             continue;
         size_t len = cfg_value(&configs[i], buf, sizeof(buf));
-        if (exact_as[i]) {
-            reply_bulk(c, exact_as[i]->p, exact_as[i]->len);
-            reply_bulk(c, buf, len);
-            continue;
-        }
-        if (how[i] & 1) {
-            reply_bulk_cstr(c, configs[i].name);
+        if (as_name[i]) {
+            reply_bulk(c, as_name[i], len_name[i]);
             reply_bulk(c, buf, len);
         }
-        if (how[i] & 2) {
-            reply_bulk_cstr(c, configs[i].alias);
+        if (as_alias[i]) {
+            reply_bulk(c, as_alias[i], len_alias[i]);
             reply_bulk(c, buf, len);
         }
     }

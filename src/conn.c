@@ -301,7 +301,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 static void set_argv(struct client *c)
 {
-    int argc = c->parser.argc;
+    int argc = (int)c->parser.argc;
     if (argc > c->argv_cap) {
         int cap = c->argv_cap ? c->argv_cap : 8;
         while (cap < argc)
@@ -320,14 +320,11 @@ static void set_argv(struct client *c)
 static struct resp_limits client_limits(const struct client *c)
 {
     struct resp_limits lim;
+    resp_limits_init(&lim);
     lim.max_bulk = server.proto_max_bulk_len;
-    lim.max_inline = 64 * 1024;
-    if (c->flags & CF_AUTHED) {
-        lim.max_multibulk = 1024 * 1024;
-        lim.max_bulk_unauth = 0;
-    } else {
-        lim.max_multibulk = 10;
-        lim.max_bulk_unauth = 16384;
+    if (!(c->flags & CF_AUTHED)) {
+        lim.max_multibulk_unauth = RESP_UNAUTH_MAX_MULTIBULK;
+        lim.max_bulk_unauth = RESP_UNAUTH_MAX_BULK;
     }
     return lim;
 }

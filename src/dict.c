@@ -7,9 +7,9 @@
  * one array.  Lookups look in table[0] and, while rehashing, in table[1];
  * additions during a rehash go to table[1] so table[0] only ever drains.
  *
- * One struct dict exists per non-empty cluster slot per database (16384 per
- * database), so it is kept at 56 bytes on LP64 and a dict with no elements
- * may own no bucket array.
+ * One struct dict exists per non-empty cluster slot per database (up to
+ * 16384 per database), so it is kept at 56 bytes on LP64 and a dict with no
+ * elements may own no bucket array.
  */
 #include "dict.h"
 
@@ -34,12 +34,14 @@ struct dict {
     const struct dict_type *type;
     struct dnode **table[2];
     size_t used[2];
-    size_t rehashidx;  /* next bucket of table[0] to move, while table[1] */
+    size_t rehashidx;  /* next bucket of table[0] to move, if table[1] exists */
     uint32_t pause;    /* nested dict_pause_rehash() count */
     uint8_t exp[2];    /* log2 of each array's size, when it exists */
 };
 
 _Static_assert(DICT_MIN_BUCKETS == 1 << DICT_MIN_EXP, "DICT_MIN_BUCKETS");
+_Static_assert(100 % DICT_MIN_FILL == 0 && 100 / DICT_MIN_FILL <= 16,
+               "dict_try_shrink()'s fill test relies on this");
 _Static_assert(sizeof(unsigned long) >= sizeof(size_t),
                "scan cursors must be able to address every bucket");
 _Static_assert(sizeof(void *) != 8 || sizeof(struct dict) <= 56,
@@ -276,9 +278,10 @@ int dict_try_shrink(struct dict *d)
     size_t size = tsize(d, 0);
     if (size <= DICT_MIN_BUCKETS)
         return 0;
-    /* used * 100 / size < DICT_MIN_FILL.  used <= size <= 2^DICT_MAX_EXP
-     * once the first test passes, so used * 100 cannot overflow. */
-    if (d->used[0] > size || d->used[0] * 100 / size >= DICT_MIN_FILL)
+    /* used * 100 / size < DICT_MIN_FILL, i.e. used * (100 / DICT_MIN_FILL)
+     * < size.  Once used <= size <= 2^DICT_MAX_EXP, the product stays below
+     * 2^(DICT_MAX_EXP + 4) and cannot overflow. */
+    if (d->used[0] > size || d->used[0] * (100 / DICT_MIN_FILL) >= size)
         return 0;
     size_t want = d->used[0] < DICT_MIN_BUCKETS ? DICT_MIN_BUCKETS : d->used[0];
     return resize_to(d, want) == 0;

@@ -24,9 +24,10 @@
  *
  * Incremental rehashing.  A resize allocates the new array and then moves
  * the old one a bucket at a time: every dict_find, dict_find_link, dict_add,
- * dict_unlink, dict_random and dict_sample call moves one bucket (visiting at
- * most 10 empty ones) unless rehashing is paused, and dict_rehash_ms() lets
- * the cron spend a time budget on it.  While resizing is disabled, a rehash
+ * dict_add_or_get, dict_unlink and dict_random call moves one bucket
+ * (visiting at most 10 empty ones), dict_sample one per element asked for,
+ * unless rehashing is paused; dict_rehash_ms() lets the cron spend a time
+ * budget on it.  dict_size, dict_scan and iteration never move elements.  While resizing is disabled, a rehash
  * already in progress is also held still (Redis 7.2's "avoid" policy, so
  * the fork child's copy-on-write pages stay shared) unless the two arrays
  * differ in size by a factor of DICT_FORCE_RATIO or more.
@@ -189,7 +190,8 @@ size_t dict_sample(struct dict *d, struct dnode **out, size_t count);
  * least once, even when the table grows, shrinks or rehashes between calls;
  * some may be returned more than once.  The dict may be modified freely
  * between calls but not from inside fn (rehashing is paused during the
- * call).
+ * call).  Any cursor value is safe to pass (clients supply them); a value
+ * no call returned just makes the scan start part-way.
  */
 unsigned long dict_scan(struct dict *d, unsigned long cursor, dict_scan_fn *fn,
                         void *priv);

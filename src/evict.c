@@ -248,7 +248,16 @@ int evict_perform(void)
         return 0;
     if (server.maxmemory_policy == MM_NOEVICTION)
         return -1;
-    int guard = 0;
+    /* Like Redis's maxmemory-eviction-tenacity: at 10 (default) a call
+     * may spend 500 us evicting; each step above 10 doubles that, 100
+     * means no limit.  What is left is evicted on the next call. */
+    long long budget_us = server.maxmemory_eviction_tenacity >= 100
+                              ? -1
+                              : 50LL * server.maxmemory_eviction_tenacity;
+    for (int t = 10; t < server.maxmemory_eviction_tenacity && budget_us > 0; t++)
+        budget_us = budget_us * 115 / 100;
+    long long start = (long long)rc_monotonic_us();
+    int evicted = 0;
     while (rc_used_memory() > server.maxmemory) {
         struct db *db = NULL;
         struct kv *o;
@@ -261,8 +270,9 @@ int evict_perform(void)
             return -1;
         db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
         server.stat_evictedkeys++;
-        if (++guard > 100000)
-            return -1;
+        if ((++evicted & 15) == 0 && budget_us >= 0 &&
+            (long long)rc_monotonic_us() - start > budget_us)
+            return rc_used_memory() > server.maxmemory ? -1 : 0;
     }
     return 0;
 }

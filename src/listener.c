@@ -91,7 +91,7 @@ static void arm_tcp(const int *fds, int n)
 
 int listener_start(void)
 {
-    int fds[16];
+    int fds[16] = {0};
     char err[512];
     int n = open_tcp(fds, err, sizeof(err));
     if (n < 0) {
@@ -136,7 +136,7 @@ const char *listener_rebind(void)
     static char err[512];
     if (server.base == NULL)
         return NULL;    /* start-up: listener_start() will open them */
-    int fds[16];
+    int fds[16] = {0};
     /* Close first: the new set may reuse the same address and port. */
     close_tcp();
     int n = open_tcp(fds, err, sizeof(err));

@@ -192,6 +192,7 @@ struct server {
     unsigned long long maxmemory;
     int maxmemory_policy;
     int maxmemory_samples;
+    int maxmemory_eviction_tenacity;
     int lfu_log_factor;
     int lfu_decay_time;
     int lazyfree_lazy_user_del;

@@ -455,9 +455,7 @@ static void section_stats(struct text *t)
                "io_threaded_reads_processed:0\r\n"
                "io_threaded_writes_processed:0\r\n"
                "reply_buffer_shrinks:0\r\n"
-               "reply_buffer_expands:0\r\n"
-               "client_query_buffer_limit_disconnections:%lld\r\n"
-               "client_output_buffer_limit_disconnections:%lld\r\n",
+               "reply_buffer_expands:0\r\n",
             server.stat_numconnections, server.stat_numcommands, inst_get(&inst_ops),
             server.stat_net_input_bytes, server.stat_net_output_bytes,
             (double)inst_get(&inst_in) / 1024, (double)inst_get(&inst_out) / 1024,
@@ -467,9 +465,7 @@ static void section_stats(struct text *t)
             server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
             server.stat_evictedclients, server.stat_keyspace_hits, server.stat_keyspace_misses,
             server.stat_unexpected_error_replies, server.stat_total_error_replies,
-            server.stat_io_reads, server.stat_io_writes,
-            server.stat_client_qbuf_limit_disconnections,
-            server.stat_client_outbuf_limit_disconnections);
+            server.stat_io_reads, server.stat_io_writes);
 }
 
 static void section_replication(struct text *t)

@@ -1,85 +1,158 @@
-"""
-Shared fixtures for the integration suites: start a real ringcached node on
-loopback and stop it afterwards.
+"""Shared helpers and fixtures for the integration suites: start real
+ringcached nodes.
 
-The binary is src/ringcached of this tree, or the path in the RINGCACHED
-environment variable.  Nodes listen on 127.0.0.1 on a free port taken from
-the unusual range 21000-29999 and are stopped by PID (SIGTERM, then SIGKILL
-if they do not exit).
+Every node listens on 127.0.0.1 only, on an unusual port (21000-29999 by
+default), runs with persistence disabled (--save "") inside a private
+temporary directory, and is stopped by PID.
+
+    def test_something(node):              # a fresh default node
+        host, port, proc = node
+
+    port, proc = start_node("--maxmemory", "10mb")   # any extra arguments
+    try:
+        ...
+    finally:
+        stop_node(proc)
+
+The binary is src/ringcached of this tree, or $RINGCACHED when set.
 """
+
 import os
+import random
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINARY = os.environ.get("RINGCACHED", os.path.join(ROOT, "src", "ringcached"))
 HOST = "127.0.0.1"
+PORT_LO, PORT_HI = 21000, 29999
 
 
-def free_port():
-    """A port in 21000-29999 that nobody listens on right now."""
-    start = 21000 + (os.getpid() * 7) % 9000
-    for i in range(9000):
-        port = 21000 + (start - 21000 + i) % 9000
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((HOST, port))
-            except OSError:
-                continue
+def port_is_free(port):
+    """True when nothing listens on HOST:port and it can be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((HOST, port)) != 0
+
+
+def pick_port(lo=PORT_LO, hi=PORT_HI):
+    """A free port in [lo, hi], picked at random so that suites running in
+    parallel rarely collide."""
+    for _ in range(200):
+        port = random.randint(lo, hi)
+        if port_is_free(port):
             return port
-    raise RuntimeError("no free port in 21000-29999")
+    raise RuntimeError("no free port in %d-%d" % (lo, hi))
 
 
-def _ping(port):
+def ping(port, timeout=0.5):
+    """True when the node on HOST:port answers PING with +PONG."""
     try:
-        with socket.create_connection((HOST, port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
+        with socket.create_connection((HOST, port), timeout=timeout) as s:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
             return s.recv(64).startswith(b"+PONG")
     except OSError:
         return False
 
 
-def start_node(*extra_args, port=None):
-    """Start a node and wait until it answers PING.  Returns (port, proc)."""
-    if not os.access(BINARY, os.X_OK):
-        pytest.skip("ringcached binary not built: %s" % BINARY)
-    port = port or free_port()
-    args = [BINARY, "--port", str(port), "--bind", HOST, "--save", ""]
-    args += list(extra_args)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace")
-            raise RuntimeError("ringcached exited with %d: %s" % (proc.returncode, err))
-        if _ping(port):
-            return port, proc
-        time.sleep(0.05)
-    stop_node(proc)
-    raise RuntimeError("ringcached did not answer PING on port %d" % port)
+def node_log(proc):
+    """Everything the node started as proc wrote to stdout/stderr so far."""
+    try:
+        with open(proc.logpath, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except (AttributeError, OSError):
+        return ""
 
 
-def stop_node(proc):
-    """Stop a node started by start_node, by its PID."""
+def stop_node(proc, timeout=5.0):
+    """Stop a node started by start_node: SIGTERM by PID, SIGKILL if it
+    has not exited within `timeout` seconds; then remove its directory."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
-    if proc.stderr:
-        proc.stderr.close()
+            proc.wait(timeout)
+    workdir = getattr(proc, "workdir", None)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def start_node(*extra_args, port=None, timeout=10.0):
+    """Start a node with extra command-line arguments (e.g. "--maxmemory",
+    "1mb") and wait until it answers PING.  Returns (port, proc); proc has
+    .workdir and .logpath attributes.  The caller stops it with stop_node.
+    Raises RuntimeError, with the node's output, when it exits or does not
+    answer within `timeout` seconds (e.g. because the port was taken)."""
+    if not os.access(BINARY, os.X_OK):
+        raise RuntimeError("%s is not built" % BINARY)
+    if port is None:
+        port = pick_port()
+    workdir = tempfile.mkdtemp(prefix="ringcache-test-")
+    logpath = os.path.join(workdir, "node.log")
+    args = [BINARY, "--port", str(port), "--bind", HOST, "--save", "",
+            "--dir", workdir] + [str(a) for a in extra_args]
+    with open(logpath, "wb") as logf:
+        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=workdir)
+    proc.workdir = workdir
+    proc.logpath = logpath
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if ping(port):
+            return port, proc
+        time.sleep(0.02)
+    log = node_log(proc)
+    stop_node(proc)
+    raise RuntimeError("ringcached on port %d did not start:\n%s" % (port, log))
+
+
+def launch_node(*extra_args, attempts=3, **kwargs):
+    """start_node on a random port, retrying when the port was taken
+    between picking and binding.  Returns (port, proc)."""
+    last = None
+    for _ in range(attempts):
+        try:
+            return start_node(*extra_args, **kwargs)
+        except RuntimeError as e:
+            last = e
+    raise last
 
 
 @pytest.fixture
 def node():
-    """A fresh node for one test: yields (host, port, proc)."""
-    port, proc = start_node()
+    """A fresh default node, as (host, port, proc); stopped at teardown."""
+    port, proc = launch_node()
     try:
         yield HOST, port, proc
     finally:
+        stop_node(proc)
+
+
+@pytest.fixture
+def node_factory():
+    """A function starting nodes with extra arguments, returning
+    (host, port, proc); every node it started is stopped at teardown."""
+    procs = []
+
+    def start(*extra_args, **kwargs):
+        port, proc = launch_node(*extra_args, **kwargs)
+        procs.append(proc)
+        return HOST, port, proc
+
+    yield start
+    for proc in procs:
         stop_node(proc)

@@ -64,11 +64,20 @@ static const struct dict_type fnv_type = {fnv1a, elem_key, elem_destroy};
 static const struct dict_type collide_type = {collide_hash, elem_key, elem_destroy};
 static const struct dict_type nodestroy_type = {fnv1a, elem_key, NULL};
 
+/* "key:<id>" without snprintf: the consistency checks format millions. */
 static size_t key_of(unsigned id, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "key:%u", id);
-    ck_assert(n > 0 && (size_t)n < cap);
-    return (size_t)n;
+    char digits[16];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + id % 10);
+        id /= 10;
+    } while (id != 0);
+    ck_assert_uint_ge(cap, 4 + nd);
+    memcpy(buf, "key:", 4);
+    for (size_t i = 0; i < nd; i++)
+        buf[4 + i] = digits[nd - 1 - i];
+    return 4 + nd;
 }
 
 static struct elem *elem_new_key(unsigned id, const char *key, size_t len)
@@ -105,16 +114,20 @@ static struct elem *unlink_id(struct dict *d, unsigned id)
     return (struct elem *)dict_unlink(d, buf, len);
 }
 
-/* Every id below n is found iff by_id[id] is non-NULL, and is that element. */
+/* Every id below n is found iff by_id[id] is non-NULL, and is that element.
+ * Rehashing is paused meanwhile so that the state being checked is the one
+ * the last operation left, typically half-way through a rehash. */
 static void check_all(struct dict *d, struct elem **by_id, unsigned n)
 {
     size_t expect = 0;
+    dict_pause_rehash(d);
     for (unsigned i = 0; i < n; i++) {
         struct elem *e = find_id(d, i);
         ck_assert_ptr_eq(e, by_id[i]);
         if (by_id[i] != NULL)
             expect++;
     }
+    dict_resume_rehash(d);
     ck_assert_uint_eq(dict_size(d), expect);
 }
 
@@ -196,7 +209,10 @@ static void add_find_unlink(const struct dict_type *type, unsigned n)
             rehash_seen++;
         check_all(d, by_id, n);
     }
-    ck_assert_uint_gt(rehash_seen, 0);
+    /* A grow from S to 2S buckets moves one bucket per operation and the
+     * next grow is S adds later, so about half the adds see a rehash (with
+     * the colliding hash only 8 buckets are ever occupied, so far fewer). */
+    ck_assert_uint_gt(rehash_seen, type == &fnv_type ? n / 4 : 0);
 
     /* Re-adding any key fails, rehashing or not. */
     for (unsigned i = 0; i < n; i += 7) {
@@ -220,7 +236,7 @@ static void add_find_unlink(const struct dict_type *type, unsigned n)
     }
     check_all(d, by_id, n);
     for (unsigned i = 0; i < n; i += 2) {
-        if (i % 256 == 0)
+        if (i % 32 == 0)
             dict_try_shrink(d);
         struct elem *e = unlink_id(d, i);
         ck_assert_ptr_eq(e, by_id[i]);
@@ -241,13 +257,13 @@ static void add_find_unlink(const struct dict_type *type, unsigned n)
 
 START_TEST(test_add_find_unlink)
 {
-    add_find_unlink(&fnv_type, 2000);
+    add_find_unlink(&fnv_type, 1000);
 }
 END_TEST
 
 START_TEST(test_add_find_unlink_collide)
 {
-    add_find_unlink(&collide_type, 600);
+    add_find_unlink(&collide_type, 400);
 }
 END_TEST
 
@@ -355,6 +371,7 @@ START_TEST(test_scan_static)
      * rehashing or not. */
     for (int round = 0; round < 2; round++) {
         if (round == 1) {
+            dict_rehash_ms(d, 1000);
             ck_assert_int_eq(dict_expand(d, 1 << 14), 0);
             ck_assert(dict_is_rehashing(d));
         }
@@ -452,7 +469,7 @@ END_TEST
 /* Grow and shrink alternately under one scan. */
 START_TEST(test_scan_grow_and_shrink)
 {
-    enum { STABLE = 300, POOL = 20000 };
+    enum { STABLE = 300, POOL = 5000 };
     destroyed = 0;
     struct dict *d = dict_create(&fnv_type);
     struct elem **by_id = calloc(STABLE + POOL, sizeof(*by_id));
@@ -465,8 +482,8 @@ START_TEST(test_scan_grow_and_shrink)
         cursor = dict_scan(d, cursor, mark_seen, &calls);
         step++;
         int filling = (step / 25) % 2 == 0;
-        for (unsigned k = 0; k < 800; k++) {
-            unsigned id = STABLE + (unsigned)((step * 800 + k) % POOL);
+        for (unsigned k = 0; k < 100; k++) {
+            unsigned id = STABLE + (unsigned)((step * 100 + k) % POOL);
             if (filling && by_id[id] == NULL) {
                 by_id[id] = elem_new(id);
                 dict_add(d, &by_id[id]->node);
@@ -497,6 +514,7 @@ static void iter_delete(int start_rehashing)
         dict_add(d, &by_id[i]->node);
     }
     if (start_rehashing) {
+        dict_rehash_ms(d, 1000);
         ck_assert_int_eq(dict_expand(d, 4 * N), 0);
         for (int k = 0; k < 100; k++)
             find_id(d, (unsigned)k); /* move a few buckets */
@@ -613,15 +631,20 @@ START_TEST(test_random_sample)
             ck_assert_ptr_eq(find_id(d, e->id), e);
         }
     }
-    /* During a rehash (both directions) samples are still valid elements. */
+    /* During a rehash samples are still valid elements.  Right after a big
+     * grow the populated old array is a small part of the index range, so
+     * a sample may come back empty now and then (as in Redis). */
+    dict_rehash_ms(d, 1000);
     ck_assert_int_eq(dict_expand(d, 1 << 13), 0);
+    size_t total = 0;
     for (int round = 0; round < 500; round++) {
         size_t got = dict_sample(d, out, 10);
-        ck_assert_uint_ge(got, 1);
+        total += got;
         for (size_t k = 0; k < got; k++)
             ck_assert_ptr_eq(by_id[((struct elem *)out[k])->id], (void *)out[k]);
         ck_assert_ptr_nonnull(dict_random(d));
     }
+    ck_assert_uint_gt(total, 500);
     dict_rehash_ms(d, 1000);
     ck_assert(!dict_is_rehashing(d));
     for (unsigned i = 0; i < N - 20; i++) {
@@ -679,6 +702,7 @@ START_TEST(test_destroy_counts)
     destroyed = 0;
     for (unsigned i = 0; i < N; i++)
         dict_add(d, &elem_new(i)->node);
+    dict_rehash_ms(d, 1000);
     ck_assert_int_eq(dict_expand(d, 4 * N), 0);
     for (unsigned i = 0; i < 50; i++)
         find_id(d, i);
