@@ -421,14 +421,32 @@ unsigned long long db_scan(struct db *db, unsigned long long cursor,
 
 void db_cron(void)
 {
-    /* Incremental rehashing of the tables, 1 ms per database at most, as
-     * Redis's activerehashing does. */
-    if (!server.activerehashing)
-        return;
+    /* Keep the tables the right size without touching all 16384 slots of
+     * every database on each tick: walk a window of slots per call,
+     * shrinking tables that emptied out and, with activerehashing, moving
+     * rehashes along for tables nobody is accessing.  At most ~1 ms. */
+    static unsigned cursor;
+    long long start = (long long)rc_monotonic_us();
     for (int i = 0; i < server.dbnum; i++) {
         struct db *db = &server.dbs[i];
-        if (db->keys == 0)
-            continue;
-        dict_rehash_ms(db->expires_dict, 1);
+        dict_try_shrink(db->expires_dict);
+        if (server.activerehashing && dict_is_rehashing(db->expires_dict))
+            dict_rehash_ms(db->expires_dict, 1);
     }
+    for (unsigned n = 0; n < 1024; n++) {
+        unsigned slot = (cursor + n) & (RC_SLOTS - 1);
+        for (int i = 0; i < server.dbnum; i++) {
+            struct dict *d = server.dbs[i].slots[slot];
+            if (d == NULL)
+                continue;
+            dict_try_shrink(d);
+            if (server.activerehashing && dict_is_rehashing(d))
+                dict_rehash_ms(d, 1);
+        }
+        if ((n & 63) == 63 && (long long)rc_monotonic_us() - start > 1000) {
+            cursor = (cursor + n + 1) & (RC_SLOTS - 1);
+            return;
+        }
+    }
+    cursor = (cursor + 1024) & (RC_SLOTS - 1);
 }

@@ -24,13 +24,15 @@
  *
  * Incremental rehashing.  A resize allocates the new array and then moves
  * the old one a bucket at a time: every dict_find, dict_find_link, dict_add,
- * dict_add_or_get, dict_unlink and dict_random call moves one bucket
- * (visiting at most 10 empty ones), dict_sample one per element asked for,
+ * dict_add_or_get and dict_unlink call moves one bucket (visiting at most
+ * 10 empty ones), dict_sample and dict_random one per element sampled,
  * unless rehashing is paused; dict_rehash_ms() lets the cron spend a time
- * budget on it.  dict_size, dict_scan and iteration never move elements.  While resizing is disabled, a rehash
- * already in progress is also held still (Redis 7.2's "avoid" policy, so
- * the fork child's copy-on-write pages stay shared) unless the two arrays
- * differ in size by a factor of DICT_FORCE_RATIO or more.
+ * budget on it.  dict_size, dict_scan and iteration never move elements.
+ * While resizing is disabled, a rehash already in progress is also held
+ * still (Redis 7.2's "avoid" policy, so the fork child's copy-on-write
+ * pages stay shared) unless the two arrays differ in size by a factor of
+ * DICT_FORCE_RATIO or more.  A held rehash also blocks further growth, so
+ * chains in the new array lengthen until the child exits.
  *
  * Threading.  A dict is not thread-safe.  The resize policy and the random
  * generator are process-wide and belong to the event-loop thread; a
@@ -44,7 +46,7 @@
 #include <stdint.h>
 
 #define DICT_MIN_BUCKETS 4  /* size of the first bucket array */
-#define DICT_FORCE_RATIO 5  /* grow even when resizing is disabled above this load factor */
+#define DICT_FORCE_RATIO 5  /* load factor that forces a grow when disabled */
 #define DICT_MIN_FILL 10    /* percent; below it dict_try_shrink() shrinks */
 
 /* Embedded as the first member of every element. */

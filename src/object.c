@@ -81,6 +81,12 @@ struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t v
     long long iv;
     if (str_is_int_encodable(val, vlen, &iv))
         return kv_new_int(key, klen, iv, expire);
+    return kv_new_bytes(key, klen, val, vlen, expire);
+}
+
+struct kv *kv_new_bytes(const char *key, size_t klen, const char *val, size_t vlen,
+                        long long expire)
+{
     if (vlen > EMBSTR_MAX)
         return kv_new_raw(key, klen, rstr_new(val, vlen, vlen), expire);
     struct kv *o = kv_alloc(key, klen, expire, vlen + 1);

@@ -88,6 +88,10 @@ static inline long long kv_expire(const struct kv *o)
  * embstr up to 44 bytes, raw otherwise).  expire is unix ms or -1. */
 struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen,
                          long long expire);
+/* Same, but never the int encoding (embstr or raw by length), as Redis
+ * stores INCRBYFLOAT results. */
+struct kv *kv_new_bytes(const char *key, size_t klen, const char *val, size_t vlen,
+                        long long expire);
 /* Create an entry with an integer value (ENC_INT). */
 struct kv *kv_new_int(const char *key, size_t klen, long long v, long long expire);
 /* Create an entry owning an already-built raw buffer. */

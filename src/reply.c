@@ -318,7 +318,7 @@ void reply_help(struct client *c, const char *cmd, const char *const *lines)
     for (long j = 0; j < n; j++)
         reply_status(c, lines[j]);
     reply_status(c, "HELP");
-    reply_status(c, "    Print this help.");
+    reply_status(c, "    Prints this help.");
 }
 
 /* ---- deferred lengths ---- */

@@ -341,8 +341,9 @@ static void ttl_generic(struct client *c, int in_ms, int absolute)
     long long t = absolute ? expire : expire - server.mstime;
     if (t < 0)
         t = 0;
-    /* t is non-negative, so adding 500 can only overflow at the very top. */
-    reply_long(c, in_ms ? t : (t > LLONG_MAX - 500 ? LLONG_MAX / 1000 : (t + 500) / 1000));
+    /* Seconds rounded to nearest, (t + 500) / 1000, computed without the
+     * addition so that t near LLONG_MAX cannot overflow (t >= 0). */
+    reply_long(c, in_ms ? t : t / 1000 + (t % 1000 + 500) / 1000);
 }
 
 void cmd_ttl(struct client *c)

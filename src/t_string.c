@@ -510,7 +510,7 @@ void cmd_incrbyfloat(struct client *c)
     }
     char buf[RC_MAX_LONG_DOUBLE_CHARS];
     size_t len = rc_ld2str(buf, sizeof(buf), value, 1);
-    struct kv *n = kv_new_string(key->p, key->len, buf, len, o ? kv_expire(o) : -1);
+    struct kv *n = kv_new_bytes(key->p, key->len, buf, len, o ? kv_expire(o) : -1);
     if (o != NULL)
         db_replace(c->db, o, n);
     else

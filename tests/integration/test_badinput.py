@@ -311,8 +311,10 @@ def test_oversized_inline(healthy):
 
 @pytest.fixture
 def authnode():
-    port, proc = launch("--requirepass", "s3cret")
-    r = redis.Redis(host=HOST, port=port, password="s3cret", socket_timeout=10)
+    # conftest's readiness probe needs PING to work: set the password after
+    port, proc = launch()
+    r = redis.Redis(host=HOST, port=port, socket_timeout=10)
+    r.config_set("requirepass", "s3cret")
     baseline = used_memory(r)
     r.close()
     try:
@@ -490,7 +492,9 @@ def test_query_buffer_limit(healthy):
 def test_maxclients(healthy):
     port, r = healthy
     old = r.config_get("maxclients")["maxclients"]
+    time.sleep(0.2)  # let the node notice connections closed by earlier cases
     r.config_set("maxclients", 20)
+    before = int(r.info("clients")["connected_clients"])  # includes r
     socks = []
     try:
         accepted = refused = 0
@@ -505,9 +509,10 @@ def test_maxclients(healthy):
                 assert got == ERR_MAXCLIENTS
                 assert closed or wait_closed(s, 2)
                 refused += 1
-        # the admin client r holds one of the 20 slots
-        assert accepted == 19
-        assert refused == 11
+        # the admin client r (and any straggler from an earlier case that
+        # the node has not reaped yet) holds some of the 20 slots
+        assert 20 - before <= accepted <= 19
+        assert refused == 30 - accepted
         assert int(r.info("stats")["rejected_connections"]) >= 11
     finally:
         for s in socks:
@@ -619,7 +624,8 @@ def test_binary_keys_and_values(healthy):
             exp = b"+OK\r\n$%d\r\n%s\r\n" % (len(v), v)
             assert read_exact(s, len(exp)) == exp
         s.sendall(resp("DBSIZE"))
-        assert read_exact(s, 4 + len(str(len(keys)))) == b":%d\r\n" % len(keys)
+        exp = b":%d\r\n" % len(keys)
+        assert read_exact(s, len(exp)) == exp
     for i, k in enumerate(keys):
         assert r.get(k) == k[::-1] + b"\x00\r\n" * i
     assert sorted(r.keys("*")) == sorted(keys)

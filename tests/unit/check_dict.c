@@ -15,7 +15,6 @@
 
 #include <check.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +60,8 @@ static void elem_destroy(struct dnode *n)
 }
 
 static const struct dict_type fnv_type = {fnv1a, elem_key, elem_destroy};
-static const struct dict_type collide_type = {collide_hash, elem_key, elem_destroy};
+static const struct dict_type collide_type = {collide_hash, elem_key,
+                                              elem_destroy};
 static const struct dict_type nodestroy_type = {fnv1a, elem_key, NULL};
 
 /* "key:<id>" without snprintf: the consistency checks format millions. */
@@ -167,8 +167,10 @@ START_TEST(test_binary_keys)
     struct dict *d = dict_create(&fnv_type);
     static const char *keys[] = {"", "\0", "\0\0", "a\0b", "a\0c", "a"};
     static const size_t lens[] = {0, 1, 2, 3, 3, 1};
-    for (unsigned i = 0; i < 6; i++)
-        ck_assert_int_eq(dict_add(d, &elem_new_key(i, keys[i], lens[i])->node), 0);
+    for (unsigned i = 0; i < 6; i++) {
+        struct elem *e = elem_new_key(i, keys[i], lens[i]);
+        ck_assert_int_eq(dict_add(d, &e->node), 0);
+    }
     ck_assert_uint_eq(dict_size(d), 6);
     for (unsigned i = 0; i < 6; i++) {
         struct elem *e = (struct elem *)dict_find(d, keys[i], lens[i]);
@@ -307,7 +309,7 @@ START_TEST(test_random_ops)
 }
 END_TEST
 
-/* ---- dict_find_link ------------------------------------------------------- */
+/* ---- dict_find_link ------------------------------------------------------ */
 
 START_TEST(test_find_link_replace)
 {
@@ -349,7 +351,7 @@ START_TEST(test_find_link_replace)
 }
 END_TEST
 
-/* ---- scan ------------------------------------------------------------------ */
+/* ---- scan ---------------------------------------------------------------- */
 
 static void mark_seen(void *priv, struct dnode *n)
 {
@@ -421,13 +423,15 @@ static void scan_while_resizing(int grow)
         if (dict_is_rehashing(d))
             rehashing_seen++;
         if (grow) {
-            for (int k = 0; k < 40 && next_transient < STABLE + TRANSIENT; k++) {
+            for (int k = 0; k < 40 && next_transient < STABLE + TRANSIENT;
+                 k++) {
                 by_id[next_transient] = elem_new(next_transient);
                 dict_add(d, &by_id[next_transient]->node);
                 next_transient++;
             }
         } else {
-            for (int k = 0; k < 400 && victim < STABLE + TRANSIENT; k++, victim++) {
+            for (int k = 0; k < 400 && victim < STABLE + TRANSIENT;
+                 k++, victim++) {
                 struct elem *e = unlink_id(d, victim);
                 ck_assert_ptr_eq(e, by_id[victim]);
                 rc_free(e);
@@ -592,7 +596,7 @@ START_TEST(test_iter_delete_all)
 }
 END_TEST
 
-/* ---- random and sample ---------------------------------------------------- */
+/* ---- random and sample --------------------------------------------------- */
 
 START_TEST(test_random_sample)
 {
@@ -641,7 +645,8 @@ START_TEST(test_random_sample)
         size_t got = dict_sample(d, out, 10);
         total += got;
         for (size_t k = 0; k < got; k++)
-            ck_assert_ptr_eq(by_id[((struct elem *)out[k])->id], (void *)out[k]);
+            ck_assert_ptr_eq(&by_id[((struct elem *)out[k])->id]->node,
+                             out[k]);
         ck_assert_ptr_nonnull(dict_random(d));
     }
     ck_assert_uint_gt(total, 500);
@@ -683,7 +688,7 @@ START_TEST(test_random_single)
 }
 END_TEST
 
-/* ---- destroy, clear, sizing, policy --------------------------------------- */
+/* ---- destroy, clear, sizing, policy -------------------------------------- */
 
 START_TEST(test_destroy_counts)
 {
@@ -733,7 +738,8 @@ START_TEST(test_sizing)
     size_t base = dict_mem_usage(d);
     dict_add(d, &elem_new(0)->node);
     ck_assert_uint_eq(dict_buckets(d), DICT_MIN_BUCKETS);
-    ck_assert_uint_eq(dict_mem_usage(d), base + DICT_MIN_BUCKETS * sizeof(void *));
+    ck_assert_uint_eq(dict_mem_usage(d),
+                      base + DICT_MIN_BUCKETS * sizeof(void *));
     /* Load factor 1: the fifth add starts a grow to 8. */
     for (unsigned i = 1; i < 4; i++)
         dict_add(d, &elem_new(i)->node);
