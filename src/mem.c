@@ -7,6 +7,9 @@
  * own view of what we hold.  The counter is atomic because the background
  * thread frees large values.
  */
+#ifdef HAVE_CONFIG_H
+#include "rcbuild.h"   /* HAVE_JEMALLOC, from configure */
+#endif
 #include "mem.h"
 
 #include <malloc.h>
