@@ -273,9 +273,6 @@ int command_process(struct client *c)
         return CMD_DONE;
     }
 
-    if (server.monitors && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)))
-        monitor_feed(c);
-
     long long start = (long long)rc_ustime();
     server.ustime = start;
     server.mstime = start / 1000;
@@ -286,6 +283,11 @@ int command_process(struct client *c)
     c->flags &= ~CF_EXECUTING;
     server.current_client = NULL;
     long long dur = (long long)rc_ustime() - start;
+
+    /* Monitors see a command after it ran, as in Redis (SELECT shows the
+     * database it selected). */
+    if (server.monitors && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)))
+        monitor_feed(c);
 
     cmd->stats.calls++;
     cmd->stats.usec += dur;

@@ -688,38 +688,57 @@ static char *read_file(FILE *fp)
     return buf;
 }
 
+static void load_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", path,
+                strerror(errno));
+        exit(1);
+    }
+    char *text = read_file(fp);
+    fclose(fp);
+    char resolved[PATH_MAX];
+    const char *abs = realpath(path, resolved) ? resolved : path;
+    server.configfile = rc_strndup(abs, strlen(abs));
+    load_text(text);
+    rc_free(text);
+}
+
+/* As redis-server: an optional config file first, "-" (first or last) to
+ * read more config from stdin, then --directive value options.  The file
+ * is applied first, then stdin, then the options. */
 void config_load_argv(int argc, char **argv)
 {
-    int i = 1;
-    if (i < argc && argv[i][0] != '-') {
-        const char *path = argv[i++];
-        FILE *fp = fopen(path, "r");
-        if (fp == NULL) {
-            fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", path,
-                    strerror(errno));
-            exit(1);
-        }
-        char *text = read_file(fp);
-        fclose(fp);
-        char resolved[PATH_MAX];
-        server.configfile = rc_strndup(realpath(path, resolved) ? resolved : path,
-                                       strlen(realpath(path, resolved) ? resolved : path));
-        load_text(text);
-        rc_free(text);
-    } else if (i < argc && !strcmp(argv[i], "-")) {
-        i++;
+    int first = 1, last = argc;
+    int from_stdin = 0;
+    const char *file = NULL;
+    if (first < last && !strcmp(argv[first], "-")) {
+        from_stdin = 1;
+        first++;
+    } else if (first < last && argv[first][0] != '-') {
+        file = argv[first++];
+    }
+    if (last > first && !strcmp(argv[last - 1], "-")) {
+        from_stdin = 1;
+        last--;
+    }
+    if (file)
+        load_file(file);
+    if (from_stdin) {
         char *text = read_file(stdin);
         load_text(text);
         rc_free(text);
     }
     /* --name value [value ...]: every word up to the next --option belongs
      * to the directive, as redis-server does. */
-    while (i < argc) {
+    int i = first;
+    while (i < last) {
         if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
             fatal_config(0, argv[i], "Invalid argument: options must start with --");
         const char *name = argv[i] + 2;
         int j = i + 1;
-        while (j < argc && !(strncmp(argv[j], "--", 2) == 0 && argv[j][2] != '\0' &&
+        while (j < last && !(strncmp(argv[j], "--", 2) == 0 && argv[j][2] != '\0' &&
                              find_cfg(argv[j] + 2) != NULL))
             j++;
         const char *err = config_apply(name, j - i - 1, argv + i + 1, 1);

@@ -200,11 +200,22 @@ int conn_class(const struct client *c)
     return 0;   /* replicas and pub/sub clients come with later modules */
 }
 
+/* The head chunk plays the part of Redis's per-client static buffer; the
+ * chunks after it are the reply list that CLIENT LIST's oll/omem and the
+ * output buffer limits speak of. */
 unsigned long long conn_obuf_mem(const struct client *c)
 {
     unsigned long long n = 0;
-    for (const struct obuf *b = c->reply_head; b; b = b->next)
+    for (const struct obuf *b = c->reply_head ? c->reply_head->next : NULL; b; b = b->next)
         n += b->size;
+    return n;
+}
+
+static size_t reply_list_len(const struct client *c)
+{
+    size_t n = 0;
+    for (const struct obuf *b = c->reply_head ? c->reply_head->next : NULL; b; b = b->next)
+        n++;
     return n;
 }
 
@@ -600,7 +611,7 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
         client_flags_str(c, flags), c->db ? c->db->id : 0,
         c->qlen - c->qpos, c->qcap - c->qlen, (size_t)0,
         c->qcap, c->qpeak, c->reply_head ? c->reply_head->used : (size_t)0,
-        (size_t)0, conn_obuf_mem(c),
+        reply_list_len(c), conn_obuf_mem(c),
         sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c),
         (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd, c->resp);
     if (n < 0)

@@ -58,12 +58,18 @@ def pick_port(lo=PORT_LO, hi=PORT_HI):
 free_port = pick_port     # the name earlier suites used
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
 def ping(port, timeout=0.5):
-    """True when the node on HOST:port answers PING with +PONG."""
+    """True when the node on HOST:port answers PING (+PONG, or -NOAUTH
+    when it wants a password)."""
     try:
         with socket.create_connection((HOST, port), timeout=timeout) as s:
             s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return s.recv(64).startswith(b"+PONG")
+            reply = s.recv(64)
+            # A node with requirepass answers -NOAUTH: it is up all the same.
+            return reply.startswith(b"+PONG") or reply.startswith(b"-NOAUTH")
     except OSError:
         return False
 
@@ -87,9 +93,15 @@ def stop_node(proc, timeout=5.0):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout)
+    log = node_log(proc)
     workdir = getattr(proc, "workdir", None)
     if workdir:
         shutil.rmtree(workdir, ignore_errors=True)
+    # In sanitizer builds a memory error, undefined behaviour or a leak at
+    # exit is written to the node's output: any of them fails the test.
+    for mark in SANITIZER_MARKS:
+        if mark in log:
+            raise AssertionError("sanitizer report from ringcached:\n" + log[-6000:])
 
 
 def start_node(*extra_args, port=None, timeout=10.0):

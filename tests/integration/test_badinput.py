@@ -148,10 +148,6 @@ def used_memory(r):
     return int(r.info("memory")["used_memory"])
 
 
-def client_entries(r):
-    return r.client_list()
-
-
 def assert_healthy(port, baseline, password=None):
     """A fresh client gets PONG, and used_memory returns below baseline +
     MEM_SLACK after FLUSHALL (polled for a few seconds)."""
