@@ -10,12 +10,6 @@
 #include "reply.h"
 #include "server.h"
 
-static int arg_is(const struct slice *a, const char *s)
-{
-    size_t n = strlen(s);
-    return a->len == n && strncasecmp(a->p, s, n) == 0;
-}
-
 void cmd_client_id(struct client *c)
 {
     reply_long(c, (long long)c->id);

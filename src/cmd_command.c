@@ -236,12 +236,6 @@ static int specs_movable(const struct key_spec *specs, int n)
     return 0;
 }
 
-static int arg_is(const struct slice *a, const char *word)
-{
-    size_t n = strlen(word);
-    return a->len == n && strncasecmp(a->p, word, n) == 0;
-}
-
 /*
  * Key flags of the commands whose specs carry variable_flags: Redis answers
  * these from a per-command callback instead of the spec's static flags.

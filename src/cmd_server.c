@@ -9,12 +9,6 @@
 #include "reply.h"
 #include "server.h"
 
-static int arg_is(const struct slice *a, const char *s)
-{
-    size_t n = strlen(s);
-    return a->len == n && strncasecmp(a->p, s, n) == 0;
-}
-
 void cmd_dbsize(struct client *c)
 {
     reply_long(c, (long long)db_size(c->db));

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "command.h"
@@ -32,6 +34,13 @@ struct slice {
     const char *p;
     size_t len;
 };
+
+/* Is argument a the word lit, ignoring case?  (Option names.) */
+static inline int arg_is(const struct slice *a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a->len == n && strncasecmp(a->p, lit, n) == 0;
+}
 
 /* ---- keyspace (db.c) ---- */
 

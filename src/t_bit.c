@@ -25,12 +25,6 @@ static const char ERR_BF_TYPE[] =
 
 /* ---- helpers ---- */
 
-static int arg_is(const struct slice *a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a->len == n && strncasecmp(a->p, lit, n) == 0;
-}
-
 static int arg_ll(struct client *c, const struct slice *a, long long *out)
 {
     if (!rc_str2ll(a->p, a->len, out)) {

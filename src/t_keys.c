@@ -53,13 +53,6 @@ enum {
 
 /* ---- small helpers ---- */
 
-/* 1 if the argument equals the lower-case literal lit, ignoring ASCII case. */
-static int arg_is(const struct slice *a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a->len == n && strncasecmp(a->p, lit, n) == 0;
-}
-
 static int slice_eq(const struct slice *a, const struct slice *b)
 {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;

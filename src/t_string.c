@@ -24,13 +24,6 @@
 
 /* ---- helpers ---- */
 
-/* True when the argument is `lit`, compared case-insensitively. */
-static int arg_is(const struct slice *a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a->len == n && strncasecmp(a->p, lit, n) == 0;
-}
-
 /* Returns 1 (and replies WRONGTYPE) when o exists and is not a string. */
 static int wrong_type(struct client *c, const struct kv *o)
 {
