@@ -29,6 +29,12 @@ static struct command table[] = {
      .firstkey = fk, .lastkey = lk, .keystep = ks, .acl = acls, .since = ver, .tips = tp, \
      .keyspecs = ksp, .parent = #p},
 #include "commands.def"
+#include "commands_hash.def"
+#include "commands_list.def"
+#include "commands_set.def"
+#include "commands_zset.def"
+#include "commands_multi.def"
+#include "commands_pubsub.def"
 #undef CMD
 #undef SUB
 };

@@ -160,6 +160,12 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #define CMD(n, h, ...) cmd_handler h;
 #define SUB(p, n, h, ...) cmd_handler h;
 #include "commands.def"
+#include "commands_hash.def"
+#include "commands_list.def"
+#include "commands_set.def"
+#include "commands_zset.def"
+#include "commands_multi.def"
+#include "commands_pubsub.def"
 #undef CMD
 #undef SUB
 

@@ -33,6 +33,7 @@
 #include "netutil.h"
 #include "reply.h"
 #include "server.h"
+#include "watch.h"
 
 #define IOBUF_LEN (16 * 1024)
 #define READ_AHEAD_MAX (1024 * 1024)
@@ -151,6 +152,7 @@ static void client_free(struct client *c)
     }
     if (c->flags & CF_MONITOR)
         server.monitors--;
+    watch_unwatch_all(c);
     free_reply_list(c);
     resp_parser_deinit(&c->parser);
     rc_free(c->qbuf);

@@ -21,6 +21,7 @@
 #include "evict.h"
 #include "hash.h"
 #include "rand.h"
+#include "watch.h"
 
 struct expire_ref {
     struct dnode node;
@@ -202,6 +203,11 @@ struct kv *db_lookup_read(struct client *c, const struct slice *key)
     return o;
 }
 
+void db_signal_modified(struct db *db, const char *key, size_t len)
+{
+    watch_touch_key(db, key, len);
+}
+
 /* ---- add, replace, delete ---- */
 
 static struct dict *slot_dict_create(struct db *db, unsigned slot)
@@ -221,6 +227,7 @@ int db_add(struct db *db, struct kv *o)
         return -1;
     db->keys++;
     fenwick_add(db, slot, 1);
+    db_signal_modified(db, kv_key(o), o->klen);
     if (o->flags & KV_EXPIRE) {
         db->expires++;
         expires_add(db, o);
@@ -236,6 +243,7 @@ struct kv *db_replace(struct db *db, struct kv *old, struct kv *n)
     evict_init_entry(n);
     n->node.next = old->node.next;
     *link = &n->node;
+    db_signal_modified(db, kv_key(n), n->klen);
     int had = (old->flags & KV_EXPIRE) != 0;
     int has = (n->flags & KV_EXPIRE) != 0;
     if (had && has) {
@@ -264,12 +272,13 @@ struct kv *db_set_expire(struct db *db, struct kv *o, long long when)
 {
     int had = (o->flags & KV_EXPIRE) != 0;
     unsigned slot = rc_key_slot(kv_key(o), o->klen);
+    if (!had && when < 0)
+        return o;
+    db_signal_modified(db, kv_key(o), o->klen);
     if (had && when >= 0) {
         memcpy(o->data, &when, 8);
         return o;
     }
-    if (!had && when < 0)
-        return o;
     struct dnode **link = dict_find_link(db->slots[slot], kv_key(o), o->klen);
     struct dnode *next = o->node.next;
     if (had) {
@@ -295,6 +304,7 @@ struct kv *db_unlink(struct db *db, const char *key, size_t len)
     struct kv *o = (struct kv *)dict_unlink(d, key, len);
     if (o == NULL)
         return NULL;
+    db_signal_modified(db, key, len);
     db->keys--;
     fenwick_add(db, slot, -1);
     if (o->flags & KV_EXPIRE) {
@@ -328,6 +338,7 @@ int db_expire_if_needed(struct db *db, struct kv *o)
 
 void db_flush(struct db *db, int async)
 {
+    watch_touch_db(db, NULL);
     struct dict **tables = NULL;
     size_t ntables = 0;
     for (unsigned s = 0; s < RC_SLOTS; s++) {
@@ -358,6 +369,8 @@ void db_flush(struct db *db, int async)
 
 void db_swap(int a, int b)
 {
+    watch_touch_db(&server.dbs[a], &server.dbs[b]);
+    watch_touch_db(&server.dbs[b], &server.dbs[a]);
     struct db tmp = server.dbs[a];
     server.dbs[a] = server.dbs[b];
     server.dbs[b] = tmp;

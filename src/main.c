@@ -24,6 +24,7 @@
 #include "server.h"
 #include "slowlog.h"
 #include "stats.h"
+#include "watch.h"
 
 struct server server;
 
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
     command_table_init();
     stats_init();
     db_init_all();
+    watch_init();
     bio_init();
     if (loop_init() != 0) {
         log_warn("Failed creating the event loop");
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
     log_warn("User requested shutdown...");
     listener_stop();
     conn_free_all();
+    watch_deinit();
     db_free_all();
     bio_deinit();
     slowlog_free_all();

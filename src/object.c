@@ -136,14 +136,18 @@ struct kv *kv_with_expire(struct kv *o, long long expire)
     return n;
 }
 
+/* Each aggregate type adds its case to the three switches below
+ * (free, dup, memory), calling into its own t_*.c. */
 void kv_free_value(int type, int enc, void *ptr)
 {
-    if (type == OBJ_STRING) {
+    switch (type) {
+    case OBJ_STRING:
         if (enc == ENC_RAW)
             rc_free(ptr);
-        return;
+        break;
+    default:
+        break;
     }
-    /* Aggregate types are added by later modules; no other values exist. */
 }
 
 void kv_free(struct kv *o)
@@ -231,8 +235,14 @@ struct kv *kv_dup(const struct kv *o, const char *key, size_t klen, long long ex
 size_t kv_mem(const struct kv *o)
 {
     size_t n = rc_usable((void *)o);
-    if (o->type == OBJ_STRING && o->enc == ENC_RAW)
-        n += rc_usable(o->v.ptr);
+    switch (o->type) {
+    case OBJ_STRING:
+        if (o->enc == ENC_RAW)
+            n += rc_usable(o->v.ptr);
+        break;
+    default:
+        break;
+    }
     return n;
 }
 
@@ -255,6 +265,10 @@ const char *obj_encoding_name(int enc)
     case ENC_INT: return "int";
     case ENC_HT: return "hashtable";
     case ENC_EMBSTR: return "embstr";
+    case ENC_INTSET: return "intset";
+    case ENC_SKIPLIST: return "skiplist";
+    case ENC_QUICKLIST: return "quicklist";
+    case ENC_LISTPACK: return "listpack";
     default: return "unknown";
     }
 }

@@ -30,11 +30,16 @@
 
 enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
 
+/* Encoding numbers as Redis numbers them (OBJECT ENCODING names them). */
 enum obj_encoding {
     ENC_RAW = 0,
     ENC_INT = 1,
     ENC_HT = 2,
+    ENC_INTSET = 6,
+    ENC_SKIPLIST = 7,
     ENC_EMBSTR = 8,
+    ENC_QUICKLIST = 9,
+    ENC_LISTPACK = 11,
 };
 
 #define EMBSTR_MAX 44

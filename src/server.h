@@ -82,6 +82,11 @@ enum client_flag {
     CF_UNIX = 1 << 11,
     CF_EXECUTING = 1 << 12,
     CF_FAKE = 1 << 13,              /* no connection: AOF loading etc. */
+    CF_MULTI = 1 << 14,             /* inside MULTI */
+    CF_DIRTY_CAS = 1 << 15,         /* a WATCHed key changed: EXEC fails */
+    CF_DIRTY_EXEC = 1 << 16,        /* a queued command was rejected: EXEC fails */
+    CF_PUBSUB = 1 << 17,            /* subscribed to channels or patterns */
+    CF_BLOCKED = 1 << 18,           /* waiting in a blocking command */
 };
 
 struct client {
@@ -125,6 +130,11 @@ struct client {
     struct client *prev, *next;     /* all clients */
     struct client *pw_next;         /* pending-write list */
     struct client *close_next;      /* clients to free at a safe point */
+
+    /* WATCH (watch.c): the keys this client watches. */
+    void *watched;
+    size_t nwatched;
+    size_t watched_cap;
 };
 
 /* ---- configuration values (config.c) ---- */
@@ -295,6 +305,9 @@ struct dict *db_slot_dict(struct db *db, unsigned slot);
 void db_cron(void);
 struct kv *db_replace(struct db *db, struct kv *old, struct kv *n);
 void kv_touch(struct kv *o);
+/* Every command that changes a key calls this (WATCH, and later
+ * keyspace-change hooks). */
+void db_signal_modified(struct db *db, const char *key, size_t len);
 unsigned db_slot_of_rank(const struct db *db, unsigned long rank);
 struct kv *db_expire_ref_kv(struct dnode *n);
 

@@ -79,6 +79,7 @@ static struct kv *string_for_bit_write(struct client *c, uint64_t maxbit)
         return NULL;
     }
     string_grow_zero(o, need);
+    db_signal_modified(c->db, key->p, key->len);
     return o;
 }
 

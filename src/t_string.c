@@ -534,6 +534,7 @@ void cmd_append(struct client *c)
         r->len += val->len;
         r->buf[r->len] = '\0';
         total = r->len;
+        db_signal_modified(c->db, key->p, key->len);
     }
     server.stat_dirty++;
     reply_long(c, (long long)total);
@@ -635,6 +636,7 @@ void cmd_setrange(struct client *c)
         return;
     struct rstr *r = string_grow_zero(o, (size_t)offset + val->len);
     memcpy(r->buf + offset, val->p, val->len);
+    db_signal_modified(c->db, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, (long long)r->len);
 }
