@@ -360,8 +360,8 @@ class Step:
     def __init__(self, lineno, text, kind, payload=None, nreplies=1):
         self.lineno = lineno
         self.text = text          # what the case file said, for messages
-        self.kind = kind          # 'cmd', 'raw', 'sleep', 'eof'
-        self.payload = payload    # args list, raw bytes or sleep seconds
+        self.kind = kind          # 'cmd', 'raw', 'sleep', 'eof', 'conn'
+        self.payload = payload    # args list, raw bytes, sleep seconds or conn number
         self.nreplies = nreplies  # replies to read (raw and noreply steps)
         self.sort = None          # None, 'elements' or 'pairs'
         self.scan = False
@@ -427,6 +427,12 @@ def parse_case_file(path):
                 case.steps.append(Step(lineno, stripped, "sleep", int(rest) / 1000.0))
             elif word == "eof":
                 case.steps.append(Step(lineno, stripped, "eof"))
+            elif word == "conn":
+                if not re.fullmatch(r"[1-9]", rest):
+                    fail(lineno, "!conn takes a connection number 1-9")
+                if pending:
+                    fail(lineno, "directive %r is not followed by a command" % pending[-1][1])
+                case.steps.append(Step(lineno, stripped, "conn", int(rest)))
             elif word == "raw":
                 m = re.fullmatch(r"(?:([0-9]+)\s+)?(b.*)", rest, re.S)
                 if not m:
@@ -975,10 +981,23 @@ def run_case(case, ref, tgt, timeout, verbose):
         except RuntimeError as e:
             return False, ["    setup failed: %s" % e]
         cref, ctgt = conns
+        extra = {1: (cref, ctgt)}  # !conn N: further connections, opened on first use
         ok = True
         for step in case.steps:
             if step.kind == "sleep":
                 time.sleep(step.payload)
+                continue
+            if step.kind == "conn":
+                if step.payload not in extra:
+                    try:
+                        pair = (Conn(ref.port, timeout), Conn(tgt.port, timeout))
+                    except OSError as e:
+                        lines.append("    line %d: %s: cannot connect: %s"
+                                     % (step.lineno, step.text, e))
+                        return False, lines
+                    conns.extend(pair)
+                    extra[step.payload] = pair
+                cref, ctgt = extra[step.payload]
                 continue
             ra, rawa = run_step(cref, step)
             rb, rawb = run_step(ctgt, step)

@@ -14,6 +14,10 @@
 #include "dict.h"
 #include "mem.h"
 #include "object.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 /* Values with fewer allocations than this are freed on the spot: handing
  * them to the thread would cost more than freeing them. */
@@ -134,6 +138,14 @@ static size_t kv_free_effort(const struct kv *o)
 {
     if (o->type == OBJ_STRING)
         return 1;
+    if (o->type == OBJ_HASH)
+        return hash_free_effort(o->enc, o->v.ptr);
+    if (o->type == OBJ_LIST)
+        return list_free_effort(o->enc, o->v.ptr);
+    if (o->type == OBJ_SET)
+        return set_free_effort(o->enc, o->v.ptr);
+    if (o->type == OBJ_ZSET)
+        return zset_free_effort(o->enc, o->v.ptr);
     return LAZY_FREE_THRESHOLD;   /* aggregates: decided by their modules later */
 }
 

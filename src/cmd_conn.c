@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include "conn.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "server.h"
 
@@ -13,6 +15,16 @@ void cmd_ping(struct client *c)
 {
     if (c->argc > 2) {
         reply_err_arity(c, "ping");
+        return;
+    }
+    /* A subscribed RESP2 client can only read arrays: ["pong", arg]. */
+    if ((c->flags & CF_PUBSUB) && c->resp == 2) {
+        reply_array_len(c, 2);
+        reply_bulk(c, "pong", 4);
+        if (c->argc == 1)
+            reply_bulk(c, "", 0);
+        else
+            reply_bulk(c, c->argv[1].p, c->argv[1].len);
         return;
     }
     if (c->argc == 1)
@@ -201,6 +213,8 @@ void cmd_reset(struct client *c)
     c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP | CF_REPLY_SKIP_NEXT | CF_NO_EVICT);
     c->db = &server.dbs[0];
     c->resp = 2;
+    multi_discard(c);
+    pubsub_unsubscribe_all(c);
     rc_free(c->name);
     c->name = NULL;
     if (server.requirepass)

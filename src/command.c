@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "block.h"
 #include "conn.h"
 #include "evict.h"
 #include "monitor.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "server.h"
 #include "slowlog.h"
@@ -239,11 +242,26 @@ static int is_quit(const struct client *c)
     return c->argv[0].len == 4 && strncasecmp(c->argv[0].p, "quit", 4) == 0;
 }
 
+/* Refuse cmd, found and checked far enough to know it, with the error
+ * msg.  Inside MULTI the transaction is then doomed; a refused EXEC
+ * discards it at once and says why (Redis's execCommandAbort()). */
+static void reject(struct client *c, struct command *cmd, const char *msg)
+{
+    multi_flag_error(c);
+    c->cmd = NULL;
+    if (cmd->proc == cmd_exec)
+        multi_exec_abort(c, msg);
+    else
+        reply_error(c, msg);
+    cmd->stats.rejected++;
+}
+
 int command_process(struct client *c)
 {
     struct command *cmd = command_lookup(c->argv[0].p, c->argv[0].len);
     c->cmd = NULL;
     if (cmd == NULL) {
+        multi_flag_error(c);
         reject_unknown(c);
         return CMD_DONE;
     }
@@ -255,39 +273,97 @@ int command_process(struct client *c)
     c->cmd = cmd;
 
     if (!arity_ok(cmd, c->argc)) {
-        c->cmd = NULL;
-        reply_err_arity(c, cmd->fullname);
-        cmd->stats.rejected++;
+        char msg[256];
+        snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command",
+                 cmd->fullname);
+        reject(c, cmd, msg);
         return CMD_DONE;
     }
     if (!(c->flags & CF_AUTHED) && !(cmd->flags & CMD_NO_AUTH)) {
-        c->cmd = NULL;
-        reply_error(c, "NOAUTH Authentication required.");
-        cmd->stats.rejected++;
+        reject(c, cmd, "NOAUTH Authentication required.");
         return CMD_DONE;
     }
+    if (c->flags & CF_MULTI) {
+        /* Redis rejects an unknown subcommand at lookup; queued, it would
+         * only fail inside EXEC. */
+        if (cmd->nsubs && c->argc >= 2) {
+            multi_flag_error(c);
+            cmd_unknown_subcommand(c);
+            c->cmd = NULL;
+            cmd->stats.rejected++;
+            return CMD_DONE;
+        }
+        if (cmd->flags & CMD_NO_MULTI) {
+            reject(c, cmd, "ERR Command not allowed inside a transaction");
+            return CMD_DONE;
+        }
+    }
+    /* With a memory limit, every command first makes room, as in Redis;
+     * only commands that may grow memory are refused when it cannot. */
+    if (server.maxmemory && evict_perform() != 0 && multi_denies_oom(c, cmd)) {
+        reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+        return CMD_DONE;
+    }
+    if ((c->flags & CF_PUBSUB) && c->resp == 2 && !pubsub_allowed_in_context(cmd)) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "ERR Can't execute '%s': only (P|S)SUBSCRIBE / "
+                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                 cmd->fullname);
+        reject(c, cmd, msg);
+        return CMD_DONE;
+    }
+    /* CLIENT PAUSE WRITE holds commands that may write, and EXEC of a
+     * transaction that holds one (Redis 7.0). */
     if (server.pause_end_ms && !is_quit(c) &&
-        (server.pause_all || (cmd->flags & CMD_WRITE)) &&
+        (server.pause_all || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
+         (cmd->proc == cmd_exec && (multi_cmd_flags(c) & (CMD_WRITE | CMD_MAY_REPLICATE)))) &&
         !(cmd->flags & CMD_NO_AUTH) && cmd->proc != cmd_unknown_subcommand) {
         if (server.mstime < server.pause_end_ms)
             return CMD_HOLD;
     }
-    if (server.maxmemory && (cmd->flags & CMD_DENYOOM) && evict_perform() != 0) {
-        c->cmd = NULL;
-        reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
-        cmd->stats.rejected++;
-        return CMD_DONE;
-    }
 
-    long long start = (long long)rc_ustime();
-    server.ustime = start;
-    server.mstime = start / 1000;
-    server.current_client = c;
     c->lastcmd = cmd;
+    if ((c->flags & CF_MULTI) && !multi_runs_now(cmd))
+        multi_queue(c, cmd);
+    else
+        command_call(c, cmd);
+    /* Serve clients blocked on keys this command (or transaction) fed,
+     * before any reply is written (Redis's handleClientsBlockedOnKeys). */
+    block_process_ready();
+
+    /* CLIENT REPLY SKIP silences exactly the next command's reply. */
+    if (c->flags & CF_REPLY_SKIP) {
+        c->flags &= ~CF_REPLY_SKIP;
+    } else if (c->flags & CF_REPLY_SKIP_NEXT) {
+        c->flags &= ~CF_REPLY_SKIP_NEXT;
+        c->flags |= CF_REPLY_SKIP;
+    }
+    return CMD_DONE;
+}
+
+/* Nesting depth of command_call(): EXEC's commands run inside EXEC's. */
+static int call_depth;
+
+void command_call(struct client *c, struct command *cmd)
+{
+    /* The cached time is taken once per top-level command, so that keys
+     * cannot expire half-way through a transaction (Redis 7.0 does the
+     * same). */
+    long long start = (long long)rc_ustime();
+    if (call_depth++ == 0) {
+        server.ustime = start;
+        server.mstime = start / 1000;
+    }
+    struct client *outer = server.current_client;
+    int executing = c->flags & CF_EXECUTING;
+    server.current_client = c;
+    c->cmd = cmd;
     c->flags |= CF_EXECUTING;
     cmd->proc(c);
-    c->flags &= ~CF_EXECUTING;
-    server.current_client = NULL;
+    if (!executing)
+        c->flags &= ~CF_EXECUTING;
+    server.current_client = outer;
+    call_depth--;
     long long dur = (long long)rc_ustime() - start;
 
     /* Monitors see a command after it ran, as in Redis (SELECT shows the
@@ -301,13 +377,4 @@ int command_process(struct client *c)
     c->commands_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG))
         slowlog_maybe_add(c, dur);
-
-    /* CLIENT REPLY SKIP silences exactly the next command's reply. */
-    if (c->flags & CF_REPLY_SKIP) {
-        c->flags &= ~CF_REPLY_SKIP;
-    } else if (c->flags & CF_REPLY_SKIP_NEXT) {
-        c->flags &= ~CF_REPLY_SKIP_NEXT;
-        c->flags |= CF_REPLY_SKIP;
-    }
-    return CMD_DONE;
 }

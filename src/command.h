@@ -139,6 +139,12 @@ void command_table_deinit(void);
  * command must be retried later; otherwise it was executed or rejected. */
 int command_process(struct client *c);
 
+/* Run cmd for c with the arguments in c->argv, after every check has
+ * passed, and do the bookkeeping (commandstats, slow log, MONITOR).  The
+ * one path by which commands run: command_process() calls it, and so does
+ * EXEC for each queued command (with c->argv pointing at the copy). */
+void command_call(struct client *c, struct command *cmd);
+
 /* Lookup by name, case-insensitive: a top-level command or "parent|sub". */
 struct command *command_lookup(const char *name, size_t len);
 /* Resolve argv to a command, following containers; NULL if unknown. */

@@ -29,8 +29,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "block.h"
 #include "command.h"
+#include "multi.h"
 #include "netutil.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "server.h"
 #include "watch.h"
@@ -152,6 +155,9 @@ static void client_free(struct client *c)
     }
     if (c->flags & CF_MONITOR)
         server.monitors--;
+    block_client_free(c);
+    multi_discard(c);
+    pubsub_unsubscribe_all(c);
     watch_unwatch_all(c);
     free_reply_list(c);
     resp_parser_deinit(&c->parser);
@@ -198,8 +204,8 @@ void conn_want_write(struct client *c)
 
 int conn_class(const struct client *c)
 {
-    (void)c;
-    return 0;   /* replicas and pub/sub clients come with later modules */
+    /* Replicas come with a later module. */
+    return (c->flags & CF_PUBSUB) ? 2 : 0;
 }
 
 /* The head chunk plays the part of Redis's per-client static buffer; the
@@ -358,7 +364,7 @@ static void protocol_error(struct client *c, const char *err)
 static void process_input(struct client *c)
 {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY | CF_BLOCKED_PAUSE))
+        if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY | CF_BLOCKED_PAUSE | CF_BLOCKED))
             break;
         struct resp_limits lim = client_limits(c);
         size_t consumed = 0;
@@ -509,6 +515,14 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 
 void conn_before_sleep(void)
 {
+    /* Clients unblocked since the last pass resume their pipelined input
+     * (Redis's processUnblockedClients). */
+    struct client *u;
+    while ((u = block_next_unblocked()) != NULL) {
+        if (!(u->flags & CF_CLOSE_ASAP))
+            process_input(u);
+    }
+
     struct client *c = server.pending_writes;
     server.pending_writes = NULL;
     while (c) {
@@ -562,7 +576,7 @@ void conn_cron(void)
     if (server.timeout <= 0)
         return;
     for (struct client *c = server.clients; c; c = c->next) {
-        if (c->flags & (CF_MONITOR | CF_CLOSE_ASAP | CF_BLOCKED_PAUSE))
+        if (c->flags & (CF_MONITOR | CF_CLOSE_ASAP | CF_BLOCKED_PAUSE | CF_BLOCKED))
             continue;
         if (now - c->last_interaction > server.timeout) {
             log_verbose("Closing idle client");
@@ -584,6 +598,14 @@ static const char *client_flags_str(const struct client *c, char *buf)
     char *p = buf;
     if (c->flags & CF_MONITOR)
         *p++ = 'O';
+    if (c->flags & CF_PUBSUB)
+        *p++ = 'P';
+    if (c->flags & CF_MULTI)
+        *p++ = 'x';
+    if (c->flags & CF_BLOCKED)
+        *p++ = 'b';
+    if (c->flags & CF_DIRTY_CAS)
+        *p++ = 'd';
     if (c->flags & CF_CLOSE_ASAP)
         *p++ = 'A';
     if (c->flags & CF_CLOSE_AFTER_REPLY)
@@ -605,16 +627,18 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
     const char *cmd = c->lastcmd ? c->lastcmd->fullname : "NULL";
     int n = snprintf(buf, len,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+        "sub=%zu psub=%zu ssub=%zu multi=%ld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
         "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%llu tot-mem=%zu events=%s cmd=%s user=default "
         "redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (long long)(now - c->ctime), (long long)(now - c->last_interaction),
         client_flags_str(c, flags), c->db ? c->db->id : 0,
-        c->qlen - c->qpos, c->qcap - c->qlen, (size_t)0,
+        pubsub_client_channels(c), pubsub_client_patterns(c),
+        pubsub_client_shard_channels(c), multi_count(c),
+        c->qlen - c->qpos, c->qcap - c->qlen, (size_t)0, multi_mem(c),
         c->qcap, c->qpeak, c->reply_head ? c->reply_head->used : (size_t)0,
         reply_list_len(c), conn_obuf_mem(c),
-        sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c),
+        sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c) + multi_mem(c),
         (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd, c->resp);
     if (n < 0)
         n = 0;

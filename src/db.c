@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bio.h"
+#include "block.h"
 #include "evict.h"
 #include "hash.h"
 #include "rand.h"
@@ -208,6 +209,14 @@ void db_signal_modified(struct db *db, const char *key, size_t len)
     watch_touch_key(db, key, len);
 }
 
+/* A list or sorted set appearing under a key (RENAME, COPY, MOVE, ...) may
+ * serve clients blocked on that key, as Redis's dbAdd signals. */
+static void signal_ready_if_blockable(struct db *db, const struct kv *o)
+{
+    if (o->type == OBJ_LIST || o->type == OBJ_ZSET)
+        block_signal_key(db, kv_key(o), o->klen);
+}
+
 /* ---- add, replace, delete ---- */
 
 static struct dict *slot_dict_create(struct db *db, unsigned slot)
@@ -228,6 +237,7 @@ int db_add(struct db *db, struct kv *o)
     db->keys++;
     fenwick_add(db, slot, 1);
     db_signal_modified(db, kv_key(o), o->klen);
+    signal_ready_if_blockable(db, o);
     if (o->flags & KV_EXPIRE) {
         db->expires++;
         expires_add(db, o);
@@ -240,10 +250,16 @@ struct kv *db_replace(struct db *db, struct kv *old, struct kv *n)
 {
     unsigned slot = rc_key_slot(kv_key(old), old->klen);
     struct dnode **link = dict_find_link(db->slots[slot], kv_key(old), old->klen);
-    evict_init_entry(n);
+    /* A new value starts a new LRU life, but under LFU it inherits the
+     * key's access frequency, as Redis's dbOverwrite does. */
+    if (evict_policy_is_lfu())
+        n->lru = old->lru;
+    else
+        evict_init_entry(n);
     n->node.next = old->node.next;
     *link = &n->node;
     db_signal_modified(db, kv_key(n), n->klen);
+    signal_ready_if_blockable(db, n);
     int had = (old->flags & KV_EXPIRE) != 0;
     int has = (n->flags & KV_EXPIRE) != 0;
     if (had && has) {
@@ -262,8 +278,12 @@ struct kv *db_replace(struct db *db, struct kv *old, struct kv *n)
 void db_overwrite(struct db *db, struct kv *o)
 {
     struct kv *old = db_lookup_nostat(db, kv_key(o), o->klen);
-    if (old)
+    if (old) {
+        /* The overwrite is an access of the key (Redis looks it up for
+         * writing first), which counts for LFU. */
+        kv_touch(old);
         db_replace(db, old, o);
+    }
     else
         db_add(db, o);
 }

@@ -25,7 +25,7 @@
  * in size_t with room to spare (60 on LP64, 28 on ILP32). */
 #define DICT_MAX_EXP ((unsigned)(sizeof(size_t) * CHAR_BIT - 4))
 
-#define DICT_MIN_EXP 2          /* 1 << 2 == DICT_MIN_BUCKETS */
+#define DICT_MIN_EXP 0          /* 1 << 0 == DICT_MIN_BUCKETS */
 #define DICT_EMPTY_VISITS 10    /* empty buckets one rehash step may skip */
 #define DICT_MS_BATCH 100       /* buckets per batch in dict_rehash_ms() */
 #define DICT_FAIR_SAMPLE 20     /* elements dict_random() chooses among */

@@ -45,7 +45,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DICT_MIN_BUCKETS 4  /* size of the first bucket array */
+#define DICT_MIN_BUCKETS 1  /* size of the first bucket array: one, because a
+                              * database has 16384 per-slot tables and most hold
+                              * few keys */
 #define DICT_FORCE_RATIO 5  /* load factor that forces a grow when disabled */
 #define DICT_MIN_FILL 10    /* percent; below it dict_try_shrink() shrinks */
 

@@ -1,24 +1,42 @@
 /*
  * evict.c — approximated LRU and LFU, and the maxmemory eviction loop.
  *
- * As in Redis, each entry keeps 24 bits of access data: for LRU a clock in
- * seconds; for LFU 16 bits of minutes (last decrement time) and an 8-bit
- * logarithmic counter.  Eviction samples maxmemory-samples keys per
- * database from the key tables (allkeys-*) or from the TTL table
- * (volatile-*), keeps the best candidates in a small pool across rounds,
- * and evicts the best one, until memory is under the limit.
+ * As in Redis, each entry keeps 24 bits of access data in kv.lru: for the
+ * LRU policies a clock in seconds (wrapping at 2^24); for the LFU policies
+ * 16 bits of minutes (the time of the last decrement) and an 8-bit
+ * logarithmic access counter that starts at LFU_INIT_VAL, grows with
+ * probability 1 / ((counter - LFU_INIT_VAL) * lfu-log-factor + 1) per access
+ * and loses one per lfu-decay-time minutes of inactivity.
+ *
+ * Eviction (evict_perform) runs before every command that may grow memory
+ * and from the cron.  For the LRU, LFU and volatile-ttl policies it samples
+ * maxmemory-samples keys per database, from the key tables (allkeys-*) or
+ * from the TTL table (volatile-*), merges them into a pool of the 16 best
+ * candidates kept across calls, and evicts the best one; the random
+ * policies evict a random key of the next non-empty database in turn.  It
+ * stops when the memory freed covers the excess, or when the time budget
+ * set by maxmemory-eviction-tenacity is spent: then the rest is evicted by
+ * a zero-delay timer on the following loop iterations, and commands are
+ * not refused meanwhile (they are refused only when nothing is left to
+ * evict, or under noeviction).
  */
 #include "evict.h"
 
+#include <event2/event.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include "bio.h"
 #include "rand.h"
 #include "server.h"
 
 #define POOL_SIZE 16
-#define SAMPLE_MAX 64
+#define SAMPLE_MAX 64       /* the upper bound of maxmemory-samples */
+#define KEY_INLINE 64       /* pool keys up to this length are not allocated */
+#define RESAMPLE_MAX 1000   /* rounds of sampling that may find only ghosts */
 
 static uint32_t lru_clock;
 
@@ -38,6 +56,7 @@ int evict_policy_is_lfu(void)
            server.maxmemory_policy == MM_VOLATILE_LFU;
 }
 
+/* The LFU time base: minutes, 16 bits, wrapping. */
 static uint32_t lfu_minutes(void)
 {
     return (uint32_t)((server.mstime / 1000 / 60) & 0xffff);
@@ -51,23 +70,28 @@ void evict_init_entry(struct kv *o)
         o->lru = lru_clock;
 }
 
+/* The counter of o after the decay due since its last decrement time
+ * (o is not modified). */
 static unsigned lfu_decay(const struct kv *o)
 {
     uint32_t ldt = o->lru >> 8;
     unsigned counter = o->lru & 0xff;
     uint32_t now = lfu_minutes();
     uint32_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-    unsigned periods = server.lfu_decay_time ? elapsed / (uint32_t)server.lfu_decay_time : 0;
+    unsigned periods = server.lfu_decay_time > 0 ? elapsed / (uint32_t)server.lfu_decay_time : 0;
     return periods > counter ? 0 : counter - periods;
 }
 
+/* One access: the counter grows by one with a probability that falls as
+ * the counter rises, so that 255 stands for about a million accesses at
+ * the default lfu-log-factor of 10. */
 static unsigned lfu_incr(unsigned counter)
 {
-    if (counter == 255)
+    if (counter >= 255)
         return 255;
     double r = (double)(rc_random_u64() >> 11) / (double)(1ULL << 53);
-    double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
-    double p = 1.0 / (base * server.lfu_log_factor + 1);
+    double base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0.0;
+    double p = 1.0 / (base * server.lfu_log_factor + 1.0);
     return r < p ? counter + 1 : counter;
 }
 
@@ -98,14 +122,20 @@ unsigned long long evict_not_counted(void)
     return 0;
 }
 
-/* ---- the pool ---- */
+/* ---- the candidate pool ---- */
 
+/*
+ * The pool holds the best candidates seen so far, sorted by ascending
+ * score (the last one is evicted first).  Entries name keys, not entries:
+ * a candidate may have been deleted, overwritten or moved since it was
+ * sampled (a "ghost"); it is looked up again when popped.
+ */
 struct candidate {
     unsigned long long score;   /* higher = better to evict */
     int dbid;
     size_t klen;
-    char key[64];
-    char *bigkey;               /* keys longer than the inline buffer */
+    char key[KEY_INLINE];
+    char *bigkey;               /* owned copy of keys longer than key[] */
 };
 
 static struct candidate pool[POOL_SIZE];
@@ -118,6 +148,7 @@ static unsigned long long score_of(const struct kv *o)
     case MM_VOLATILE_LFU:
         return 255 - lfu_decay(o);
     case MM_VOLATILE_TTL:
+        /* The sooner it expires, the better to evict. */
         return ULLONG_MAX - (unsigned long long)kv_expire(o);
     default:
         return evict_idle_seconds(o);
@@ -129,21 +160,33 @@ static const char *cand_key(const struct candidate *c)
     return c->bigkey ? c->bigkey : c->key;
 }
 
+static void pool_remove(int i)
+{
+    rc_free(pool[i].bigkey);
+    memmove(&pool[i], &pool[i + 1], sizeof(pool[0]) * (size_t)(pool_len - i - 1));
+    pool_len--;
+}
+
+/* Offer o (of database dbid) to the pool with its current score.  A key
+ * already pooled has its entry replaced, so that a key touched since it was
+ * sampled is not evicted on the strength of its old score. */
 static void pool_insert(int dbid, const struct kv *o)
 {
     unsigned long long s = score_of(o);
-    /* Already in the pool? */
     for (int i = 0; i < pool_len; i++) {
         if (pool[i].dbid == dbid && pool[i].klen == o->klen &&
-            memcmp(cand_key(&pool[i]), kv_key(o), o->klen) == 0)
-            return;
+            memcmp(cand_key(&pool[i]), kv_key(o), o->klen) == 0) {
+            pool_remove(i);
+            break;
+        }
     }
     int pos = 0;
     while (pos < pool_len && pool[pos].score < s)
         pos++;
     if (pool_len == POOL_SIZE) {
         if (pos == 0)
-            return;     /* worse than everything we hold */
+            return;     /* no better than anything held */
+        /* Drop the worst candidate to make room. */
         rc_free(pool[0].bigkey);
         memmove(&pool[0], &pool[1], sizeof(pool[0]) * (size_t)(pos - 1));
         pos--;
@@ -165,74 +208,62 @@ static void pool_insert(int dbid, const struct kv *o)
 
 static int volatile_policy(void)
 {
-    return server.maxmemory_policy <= MM_VOLATILE_TTL;
+    return server.maxmemory_policy == MM_VOLATILE_LRU ||
+           server.maxmemory_policy == MM_VOLATILE_LFU ||
+           server.maxmemory_policy == MM_VOLATILE_RANDOM ||
+           server.maxmemory_policy == MM_VOLATILE_TTL;
 }
 
+/* Offer maxmemory-samples keys of db to the pool: keys with a TTL under
+ * the volatile policies, any key otherwise. */
 static void sample_db(struct db *db)
 {
     struct dnode *got[SAMPLE_MAX];
     int want = server.maxmemory_samples;
     if (want > SAMPLE_MAX)
         want = SAMPLE_MAX;
-    size_t n;
+    if (want < 1)
+        want = 1;
     if (volatile_policy()) {
-        n = dict_sample(db->expires_dict, got, (size_t)want);
-        for (size_t i = 0; i < n; i++) {
-            struct kv *o = db_expire_ref_kv(got[i]);
-            pool_insert(db->id, o);
-        }
+        size_t n = dict_sample(db->expires_dict, got, (size_t)want);
+        for (size_t i = 0; i < n; i++)
+            pool_insert(db->id, db_expire_ref_kv(got[i]));
         return;
     }
-    /* allkeys: draw from random non-empty slots. */
+    /* The key space is split into per-slot tables: a key of uniformly
+     * random rank picks the table, so that sampling is fair across slots
+     * however unevenly they are filled. */
     for (int i = 0; i < want; i++) {
-        struct kv *o = NULL;
         unsigned long long keys = db->keys;
         if (keys == 0)
             return;
         unsigned slot = db_slot_of_rank(db, (unsigned long)(rc_random_u64() % keys));
         struct dict *d = db->slots[slot];
         if (d && dict_sample(d, got, 1) == 1)
-            o = (struct kv *)got[0];
-        if (o)
-            pool_insert(db->id, o);
+            pool_insert(db->id, (const struct kv *)got[0]);
     }
 }
 
+/* The next key to evict under allkeys-random / volatile-random: a random
+ * key of the next non-empty database, visiting databases in turn.  NULL
+ * when there is no candidate at all. */
 static struct kv *pick_random(struct db **out_db)
 {
+    static unsigned next_db;
     for (int i = 0; i < server.dbnum; i++) {
-        struct db *db = &server.dbs[(int)(rc_random_u64() % (uint64_t)server.dbnum)];
-        struct dnode *got[1];
+        next_db = (next_db + 1) % (unsigned)server.dbnum;
+        struct db *db = &server.dbs[next_db];
+        struct kv *o = NULL;
         if (volatile_policy()) {
-            if (dict_sample(db->expires_dict, got, 1) == 1) {
-                *out_db = db;
-                return db_expire_ref_kv(got[0]);
+            if (db->expires) {
+                struct dnode *n = dict_random(db->expires_dict);
+                if (n)
+                    o = db_expire_ref_kv(n);
             }
         } else if (db->keys) {
-            struct kv *o = db_random(db);
-            if (o) {
-                *out_db = db;
-                return o;
-            }
+            o = db_random(db);
         }
-    }
-    return NULL;
-}
-
-static struct kv *pick_best(struct db **out_db)
-{
-    for (int i = 0; i < server.dbnum; i++) {
-        struct db *db = &server.dbs[i];
-        if ((volatile_policy() ? db->expires : db->keys) > 0)
-            sample_db(db);
-    }
-    while (pool_len > 0) {
-        struct candidate *c = &pool[--pool_len];
-        struct db *db = &server.dbs[c->dbid];
-        struct kv *o = db_lookup_nostat(db, cand_key(c), c->klen);
-        rc_free(c->bigkey);
-        c->bigkey = NULL;
-        if (o && (!volatile_policy() || (o->flags & KV_EXPIRE))) {
+        if (o) {
             *out_db = db;
             return o;
         }
@@ -240,39 +271,160 @@ static struct kv *pick_best(struct db **out_db)
     return NULL;
 }
 
-int evict_perform(void)
+/* The next key to evict under the LRU, LFU and volatile-ttl policies:
+ * refill the pool from every database, then pop the best candidate that
+ * still exists (and still has a TTL, for the volatile policies).  When all
+ * pooled candidates were ghosts, sample again.  NULL when no database has
+ * a candidate key. */
+static struct kv *pick_best(struct db **out_db)
+{
+    for (int round = 0; round < RESAMPLE_MAX; round++) {
+        unsigned long long total = 0;
+        for (int i = 0; i < server.dbnum; i++) {
+            struct db *db = &server.dbs[i];
+            unsigned long long n = volatile_policy() ? db->expires : db->keys;
+            if (n > 0) {
+                sample_db(db);
+                total += n;
+            }
+        }
+        if (total == 0)
+            return NULL;
+        while (pool_len > 0) {
+            struct candidate *c = &pool[--pool_len];
+            struct db *db = &server.dbs[c->dbid];
+            struct kv *o = db_lookup_nostat(db, cand_key(c), c->klen);
+            rc_free(c->bigkey);
+            c->bigkey = NULL;
+            if (o && (!volatile_policy() || (o->flags & KV_EXPIRE))) {
+                *out_db = db;
+                return o;
+            }
+        }
+    }
+    /* Only reachable if sampling keeps returning nothing from non-empty
+     * tables, which dict_sample() does not do; refuse rather than spin. */
+    return NULL;
+}
+
+/* ---- the eviction loop ---- */
+
+enum evict_status { EVICT_OK, EVICT_RUNNING, EVICT_FAIL };
+
+/* Whether used memory, less what does not count, exceeds maxmemory; if so
+ * and tofree is not NULL, *tofree is the excess. */
+static int over_limit(unsigned long long *tofree)
 {
     if (server.maxmemory == 0)
         return 0;
-    if (rc_used_memory() <= server.maxmemory + evict_not_counted())
+    unsigned long long used = rc_used_memory();
+    if (used <= server.maxmemory)
         return 0;
+    unsigned long long skip = evict_not_counted();
+    used = used > skip ? used - skip : 0;
+    if (used <= server.maxmemory)
+        return 0;
+    if (tofree)
+        *tofree = used - server.maxmemory;
+    return 1;
+}
+
+/* The time one call may spend evicting, in microseconds, for
+ * maxmemory-eviction-tenacity t: 50 us per step up to 500 us at t = 10
+ * (the default), then 15% more per step (about 2 minutes at 99); -1 (no
+ * limit) at 100. */
+static long long time_limit_us(void)
+{
+    int t = server.maxmemory_eviction_tenacity;
+    if (t <= 0)
+        return 0;
+    if (t <= 10)
+        return 50LL * t;
+    if (t < 100)
+        return (long long)(500.0 * pow(1.15, (double)(t - 10)));
+    return -1;
+}
+
+static int perform(void);
+
+static int continuation_armed;
+
+static void on_continue(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    continuation_armed = 0;
+    perform();      /* re-arms itself while the limit is not reached */
+}
+
+/* Go on evicting on the next loop iteration (Redis's eviction time
+ * proc): a zero-delay one-shot timer, armed at most once at a time. */
+static void arm_continuation(void)
+{
+    if (continuation_armed || server.base == NULL)
+        return;
+    struct timeval now = {0, 0};
+    if (event_base_once(server.base, -1, EV_TIMEOUT, on_continue, NULL, &now) == 0)
+        continuation_armed = 1;
+}
+
+/* One eviction run; see the file comment.  The memory freed is measured
+ * as the drop of used memory around each deletion, so that values freed
+ * by the background thread (lazyfree-lazy-eviction) do not make the loop
+ * run on until the thread catches up: with lazy eviction the real state
+ * is checked every 16 keys instead. */
+static int perform(void)
+{
+    unsigned long long tofree;
+    if (!over_limit(&tofree))
+        return EVICT_OK;
     if (server.maxmemory_policy == MM_NOEVICTION)
-        return -1;
-    /* Like Redis's maxmemory-eviction-tenacity: at 10 (default) a call
-     * may spend 500 us evicting; each step above 10 doubles that, 100
-     * means no limit.  What is left is evicted on the next call. */
-    long long budget_us = server.maxmemory_eviction_tenacity >= 100
-                              ? -1
-                              : 50LL * server.maxmemory_eviction_tenacity;
-    for (int t = 10; t < server.maxmemory_eviction_tenacity && budget_us > 0; t++)
-        budget_us = budget_us * 115 / 100;
-    long long start = (long long)rc_monotonic_us();
-    int evicted = 0;
-    while (rc_used_memory() > server.maxmemory) {
+        return EVICT_FAIL;
+    int random = server.maxmemory_policy == MM_ALLKEYS_RANDOM ||
+                 server.maxmemory_policy == MM_VOLATILE_RANDOM;
+    long long limit = time_limit_us();
+    uint64_t start = rc_monotonic_us();
+    unsigned long long freed = 0;
+    unsigned long evicted = 0;
+    while (freed < tofree) {
         struct db *db = NULL;
-        struct kv *o;
-        if (server.maxmemory_policy == MM_ALLKEYS_RANDOM ||
-            server.maxmemory_policy == MM_VOLATILE_RANDOM)
-            o = pick_random(&db);
-        else
-            o = pick_best(&db);
+        struct kv *o = random ? pick_random(&db) : pick_best(&db);
         if (o == NULL)
-            return -1;
+            goto nothing_left;
+        size_t before = rc_used_memory();
         db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
+        size_t after = rc_used_memory();
+        if (after < before)
+            freed += before - after;
         server.stat_evictedkeys++;
-        if ((++evicted & 15) == 0 && budget_us >= 0 &&
-            (long long)rc_monotonic_us() - start > budget_us)
-            return rc_used_memory() > server.maxmemory ? -1 : 0;
+        evicted++;
+        if (evicted % 16 == 0) {
+            if (server.lazyfree_lazy_eviction && !over_limit(NULL))
+                break;
+            if (limit >= 0 && rc_monotonic_us() - start > (uint64_t)limit) {
+                /* Enough for one call: the rest on the next iterations. */
+                arm_continuation();
+                return EVICT_RUNNING;
+            }
+        }
     }
-    return 0;
+    return EVICT_OK;
+
+nothing_left:
+    /* Values handed to the background thread may be about to be freed:
+     * give it a moment before refusing commands. */
+    if (bio_pending() > 0) {
+        long long wait = limit < 0 || limit > 1000 ? 1000 : limit;
+        if (wait > 0)
+            usleep((useconds_t)wait);
+        if (!over_limit(NULL))
+            return EVICT_OK;
+    }
+    return EVICT_FAIL;
+}
+
+int evict_perform(void)
+{
+    return perform() == EVICT_FAIL ? -1 : 0;
 }

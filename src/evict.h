@@ -25,8 +25,9 @@ unsigned evict_lfu_freq(const struct kv *o);
 int evict_policy_is_lfu(void);
 
 /* Free memory until used memory is under maxmemory.  Returns 0 when under
- * the limit (or no limit), -1 when it cannot get there (noeviction, or
- * nothing left to evict). */
+ * the limit, when there is no limit, or when eviction ran out of its time
+ * budget and goes on in the next loop iteration; -1 when it cannot get
+ * there (noeviction, or nothing left to evict). */
 int evict_perform(void);
 
 /* Memory that does not count against maxmemory (output buffers of

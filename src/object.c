@@ -8,6 +8,10 @@
 
 #include "mem.h"
 #include "util.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 #define KV_HDR offsetof(struct kv, data)
 
@@ -145,6 +149,18 @@ void kv_free_value(int type, int enc, void *ptr)
         if (enc == ENC_RAW)
             rc_free(ptr);
         break;
+    case OBJ_HASH:
+        hash_free_value(enc, ptr);
+        break;
+    case OBJ_LIST:
+        list_free_value(enc, ptr);
+        break;
+    case OBJ_SET:
+        set_free_value(enc, ptr);
+        break;
+    case OBJ_ZSET:
+        zset_free_value(enc, ptr);
+        break;
     default:
         break;
     }
@@ -223,6 +239,18 @@ struct kv *kv_dup(const struct kv *o, const char *key, size_t klen, long long ex
             }
         }
         break;
+    case OBJ_HASH:
+        n = kv_new_ptr(key, klen, OBJ_HASH, o->enc, hash_dup_value(o->enc, o->v.ptr), expire);
+        break;
+    case OBJ_LIST:
+        n = kv_new_ptr(key, klen, OBJ_LIST, o->enc, list_dup_value(o->enc, o->v.ptr), expire);
+        break;
+    case OBJ_SET:
+        n = kv_new_ptr(key, klen, OBJ_SET, o->enc, set_dup_value(o->enc, o->v.ptr), expire);
+        break;
+    case OBJ_ZSET:
+        n = kv_new_ptr(key, klen, OBJ_ZSET, o->enc, zset_dup_value(o->enc, o->v.ptr), expire);
+        break;
     default:
         n = NULL;
         break;
@@ -239,6 +267,18 @@ size_t kv_mem(const struct kv *o)
     case OBJ_STRING:
         if (o->enc == ENC_RAW)
             n += rc_usable(o->v.ptr);
+        break;
+    case OBJ_HASH:
+        n += hash_mem(o->enc, o->v.ptr);
+        break;
+    case OBJ_LIST:
+        n += list_mem(o->enc, o->v.ptr);
+        break;
+    case OBJ_SET:
+        n += set_mem_usage(o->enc, o->v.ptr);
+        break;
+    case OBJ_ZSET:
+        n += zset_mem(o->enc, o->v.ptr);
         break;
     default:
         break;

@@ -17,9 +17,11 @@
 
 #include "bio.h"
 #include "command.h"
+#include "block.h"
 #include "conn.h"
 #include "evict.h"
 #include "hash.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "server.h"
 
@@ -277,11 +279,11 @@ static void section_clients(struct text *t)
                "maxclients:%u\r\n"
                "client_recent_max_input_buffer:%zu\r\n"
                "client_recent_max_output_buffer:%zu\r\n"
-               "blocked_clients:0\r\n"
+               "blocked_clients:%zu\r\n"
                "tracking_clients:0\r\n"
-               "clients_in_timeout_table:0\r\n",
+               "clients_in_timeout_table:%zu\r\n",
             server.connected_clients, server.maxclients, clients_max_input(),
-            clients_max_output());
+            clients_max_output(), block_count(), block_timeout_count());
 }
 
 static void section_memory(struct text *t)
@@ -431,9 +433,9 @@ static void section_stats(struct text *t)
                "current_eviction_exceeded_time:0\r\n"
                "keyspace_hits:%lld\r\n"
                "keyspace_misses:%lld\r\n"
-               "pubsub_channels:0\r\n"
-               "pubsub_patterns:0\r\n"
-               "pubsubshard_channels:0\r\n"
+               "pubsub_channels:%zu\r\n"
+               "pubsub_patterns:%zu\r\n"
+               "pubsubshard_channels:%zu\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
                "migrate_cached_sockets:0\r\n"
@@ -464,6 +466,7 @@ static void section_stats(struct text *t)
             server.stat_expired_time_cap_reached_count,
             server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
             server.stat_evictedclients, server.stat_keyspace_hits, server.stat_keyspace_misses,
+            pubsub_total_channels(), pubsub_total_patterns(), pubsub_total_shard_channels(),
             server.stat_unexpected_error_replies, server.stat_total_error_replies,
             server.stat_io_reads, server.stat_io_writes);
 }

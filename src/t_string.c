@@ -425,9 +425,10 @@ static void incr_decr(struct client *c, long long incr)
         reply_error(c, ERR_OVERFLOW);
         return;
     }
-    if (o != NULL && o->enc == ENC_INT)
+    if (o != NULL && o->enc == ENC_INT) {
         o->v.i = value;     /* in place: the entry and its TTL stay */
-    else if (o != NULL)
+        db_signal_modified(c->db, key->p, key->len);
+    } else if (o != NULL)
         db_replace(c->db, o, kv_new_int(key->p, key->len, value, kv_expire(o)));
     else
         db_add(c->db, kv_new_int(key->p, key->len, value, -1));

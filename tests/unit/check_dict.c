@@ -745,15 +745,16 @@ START_TEST(test_sizing)
     ck_assert_uint_eq(dict_buckets(d), DICT_MIN_BUCKETS);
     ck_assert_uint_eq(dict_mem_usage(d),
                       base + DICT_MIN_BUCKETS * sizeof(void *));
-    /* Load factor 1: the fifth add starts a grow to 8. */
-    for (unsigned i = 1; i < 4; i++)
+    /* Load factor 1: the add past DICT_MIN_BUCKETS starts a grow to twice
+     * that. */
+    for (unsigned i = 1; i < DICT_MIN_BUCKETS; i++)
         dict_add(d, &elem_new(i)->node);
     ck_assert(!dict_is_rehashing(d));
-    dict_add(d, &elem_new(4)->node);
-    ck_assert_uint_eq(dict_buckets(d), 4 + 8);
+    dict_add(d, &elem_new(DICT_MIN_BUCKETS)->node);
+    ck_assert_uint_eq(dict_buckets(d), DICT_MIN_BUCKETS + 2 * DICT_MIN_BUCKETS);
     dict_rehash_ms(d, 100);
     ck_assert(!dict_is_rehashing(d));
-    ck_assert_uint_eq(dict_buckets(d), 8);
+    ck_assert_uint_eq(dict_buckets(d), 2 * DICT_MIN_BUCKETS);
 
     /* dict_expand sizes ahead: no grow while filling up to it. */
     dict_clear(d);
@@ -795,8 +796,9 @@ START_TEST(test_sizing)
     for (int k = 0; k < 100; k++)
         find_id(d, 1023);
     ck_assert(!dict_is_rehashing(d));
-    ck_assert_uint_eq(dict_buckets(d), DICT_MIN_BUCKETS);
-    ck_assert_int_eq(dict_try_shrink(d), 0); /* minimum size */
+    /* Two elements left: the smallest power of two that holds them. */
+    ck_assert_uint_eq(dict_buckets(d), DICT_MIN_BUCKETS > 2 ? DICT_MIN_BUCKETS : 2);
+    ck_assert_int_eq(dict_try_shrink(d), 0); /* full enough */
 
     /* Empty: the array is released and re-created on demand. */
     rc_free(unlink_id(d, 1022));
@@ -838,23 +840,27 @@ START_TEST(test_resize_policy)
     ck_assert_int_eq(dict_resize_policy(), 0);
 
     /* The first array is always created. */
+    const unsigned b = DICT_MIN_BUCKETS;
+    size_t forced = 1;
+    while (forced < 6 * b + 1)
+        forced <<= 1;
     dict_add(d, &elem_new(0)->node);
-    ck_assert_uint_eq(dict_buckets(d), 4);
+    ck_assert_uint_eq(dict_buckets(d), b);
     /* No optional grow up to a load factor of 5 ... */
     unsigned id = 1;
-    for (; id < 6 * 4; id++)
+    for (; id < 6 * b; id++)
         dict_add(d, &elem_new(id)->node);
-    ck_assert_uint_eq(dict_size(d), 24);
-    ck_assert_uint_eq(dict_buckets(d), 4);
+    ck_assert_uint_eq(dict_size(d), 6 * b);
+    ck_assert_uint_eq(dict_buckets(d), b);
     ck_assert(!dict_is_rehashing(d));
-    /* ... then a forced one (24 / 4 > 5), to a power of two >= 25, and its
-     * rehash proceeds because the sizes differ by more than the ratio. */
+    /* ... then a forced one (6b / b > 5), to a power of two >= 6b + 1, and
+     * its rehash proceeds because the sizes differ by more than the ratio. */
     dict_add(d, &elem_new(id++)->node);
     ck_assert(dict_is_rehashing(d));
-    ck_assert_uint_eq(dict_buckets(d), 4 + 32);
+    ck_assert_uint_eq(dict_buckets(d), b + forced);
     ck_assert_int_gt(dict_rehash_ms(d, 100), 0);
     ck_assert(!dict_is_rehashing(d));
-    ck_assert_uint_eq(dict_buckets(d), 32);
+    ck_assert_uint_eq(dict_buckets(d), forced);
 
     /* No shrink while disabled. */
     while (id > 2) {
@@ -862,7 +868,7 @@ START_TEST(test_resize_policy)
         rc_free(unlink_id(d, id));
     }
     ck_assert_int_eq(dict_try_shrink(d), 0);
-    ck_assert_uint_eq(dict_buckets(d), 32);
+    ck_assert_uint_eq(dict_buckets(d), forced);
 
     /* A 2x rehash in progress is held while disabled ... */
     dict_set_resize_policy(1);
