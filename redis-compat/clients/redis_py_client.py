@@ -253,6 +253,15 @@ def test_pubsub_get_message(server, r):
         ("pmessage", b"sport.*", b"sport.tennis", b"\x00\xff")
     ps.unsubscribe("news")
     ps.punsubscribe()
+    # redis-py sends UNSUBSCRIBE without waiting for the server: read both
+    # confirmations before publishing from the other connection.
+    confirmed = []
+    deadline = time.monotonic() + 5
+    while len(confirmed) < 2 and time.monotonic() < deadline:
+        m = ps.get_message(timeout=0.1)
+        if m and m["type"] in ("unsubscribe", "punsubscribe"):
+            confirmed.append(m["type"])
+    assert sorted(confirmed) == ["punsubscribe", "unsubscribe"]
     assert r.publish("news", "gone") == 0
     ps.close()
 

