@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "reply.h"
+#include "rdbobj.h"
 #include "server.h"
 
 void cmd_dbsize(struct client *c)
@@ -108,10 +109,16 @@ void cmd_shutdown(struct client *c)
         return;
     }
     if (save) {
-        log_warn("SHUTDOWN SAVE refused: this ringcache build keeps data in memory only and "
-                 "cannot write a snapshot.");
-        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-        return;
+        /* A synchronous snapshot to dir/dbfilename, as SAVE writes it;
+         * if it fails the node keeps running, as Redis does. */
+        char err[512];
+        const char *name = server.dbfilename ? server.dbfilename : "dump.rdb";
+        if (rdb_save_file(name, err, sizeof(err)) != 0) {
+            log_warn("Error trying to save the DB, can't exit: %s", err);
+            reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
+        log_notice("DB saved on disk");
     }
     /* Like Redis, a successful SHUTDOWN closes the connection without a
      * reply. */

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aof.h"
 #include "block.h"
 #include "conn.h"
 #include "evict.h"
 #include "monitor.h"
 #include "multi.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "reply.h"
 #include "server.h"
@@ -304,6 +306,17 @@ int command_process(struct client *c)
         reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
         return CMD_DONE;
     }
+    /* A log that cannot be written refuses writes (and PING, as Redis
+     * does) until it can again. */
+    if (server.appendonly &&
+        ((cmd->flags & CMD_WRITE) || cmd->proc == cmd_ping ||
+         (cmd->proc == cmd_exec && (multi_cmd_flags(c) & CMD_WRITE)))) {
+        const char *err = aof_write_denied();
+        if (err) {
+            reject(c, cmd, err);
+            return CMD_DONE;
+        }
+    }
     if ((c->flags & CF_PUBSUB) && c->resp == 2 && !pubsub_allowed_in_context(cmd)) {
         char msg[256];
         snprintf(msg, sizeof(msg), "ERR Can't execute '%s': only (P|S)SUBSCRIBE / "
@@ -359,7 +372,12 @@ void command_call(struct client *c, struct command *cmd)
     server.current_client = c;
     c->cmd = cmd;
     c->flags |= CF_EXECUTING;
+    /* The single propagation point: a command that changed the dataset
+     * produces its deterministic record(s) (propagate.h). */
+    long long dirty_before = server.stat_dirty;
+    propagate_frame_begin(c);
     cmd->proc(c);
+    propagate_frame_end(c, cmd, dirty_before);
     if (!executing)
         c->flags &= ~CF_EXECUTING;
     server.current_client = outer;

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "command.h"
 #include "glob.h"
 #include "listener.h"
@@ -63,9 +64,9 @@ static const struct enumval policies[] = {
     {"allkeys-lru", MM_ALLKEYS_LRU}, {"allkeys-lfu", MM_ALLKEYS_LFU},
     {"allkeys-random", MM_ALLKEYS_RANDOM}, {"noeviction", MM_NOEVICTION}, {NULL, 0}};
 static const struct enumval fsyncs[] = {
-    {"always", 0}, {"everysec", 1}, {"no", 2}, {NULL, 0}};
+    {"always", AOF_FSYNC_ALWAYS}, {"everysec", AOF_FSYNC_EVERYSEC}, {"no", AOF_FSYNC_NO},
+    {NULL, 0}};
 
-static int appendfsync_policy;
 static int lua_time_limit_dummy;
 
 static const char *apply_loglevel(void)
@@ -92,12 +93,10 @@ static const char *apply_maxmemory(void)
 
 static const char *apply_appendonly(void)
 {
-    if (server.appendonly) {
-        server.appendonly = 0;
-        return "this ringcache build keeps data in memory only: the append-only log "
-               "comes with the persistence work";
-    }
-    return NULL;
+    const char *err = aof_config_appendonly(server.appendonly);
+    if (err)
+        server.appendonly = aof_enabled();
+    return err;
 }
 
 static const char *apply_port(void)
@@ -360,8 +359,12 @@ static struct cfg configs[] = {
     BOOL("appendonly", NULL, 0, appendonly, "no", apply_appendonly),
     STR("appendfilename", NULL, F_IMMUTABLE, appendfilename, "appendonly.aof", NULL),
     STR("appenddirname", NULL, F_IMMUTABLE, appenddirname, "appendonlydir", NULL),
-    {"appendfsync", NULL, T_ENUM, 0, &appendfsync_policy, sizeof(int), 0, 0, "everysec",
-     fsyncs, NULL, NULL, NULL},
+    ENUM("appendfsync", NULL, 0, appendfsync, fsyncs, "everysec", NULL),
+    BOOL("aof-load-truncated", NULL, 0, aof_load_truncated, "yes", NULL),
+    BOOL("no-appendfsync-on-rewrite", NULL, 0, aof_no_fsync_on_rewrite, "no", NULL),
+    INT("auto-aof-rewrite-percentage", NULL, 0, aof_rewrite_perc, 0, INT_MAX, "100", NULL),
+    MEM("auto-aof-rewrite-min-size", NULL, 0, aof_rewrite_min_size, 0, LLONG_MAX, "67108864",
+        NULL),
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, hash_max_listpack_entries,
         0, LONG_MAX, "512", NULL),
     INT("hash-max-listpack-value", "hash-max-ziplist-value", 0, hash_max_listpack_value, 0,

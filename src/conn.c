@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "aof.h"
 #include "block.h"
 #include "command.h"
 #include "multi.h"
@@ -510,6 +511,10 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (c->flags & CF_CLOSE_ASAP)
         return;
+    /* Replies to writes not yet durable wait for before-sleep's fsync;
+     * the event stays armed and fires again after it. */
+    if (aof_holds_replies())
+        return;
     after_write(c, write_some(c));
 }
 
@@ -522,6 +527,10 @@ void conn_before_sleep(void)
         if (!(u->flags & CF_CLOSE_ASAP))
             process_input(u);
     }
+
+    /* The log's records go to disk before any reply that acknowledges
+     * them (fsynced first with appendfsync always). */
+    aof_before_write();
 
     struct client *c = server.pending_writes;
     server.pending_writes = NULL;

@@ -21,6 +21,7 @@
 #include "block.h"
 #include "evict.h"
 #include "hash.h"
+#include "propagate.h"
 #include "rand.h"
 #include "watch.h"
 
@@ -141,7 +142,9 @@ size_t db_size(const struct db *db)
 
 int kv_is_expired(const struct kv *o)
 {
-    if (!(o->flags & KV_EXPIRE))
+    /* Nothing expires while the log is replayed: its records are the
+     * expiries that happened (as Redis does while loading). */
+    if (!(o->flags & KV_EXPIRE) || server.loading)
         return 0;
     return kv_expire(o) < server.mstime;
 }
@@ -350,6 +353,7 @@ int db_expire_if_needed(struct db *db, struct kv *o)
     if (!kv_is_expired(o))
         return 0;
     server.stat_expiredkeys++;
+    propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_expire);
     db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_expire);
     return 1;
 }

@@ -18,6 +18,8 @@
 #include <assert.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,7 +35,7 @@
 struct dict {
     const struct dict_type *type;
     struct dnode **table[2];
-    size_t used[2];
+    uint32_t used[2];  /* a table holds fewer than 2^32 elements (see dict_add) */
     size_t rehashidx;  /* next bucket of table[0] to move, if table[1] exists */
     uint32_t pause;    /* nested dict_pause_rehash() count */
     uint8_t exp[2];    /* log2 of each array's size, when it exists */
@@ -44,8 +46,8 @@ _Static_assert(100 % DICT_MIN_FILL == 0 && 100 / DICT_MIN_FILL <= 16,
                "dict_try_shrink()'s fill test relies on this");
 _Static_assert(sizeof(unsigned long) >= sizeof(size_t),
                "scan cursors must be able to address every bucket");
-_Static_assert(sizeof(void *) != 8 || sizeof(struct dict) <= 56,
-               "struct dict exists per slot: keep it small");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct dict) <= 48,
+               "struct dict exists per slot: keep it in jemalloc's 48-byte class");
 
 static int resize_enabled = 1;
 
@@ -438,6 +440,12 @@ struct dnode *dict_add_or_get(struct dict *d, struct dnode *n)
         }
     }
     int t = rehashing(d) ? 1 : 0;
+    if (d->used[0] + (size_t)d->used[1] >= UINT32_MAX - 1) {
+        /* 4 billion elements in one table (hundreds of GB): a limit we
+         * state rather than a counter we let wrap. */
+        fprintf(stderr, "ringcached: hash table element limit (2^32) reached\n");
+        abort();
+    }
     struct dnode **bucket = &d->table[t][(size_t)h & tmask(d, t)];
     n->next = *bucket;
     *bucket = n;

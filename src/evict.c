@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bio.h"
+#include "propagate.h"
 #include "rand.h"
 #include "server.h"
 
@@ -393,6 +394,7 @@ static int perform(void)
         if (o == NULL)
             goto nothing_left;
         size_t before = rc_used_memory();
+        propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
         db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
         size_t after = rc_used_memory();
         if (after < before)

@@ -35,6 +35,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "propagate.h"
+
 #define KEYS_PER_LOOP 20        /* keys examined per round and database */
 #define FAST_DURATION 1000      /* us, fast cycle budget */
 #define SLOW_TIME_PERC 25       /* percent of a cron period for the slow cycle */
@@ -113,6 +115,8 @@ static unsigned long batch_expire(struct db *db, struct expire_batch *b)
     for (size_t i = 0; i < b->n; i++) {
         struct kv *o = db_lookup_nostat(db, b->keys[i].key, b->keys[i].len);
         if (o != NULL && (o->flags & KV_EXPIRE) && kv_expire(o) < b->now) {
+            propagate_deletion(db->id, b->keys[i].key, b->keys[i].len,
+                               server.lazyfree_lazy_expire);
             db_delete(db, b->keys[i].key, b->keys[i].len, server.lazyfree_lazy_expire);
             server.stat_expiredkeys++;
             expired++;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "aof.h"
 #include "conn.h"
 #include "evict.h"
 #include "server.h"
@@ -50,6 +51,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     conn_cron();
     stats_cron();
     db_cron();
+    aof_cron();
     if (server.maxmemory)
         evict_perform();
     if (cron_hz != server.hz) {

@@ -13,12 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "bio.h"
 #include "command.h"
 #include "config.h"
 #include "conn.h"
 #include "hash.h"
 #include "listener.h"
+#include "rdbobj.h"
 #include "loop.h"
 #include "rand.h"
 #include "server.h"
@@ -143,10 +145,24 @@ int main(int argc, char **argv)
     db_init_all();
     watch_init();
     bio_init();
+    /* Load the snapshot (dir/dbfilename) when the append-only log is off. */
+    if (!server.appendonly && server.dbfilename && access(server.dbfilename, F_OK) == 0) {
+        char path[4096], err[4608];
+        snprintf(path, sizeof(path), "%s/%s", server.dir ? server.dir : ".", server.dbfilename);
+        long long t0 = (long long)rc_mstime();
+        if (rdb_load_file(path, err, sizeof(err)) != 0) {
+            log_warn("Fatal error loading the DB: %s. Exiting.", err);
+            return 1;
+        }
+        log_notice("DB loaded from disk: %.3f seconds",
+                   (double)((long long)rc_mstime() - t0) / 1000);
+    }
     if (loop_init() != 0) {
         log_warn("Failed creating the event loop");
         return 1;
     }
+    if (aof_startup() != 0)
+        return 1;
     if (listener_start() != 0)
         return 1;
     write_pidfile();
@@ -157,6 +173,7 @@ int main(int argc, char **argv)
 
     log_warn("User requested shutdown...");
     listener_stop();
+    aof_shutdown();
     conn_free_all();
     watch_deinit();
     db_free_all();

@@ -229,6 +229,12 @@ struct server {
     int appendonly;
     char *appendfilename;
     char *appenddirname;
+    int appendfsync;                 /* AOF_FSYNC_ALWAYS, _EVERYSEC or _NO (aof.h) */
+    int aof_load_truncated;
+    int aof_no_fsync_on_rewrite;
+    int aof_rewrite_perc;
+    long long aof_rewrite_min_size;
+    int loading;                     /* replaying the log: no expiry, no propagation */
 
     /* Logging and misc. */
     char *logfile;

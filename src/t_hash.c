@@ -33,6 +33,7 @@
 #include "glob.h"
 #include "hash.h"
 #include "listpack.h"
+#include "propagate.h"
 #include "rand.h"
 #include "reply.h"
 #include "t_hash.h"
@@ -659,6 +660,9 @@ void cmd_hincrbyfloat(struct client *c)
     reply_bulk(c, buf, n);
     signal_key(c);
     server.stat_dirty++;
+    /* Logged as the value it produced (Redis: HSET key field value). */
+    struct slice rec[4] = {{"HSET", 4}, c->argv[1], c->argv[2], {buf, n}};
+    propagate_replace(c, 4, rec);
 }
 
 /* ---- HRANDFIELD ---- */

@@ -27,6 +27,7 @@
 #include "command.h"
 #include "evict.h"
 #include "glob.h"
+#include "propagate.h"
 #include "reply.h"
 
 /* Handler prototypes, generated from the command table. */
@@ -286,10 +287,13 @@ static void expire_generic(struct client *c, long long basetime, long long unit_
         }
     }
 
+    /* Logged as an absolute time (or the deletion), as Redis does. */
     if (when <= server.mstime) {
         db_delete(c->db, key->p, key->len, server.lazyfree_lazy_expire);
+        propagate_replace_del(c, key, server.lazyfree_lazy_expire);
     } else {
         db_set_expire(c->db, o, when);
+        propagate_replace_pexpireat(c, key, when);
     }
     server.stat_dirty++;
     reply_long(c, 1);

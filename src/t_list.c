@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "block.h"
+#include "propagate.h"
 #include "quicklist.h"
 #include "reply.h"
 #include "server.h"
@@ -144,6 +145,9 @@ static void pop_one_reply(struct client *c, struct db *db, struct kv *o, const c
 {
     struct quicklist *ql = ql_of(o);
     struct ql_entry e;
+    /* Logged as the plain pop it was (BLPOP/BRPOP included). */
+    struct slice rec[2] = {{where == QL_HEAD ? "LPOP" : "RPOP", 4}, {key, klen}};
+    propagate_effect(c, db->id, 2, rec);
     ql_peek(ql, where, &e);
     if (with_key) {
         reply_array_len(c, 2);
@@ -165,6 +169,11 @@ static void pop_range_reply(struct client *c, struct db *db, struct kv *o, const
     size_t n = ql_count(ql);
     if ((unsigned long)count < n)
         n = (size_t)count;
+    /* Logged as LPOP/RPOP key n (LMPOP and BLMPOP included). */
+    char num[24];
+    struct slice rec[3] = {{where == QL_HEAD ? "LPOP" : "RPOP", 4}, {key, klen},
+                           {num, rc_ll2str(num, sizeof(num), (long long)n)}};
+    propagate_effect(c, db->id, 3, rec);
     if (with_key) {
         reply_array_len(c, 2);
         reply_bulk(c, key, klen);
@@ -191,6 +200,11 @@ static void move_one_reply(struct client *c, struct db *db, struct kv *src, cons
 {
     struct quicklist *sql = ql_of(src);
     struct ql_entry e;
+    /* Logged as LMOVE (BLMOVE, BRPOPLPUSH and RPOPLPUSH included). */
+    struct slice rec[5] = {{"LMOVE", 5}, {skey, sklen}, {dkey, dklen},
+                           {from == QL_HEAD ? "LEFT" : "RIGHT", from == QL_HEAD ? 4u : 5u},
+                           {to == QL_HEAD ? "LEFT" : "RIGHT", to == QL_HEAD ? 4u : 5u}};
+    propagate_effect(c, db->id, 5, rec);
     ql_peek(sql, from, &e);
     /* Copy the value: popping may move the bytes it points to. */
     char intbuf[LP_INTBUF_SIZE], stackbuf[256];

@@ -25,6 +25,7 @@
 #include "glob.h"
 #include "hash.h"
 #include "intset.h"
+#include "propagate.h"
 #include "rand.h"
 #include "reply.h"
 #include "server.h"
@@ -549,6 +550,16 @@ static void swap_values(struct kv *a, struct kv *b)
     b->v.ptr = ptr;
 }
 
+/* Log the removal of e from key (SPOP's concrete effect). */
+static void propagate_srem(struct client *c, const struct slice *key, struct set_elem *e)
+{
+    const char *p;
+    size_t len;
+    set_elem_bytes(e, &p, &len);
+    struct slice rec[3] = {{"SREM", 4}, *key, {p, len}};
+    propagate_add(c->db->id, 3, rec);
+}
+
 static void spop_with_count(struct client *c)
 {
     const struct slice *key = &c->argv[1];
@@ -575,9 +586,12 @@ static void spop_with_count(struct client *c)
     if (count >= size) {
         reply_whole_set(c, o);
         delete_key(c, key);
+        propagate_replace_del(c, key, server.lazyfree_lazy_server_del);
         return;
     }
 
+    /* The random choice is logged as the concrete removals. */
+    propagate_prevent(c);
     reply_set_len(c, (long)count);
     size_t remaining = size - count;
     struct set_elem e;
@@ -587,6 +601,7 @@ static void spop_with_count(struct client *c)
         while (count--) {
             set_random(o, &e);
             reply_elem(c, &e);
+            propagate_srem(c, key, &e);
             set_remove_elem(o, &e);
         }
     } else {
@@ -605,8 +620,10 @@ static void spop_with_count(struct client *c)
         }
         struct set_iter it;
         set_iter_init(&it, o);
-        while (set_iter_next(&it, &e))
+        while (set_iter_next(&it, &e)) {
             reply_elem(c, &e);
+            propagate_srem(c, key, &e);
+        }
         set_iter_done(&it);
         /* The key's entry (and its TTL) stays; only the value changes. */
         swap_values(o, kept);
@@ -639,6 +656,11 @@ void cmd_spop(struct client *c)
     struct set_elem e;
     set_random(o, &e);
     reply_elem(c, &e);
+    const char *mp;
+    size_t ml;
+    set_elem_bytes(&e, &mp, &ml);
+    struct slice rec[3] = {{"SREM", 4}, *key, {mp, ml}};
+    propagate_replace(c, 3, rec);
     set_remove_elem(o, &e);
     if (set_size(o) == 0)
         delete_key(c, key);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "propagate.h"
 #include "reply.h"
 #include "t_string.h"
 
@@ -225,6 +226,9 @@ static void set_generic(struct client *c, int flags, const struct slice *key,
     else
         db_add(c->db, n);
     server.stat_dirty++;
+    /* Relative expiries are logged as SET key value PXAT ms (Redis 7.0). */
+    if (expire)
+        propagate_replace_set_pxat(c, key, val, when);
 
     if (flags & OPT_GET)
         return;
@@ -311,12 +315,16 @@ void cmd_getex(struct client *c)
     if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= server.mstime) {
         /* An absolute time already past: the key goes now. */
         db_delete(c->db, c->argv[1].p, c->argv[1].len, server.lazyfree_lazy_expire);
+        propagate_replace_del(c, &c->argv[1], server.lazyfree_lazy_expire);
         server.stat_dirty++;
     } else if (expire) {
         db_set_expire(c->db, o, when);
+        propagate_replace_pexpireat(c, &c->argv[1], when);
         server.stat_dirty++;
     } else if ((flags & OPT_PERSIST) && (o->flags & KV_EXPIRE)) {
         db_set_expire(c->db, o, -1);
+        struct slice v[2] = {{"PERSIST", 7}, c->argv[1]};
+        propagate_replace(c, 2, v);
         server.stat_dirty++;
     }
 }
@@ -510,6 +518,10 @@ void cmd_incrbyfloat(struct client *c)
     else
         db_add(c->db, n);
     server.stat_dirty++;
+    /* Logged as the value it produced, so that replay cannot round
+     * differently (Redis: SET key value KEEPTTL). */
+    struct slice v[4] = {{"SET", 3}, *key, {buf, len}, {"KEEPTTL", 7}};
+    propagate_replace(c, 4, v);
     reply_bulk(c, buf, len);
 }
 

@@ -38,6 +38,7 @@
 #include "glob.h"
 #include "hash.h"
 #include "listpack.h"
+#include "propagate.h"
 #include "rand.h"
 #include "reply.h"
 #include "t_set.h"
@@ -1474,6 +1475,11 @@ static void zpop_reply(struct client *c, struct db *db, struct kv *o, const char
         count = 1;
     long llen = (long)zset_len(o);
     long n = count > llen ? llen : count;
+    /* Logged as the plain pop it was (BZPOPMIN, BZMPOP, ZMPOP included). */
+    char num[24];
+    struct slice rec[3] = {{where == ZSET_MAX ? "ZPOPMAX" : "ZPOPMIN", 7}, {key, klen},
+                           {num, rc_ll2str(num, sizeof(num), n)}};
+    propagate_effect(c, db->id, 3, rec);
 
     if (!nested && !emitkey) {
         reply_array_len(c, n * 2);
@@ -2323,4 +2329,31 @@ void cmd_zscan(struct client *c)
     }
     reply_set_array_len(c, hole, n);
     rc_free(sn.v);
+}
+
+/* ---- snapshot access ---- */
+
+const struct zsl *zset_skiplist(const struct kv *o)
+{
+    const struct zset *zs = o->v.ptr;
+    return zs->zsl;
+}
+
+struct kv *zset_new_skiplist_entry(const char *key, size_t klen)
+{
+    return kv_new_ptr(key, klen, OBJ_ZSET, ENC_SKIPLIST, zset_new(), -1);
+}
+
+int zset_skiplist_add(struct kv *o, const char *m, size_t mlen, double score)
+{
+    struct zset *zs = o->v.ptr;
+    if (zs_find(zs, m, mlen) != NULL)
+        return 0;
+    zs_insert(zs, score, m, mlen);
+    return 1;
+}
+
+void zset_loaded(struct kv *o, size_t maxelelen, size_t totelelen)
+{
+    zset_maybe_listpack(o, maxelelen, totelelen);
 }

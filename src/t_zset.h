@@ -31,4 +31,26 @@ size_t zset_mem(int enc, const void *ptr);
 /* Allocations a free of the value performs (lazy-free threshold). */
 size_t zset_free_effort(int enc, const void *ptr);
 
+/* ---- snapshot access (rdbobj.c: DUMP, RESTORE, RDB files) ---- */
+
+struct kv;
+struct zsl;
+
+/* The skiplist of a sorted set in the ENC_SKIPLIST encoding, for walking
+ * its members in order. */
+const struct zsl *zset_skiplist(const struct kv *o);
+
+/* A new entry under key holding an empty sorted set in the skiplist
+ * encoding, owned by the caller. */
+struct kv *zset_new_skiplist_entry(const char *key, size_t klen);
+
+/* Adds member m with score (not NaN) to a skiplist-encoded set.  Returns
+ * 0 if the member is already there (nothing changes), 1 if added. */
+int zset_skiplist_add(struct kv *o, const char *m, size_t mlen, double score);
+
+/* After loading: converts a skiplist-encoded set to a listpack when it is
+ * within zset-max-listpack-entries/-value (maxelelen: longest member,
+ * totelelen: bytes of all members), as Redis does after loading. */
+void zset_loaded(struct kv *o, size_t maxelelen, size_t totelelen);
+
 #endif

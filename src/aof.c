@@ -1,0 +1,756 @@
+/*
+ * aof.c — the append-only log (see aof.h and DESIGN.md, "Persistence").
+ *
+ * Layout (Redis 7.0): <dir>/<appenddirname>/ holds <appendfilename>.manifest
+ * listing an optional base file and the incremental files
+ * <appendfilename>.<seq>.incr.aof in order.  Records come from
+ * propagate.c already serialised; each before-sleep pass seals what
+ * accumulated into one batch followed by a checksum annotation line
+ * (aoffmt.h) and appends it with write(2).  Under appendfsync always the
+ * batch is fdatasync'ed before any reply leaves; under everysec a
+ * dedicated thread fdatasyncs about once a second, so the loop never waits
+ * for the disk.
+ *
+ * A failed write leaves the file as it was before the batch (ftruncate)
+ * and keeps the batch for a retry; until a write succeeds, write commands
+ * are refused with -MISCONF.  Under always the process exits instead.
+ */
+#include "aof.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "aoffmt.h"
+#include "conn.h"
+#include "crc64.h"
+#include "multi.h"
+#include "propagate.h"
+#include "server.h"
+
+static struct {
+    int on;
+    int started;                /* aof_startup() has run */
+    int fd;
+    char *path;                 /* the incremental file being appended to */
+    off_t size;                 /* its size up to the last complete batch */
+    struct aoffmt_manifest man;
+
+    char *buf;                  /* sealed batch (with annotation), then new records */
+    size_t len, cap;
+    size_t sealed;              /* bytes of buf forming the batch in flight */
+    size_t written;             /* bytes of that batch already in the file */
+
+    int write_failed;
+    int write_errno;
+    int need_fsync;             /* data written since the last fsync request */
+    long long last_fsync_ms;
+    char denied[160];
+} aof = {.fd = -1};
+
+/* ---- background fsync (everysec) ---- */
+
+static pthread_t fs_thread;
+static pthread_mutex_t fs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fs_cond = PTHREAD_COND_INITIALIZER;
+static int fs_running;
+static int fs_req_fd = -1;      /* a requested fsync not yet started */
+static int fs_busy;
+static int fs_stop;
+static int fs_failed;           /* the last background fsync failed */
+static int fs_errno;
+
+static void *fs_worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&fs_lock);
+    for (;;) {
+        while (fs_req_fd < 0 && !fs_stop)
+            pthread_cond_wait(&fs_cond, &fs_lock);
+        if (fs_req_fd < 0 && fs_stop)
+            break;
+        int fd = fs_req_fd;
+        fs_req_fd = -1;
+        fs_busy = 1;
+        pthread_mutex_unlock(&fs_lock);
+        int r = fdatasync(fd);
+        int e = errno;
+        pthread_mutex_lock(&fs_lock);
+        fs_busy = 0;
+        if (r != 0) {
+            fs_failed = 1;
+            fs_errno = e;
+        } else {
+            fs_failed = 0;
+        }
+        pthread_cond_broadcast(&fs_cond);
+    }
+    pthread_mutex_unlock(&fs_lock);
+    return NULL;
+}
+
+static void fs_start(void)
+{
+    if (fs_running)
+        return;
+    fs_stop = 0;
+    if (pthread_create(&fs_thread, NULL, fs_worker, NULL) != 0) {
+        log_warn("Can't create the AOF fsync thread: %s", strerror(errno));
+        exit(1);
+    }
+    fs_running = 1;
+}
+
+/* Wait until no fsync is queued or running (before closing the fd). */
+static void fs_drain(void)
+{
+    pthread_mutex_lock(&fs_lock);
+    while (fs_busy || fs_req_fd >= 0)
+        pthread_cond_wait(&fs_cond, &fs_lock);
+    pthread_mutex_unlock(&fs_lock);
+}
+
+static void fs_join(void)
+{
+    if (!fs_running)
+        return;
+    pthread_mutex_lock(&fs_lock);
+    fs_stop = 1;
+    pthread_cond_broadcast(&fs_cond);
+    pthread_mutex_unlock(&fs_lock);
+    pthread_join(fs_thread, NULL);
+    fs_running = 0;
+}
+
+static void fs_request(void)
+{
+    pthread_mutex_lock(&fs_lock);
+    if (!fs_busy && fs_req_fd < 0) {
+        fs_req_fd = aof.fd;
+        pthread_cond_signal(&fs_cond);
+        aof.need_fsync = 0;
+        aof.last_fsync_ms = server.mstime;
+    }
+    pthread_mutex_unlock(&fs_lock);
+}
+
+/* ---- paths and files ---- */
+
+/* "<appenddirname>/<name>", rc_malloc'ed (dir is the working directory). */
+static char *aof_path(const char *name)
+{
+    size_t n = strlen(server.appenddirname) + strlen(name) + 2;
+    char *p = rc_malloc(n);
+    snprintf(p, n, "%s/%s", server.appenddirname, name);
+    return p;
+}
+
+static char *manifest_name(void)
+{
+    size_t n = strlen(server.appendfilename) + sizeof(".manifest");
+    char *p = rc_malloc(n);
+    snprintf(p, n, "%s.manifest", server.appendfilename);
+    return p;
+}
+
+static int fsync_dir(void)
+{
+    int fd = open(server.appenddirname, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+/* Write the manifest atomically: temp file, fsync, rename, fsync dir. */
+static int manifest_write(const struct aoffmt_manifest *m)
+{
+    size_t len;
+    char *text = aoffmt_manifest_format(m, &len);
+    char *name = manifest_name();
+    char *final = aof_path(name);
+    size_t tn = strlen(name) + sizeof("temp-");
+    char *tmpname = rc_malloc(tn);
+    snprintf(tmpname, tn, "temp-%s", name);
+    char *tmp = aof_path(tmpname);
+    int ok = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, text + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        ok = off == len && fsync(fd) == 0;
+        close(fd);
+        ok = ok && rename(tmp, final) == 0 && fsync_dir() == 0;
+    }
+    if (!ok) {
+        log_warn("Can't write the AOF manifest %s: %s", final, strerror(errno));
+        unlink(tmp);
+    }
+    rc_free(text);
+    rc_free(name);
+    rc_free(final);
+    rc_free(tmpname);
+    rc_free(tmp);
+    return ok ? 0 : -1;
+}
+
+/* ---- replay ---- */
+
+static int arity_ok(const struct command *cmd, int argc)
+{
+    return (cmd->arity > 0 && argc == cmd->arity) || (cmd->arity < 0 && argc >= -cmd->arity);
+}
+
+/* Run the commands of buf[0..len) through c.  *multi_off is set to the
+ * offset of an unterminated MULTI (or len).  Returns 0, or -1 after
+ * logging (an unknown command or a wrong argument count). */
+static int replay(struct client *c, const char *path, const char *buf, size_t len,
+                  size_t *multi_off)
+{
+    size_t cap = 16;
+    const char **av = rc_malloc(cap * sizeof(*av));
+    size_t *al = rc_malloc(cap * sizeof(*al));
+    struct slice *sv = rc_malloc(cap * sizeof(*sv));
+    size_t pos = 0;
+    int rc = 0;
+    *multi_off = len;
+    while (pos < len) {
+        size_t start = pos, argc = 0;
+        int r = aoffmt_next(buf, len, &pos, av, al, cap, &argc);
+        if (r == -3) {
+            cap = argc;
+            av = rc_realloc(av, cap * sizeof(*av));
+            al = rc_realloc(al, cap * sizeof(*al));
+            sv = rc_realloc(sv, cap * sizeof(*sv));
+            pos = start;
+            continue;
+        }
+        if (r == 0)
+            continue;
+        if (r != 1 || argc > (size_t)INT32_MAX) {
+            /* aoffmt_scan() accepted these bytes: this cannot happen. */
+            log_warn("Bad file format reading the append only file %s at offset %zu", path,
+                     start);
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < argc; i++) {
+            sv[i].p = av[i];
+            sv[i].len = al[i];
+        }
+        c->argc = (int)argc;
+        c->argv = sv;
+        struct command *cmd = command_lookup_argv(c->argc, c->argv);
+        if (cmd == NULL || !arity_ok(cmd, c->argc)) {
+            log_warn("%s command '%.*s' reading the append only file %s at offset %zu",
+                     cmd ? "Wrong arity for" : "Unknown", (int)(al[0] > 64 ? 64 : al[0]),
+                     av[0], path, start);
+            rc = -1;
+            break;
+        }
+        if ((c->flags & CF_MULTI) && !multi_runs_now(cmd)) {
+            multi_queue(c, cmd);
+        } else {
+            if (cmd->proc == cmd_multi)
+                *multi_off = start;
+            command_call(c, cmd);
+            if (!(c->flags & CF_MULTI))
+                *multi_off = len;
+        }
+    }
+    if (c->flags & CF_MULTI)
+        multi_discard(c);
+    c->argc = 0;
+    c->argv = NULL;
+    rc_free(av);
+    rc_free(al);
+    rc_free(sv);
+    return rc;
+}
+
+/* Load one log file.  is_last: a torn tail may be truncated (it is the
+ * file we will append to).  Returns 0 and the file's kept size, or -1. */
+static int load_file(struct client *c, const char *name, int is_last, off_t *kept)
+{
+    char *path = aof_path(name);
+    int rc = -1;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        log_warn("Can't open the append only file %s: %s", path, strerror(errno));
+        rc_free(path);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        log_warn("Can't stat the append only file %s: %s", path, strerror(errno));
+        close(fd);
+        rc_free(path);
+        return -1;
+    }
+    size_t len = (size_t)st.st_size;
+    const char *buf = "";
+    void *map = NULL;
+    if (len > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            log_warn("Can't map the append only file %s: %s", path, strerror(errno));
+            close(fd);
+            rc_free(path);
+            return -1;
+        }
+        buf = map;
+    }
+    close(fd);
+
+    struct aoffmt_scan sc;
+    aoffmt_scan(buf, len, &sc);
+    if (sc.status == AOFFMT_CORRUPT) {
+        log_warn("Bad file format reading the append only file %s: damage at byte offset "
+                 "%zu (%s). Refusing to start: the damage is not at the end of the file, so "
+                 "it is not a torn write. Records before offset %zu are intact.", path,
+                 sc.bad_offset, sc.why, sc.valid_end);
+        goto done;
+    }
+    size_t keep = sc.valid_end;
+    if (sc.status == AOFFMT_TRUNCATED) {
+        if (!is_last) {
+            log_warn("Fatal error: the truncated file %s is not the last file (%s at offset "
+                     "%zu)", path, sc.why, sc.valid_end);
+            goto done;
+        }
+        if (!server.aof_load_truncated) {
+            log_warn("Unexpected end of file reading the append only file %s (%s at offset "
+                     "%zu). You can: 1) make a backup of your AOF file, then use "
+                     "redis-check-aof --fix <filename.manifest>. 2) Alternatively you can "
+                     "set the 'aof-load-truncated' configuration option to yes and restart "
+                     "the server.", path, sc.why, sc.valid_end);
+            goto done;
+        }
+    }
+    size_t multi_off;
+    if (replay(c, path, buf, keep, &multi_off) != 0)
+        goto done;
+    if (multi_off < keep) {
+        if (!is_last || !server.aof_load_truncated) {
+            log_warn("Unexpected end of file reading the append only file %s: a MULTI at "
+                     "offset %zu has no EXEC", path, multi_off);
+            goto done;
+        }
+        log_warn("Revert incomplete MULTI/EXEC transaction in AOF file %s", path);
+        keep = multi_off;
+        sc.status = AOFFMT_TRUNCATED;
+        sc.why = "incomplete MULTI/EXEC transaction";
+    }
+    if (sc.status == AOFFMT_TRUNCATED) {
+        log_warn("!!! Warning: the append only file %s ends with a torn write (%s): "
+                 "truncating it from %zu to %zu bytes; the %zu discarded bytes were never "
+                 "acknowledged as durable !!!", path, sc.why, len, keep, len - keep);
+        if (truncate(path, (off_t)keep) != 0) {
+            log_warn("Error truncating the AOF file %s: %s", path, strerror(errno));
+            goto done;
+        }
+        int tfd = open(path, O_WRONLY);
+        if (tfd < 0 || fsync(tfd) != 0) {
+            log_warn("Error syncing the truncated AOF file %s: %s", path, strerror(errno));
+            if (tfd >= 0)
+                close(tfd);
+            goto done;
+        }
+        close(tfd);
+    }
+    *kept = (off_t)keep;
+    rc = 0;
+done:
+    if (map)
+        munmap(map, len);
+    rc_free(path);
+    return rc;
+}
+
+static int name_has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return n >= s && strcmp(name + n - s, suffix) == 0;
+}
+
+/* Read the manifest if there is one.  Returns 1 loaded, 0 none, -1 error. */
+static int manifest_read(struct aoffmt_manifest *m)
+{
+    char *name = manifest_name();
+    char *path = aof_path(name);
+    rc_free(name);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT) {
+            rc_free(path);
+            return 0;
+        }
+        log_warn("Can't open the AOF manifest %s: %s", path, strerror(e));
+        rc_free(path);
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = rc_malloc(cap);
+    for (;;) {
+        if (len == cap) {
+            if (cap > ((size_t)1 << 30)) {
+                log_warn("The AOF manifest %s is too large", path);
+                goto fail;
+            }
+            cap *= 2;
+            text = rc_realloc(text, cap);
+        }
+        ssize_t r = read(fd, text + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            log_warn("Can't read the AOF manifest %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    char err[256];
+    if (aoffmt_manifest_parse(text, len, m, err, sizeof(err)) != 0) {
+        log_warn("%s (manifest %s)", err, path);
+        goto fail;
+    }
+    close(fd);
+    rc_free(text);
+    rc_free(path);
+    return 1;
+fail:
+    close(fd);
+    rc_free(text);
+    rc_free(path);
+    return -1;
+}
+
+/* Open the incremental file to append to, creating it (and recording it
+ * in the manifest) when the manifest has none. */
+static int open_incr(void)
+{
+    struct aoffmt_manifest *m = &aof.man;
+    if (m->nincr == 0) {
+        long long seq = m->base ? m->base->seq : 1;
+        char name[512];
+        int n = snprintf(name, sizeof(name), "%s.%lld.incr.aof", server.appendfilename, seq);
+        if (n < 0 || (size_t)n >= sizeof(name) || aoffmt_manifest_add(m, name, seq,
+                                                                     AOFFMT_INCR) != 0) {
+            log_warn("The appendfilename '%s' cannot be used in an AOF manifest",
+                     server.appendfilename);
+            return -1;
+        }
+        char *path = aof_path(name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || write(fd, AOFFMT_HEADER, AOFFMT_HEADER_LEN) != (ssize_t)AOFFMT_HEADER_LEN ||
+            fsync(fd) != 0) {
+            log_warn("Can't create the append only file %s: %s", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            rc_free(path);
+            return -1;
+        }
+        close(fd);
+        rc_free(path);
+        if (manifest_write(m) != 0)
+            return -1;
+        aof.size = 0;
+    }
+    const char *name = m->incr[m->nincr - 1].name;
+    aof.path = aof_path(name);
+    aof.fd = open(aof.path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (aof.fd < 0) {
+        log_warn("Can't open the append-only file %s: %s", aof.path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(aof.fd, &st) != 0) {
+        log_warn("Can't stat the append-only file %s: %s", aof.path, strerror(errno));
+        return -1;
+    }
+    aof.size = st.st_size;
+    if (aof.size == 0) {
+        /* An empty file (a torn header was cut): frame it from the start. */
+        if (write(aof.fd, AOFFMT_HEADER, AOFFMT_HEADER_LEN) != (ssize_t)AOFFMT_HEADER_LEN ||
+            fdatasync(aof.fd) != 0) {
+            log_warn("Can't write the append-only file %s: %s", aof.path, strerror(errno));
+            return -1;
+        }
+        aof.size = (off_t)AOFFMT_HEADER_LEN;
+    }
+    return 0;
+}
+
+int aof_startup(void)
+{
+    aof.started = 1;
+    if (!server.appendonly)
+        return 0;
+    if (mkdir(server.appenddirname, 0755) != 0 && errno != EEXIST) {
+        log_warn("Can't create the AOF directory %s: %s", server.appenddirname,
+                 strerror(errno));
+        return -1;
+    }
+    int have = manifest_read(&aof.man);
+    if (have < 0)
+        return -1;
+    if (have) {
+        struct aoffmt_manifest *m = &aof.man;
+        long long t0 = (long long)rc_ustime();
+        struct client *c = conn_fake_create();
+        struct slice *saved_argv = c->argv;
+        int saved_cap = c->argv_cap;
+        server.loading = 1;
+        propagate_suspend(1);
+        int rc = 0;
+        if (m->base) {
+            if (!name_has_suffix(m->base->name, ".aof")) {
+                log_warn("The AOF base file %s is an RDB snapshot; this build loads only "
+                         "AOF-format bases", m->base->name);
+                rc = -1;
+            } else {
+                off_t kept;
+                rc = load_file(c, m->base->name, m->nincr == 0, &kept);
+            }
+        }
+        for (size_t i = 0; rc == 0 && i < m->nincr; i++) {
+            off_t kept;
+            rc = load_file(c, m->incr[i].name, i + 1 == m->nincr, &kept);
+        }
+        server.loading = 0;
+        propagate_suspend(0);
+        c->argv = saved_argv;
+        c->argv_cap = saved_cap;
+        c->argc = 0;
+        conn_fake_destroy(&c);
+        if (rc != 0)
+            return -1;
+        log_notice("DB loaded from append only file: %.3f seconds",
+                   (double)((long long)rc_ustime() - t0) / 1e6);
+    }
+    if (open_incr() != 0)
+        return -1;
+    aof.on = 1;
+    aof.last_fsync_ms = server.mstime;
+    propagate_reset_selected_db();
+    fs_start();
+    return 0;
+}
+
+/* ---- writing ---- */
+
+int aof_enabled(void)
+{
+    return aof.on;
+}
+
+static void buf_reserve(size_t more)
+{
+    if (more > SIZE_MAX - aof.len)
+        abort();
+    if (aof.len + more <= aof.cap)
+        return;
+    size_t ncap = aof.cap ? aof.cap : 4096;
+    while (ncap < aof.len + more)
+        ncap = ncap > SIZE_MAX / 2 ? aof.len + more : ncap * 2;
+    aof.buf = rc_realloc(aof.buf, ncap);
+    aof.cap = ncap;
+}
+
+void aof_feed(const char *p, size_t n)
+{
+    if (!aof.on)
+        return;
+    buf_reserve(n);
+    memcpy(aof.buf + aof.len, p, n);
+    aof.len += n;
+}
+
+/* Write everything pending, batch by batch.  Returns 0, or -1 with errno
+ * set; the file is then cut back to its last complete batch when
+ * possible, else the write resumes where it stopped. */
+static int write_pending(void)
+{
+    for (;;) {
+        if (aof.sealed == 0) {
+            if (aof.len == 0)
+                return 0;
+            char ann[AOFFMT_ANNOTATION_MAX];
+            size_t an = aoffmt_annotation(ann, crc64(0, aof.buf, aof.len), aof.len);
+            buf_reserve(an);
+            memcpy(aof.buf + aof.len, ann, an);
+            aof.len += an;
+            aof.sealed = aof.len;
+            aof.written = 0;
+        }
+        while (aof.written < aof.sealed) {
+            ssize_t w = write(aof.fd, aof.buf + aof.written, aof.sealed - aof.written);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                int e = w == 0 ? ENOSPC : errno;
+                if (aof.written > 0 && ftruncate(aof.fd, aof.size) == 0)
+                    aof.written = 0;
+                errno = e;
+                return -1;
+            }
+            aof.written += (size_t)w;
+        }
+        aof.size += (off_t)aof.sealed;
+        memmove(aof.buf, aof.buf + aof.sealed, aof.len - aof.sealed);
+        aof.len -= aof.sealed;
+        aof.sealed = 0;
+        aof.written = 0;
+        aof.need_fsync = 1;
+        if (aof.cap > (1 << 20) && aof.len < 4096) {
+            aof.buf = rc_realloc(aof.buf, 4096);
+            aof.cap = 4096;
+        }
+    }
+}
+
+void aof_before_write(void)
+{
+    if (!aof.on)
+        return;
+    if (aof.len > 0 || aof.sealed > 0) {
+        if (write_pending() != 0) {
+            int e = errno;
+            if (server.appendfsync == AOF_FSYNC_ALWAYS) {
+                log_warn("Can't recover from AOF write error when the AOF fsync policy is "
+                         "'always' (%s). Exiting...", strerror(e));
+                exit(1);
+            }
+            if (!aof.write_failed)
+                log_warn("Error writing to the AOF file: %s", strerror(e));
+            aof.write_failed = 1;
+            aof.write_errno = e;
+            return;
+        }
+        if (aof.write_failed) {
+            log_warn("AOF write error looks solved, ringcache can write again.");
+            aof.write_failed = 0;
+        }
+    }
+    if (!aof.need_fsync)
+        return;
+    if (server.appendfsync == AOF_FSYNC_ALWAYS) {
+        /* A background fsync of the same fd may be running: it is harmless
+         * to sync again here, and ours covers every byte written. */
+        if (fdatasync(aof.fd) != 0) {
+            log_warn("Can't persist AOF for fsync error when the AOF fsync policy is "
+                     "'always': %s. Exiting...", strerror(errno));
+            exit(1);
+        }
+        aof.need_fsync = 0;
+        aof.last_fsync_ms = server.mstime;
+    } else if (server.appendfsync == AOF_FSYNC_EVERYSEC &&
+               server.mstime - aof.last_fsync_ms >= 1000) {
+        fs_request();
+    }
+}
+
+int aof_holds_replies(void)
+{
+    return aof.on && server.appendfsync == AOF_FSYNC_ALWAYS &&
+           (aof.len > 0 || aof.sealed > 0 || aof.need_fsync);
+}
+
+void aof_cron(void)
+{
+    if (!aof.on)
+        return;
+    if (aof.write_failed || aof.need_fsync)
+        aof_before_write();
+}
+
+void aof_shutdown(void)
+{
+    if (aof.on) {
+        aof_before_write();
+        if (aof.fd >= 0) {
+            fs_drain();
+            if (fsync(aof.fd) != 0)
+                log_warn("Error syncing the AOF file at shutdown: %s", strerror(errno));
+        }
+    }
+    fs_join();
+    if (aof.fd >= 0)
+        close(aof.fd);
+    aof.fd = -1;
+    aof.on = 0;
+    rc_free(aof.path);
+    aof.path = NULL;
+    rc_free(aof.buf);
+    aof.buf = NULL;
+    aof.len = aof.cap = aof.sealed = aof.written = 0;
+    aoffmt_manifest_free(&aof.man);
+    propagate_free_all();
+}
+
+const char *aof_write_denied(void)
+{
+    if (!aof.on)
+        return NULL;
+    int e = 0;
+    if (aof.write_failed) {
+        e = aof.write_errno;
+    } else {
+        pthread_mutex_lock(&fs_lock);
+        if (fs_failed)
+            e = fs_errno;
+        pthread_mutex_unlock(&fs_lock);
+    }
+    if (e == 0)
+        return NULL;
+    snprintf(aof.denied, sizeof(aof.denied), "MISCONF Errors writing to the AOF file: %s",
+             strerror(e));
+    return aof.denied;
+}
+
+const char *aof_config_appendonly(int on)
+{
+    if (!aof.started)
+        return NULL;            /* start-up configuration: aof_startup() acts on it */
+    if (on && !aof.on)
+        return "appendonly can only be turned on in the configuration file or on the "
+               "command line in this build (turning it on at runtime needs an AOF rewrite)";
+    if (!on && aof.on) {
+        aof_before_write();
+        if (aof.fd >= 0) {
+            fs_drain();
+            if (fsync(aof.fd) != 0)
+                log_warn("Error syncing the AOF file: %s", strerror(errno));
+            close(aof.fd);
+        }
+        aof.fd = -1;
+        aof.on = 0;
+        rc_free(aof.path);
+        aof.path = NULL;
+        aof.len = aof.sealed = aof.written = 0;
+        aof.write_failed = 0;
+        aoffmt_manifest_free(&aof.man);
+        log_notice("Background append only file writing stopped (appendonly no)");
+    }
+    return NULL;
+}

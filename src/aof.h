@@ -1,0 +1,46 @@
+/*
+ * aof.h — the append-only log: Redis 7.0's multi-part layout (a manifest,
+ * an optional base file and incremental RESP logs in appenddirname),
+ * written in checksummed batches before replies go out, fsynced per
+ * appendfsync, and replayed at start-up through a fake client.
+ */
+#ifndef RC_AOF_H
+#define RC_AOF_H
+
+#include <stddef.h>
+
+enum { AOF_FSYNC_ALWAYS = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_NO = 2 };
+
+/* Is the log being written? */
+int aof_enabled(void);
+
+/* Append serialised records (propagate.c) to the pending batch. */
+void aof_feed(const char *p, size_t n);
+
+/* Start-up, after the keyspace and the loop exist and before listening:
+ * with appendonly yes, load the log (replaying it) and open it for
+ * appending.  Returns 0, or -1 after logging why the node must not start. */
+int aof_startup(void);
+
+/* Write the pending batch (and fsync it with appendfsync always).  Runs
+ * in before-sleep before any reply is written; exits the process when a
+ * write or fsync fails under always, as Redis does. */
+void aof_before_write(void);
+
+/* Nonzero while records not yet durable under appendfsync always are
+ * pending: replies must not be written now. */
+int aof_holds_replies(void);
+
+/* Periodic: everysec fsync in the background, retry failed writes. */
+void aof_cron(void);
+
+/* Flush, fsync and close (shutdown). */
+void aof_shutdown(void);
+
+/* NULL when writes may proceed, else the error to refuse them with. */
+const char *aof_write_denied(void);
+
+/* CONFIG SET appendonly: NULL when accepted, else the reason. */
+const char *aof_config_appendonly(int on);
+
+#endif
