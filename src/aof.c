@@ -17,8 +17,10 @@
  */
 #include "aof.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@
 #include "crc64.h"
 #include "multi.h"
 #include "propagate.h"
+#include "rdbobj.h"
 #include "server.h"
 
 static struct {
@@ -390,6 +393,25 @@ static int name_has_suffix(const char *name, const char *suffix)
     return n >= s && strcmp(name + n - s, suffix) == 0;
 }
 
+/* Remove what an interrupted rewrite or manifest update left behind in
+ * the AOF directory: temp-* files are never referenced by a manifest. */
+static void remove_temp_files(void)
+{
+    DIR *d = opendir(server.appenddirname);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "temp-", 5) != 0)
+            continue;
+        char *path = aof_path(de->d_name);
+        if (unlink(path) == 0)
+            log_notice("Removed the incomplete file %s", path);
+        rc_free(path);
+    }
+    closedir(d);
+}
+
 /* Read the manifest if there is one.  Returns 1 loaded, 0 none, -1 error. */
 static int manifest_read(struct aoffmt_manifest *m)
 {
@@ -511,6 +533,7 @@ int aof_startup(void)
                  strerror(errno));
         return -1;
     }
+    remove_temp_files();
     int have = manifest_read(&aof.man);
     if (have < 0)
         return -1;
@@ -524,10 +547,15 @@ int aof_startup(void)
         propagate_suspend(1);
         int rc = 0;
         if (m->base) {
-            if (!name_has_suffix(m->base->name, ".aof")) {
-                log_warn("The AOF base file %s is an RDB snapshot; this build loads only "
-                         "AOF-format bases", m->base->name);
-                rc = -1;
+            if (name_has_suffix(m->base->name, ".rdb")) {
+                /* An RDB base, as BGREWRITEAOF writes it (aof-use-rdb-preamble). */
+                char *path = aof_path(m->base->name);
+                char err[4608];
+                if (rdb_load_file(path, err, sizeof(err)) != 0) {
+                    log_warn("Fatal error loading the AOF base file %s: %s", path, err);
+                    rc = -1;
+                }
+                rc_free(path);
             } else {
                 off_t kept;
                 rc = load_file(c, m->base->name, m->nincr == 0, &kept);
@@ -753,4 +781,191 @@ const char *aof_config_appendonly(int on)
         log_notice("Background append only file writing stopped (appendonly no)");
     }
     return NULL;
+}
+
+/* ---- rewrite (BGREWRITEAOF) ---- */
+
+/*
+ * A rewrite replaces the base and the incremental files that precede it.
+ * aof_rewrite_begin() runs in the parent just before the fork: the pending
+ * batch is written and synced to the current incremental file, a new
+ * incremental file is created and recorded in the manifest (so every write
+ * acknowledged from now on is reachable from the manifest whatever happens
+ * to the child), and appending moves to it.  The child then writes the new
+ * base (an RDB).  aof_rewrite_end() runs once the child is reaped: on
+ * success the manifest is replaced by one naming the new base and the
+ * incremental files opened since the fork, and only then are the old files
+ * deleted; on failure the new base is removed and the manifest, which
+ * still names the old base and every incremental file, stays.
+ */
+static struct {
+    int active;
+    int was_on;                     /* the log was on when the rewrite began */
+    struct aoffmt_manifest old;     /* files the new base supersedes */
+    char *base_name;                /* the base file the child writes */
+    long long base_seq;
+    size_t keep_from;               /* incrs of aof.man from here on survive */
+} rw;
+
+/* Adds copies of src's entries to dst (the base, then incrs [0, n)). */
+static void copy_entries(struct aoffmt_manifest *dst, const struct aoffmt_manifest *src, size_t n)
+{
+    if (src->base)
+        aoffmt_manifest_add(dst, src->base->name, src->base->seq, AOFFMT_BASE);
+    for (size_t i = 0; i < n && i < src->nincr; i++)
+        aoffmt_manifest_add(dst, src->incr[i].name, src->incr[i].seq, AOFFMT_INCR);
+}
+
+/* Creates a new incremental file, records it in the manifest and appends
+ * to it from now on.  The current file is synced first.  Returns 0 or -1
+ * (nothing changed). */
+static int switch_incr(void)
+{
+    struct aoffmt_manifest *m = &aof.man;
+    if (write_pending() != 0) {
+        log_warn("Error writing to the AOF file before a rewrite: %s", strerror(errno));
+        return -1;
+    }
+    fs_drain();
+    if (fdatasync(aof.fd) != 0) {
+        log_warn("Error syncing the AOF file before a rewrite: %s", strerror(errno));
+        return -1;
+    }
+    aof.need_fsync = 0;
+    aof.last_fsync_ms = server.mstime;
+    long long seq = m->nincr ? m->incr[m->nincr - 1].seq : 0;
+    if (seq >= LLONG_MAX - 1)
+        return -1;
+    seq++;
+    char name[512];
+    int n = snprintf(name, sizeof(name), "%s.%lld.incr.aof", server.appendfilename, seq);
+    if (n < 0 || (size_t)n >= sizeof(name))
+        return -1;
+    char *path = aof_path(name);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, AOFFMT_HEADER, AOFFMT_HEADER_LEN) != (ssize_t)AOFFMT_HEADER_LEN ||
+        fsync(fd) != 0) {
+        log_warn("Can't create the append only file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(path);
+        rc_free(path);
+        return -1;
+    }
+    if (aoffmt_manifest_add(m, name, seq, AOFFMT_INCR) != 0 || manifest_write(m) != 0) {
+        if (m->nincr && !strcmp(m->incr[m->nincr - 1].name, name)) {
+            rc_free(m->incr[m->nincr - 1].name);
+            m->nincr--;
+        }
+        close(fd);
+        unlink(path);
+        rc_free(path);
+        return -1;
+    }
+    close(aof.fd);
+    rc_free(aof.path);
+    aof.fd = fd;
+    aof.path = path;
+    aof.size = (off_t)AOFFMT_HEADER_LEN;
+    /* The new file must start with its own SELECT. */
+    propagate_reset_selected_db();
+    log_notice("Creating AOF incr file %s on background rewrite", name);
+    return 0;
+}
+
+int aof_rewrite_begin(char *base_path, size_t len)
+{
+    if (rw.active)
+        return -1;
+    if (mkdir(server.appenddirname, 0755) != 0 && errno != EEXIST) {
+        log_warn("Can't create the AOF directory %s: %s", server.appenddirname,
+                 strerror(errno));
+        return -1;
+    }
+    memset(&rw.old, 0, sizeof(rw.old));
+    if (aof.on) {
+        size_t before = aof.man.nincr;
+        if (switch_incr() != 0)
+            return -1;
+        copy_entries(&rw.old, &aof.man, before);
+        rw.keep_from = before;
+    } else if (manifest_read(&rw.old) < 0) {
+        aoffmt_manifest_free(&rw.old);
+        return -1;
+    }
+    long long seq = rw.old.base ? rw.old.base->seq : 0;
+    rw.base_seq = seq < LLONG_MAX ? seq + 1 : seq;
+    char name[512];
+    int n = snprintf(name, sizeof(name), "%s.%lld.base.rdb", server.appendfilename,
+                     rw.base_seq);
+    char *path = NULL;
+    if (n > 0 && (size_t)n < sizeof(name)) {
+        path = aof_path(name);
+        n = snprintf(base_path, len, "%s", path);
+    }
+    if (path == NULL || n < 0 || (size_t)n >= len) {
+        rc_free(path);
+        aoffmt_manifest_free(&rw.old);
+        return -1;
+    }
+    rc_free(path);
+    rw.base_name = rc_strndup(name, strlen(name));
+    rw.was_on = aof.on;
+    rw.active = 1;
+    return 0;
+}
+
+static void remove_file(const char *name)
+{
+    char *path = aof_path(name);
+    if (unlink(path) != 0 && errno != ENOENT)
+        log_warn("Can't remove the old AOF file %s: %s", path, strerror(errno));
+    rc_free(path);
+}
+
+int aof_rewrite_end(int ok, long child)
+{
+    if (!rw.active)
+        return -1;
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "temp-%ld.rdb", child);
+    char *tmppath = aof_path(tmp);
+    unlink(tmppath);
+    rc_free(tmppath);
+    if (ok && rw.was_on != aof.on) {
+        log_warn("appendonly changed during the AOF rewrite: discarding its result");
+        ok = 0;
+    }
+    if (ok) {
+        struct aoffmt_manifest nm;
+        memset(&nm, 0, sizeof(nm));
+        aoffmt_manifest_add(&nm, rw.base_name, rw.base_seq, AOFFMT_BASE);
+        if (aof.on)
+            for (size_t i = rw.keep_from; i < aof.man.nincr; i++)
+                aoffmt_manifest_add(&nm, aof.man.incr[i].name, aof.man.incr[i].seq,
+                                    AOFFMT_INCR);
+        if (manifest_write(&nm) == 0) {
+            if (rw.old.base && strcmp(rw.old.base->name, rw.base_name))
+                remove_file(rw.old.base->name);
+            for (size_t i = 0; i < rw.old.nincr; i++)
+                remove_file(rw.old.incr[i].name);
+            if (aof.on) {
+                aoffmt_manifest_free(&aof.man);
+                aof.man = nm;
+            } else {
+                aoffmt_manifest_free(&nm);
+            }
+            log_notice("Background AOF rewrite finished successfully");
+        } else {
+            aoffmt_manifest_free(&nm);
+            ok = 0;
+        }
+    }
+    if (!ok)
+        remove_file(rw.base_name);
+    aoffmt_manifest_free(&rw.old);
+    rc_free(rw.base_name);
+    rw.base_name = NULL;
+    rw.active = 0;
+    return ok ? 0 : -1;
 }

@@ -40,6 +40,23 @@ void aof_shutdown(void);
 /* NULL when writes may proceed, else the error to refuse them with. */
 const char *aof_write_denied(void);
 
+/*
+ * BGREWRITEAOF, in the parent just before the fork: syncs the current
+ * incremental file, opens a new one and records it in the manifest.  On
+ * success copies to base_path[len] the path of the base file the child
+ * must write (an RDB) and returns 0; returns -1 when the rewrite cannot
+ * start (logged).
+ */
+int aof_rewrite_begin(char *base_path, size_t len);
+
+/*
+ * The rewrite child (pid child) finished: ok nonzero when it wrote the
+ * base.  Replaces the manifest (new base + the incremental files opened
+ * since the fork) and removes the superseded files; on failure removes the
+ * partial base.  Returns 0 when the new base is in the manifest, else -1.
+ */
+int aof_rewrite_end(int ok, long child);
+
 /* CONFIG SET appendonly: NULL when accepted, else the reason. */
 const char *aof_config_appendonly(int on);
 

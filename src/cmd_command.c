@@ -64,6 +64,7 @@ static const struct {
     {CMD_FAST, "fast"},
     {CMD_NO_AUTH, "no_auth"},
     {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
+    {CMD_NO_ASYNC_LOADING, "no_async_loading"},
     {CMD_NO_MULTI, "no_multi"},
     {CMD_MOVABLE_KEYS, "movablekeys"},
     {CMD_ALLOW_BUSY, "allow_busy"},

@@ -22,6 +22,7 @@
 #include "reply.h"
 #include "server.h"
 #include "slowlog.h"
+#include "snapshot.h"
 #include "stats.h"
 
 static struct command table[] = {
@@ -64,6 +65,7 @@ static const struct {
     {"fast", CMD_FAST}, {"no_auth", CMD_NO_AUTH}, {"may_replicate", CMD_MAY_REPLICATE},
     {"no_mandatory_keys", CMD_NO_MANDATORY_KEYS}, {"allow_busy", CMD_ALLOW_BUSY},
     {"no_multi", CMD_NO_MULTI}, {"movablekeys", CMD_MOVABLE_KEYS},
+    {"no_async_loading", CMD_NO_ASYNC_LOADING},
 };
 
 static uint32_t name_hash(const char *s, size_t len)
@@ -306,12 +308,15 @@ int command_process(struct client *c)
         reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
         return CMD_DONE;
     }
-    /* A log that cannot be written refuses writes (and PING, as Redis
-     * does) until it can again. */
-    if (server.appendonly &&
-        ((cmd->flags & CMD_WRITE) || cmd->proc == cmd_ping ||
-         (cmd->proc == cmd_exec && (multi_cmd_flags(c) & CMD_WRITE)))) {
-        const char *err = aof_write_denied();
+    /* A failed snapshot (stop-writes-on-bgsave-error) or a log that cannot
+     * be written refuses writes (and PING, as Redis does) until it can
+     * again. */
+    if ((cmd->flags & CMD_WRITE) || cmd->proc == cmd_ping ||
+        (cmd->proc == cmd_exec && (multi_cmd_flags(c) & CMD_WRITE))) {
+        /* A failed background snapshot wins over the log, as in Redis. */
+        const char *err = snapshot_write_denied();
+        if (err == NULL && server.appendonly)
+            err = aof_write_denied();
         if (err) {
             reject(c, cmd, err);
             return CMD_DONE;

@@ -36,6 +36,7 @@ enum cmd_flag {
     CMD_ALLOW_BUSY = 1u << 15,
     CMD_NO_MULTI = 1u << 16,
     CMD_MOVABLE_KEYS = 1u << 17,
+    CMD_NO_ASYNC_LOADING = 1u << 18,    /* shown by COMMAND INFO only */
 };
 
 struct cmd_stats {

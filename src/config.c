@@ -26,6 +26,7 @@
 #include "reply.h"
 #include "server.h"
 #include "slowlog.h"
+#include "snapshot.h"
 #include "stats.h"
 
 enum ctype { T_BOOL, T_INT, T_MEM, T_ENUM, T_STR, T_SPECIAL };
@@ -106,16 +107,33 @@ static const char *apply_port(void)
 
 /* ---- special types ---- */
 
+/*
+ * `save` takes "seconds changes" pairs, as in Redis.  CONFIG SET (one
+ * argument) replaces the rules; in the config file and on the command line
+ * (several words per directive) successive directives add up, the first one
+ * replacing the default.  The default is "" (no snapshots): ringcache is a
+ * cache first, unlike Redis whose default is "3600 1 300 100 60 10000".
+ */
 static const char *set_save(const struct cfg *cf, int argc, char **argv)
 {
+    static int words_seen;
     (void)cf;
-    for (int i = 0; i < argc; i++) {
-        if (argv[i][0] != '\0')
-            return "this ringcache build keeps data in memory only: snapshots (save) "
-                   "come with the persistence work; use save \"\"";
+    char *rules = snapshot_parse_save(argc, argv);
+    if (rules == NULL)
+        return "Invalid save parameters";
+    if (argc >= 2 && words_seen && server.save_params && server.save_params[0]) {
+        size_t a = strlen(server.save_params), b = strlen(rules);
+        char *both = rc_malloc(a + b + 2);
+        memcpy(both, server.save_params, a);
+        both[a] = ' ';
+        memcpy(both + a + 1, rules, b + 1);
+        rc_free(rules);
+        rules = both;
     }
+    if (argc >= 2)
+        words_seen = 1;
     rc_free(server.save_params);
-    server.save_params = rc_strndup("", 0);
+    server.save_params = rules;
     return NULL;
 }
 
@@ -356,6 +374,8 @@ static struct cfg configs[] = {
     SPECIAL("dir", NULL, 0, NULL, set_dir, get_dir, NULL),
     STR("dbfilename", NULL, 0, dbfilename, "dump.rdb", NULL),
     SPECIAL("save", NULL, 0, "", set_save, get_save, NULL),
+    {"stop-writes-on-bgsave-error", NULL, T_BOOL, 0, &snapshot_stop_writes_on_error,
+     sizeof(snapshot_stop_writes_on_error), 0, 1, "yes", NULL, NULL, NULL, NULL},
     BOOL("appendonly", NULL, 0, appendonly, "no", apply_appendonly),
     STR("appendfilename", NULL, F_IMMUTABLE, appendfilename, "appendonly.aof", NULL),
     STR("appenddirname", NULL, F_IMMUTABLE, appenddirname, "appendonlydir", NULL),

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "evict.h"
 #include "server.h"
+#include "snapshot.h"
 #include "stats.h"
 
 static struct event *cron_ev;
@@ -52,6 +53,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     stats_cron();
     db_cron();
     aof_cron();
+    snapshot_cron();
     if (server.maxmemory)
         evict_perform();
     if (cron_hz != server.hz) {

@@ -25,6 +25,7 @@
 #include "rand.h"
 #include "server.h"
 #include "slowlog.h"
+#include "snapshot.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -163,6 +164,8 @@ int main(int argc, char **argv)
     }
     if (aof_startup() != 0)
         return 1;
+    /* Changes replayed at start-up are already on disk. */
+    snapshot_init();
     if (listener_start() != 0)
         return 1;
     write_pidfile();
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 
     log_warn("User requested shutdown...");
     listener_stop();
+    snapshot_shutdown();
     aof_shutdown();
     conn_free_all();
     watch_deinit();

@@ -33,6 +33,7 @@
 #include "quicklist.h"
 #include "reply.h"
 #include "server.h"
+#include "snapshot.h"
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
@@ -831,10 +832,16 @@ void cmd_save(struct client *c)
 {
     char err[512];
     const char *name = server.dbfilename ? server.dbfilename : "dump.rdb";
+    if (snapshot_child_pid() != -1) {
+        reply_error(c, "ERR Background save already in progress");
+        return;
+    }
     if (rdb_save_file(name, err, sizeof(err)) != 0) {
         log_warn("%s", err);
         reply_error(c, "ERR");
         return;
     }
+    log_notice("DB saved on disk");
+    snapshot_sync_done(1);
     reply_ok(c);
 }

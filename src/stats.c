@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "bio.h"
 #include "command.h"
 #include "block.h"
@@ -24,6 +25,7 @@
 #include "pubsub.h"
 #include "reply.h"
 #include "server.h"
+#include "snapshot.h"
 
 #define MAX_ERROR_TYPES 128
 #define INST_SAMPLES 16
@@ -371,6 +373,8 @@ static void section_memory(struct text *t)
 
 static void section_persistence(struct text *t)
 {
+    struct snapshot_info si;
+    snapshot_get_info(&si);
     tprintf(t, "# Persistence\r\n"
                "loading:0\r\n"
                "async_loading:0\r\n"
@@ -381,32 +385,38 @@ static void section_persistence(struct text *t)
                "current_save_keys_processed:0\r\n"
                "current_save_keys_total:0\r\n"
                "rdb_changes_since_last_save:%lld\r\n"
-               "rdb_bgsave_in_progress:0\r\n"
+               "rdb_bgsave_in_progress:%d\r\n"
                "rdb_last_save_time:%lld\r\n"
-               "rdb_last_bgsave_status:ok\r\n"
-               "rdb_last_bgsave_time_sec:-1\r\n"
-               "rdb_current_bgsave_time_sec:-1\r\n"
-               "rdb_saves:0\r\n"
+               "rdb_last_bgsave_status:%s\r\n"
+               "rdb_last_bgsave_time_sec:%lld\r\n"
+               "rdb_current_bgsave_time_sec:%lld\r\n"
+               "rdb_saves:%lld\r\n"
                "rdb_last_cow_size:0\r\n"
                "rdb_last_load_keys_expired:0\r\n"
                "rdb_last_load_keys_loaded:0\r\n"
-               "aof_enabled:0\r\n"
-               "aof_rewrite_in_progress:0\r\n"
-               "aof_rewrite_scheduled:0\r\n"
-               "aof_last_rewrite_time_sec:-1\r\n"
-               "aof_current_rewrite_time_sec:-1\r\n"
-               "aof_last_bgrewrite_status:ok\r\n"
-               "aof_rewrites:0\r\n"
+               "aof_enabled:%d\r\n"
+               "aof_rewrite_in_progress:%d\r\n"
+               "aof_rewrite_scheduled:%d\r\n"
+               "aof_last_rewrite_time_sec:%lld\r\n"
+               "aof_current_rewrite_time_sec:%lld\r\n"
+               "aof_last_bgrewrite_status:%s\r\n"
+               "aof_rewrites:%lld\r\n"
                "aof_rewrites_consecutive_failures:0\r\n"
                "aof_last_write_status:ok\r\n"
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-            server.stat_dirty, (long long)server.start_time);
+            si.changes_since_save, si.in_progress, si.last_save_time,
+            si.last_bgsave_ok ? "ok" : "err", si.last_bgsave_time_sec,
+            si.current_bgsave_time_sec, si.saves, aof_enabled(), si.aof_in_progress, si.aof_scheduled,
+            si.aof_last_time_sec, si.aof_current_time_sec, si.aof_last_ok ? "ok" : "err",
+            si.aof_rewrites);
 }
 
 static void section_stats(struct text *t)
 {
+    struct snapshot_info si;
+    snapshot_get_info(&si);
     tprintf(t, "# Stats\r\n"
                "total_connections_received:%lld\r\n"
                "total_commands_processed:%lld\r\n"
@@ -436,8 +446,8 @@ static void section_stats(struct text *t)
                "pubsub_channels:%zu\r\n"
                "pubsub_patterns:%zu\r\n"
                "pubsubshard_channels:%zu\r\n"
-               "latest_fork_usec:0\r\n"
-               "total_forks:0\r\n"
+               "latest_fork_usec:%lld\r\n"
+               "total_forks:%lld\r\n"
                "migrate_cached_sockets:0\r\n"
                "slave_expires_tracked_keys:0\r\n"
                "active_defrag_hits:0\r\n"
@@ -467,7 +477,7 @@ static void section_stats(struct text *t)
             server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
             server.stat_evictedclients, server.stat_keyspace_hits, server.stat_keyspace_misses,
             pubsub_total_channels(), pubsub_total_patterns(), pubsub_total_shard_channels(),
-            server.stat_unexpected_error_replies, server.stat_total_error_replies,
+            si.latest_fork_usec, si.total_forks, server.stat_unexpected_error_replies, server.stat_total_error_replies,
             server.stat_io_reads, server.stat_io_writes);
 }
 

@@ -1,0 +1,469 @@
+/*
+ * snapshot.c — background snapshots (BGSAVE, the `save` rules, LASTSAVE,
+ * stop-writes-on-bgsave-error), following Redis 7.0's rdbSaveBackground
+ * and backgroundSaveDoneHandler.
+ *
+ * The child is a plain fork(): it closes the listening sockets (so that a
+ * restarted node can bind while an orphaned child still writes), restores
+ * the default signal dispositions, calls rdb_save_file() — which writes
+ * temp-<childpid>.rdb in the working directory (dir), fsyncs it, renames
+ * it over dbfilename and fsyncs the directory, exactly as Redis's child
+ * does — and leaves with _exit(): 0 on success, 1 on failure.  Whatever
+ * kills the child before the rename leaves dbfilename untouched; the
+ * parent then removes temp-<childpid>.rdb.  A temp file is never loaded:
+ * start-up reads dbfilename only.
+ *
+ * While a child exists the dicts do not resize (dict_set_resize_policy),
+ * so that copy-on-write copies as few pages as possible.
+ *
+ * The parent never waits: the cron polls waitpid(WNOHANG).  Only shutdown
+ * waits, for a child it has just killed.
+ *
+ * BGREWRITEAOF forks the same kind of child, writing the append-only
+ * log's new base (an RDB file in appenddirname) instead of dbfilename;
+ * aof.c prepares the log before the fork and installs the new manifest
+ * once the child succeeded.  Only one child runs at a time, as in Redis:
+ * a BGSAVE during a rewrite is refused or, with SCHEDULE, deferred, and a
+ * BGREWRITEAOF during a BGSAVE is deferred.
+ */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aof.h"
+#include "dict.h"
+#include "log.h"
+#include "mem.h"
+#include "rdbobj.h"
+#include "reply.h"
+#include "server.h"
+#include "util.h"
+
+/* Seconds to wait before retrying an automatic save after a failure
+ * (Redis's CONFIG_BGSAVE_RETRY_DELAY). */
+#define BGSAVE_RETRY_DELAY 5
+
+int snapshot_stop_writes_on_error = 1;
+
+enum { CHILD_RDB, CHILD_AOF };
+
+static struct {
+    pid_t child;                 /* -1: none */
+    int kind;                    /* CHILD_RDB or CHILD_AOF */
+    char aof_base[4096];         /* the base file an AOF child writes */
+    time_t start;                /* when the running child was forked */
+    time_t last_try;             /* last attempt to start a BGSAVE */
+    time_t lastsave;             /* last successful save */
+    long long dirty_at_save;     /* stat_dirty when the last save began */
+    long long dirty_at_fork;     /* stat_dirty when the running child forked */
+    int last_ok;                 /* status of the last background save */
+    int scheduled;               /* BGSAVE asked for while it could not run */
+    long long last_time_sec;     /* duration of the last background save */
+    long long saves;
+    long long latest_fork_usec;
+    long long total_forks;
+    int aof_scheduled;           /* BGREWRITEAOF waiting for the cron */
+    int aof_last_ok;
+    long long aof_rewrites;
+    long long aof_last_time_sec;
+} snap = {.child = -1, .last_ok = 1, .last_time_sec = -1, .aof_last_ok = 1,
+          .aof_last_time_sec = -1};
+
+static const char misconf_msg[] =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error.";
+
+void snapshot_init(void)
+{
+    snap.lastsave = server.start_time;
+    snap.dirty_at_save = server.stat_dirty;
+}
+
+pid_t snapshot_child_pid(void)
+{
+    return snap.kind == CHILD_RDB ? snap.child : -1;
+}
+
+static const char *db_filename(void)
+{
+    return server.dbfilename && server.dbfilename[0] ? server.dbfilename : "dump.rdb";
+}
+
+static void remove_temp_file(pid_t pid)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "temp-%ld.rdb", (long)pid);
+    unlink(tmp);
+}
+
+/* Runs in the child: writes path (dbfilename, or the new AOF base) and
+ * never returns. */
+static void child_main(const char *path)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
+    for (int i = 0; i < server.listen_count; i++)
+        if (server.listen_fds[i] >= 0)
+            close(server.listen_fds[i]);
+    server.pid = getpid();
+    char err[512];
+    if (rdb_save_file(path, err, sizeof(err)) != 0) {
+        log_warn("%s", err);
+        _exit(1);
+    }
+    log_notice(snap.kind == CHILD_RDB ? "DB saved on disk" : "Successfully created the "
+               "temporary AOF base file");
+    _exit(0);
+}
+
+/* Forks a child writing path; returns its pid, or -1 (errno set). */
+static pid_t fork_child(int kind, const char *path)
+{
+    long long t0 = (long long)rc_ustime();
+    snap.kind = kind;
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(path);
+    if (pid < 0)
+        return -1;
+    snap.latest_fork_usec = (long long)rc_ustime() - t0;
+    snap.total_forks++;
+    snap.child = pid;
+    snap.start = time(NULL);
+    dict_set_resize_policy(0);
+    return pid;
+}
+
+/*
+ * Forks the snapshot child.  Returns 0 when it runs, -1 when the fork
+ * failed (logged; the status becomes err, as in Redis) or a child already
+ * exists.
+ */
+static int start_bgsave(void)
+{
+    if (snap.child != -1)
+        return -1;
+    snap.saves++;
+    snap.dirty_at_fork = server.stat_dirty;
+    snap.last_try = time(NULL);
+    pid_t pid = fork_child(CHILD_RDB, db_filename());
+    if (pid < 0) {
+        snap.last_ok = 0;
+        log_warn("Can't save in background: fork: %s", strerror(errno));
+        return -1;
+    }
+    snap.scheduled = 0;
+    log_notice("Background saving started by pid %ld", (long)pid);
+    return 0;
+}
+
+/* Starts an AOF rewrite (aof.h); 0 when the child runs, else -1. */
+static int start_rewrite(void)
+{
+    if (snap.child != -1)
+        return -1;
+    if (aof_rewrite_begin(snap.aof_base, sizeof(snap.aof_base)) != 0) {
+        snap.aof_last_ok = 0;
+        return -1;
+    }
+    pid_t pid = fork_child(CHILD_AOF, snap.aof_base);
+    if (pid < 0) {
+        log_warn("Can't rewrite append only file in background: fork: %s", strerror(errno));
+        aof_rewrite_end(0, -1);
+        snap.aof_last_ok = 0;
+        return -1;
+    }
+    snap.aof_scheduled = 0;
+    log_notice("Background append only file rewriting started by pid %ld", (long)pid);
+    return 0;
+}
+
+/* The AOF rewrite child finished with wait status st. */
+static void rewrite_done(int st)
+{
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (ok)
+        log_notice("Background AOF rewrite terminated with success");
+    else if (WIFEXITED(st))
+        log_warn("Background AOF rewrite terminated with error");
+    else
+        log_warn("Background AOF rewrite terminated by signal %d",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    if (aof_rewrite_end(ok, (long)snap.child) == 0) {
+        snap.aof_rewrites++;
+        snap.aof_last_ok = 1;
+    } else if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1)) {
+        snap.aof_last_ok = 0;
+    }
+    snap.aof_last_time_sec = (long long)(time(NULL) - snap.start);
+    snap.child = -1;
+    dict_set_resize_policy(1);
+}
+
+/* The child pid finished with wait status st. */
+static void child_done(int st)
+{
+    if (snap.kind == CHILD_AOF) {
+        rewrite_done(st);
+        return;
+    }
+    pid_t pid = snap.child;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        log_notice("Background saving terminated with success");
+        snap.dirty_at_save = snap.dirty_at_fork;
+        snap.lastsave = time(NULL);
+        snap.last_ok = 1;
+    } else if (WIFEXITED(st)) {
+        log_warn("Background saving error");
+        snap.last_ok = 0;
+        remove_temp_file(pid);
+    } else {
+        int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+        log_warn("Background saving terminated by signal %d", sig);
+        remove_temp_file(pid);
+        /* SIGUSR1 is how a child is stopped on purpose: not an error. */
+        if (sig != SIGUSR1)
+            snap.last_ok = 0;
+    }
+    snap.last_time_sec = (long long)(time(NULL) - snap.start);
+    snap.child = -1;
+    dict_set_resize_policy(1);
+}
+
+static void reap_child(void)
+{
+    int st;
+    pid_t r = waitpid(snap.child, &st, WNOHANG);
+    if (r == snap.child) {
+        child_done(st);
+    } else if (r < 0 && errno == ECHILD) {
+        /* Someone else reaped it: its fate is unknown, count a failure. */
+        log_warn("Snapshot child %ld vanished", (long)snap.child);
+        child_done(1 << 8);
+    }
+}
+
+void snapshot_cron(void)
+{
+    if (snap.child != -1) {
+        reap_child();
+        return;
+    }
+    time_t now = time(NULL);
+    if (snap.aof_scheduled) {
+        /* One attempt per request: a failure is logged, not retried. */
+        snap.aof_scheduled = 0;
+        if (start_rewrite() == 0)
+            return;
+    }
+    int may_retry = snap.last_ok || now - snap.last_try > BGSAVE_RETRY_DELAY;
+    if (snap.scheduled && may_retry) {
+        start_bgsave();
+        return;
+    }
+    const char *p = server.save_params;
+    long long changes = server.stat_dirty - snap.dirty_at_save;
+    while (p && *p) {
+        char *end;
+        long long secs = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        p = end;
+        long long need = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        p = end;
+        if (changes >= need && (long long)(now - snap.lastsave) > secs && may_retry) {
+            log_notice("%lld changes in %lld seconds. Saving...", need, secs);
+            start_bgsave();
+            break;
+        }
+    }
+}
+
+void snapshot_shutdown(void)
+{
+    if (snap.child == -1)
+        return;
+    if (snap.kind == CHILD_RDB)
+        log_warn("There is a child saving an .rdb. Killing it!");
+    else
+        log_warn("There is a child rewriting the AOF. Killing it!");
+    kill(snap.child, SIGUSR1);
+    int st;
+    while (waitpid(snap.child, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (snap.kind == CHILD_RDB)
+        remove_temp_file(snap.child);
+    else
+        aof_rewrite_end(0, (long)snap.child);
+    snap.child = -1;
+    dict_set_resize_policy(1);
+}
+
+void snapshot_sync_done(int ok)
+{
+    if (!ok)
+        return;
+    snap.dirty_at_save = server.stat_dirty;
+    snap.lastsave = time(NULL);
+    snap.last_ok = 1;
+    snap.saves++;
+}
+
+const char *snapshot_write_denied(void)
+{
+    if (snapshot_stop_writes_on_error && !snap.last_ok && server.save_params &&
+        server.save_params[0])
+        return misconf_msg;
+    return NULL;
+}
+
+void snapshot_get_info(struct snapshot_info *out)
+{
+    out->changes_since_save = server.stat_dirty - snap.dirty_at_save;
+    out->in_progress = snap.child != -1 && snap.kind == CHILD_RDB;
+    out->last_save_time = (long long)snap.lastsave;
+    out->last_bgsave_ok = snap.last_ok;
+    out->last_bgsave_time_sec = snap.last_time_sec;
+    out->current_bgsave_time_sec =
+        out->in_progress ? (long long)(time(NULL) - snap.start) : -1;
+    out->aof_in_progress = snap.child != -1 && snap.kind == CHILD_AOF;
+    out->aof_scheduled = snap.aof_scheduled;
+    out->aof_last_ok = snap.aof_last_ok;
+    out->aof_rewrites = snap.aof_rewrites;
+    out->aof_last_time_sec = snap.aof_last_time_sec;
+    out->aof_current_time_sec =
+        out->aof_in_progress ? (long long)(time(NULL) - snap.start) : -1;
+    out->saves = snap.saves;
+    out->latest_fork_usec = snap.latest_fork_usec;
+    out->total_forks = snap.total_forks;
+}
+
+/* Parses a decimal as Redis's strtoll check does: the whole word must be
+ * a number; the empty word counts as 0. */
+static int parse_word(const char *w, size_t len, long long *v)
+{
+    if (len == 0) {
+        *v = 0;
+        return 0;
+    }
+    return rc_str2ll(w, len, v) ? 0 : -1;
+}
+
+char *snapshot_parse_save(int argc, char **argv)
+{
+    /* Gather the words: a single argument is split on single spaces, as
+     * CONFIG SET splits it. */
+    const char *wp[256];
+    size_t wl[256];
+    int n = 0;
+    if (argc == 1) {
+        const char *s = argv[0];
+        if (*s != '\0') {
+            for (;;) {
+                const char *sp = strchr(s, ' ');
+                size_t len = sp ? (size_t)(sp - s) : strlen(s);
+                if (n == 256)
+                    return NULL;
+                wp[n] = s;
+                wl[n++] = len;
+                if (sp == NULL)
+                    break;
+                s = sp + 1;
+            }
+        }
+    } else {
+        if (argc > 256)
+            return NULL;
+        for (int i = 0; i < argc; i++) {
+            wp[n] = argv[i];
+            wl[n++] = strlen(argv[i]);
+        }
+    }
+    if (n % 2 != 0)
+        return NULL;
+    long long vals[256];
+    for (int i = 0; i < n; i++) {
+        if (parse_word(wp[i], wl[i], &vals[i]) != 0)
+            return NULL;
+        if ((i % 2 == 0 && vals[i] < 1) || (i % 2 == 1 && vals[i] < 0))
+            return NULL;
+        if (vals[i] > INT_MAX)
+            return NULL;
+    }
+    /* Each pair needs at most 2 * 11 characters plus two spaces. */
+    size_t cap = (size_t)n * 12 + 1;
+    char *out = rc_malloc(cap);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(out + used, cap - used, "%s%lld", i ? " " : "", vals[i]);
+        if (w < 0 || (size_t)w >= cap - used) {
+            rc_free(out);
+            return NULL;
+        }
+        used += (size_t)w;
+    }
+    return out;
+}
+
+void cmd_bgsave(struct client *c)
+{
+    /* SCHEDULE: wait for a running AOF rewrite instead of failing. */
+    if (c->argc > 1 &&
+        (c->argc != 2 || c->argv[1].len != 8 || strncasecmp(c->argv[1].p, "schedule", 8))) {
+        reply_err_syntax(c);
+        return;
+    }
+    if (snap.child != -1 && snap.kind == CHILD_RDB) {
+        reply_error(c, "ERR Background save already in progress");
+    } else if (snap.child != -1 || (c->flags & CF_MULTI)) {
+        /* Inside EXEC the fork waits for the cron, as in Redis. */
+        if (c->argc == 2 || (c->flags & CF_MULTI)) {
+            snap.scheduled = 1;
+            reply_status(c, "Background saving scheduled");
+        } else {
+            reply_error(c, "ERR Another child process is active (AOF?): can't BGSAVE right "
+                        "now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever "
+                        "possible.");
+        }
+    } else if (start_bgsave() == 0) {
+        reply_status(c, "Background saving started");
+    } else {
+        reply_error(c, "ERR");
+    }
+}
+
+void cmd_lastsave(struct client *c)
+{
+    reply_long(c, (long long)snap.lastsave);
+}
+
+void cmd_bgrewriteaof(struct client *c)
+{
+    if (snap.child != -1 && snap.kind == CHILD_AOF) {
+        reply_error(c, "ERR Background append only file rewriting already in progress");
+    } else if (snap.child != -1 || (c->flags & CF_MULTI)) {
+        snap.aof_scheduled = 1;
+        reply_status(c, "Background append only file rewriting scheduled");
+    } else if (start_rewrite() == 0) {
+        reply_status(c, "Background append only file rewriting started");
+    } else {
+        reply_error(c, "ERR Can't execute an AOF background rewriting. Please check the server "
+                    "logs for more information.");
+    }
+}
