@@ -655,14 +655,8 @@ void cmd_copy(struct client *c)
         reply_long(c, 0);
         return;
     }
+    /* kv_dup copies every value type (object.c). */
     struct kv *n = kv_dup(o, dst->p, dst->len, kv_expire(o));
-    if (n == NULL) {
-        /* Only reachable for a value type whose copy is not implemented in
-         * object.c; nothing has been changed. */
-        reply_errorf(c, "ERR COPY is not supported for values of type %s",
-                     obj_type_name(o->type));
-        return;
-    }
     if (exists)
         db_delete(dstdb, dst->p, dst->len, server.lazyfree_lazy_server_del);
     db_add(dstdb, n);
