@@ -317,6 +317,10 @@ void db_signal_modified(struct db *db, const char *key, size_t len);
 unsigned db_slot_of_rank(const struct db *db, unsigned long rank);
 struct kv *db_expire_ref_kv(struct dnode *n);
 
+/* t_keys.c: the cursor argument of SCAN, HSCAN, SSCAN and ZSCAN.
+ * Returns 0, or -1 after replying "ERR invalid cursor". */
+int scan_parse_cursor(struct client *c, const struct slice *arg, unsigned long long *cursor);
+
 /* expire.c */
 void expire_active_cycle(int fast);
 

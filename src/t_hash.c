@@ -891,47 +891,6 @@ void cmd_hrandfield(struct client *c)
 
 /* ---- HSCAN ---- */
 
-/*
- * Parses a scan cursor as Redis's parseScanCursorOrReply: strtoul() in base
- * 10 over the argument up to its first NUL, which must consume it all; an
- * optional sign (a negative value wraps), leading zeros and the empty
- * string (0) are accepted, a leading space or overflow is not.  Returns 0,
- * or -1 after replying.
- */
-static int parse_cursor(struct client *c, const struct slice *arg, unsigned long *cursor)
-{
-    const char *p = arg->p;
-    const char *end = p + strnlen(p, arg->len);
-    int neg = 0;
-    unsigned long v = 0;
-    if (p < end && (*p == '+' || *p == '-')) {
-        neg = *p == '-';
-        p++;
-    }
-    const char *digits = p;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULONG_MAX - d) / 10)
-            goto invalid;
-        v = v * 10 + d;
-    }
-    if (p == digits) {
-        /* strtoul() converts nothing: fine only for an empty argument. */
-        if (digits == arg->p && end == arg->p) {
-            *cursor = 0;
-            return 0;
-        }
-        goto invalid;
-    }
-    if (p != end)
-        goto invalid;
-    *cursor = neg ? 0UL - v : v;
-    return 0;
-invalid:
-    reply_error(c, "ERR invalid cursor");
-    return -1;
-}
-
 struct scan_nodes {
     const struct hash_node **items;
     size_t len;
@@ -951,8 +910,8 @@ static void scan_collect(void *priv, struct dnode *n)
 
 void cmd_hscan(struct client *c)
 {
-    unsigned long cursor;
-    if (parse_cursor(c, &c->argv[2], &cursor) != 0)
+    unsigned long long cursor;   /* unsigned long: the same width here */
+    if (scan_parse_cursor(c, &c->argv[2], &cursor) != 0)
         return;
     struct kv *o = db_lookup_read(c, &c->argv[1]);
     if (o == NULL) {

@@ -413,14 +413,16 @@ void cmd_keys(struct client *c)
 /* ---- SCAN ---- */
 
 /*
- * Parse a SCAN cursor as Redis's parseScanCursorOrReply does: strtoul()
+ * Parse a SCAN/HSCAN/SSCAN/ZSCAN cursor as Redis's parseScanCursorOrReply does: strtoul()
  * in base 10 must consume everything, the first byte may not be a space,
  * and out-of-range values are rejected.  Like strtoul() it accepts a
  * leading '+' or '-' (a negative value wraps), leading zeros and the
  * empty string (cursor 0).  Returns 0, or -1 after replying.
  */
-static int parse_scan_cursor(struct client *c, const struct slice *arg,
-                             unsigned long long *cursor)
+_Static_assert(sizeof(unsigned long) == sizeof(unsigned long long),
+               "HSCAN/SSCAN/ZSCAN hand the cursor to dict_scan() as unsigned long");
+
+int scan_parse_cursor(struct client *c, const struct slice *arg, unsigned long long *cursor)
 {
     /* The argument is bytes, not a C string: a NUL ends it for strtoul(). */
     const char *p = arg->p;
@@ -484,7 +486,7 @@ void cmd_scan(struct client *c)
     const struct slice *type = NULL;
     int use_pattern = 0;
 
-    if (parse_scan_cursor(c, &c->argv[1], &cursor) != 0)
+    if (scan_parse_cursor(c, &c->argv[1], &cursor) != 0)
         return;
     for (int i = 2; i < c->argc;) {
         int more = c->argc - i;

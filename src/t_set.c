@@ -1091,48 +1091,6 @@ void cmd_sdiffstore(struct client *c)
 
 /* ---- SSCAN ---- */
 
-/*
- * Parses a scan cursor as Redis's parseScanCursorOrReply: strtoul() in
- * base 10 over the argument up to its first NUL must consume it all; a
- * leading space and overflow are rejected; a sign is accepted (a negative
- * value wraps) and so is an empty argument (cursor 0).  Returns 0, or -1
- * after replying.
- */
-static int parse_cursor(struct client *c, const struct slice *arg, unsigned long *cursor)
-{
-    const char *p = arg->p;
-    const char *end = p + strnlen(p, arg->len);
-    int neg = 0;
-    unsigned long v = 0;
-
-    if (p < end && (*p == '+' || *p == '-')) {
-        neg = *p == '-';
-        p++;
-    }
-    const char *digits = p;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULONG_MAX - d) / 10)
-            goto invalid;
-        v = v * 10 + d;
-    }
-    if (p == digits) {
-        /* strtoul() parsed nothing: only an empty argument passes. */
-        if (digits == arg->p && end == arg->p) {
-            *cursor = 0;
-            return 0;
-        }
-        goto invalid;
-    }
-    if (p != end)
-        goto invalid;
-    *cursor = neg ? 0UL - v : v;
-    return 0;
-invalid:
-    reply_error(c, "ERR invalid cursor");
-    return -1;
-}
-
 struct scan_acc {
     struct dnode **items;
     size_t len, cap;
@@ -1151,8 +1109,8 @@ static void scan_collect(void *priv, struct dnode *n)
 
 void cmd_sscan(struct client *c)
 {
-    unsigned long cursor;
-    if (parse_cursor(c, &c->argv[2], &cursor) != 0)
+    unsigned long long cursor;   /* unsigned long: the same width here */
+    if (scan_parse_cursor(c, &c->argv[2], &cursor) != 0)
         return;
     int wrong;
     struct kv *o = lookup_read(c, &c->argv[1], &wrong);

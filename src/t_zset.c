@@ -2193,43 +2193,6 @@ void cmd_zintercard(struct client *c)
 
 /* ---- ZSCAN ---- */
 
-/*
- * A scan cursor as Redis's parseScanCursorOrReply reads it: strtoul() in
- * base 10 over the argument's C string must consume it all; no leading
- * space; a sign is allowed (a negative value wraps) and so is the empty
- * string (0).  Returns 0, or -1 after replying.
- */
-static int parse_cursor(struct client *c, const struct slice *a, unsigned long *cursor)
-{
-    const char *p = a->p, *end = a->p + strnlen(a->p, a->len);
-    int neg = 0;
-    unsigned long v = 0;
-
-    if (p < end && (*p == '+' || *p == '-'))
-        neg = *p++ == '-';
-    const char *digits = p;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULONG_MAX - d) / 10)
-            goto bad;
-        v = v * 10 + d;
-    }
-    if (p == digits) {
-        if (a->len == 0 || a->p[0] == '\0') {
-            *cursor = 0;
-            return 0;
-        }
-        goto bad;
-    }
-    if (p != end)
-        goto bad;
-    *cursor = neg ? 0UL - v : v;
-    return 0;
-bad:
-    reply_error(c, "ERR invalid cursor");
-    return -1;
-}
-
 struct scan_nodes {
     struct zsl_node **v;
     size_t n, cap;
@@ -2247,12 +2210,12 @@ static void scan_collect(void *priv, struct dnode *dn)
 
 void cmd_zscan(struct client *c)
 {
-    unsigned long cursor;
+    unsigned long long cursor;   /* unsigned long: the same width here */
     struct kv *o;
     long count = 10;
     const struct slice *pat = NULL;
 
-    if (parse_cursor(c, &c->argv[2], &cursor) != 0)
+    if (scan_parse_cursor(c, &c->argv[2], &cursor) != 0)
         return;
     if (lookup_read(c, &c->argv[1], &o) != 0)
         return;
