@@ -20,6 +20,7 @@ The binary is src/ringcached of this tree, or $RINGCACHED when set.
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -83,6 +84,27 @@ def node_log(proc):
         return ""
 
 
+def assert_no_sanitizer_report(log):
+    """In sanitizer builds a memory error, undefined behaviour or a leak at
+    exit is written to the node's output: any of them fails the test."""
+    for mark in SANITIZER_MARKS:
+        if mark in log:
+            raise AssertionError("sanitizer report from ringcached:\n" + log[-6000:])
+
+
+def stop_by_signal(proc, sig=signal.SIGTERM, timeout=10.0):
+    """Send sig to the node by PID, wait (SIGKILL after `timeout` seconds),
+    then check its output for sanitizer reports."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    assert_no_sanitizer_report(node_log(proc))
+
+
 def stop_node(proc, timeout=5.0):
     """Stop a node started by start_node: SIGTERM by PID, SIGKILL if it
     has not exited within `timeout` seconds; then remove its directory."""
@@ -97,11 +119,7 @@ def stop_node(proc, timeout=5.0):
     workdir = getattr(proc, "workdir", None)
     if workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    # In sanitizer builds a memory error, undefined behaviour or a leak at
-    # exit is written to the node's output: any of them fails the test.
-    for mark in SANITIZER_MARKS:
-        if mark in log:
-            raise AssertionError("sanitizer report from ringcached:\n" + log[-6000:])
+    assert_no_sanitizer_report(log)
 
 
 def start_node(*extra_args, port=None, timeout=10.0):

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import BINARY, HOST, node_log, pick_port, ping
+from conftest import stop_by_signal as stop
 
 redis = pytest.importorskip("redis")
 
@@ -62,15 +63,6 @@ def start(workdir, *extra, expect_fail=False, timeout=10.0):
             raise RuntimeError("ringcached did not start:\n" + log)
     raise RuntimeError("no port")
 
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def client(port):

@@ -28,7 +28,8 @@ import time
 
 import pytest
 
-from conftest import BINARY, HOST, SANITIZER_MARKS, node_log, pick_port, ping
+from conftest import BINARY, HOST, node_log, pick_port, ping
+from conftest import stop_by_signal as stop
 
 redis = pytest.importorskip("redis")
 
@@ -71,19 +72,6 @@ def start(workdir, *extra, timeout=10.0):
             raise RuntimeError("ringcached did not start:\n" + log)
     raise RuntimeError("no port")
 
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    log = node_log(proc)
-    for mark in SANITIZER_MARKS:
-        if mark in log:
-            raise AssertionError("sanitizer report from ringcached:\n" + log[-6000:])
 
 
 def client(port):
