@@ -32,7 +32,9 @@
 
 #include "aoffmt.h"
 #include "conn.h"
+#include "loading.h"
 #include "crc64.h"
+#include "log.h"
 #include "multi.h"
 #include "propagate.h"
 #include "rdbobj.h"
@@ -277,6 +279,12 @@ static int replay(struct client *c, const char *path, const char *buf, size_t le
             if (!(c->flags & CF_MULTI))
                 *multi_off = len;
         }
+        if (loading_step(pos) != 0) {
+            log_warn("Loading of the append only file %s interrupted by a shutdown request "
+                     "at offset %zu", path, pos);
+            rc = -1;
+            break;
+        }
     }
     if (c->flags & CF_MULTI)
         multi_discard(c);
@@ -379,6 +387,7 @@ static int load_file(struct client *c, const char *name, int is_last, off_t *kep
         close(tfd);
     }
     *kept = (off_t)keep;
+    loading_file_done(len);
     rc = 0;
 done:
     if (map)
@@ -523,6 +532,24 @@ static int open_incr(void)
     return 0;
 }
 
+/* Bytes in the files m lists (missing files count 0: loading reports
+ * them). */
+static unsigned long long files_size(const struct aoffmt_manifest *m)
+{
+    unsigned long long total = 0;
+    for (size_t i = 0; i < m->nincr + 1; i++) {
+        const char *name = i < m->nincr ? m->incr[i].name : m->base ? m->base->name : NULL;
+        if (name == NULL)
+            continue;
+        char *path = aof_path(name);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_size > 0)
+            total += (unsigned long long)st.st_size;
+        rc_free(path);
+    }
+    return total;
+}
+
 int aof_startup(void)
 {
     aof.started = 1;
@@ -543,7 +570,7 @@ int aof_startup(void)
         struct client *c = conn_fake_create();
         struct slice *saved_argv = c->argv;
         int saved_cap = c->argv_cap;
-        server.loading = 1;
+        loading_begin(files_size(m));
         propagate_suspend(1);
         int rc = 0;
         if (m->base) {
@@ -565,7 +592,7 @@ int aof_startup(void)
             off_t kept;
             rc = load_file(c, m->incr[i].name, i + 1 == m->nincr, &kept);
         }
-        server.loading = 0;
+        loading_end();
         propagate_suspend(0);
         c->argv = saved_argv;
         c->argv_cap = saved_cap;

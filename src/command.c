@@ -330,6 +330,12 @@ int command_process(struct client *c)
         reject(c, cmd, msg);
         return CMD_DONE;
     }
+    /* While the start-up load runs only commands flagged `loading` (INFO,
+     * CONFIG, SHUTDOWN, ...) are served, as in Redis. */
+    if (server.loading && !(cmd->flags & CMD_LOADING)) {
+        reject(c, cmd, "LOADING Redis is loading the dataset in memory");
+        return CMD_DONE;
+    }
     /* CLIENT PAUSE WRITE holds commands that may write, and EXEC of a
      * transaction that holds one (Redis 7.0). */
     if (server.pause_end_ms && !is_quit(c) &&
@@ -391,7 +397,7 @@ void command_call(struct client *c, struct command *cmd)
 
     /* Monitors see a command after it ran, as in Redis (SELECT shows the
      * database it selected). */
-    if (server.monitors && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)))
+    if (server.monitors && !server.loading && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)))
         monitor_feed(c);
 
     cmd->stats.calls++;

@@ -48,6 +48,10 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     update_time();
     evict_update_clock();
+    /* While the start-up load runs, nothing may act on the half-loaded
+     * dataset: no expiry, eviction, snapshot or client timeout. */
+    if (server.loading)
+        return;
     expire_active_cycle(0);
     conn_cron();
     stats_cron();
@@ -97,6 +101,17 @@ static void before_sleep(void)
 {
     update_time();
     expire_active_cycle(1);
+    conn_before_sleep();
+}
+
+void loop_serve_once(void)
+{
+    update_time();
+    conn_before_sleep();
+    /* ONCE as well: NONBLOCK alone goes on looping while callbacks keep
+     * becoming active (a closed client not yet freed stays readable). */
+    event_base_loop(server.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    update_time();
     conn_before_sleep();
 }
 

@@ -6,6 +6,10 @@
 #define RC_LOOP_H
 
 int loop_init(void);
+/* One pass over the ready events without blocking, with the replies they
+ * produce written: the start-up load calls it to keep serving clients
+ * (loading.h).  The cron does nothing but keep time while loading. */
+void loop_serve_once(void);
 /* Run until shutdown is requested; returns the exit code. */
 int loop_run(void);
 void loop_deinit(void);

@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "hash.h"
 #include "listener.h"
+#include "loading.h"
 #include "rdbobj.h"
 #include "loop.h"
 #include "rand.h"
@@ -108,6 +109,32 @@ static void write_pidfile(void)
     fclose(fp);
 }
 
+/*
+ * The start-up load: dir/dbfilename when the append-only log is off, else
+ * the log (aof_startup() replays it and opens the incremental file).
+ * Returns 0, or -1 after logging why the node cannot start.
+ */
+static int load_data(void)
+{
+    if (!server.appendonly && server.dbfilename && access(server.dbfilename, F_OK) == 0) {
+        char path[4096], err[4608];
+        snprintf(path, sizeof(path), "%s/%s", server.dir ? server.dir : ".", server.dbfilename);
+        struct stat st;
+        long long t0 = (long long)rc_mstime();
+        loading_begin(stat(server.dbfilename, &st) == 0 ? (unsigned long long)st.st_size : 0);
+        int rc = rdb_load_file(path, err, sizeof(err));
+        loading_end();
+        if (rc != 0) {
+            if (!server.shutdown_asap)
+                log_warn("Fatal error loading the DB: %s. Exiting.", err);
+            return -1;
+        }
+        log_notice("DB loaded from disk: %.3f seconds",
+                   (double)((long long)rc_mstime() - t0) / 1000);
+    }
+    return aof_startup();
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
@@ -146,35 +173,33 @@ int main(int argc, char **argv)
     db_init_all();
     watch_init();
     bio_init();
-    /* Load the snapshot (dir/dbfilename) when the append-only log is off. */
-    if (!server.appendonly && server.dbfilename && access(server.dbfilename, F_OK) == 0) {
-        char path[4096], err[4608];
-        snprintf(path, sizeof(path), "%s/%s", server.dir ? server.dir : ".", server.dbfilename);
-        long long t0 = (long long)rc_mstime();
-        if (rdb_load_file(path, err, sizeof(err)) != 0) {
-            log_warn("Fatal error loading the DB: %s. Exiting.", err);
-            return 1;
-        }
-        log_notice("DB loaded from disk: %.3f seconds",
-                   (double)((long long)rc_mstime() - t0) / 1000);
-    }
     if (loop_init() != 0) {
         log_warn("Failed creating the event loop");
         return 1;
     }
-    if (aof_startup() != 0)
-        return 1;
-    /* Changes replayed at start-up are already on disk. */
-    snapshot_init();
+    /* The node listens before it loads, as Redis does: clients connect
+     * meanwhile and get -LOADING (loading.h). */
     if (listener_start() != 0)
         return 1;
     write_pidfile();
+    int code = load_data() == 0 ? 0 : 1;
+    if (server.shutdown_asap) {
+        /* SIGTERM or SHUTDOWN while loading: leave at once, saving
+         * nothing, as Redis does (the files on disk are complete). */
+        log_warn("Shutdown requested while loading the dataset: exiting without saving");
+        code = 0;
+        goto stop;
+    }
+    if (code != 0)
+        goto stop;
+    /* Changes replayed at start-up are already on disk. */
+    snapshot_init();
     server.startup_memory = rc_used_memory();
     log_notice("Ready to accept connections tcp");
 
-    int code = loop_run();
-
+    code = loop_run();
     log_warn("User requested shutdown...");
+stop:
     listener_stop();
     snapshot_shutdown();
     aof_shutdown();

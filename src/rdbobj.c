@@ -27,6 +27,7 @@
 #include "evict.h"
 #include "intset.h"
 #include "listpack.h"
+#include "loading.h"
 #include "log.h"
 #include "mem.h"
 #include "object.h"
@@ -771,11 +772,16 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
                 load_fail(err, errlen, path, at, "bad AUX field");
                 goto out;
             }
-            rdb_str_free(&k);
             if (rdb_in_string(&in, &v) < 0) {
+                rdb_str_free(&k);
                 load_fail(err, errlen, path, at, "bad AUX field");
                 goto out;
             }
+            long long used;
+            if (k.len == 8 && memcmp(k.p, "used-mem", 8) == 0 &&
+                rc_str2ll((const char *)v.p, v.len, &used) && used >= 0)
+                loading_set_rdb_used_mem((unsigned long long)used);
+            rdb_str_free(&k);
             rdb_str_free(&v);
             continue;
         }
@@ -817,11 +823,16 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
             goto out;
         }
         expire = -1;
+        if (loading_step(in.pos) != 0) {
+            snprintf(err, errlen, "loading of %s interrupted by a shutdown request", path);
+            goto out;
+        }
     }
     if (version >= 5 && in.pos != in.len) {
         load_fail(err, errlen, path, in.pos, "data after the end of file marker");
         goto out;
     }
+    loading_file_done(len);
     rc = 0;
 out:
     rc_free(data);

@@ -54,7 +54,8 @@ int rdb_save_file(const char *path, char *err, size_t errlen);
  * are skipped.  The checksum is verified when the file carries one.
  * Returns 0 on success, -1 with a message in err (naming the file and,
  * for malformed data, the byte offset); the databases may then hold part
- * of the file's keys.
+ * of the file's keys.  Runs inside a start-up load (loading.h): reports
+ * progress per key and stops, failing, when a shutdown is requested.
  */
 int rdb_load_file(const char *path, char *err, size_t errlen);
 

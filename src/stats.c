@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "evict.h"
 #include "hash.h"
+#include "loading.h"
 #include "pubsub.h"
 #include "reply.h"
 #include "server.h"
@@ -376,7 +377,7 @@ static void section_persistence(struct text *t)
     struct snapshot_info si;
     snapshot_get_info(&si);
     tprintf(t, "# Persistence\r\n"
-               "loading:0\r\n"
+               "loading:%d\r\n"
                "async_loading:0\r\n"
                "current_cow_peak:0\r\n"
                "current_cow_size:0\r\n"
@@ -406,11 +407,22 @@ static void section_persistence(struct text *t)
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-            si.changes_since_save, si.in_progress, si.last_save_time,
+            server.loading, si.changes_since_save, si.in_progress, si.last_save_time,
             si.last_bgsave_ok ? "ok" : "err", si.last_bgsave_time_sec,
             si.current_bgsave_time_sec, si.saves, aof_enabled(), si.aof_in_progress, si.aof_scheduled,
             si.aof_last_time_sec, si.aof_current_time_sec, si.aof_last_ok ? "ok" : "err",
             si.aof_rewrites);
+    struct loading_info li;
+    loading_get_info(&li);
+    if (li.loading)
+        tprintf(t, "loading_start_time:%lld\r\n"
+                   "loading_total_bytes:%llu\r\n"
+                   "loading_rdb_used_mem:%llu\r\n"
+                   "loading_loaded_bytes:%llu\r\n"
+                   "loading_loaded_perc:%.2f\r\n"
+                   "loading_eta_seconds:%lld\r\n",
+                (long long)li.start_time, li.total_bytes, li.rdb_used_mem, li.loaded_bytes,
+                li.loaded_perc, li.eta_seconds);
 }
 
 static void section_stats(struct text *t)
