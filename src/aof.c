@@ -12,8 +12,13 @@
  * for the disk.
  *
  * A failed write leaves the file as it was before the batch (ftruncate)
- * and keeps the batch for a retry; until a write succeeds, write commands
- * are refused with -MISCONF.  Under always the process exits instead.
+ * and keeps the batch for a retry (every before-sleep pass and every
+ * cron); until a write succeeds, write commands are refused with
+ * -MISCONF, and the replies of the clients whose records are in the
+ * unwritten batch wait (aof_pending_at), so a failed write is never
+ * followed by an acknowledgement.  A failed background fsync (everysec)
+ * refuses writes the same way until a retried fsync succeeds.  Under
+ * always the process exits on either error, as Redis does.
  */
 #include "aof.h"
 
@@ -53,8 +58,13 @@ static struct {
     size_t sealed;              /* bytes of buf forming the batch in flight */
     size_t written;             /* bytes of that batch already in the file */
 
+    size_t batch_records;       /* record bytes (no annotation) of the sealed batch */
+    unsigned long long fed;     /* record bytes ever fed (aof_feed) */
+    unsigned long long done;    /* how many of them are in the file */
+
     int write_failed;
     int write_errno;
+    int fsync_failed_seen;      /* the main thread has logged fs_failed */
     int need_fsync;             /* data written since the last fsync request */
     long long last_fsync_ms;
     char denied[160];
@@ -639,6 +649,19 @@ void aof_feed(const char *p, size_t n)
     buf_reserve(n);
     memcpy(aof.buf + aof.len, p, n);
     aof.len += n;
+    aof.fed += n;
+}
+
+unsigned long long aof_fed_offset(void)
+{
+    return aof.fed;
+}
+
+int aof_pending_at(unsigned long long pos)
+{
+    /* Not tied to aof.on: replies held when shutdown gave up on the
+     * batch stay held; turning the log off releases them explicitly. */
+    return pos > aof.done;
 }
 
 /* Write everything pending, batch by batch.  Returns 0, or -1 with errno
@@ -652,6 +675,7 @@ static int write_pending(void)
                 return 0;
             char ann[AOFFMT_ANNOTATION_MAX];
             size_t an = aoffmt_annotation(ann, crc64(0, aof.buf, aof.len), aof.len);
+            aof.batch_records = aof.len;
             buf_reserve(an);
             memcpy(aof.buf + aof.len, ann, an);
             aof.len += an;
@@ -672,6 +696,7 @@ static int write_pending(void)
             aof.written += (size_t)w;
         }
         aof.size += (off_t)aof.sealed;
+        aof.done += aof.batch_records;
         memmove(aof.buf, aof.buf + aof.sealed, aof.len - aof.sealed);
         aof.len -= aof.sealed;
         aof.sealed = 0;
@@ -684,20 +709,44 @@ static int write_pending(void)
     }
 }
 
+/* The background fsync's status: 0 ok, else the errno of its failure.
+ * A change since the last call is logged (here, in the main thread), so
+ * the log tells of a failure before any -MISCONF reply does. */
+static int fsync_status(void)
+{
+    pthread_mutex_lock(&fs_lock);
+    int e = fs_failed ? fs_errno : 0;
+    pthread_mutex_unlock(&fs_lock);
+    if (e && !aof.fsync_failed_seen)
+        log_warn("Fail to fsync the AOF file: %s", strerror(e));
+    else if (!e && aof.fsync_failed_seen)
+        log_warn("AOF fsync error looks solved, ringcache can write again.");
+    aof.fsync_failed_seen = e != 0;
+    return e;
+}
+
 void aof_before_write(void)
 {
     if (!aof.on)
         return;
     if (aof.len > 0 || aof.sealed > 0) {
+        size_t partial = aof.written;
         if (write_pending() != 0) {
             int e = errno;
+            if (!aof.write_failed || server.appendfsync == AOF_FSYNC_ALWAYS) {
+                log_warn("Error writing to the AOF file: %s", strerror(e));
+                if (aof.written > partial)
+                    log_warn("Could not remove a short write from the append only file %s: "
+                             "the rest of the batch will be appended when the disk allows",
+                             aof.path);
+            }
             if (server.appendfsync == AOF_FSYNC_ALWAYS) {
+                /* Replies to the batch's commands are queued and the
+                 * dataset cannot be rolled back: never acknowledge them. */
                 log_warn("Can't recover from AOF write error when the AOF fsync policy is "
-                         "'always' (%s). Exiting...", strerror(e));
+                         "'always'. Exiting...");
                 exit(1);
             }
-            if (!aof.write_failed)
-                log_warn("Error writing to the AOF file: %s", strerror(e));
             aof.write_failed = 1;
             aof.write_errno = e;
             return;
@@ -707,9 +756,9 @@ void aof_before_write(void)
             aof.write_failed = 0;
         }
     }
-    if (!aof.need_fsync)
-        return;
     if (server.appendfsync == AOF_FSYNC_ALWAYS) {
+        if (!aof.need_fsync)
+            return;
         /* A background fsync of the same fd may be running: it is harmless
          * to sync again here, and ours covers every byte written. */
         if (fdatasync(aof.fd) != 0) {
@@ -720,7 +769,11 @@ void aof_before_write(void)
         aof.need_fsync = 0;
         aof.last_fsync_ms = server.mstime;
     } else if (server.appendfsync == AOF_FSYNC_EVERYSEC &&
+               (aof.need_fsync || aof.fsync_failed_seen) &&
                server.mstime - aof.last_fsync_ms >= 1000) {
+        /* After a failed background fsync, one is retried every second
+         * even with nothing new written: writes stay refused until one
+         * succeeds. */
         fs_request();
     }
 }
@@ -735,8 +788,14 @@ void aof_cron(void)
 {
     if (!aof.on)
         return;
-    if (aof.write_failed || aof.need_fsync)
+    fsync_status();
+    if (aof.write_failed || aof.need_fsync || aof.fsync_failed_seen)
         aof_before_write();
+}
+
+int aof_last_write_ok(void)
+{
+    return !aof.on || (!aof.write_failed && fsync_status() == 0);
 }
 
 void aof_shutdown(void)
@@ -767,15 +826,7 @@ const char *aof_write_denied(void)
 {
     if (!aof.on)
         return NULL;
-    int e = 0;
-    if (aof.write_failed) {
-        e = aof.write_errno;
-    } else {
-        pthread_mutex_lock(&fs_lock);
-        if (fs_failed)
-            e = fs_errno;
-        pthread_mutex_unlock(&fs_lock);
-    }
+    int e = aof.write_failed ? aof.write_errno : fsync_status();
     if (e == 0)
         return NULL;
     snprintf(aof.denied, sizeof(aof.denied), "MISCONF Errors writing to the AOF file: %s",
@@ -803,7 +854,12 @@ const char *aof_config_appendonly(int on)
         rc_free(aof.path);
         aof.path = NULL;
         aof.len = aof.sealed = aof.written = 0;
+        aof.done = aof.fed;         /* nothing is pending any more: release held replies */
         aof.write_failed = 0;
+        aof.fsync_failed_seen = 0;
+        pthread_mutex_lock(&fs_lock);
+        fs_failed = 0;
+        pthread_mutex_unlock(&fs_lock);
         aoffmt_manifest_free(&aof.man);
         log_notice("Background append only file writing stopped (appendonly no)");
     }

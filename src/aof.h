@@ -24,15 +24,33 @@ int aof_startup(void);
 
 /* Write the pending batch (and fsync it with appendfsync always).  Runs
  * in before-sleep before any reply is written; exits the process when a
- * write or fsync fails under always, as Redis does. */
+ * write or fsync fails under always, as Redis does.  Under everysec and
+ * no a failed write keeps the batch for the next call (aof_write_denied
+ * refuses writes meanwhile). */
 void aof_before_write(void);
 
 /* Nonzero while records not yet durable under appendfsync always are
  * pending: replies must not be written now. */
 int aof_holds_replies(void);
 
-/* Periodic: everysec fsync in the background, retry failed writes. */
+/* The log position just past every record fed so far (a count of bytes
+ * that only grows): a command whose records end at or before it is
+ * acknowledged by its reply. */
+unsigned long long aof_fed_offset(void);
+
+/* Nonzero while the records up to position pos (aof_fed_offset) are not
+ * all in the file, because a write failed: a reply acknowledging them
+ * must wait.  Turning the log off (CONFIG SET appendonly no) drops the
+ * pending records and releases the replies; shutdown does not. */
+int aof_pending_at(unsigned long long pos);
+
+/* Periodic: everysec fsync in the background, retry a failed write or a
+ * failed background fsync. */
 void aof_cron(void);
+
+/* INFO's aof_last_write_status: nonzero unless the last write or the last
+ * background fsync failed (Redis 7.0 reports both as err). */
+int aof_last_write_ok(void);
 
 /* Flush, fsync and close (shutdown). */
 void aof_shutdown(void);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "aof.h"
 #include "hash.h"
 #include "reply.h"
 #include "server.h"
@@ -403,8 +404,12 @@ static void offer(struct bkey *bk)
         struct client *c = bc->c;
         /* A client on its way out would lose what it is given. */
         if (!(c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY)) && bc->db->id == dbid) {
+            unsigned long long logged_before = aof_fed_offset();
             enum block_serve_result r =
                 bc->serve(c, bc->db, bk->key + 4, bk->klen - 4, bc->priv);
+            /* What it was given (a pop) is acknowledged once logged. */
+            if (aof_fed_offset() != logged_before)
+                c->aof_ack = aof_fed_offset();
             if (r == BLOCK_SERVED)
                 unblock(bc, 1);
             else if (r == BLOCK_KEY_DONE)

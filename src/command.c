@@ -386,9 +386,14 @@ void command_call(struct client *c, struct command *cmd)
     /* The single propagation point: a command that changed the dataset
      * produces its deterministic record(s) (propagate.h). */
     long long dirty_before = server.stat_dirty;
+    unsigned long long logged_before = aof_fed_offset();
     propagate_frame_begin(c);
     cmd->proc(c);
     propagate_frame_end(c, cmd, dirty_before);
+    /* Its reply acknowledges the records it logged (held while a failed
+     * write keeps them out of the file). */
+    if (aof_fed_offset() != logged_before)
+        c->aof_ack = aof_fed_offset();
     if (!executing)
         c->flags &= ~CF_EXECUTING;
     server.current_client = outer;

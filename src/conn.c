@@ -504,6 +504,20 @@ static void after_write(struct client *c, int rc)
     }
 }
 
+/* Does c acknowledge records that a failed write left out of the log?
+ * Then its replies wait on the pending-write list, which before-sleep
+ * looks at again after every event (the cron retries the write), not on
+ * its write event, which would fire at once, again and again. */
+static int held_by_log(struct client *c)
+{
+    if (!aof_pending_at(c->aof_ack))
+        return 0;
+    if (c->wev)
+        event_del(c->wev);
+    conn_want_write(c);
+    return 1;
+}
+
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct client *c = arg;
@@ -513,7 +527,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         return;
     /* Replies to writes not yet durable wait for before-sleep's fsync;
      * the event stays armed and fires again after it. */
-    if (aof_holds_replies())
+    if (aof_holds_replies() || held_by_log(c))
         return;
     after_write(c, write_some(c));
 }
@@ -538,7 +552,7 @@ void conn_before_sleep(void)
         struct client *next = c->pw_next;
         c->flags &= ~CF_PENDING_WRITE;
         c->pw_next = NULL;
-        if (!(c->flags & CF_CLOSE_ASAP) && c->fd >= 0) {
+        if (!(c->flags & CF_CLOSE_ASAP) && c->fd >= 0 && !held_by_log(c)) {
             /* A client waiting on its write event will be served there. */
             if (c->wev == NULL || !event_pending(c->wev, EV_WRITE, NULL))
                 after_write(c, write_some(c));

@@ -494,11 +494,13 @@ static void fout_flush(struct fout *f)
     size_t off = 0;
     while (off < f->buf.len) {
         ssize_t n = write(f->fd, f->buf.p + off, f->buf.len - off);
-        if (n < 0) {
-            if (errno == EINTR)
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
                 continue;
+            /* write(2) of a regular file returns 0 only when it cannot
+             * store anything: report it as the full disk it is. */
             f->failed = 1;
-            f->err = errno;
+            f->err = n < 0 ? errno : ENOSPC;
             break;
         }
         off += (size_t)n;

@@ -129,6 +129,7 @@ struct client {
 
     struct client *prev, *next;     /* all clients */
     struct client *pw_next;         /* pending-write list */
+    unsigned long long aof_ack;     /* log position its replies acknowledge (aof.h) */
     struct client *close_next;      /* clients to free at a safe point */
 
     /* WATCH (watch.c): the keys this client watches. */

@@ -403,7 +403,7 @@ static void section_persistence(struct text *t)
                "aof_last_bgrewrite_status:%s\r\n"
                "aof_rewrites:%lld\r\n"
                "aof_rewrites_consecutive_failures:0\r\n"
-               "aof_last_write_status:ok\r\n"
+               "aof_last_write_status:%s\r\n"
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
@@ -411,7 +411,7 @@ static void section_persistence(struct text *t)
             si.last_bgsave_ok ? "ok" : "err", si.last_bgsave_time_sec,
             si.current_bgsave_time_sec, si.saves, aof_enabled(), si.aof_in_progress, si.aof_scheduled,
             si.aof_last_time_sec, si.aof_current_time_sec, si.aof_last_ok ? "ok" : "err",
-            si.aof_rewrites);
+            si.aof_rewrites, aof_last_write_ok() ? "ok" : "err");
     struct loading_info li;
     loading_get_info(&li);
     if (li.loading)
