@@ -113,7 +113,7 @@ void cmd_shutdown(struct client *c)
          * if it fails the node keeps running, as Redis does. */
         char err[512];
         const char *name = server.dbfilename ? server.dbfilename : "dump.rdb";
-        if (rdb_save_file(name, err, sizeof(err)) != 0) {
+        if (rdb_save_file(name, 0, err, sizeof(err)) != 0) {
             log_warn("Error trying to save the DB, can't exit: %s", err);
             reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
             return;

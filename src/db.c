@@ -173,9 +173,13 @@ static void expires_repoint(struct db *db, struct kv *o)
 
 /* ---- lookup ---- */
 
+/* An access of o.  While a snapshot or rewrite child runs, the access is
+ * not recorded, as in Redis: writing o->lru would make the kernel copy the
+ * page o lives on for the parent, and a read would cost memory. */
 void kv_touch(struct kv *o)
 {
-    evict_touch(o);
+    if (!server.child_active)
+        evict_touch(o);
 }
 
 struct kv *db_lookup_nostat(struct db *db, const char *key, size_t len)

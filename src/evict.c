@@ -57,10 +57,36 @@ int evict_policy_is_lfu(void)
            server.maxmemory_policy == MM_VOLATILE_LFU;
 }
 
+int evict_policy_is_lru(void)
+{
+    return server.maxmemory_policy == MM_ALLKEYS_LRU ||
+           server.maxmemory_policy == MM_VOLATILE_LRU;
+}
+
 /* The LFU time base: minutes, 16 bits, wrapping. */
 static uint32_t lfu_minutes(void)
 {
     return (uint32_t)((server.mstime / 1000 / 60) & 0xffff);
+}
+
+int evict_set_access(struct kv *o, long long freq, long long idle)
+{
+    if (evict_policy_is_lfu()) {
+        if (freq < 0 || freq > 255)
+            return 0;
+        o->lru = (lfu_minutes() << 8) | (uint32_t)freq;
+        return 1;
+    }
+    if (idle < 0)
+        return 0;
+    long long clock = lru_clock;
+    long long abs = clock - idle;
+    /* An idle time longer than the clock's history cannot be expressed:
+     * stamp the entry half a clock period ago, the oldest safe value. */
+    if (abs < 0)
+        abs = (clock + LRU_CLOCK_MAX / 2) % LRU_CLOCK_MAX;
+    o->lru = (uint32_t)abs;
+    return 1;
 }
 
 void evict_init_entry(struct kv *o)

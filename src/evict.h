@@ -23,6 +23,15 @@ void evict_touch(struct kv *o);
 unsigned long long evict_idle_seconds(const struct kv *o);
 unsigned evict_lfu_freq(const struct kv *o);
 int evict_policy_is_lfu(void);
+int evict_policy_is_lru(void);      /* allkeys-lru or volatile-lru */
+
+/*
+ * Sets o's access data from a saved LFU counter freq (0..255) under an
+ * LFU policy, or else from an idle time in seconds, as RESTORE and RDB
+ * loading do (a negative value: none given).  Returns 1 when o was
+ * changed, 0 when the relevant value was not given.
+ */
+int evict_set_access(struct kv *o, long long freq, long long idle);
 
 /* Free memory until used memory is under maxmemory.  Returns 0 when under
  * the limit, when there is no limit, or when eviction ran out of its time

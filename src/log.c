@@ -16,6 +16,7 @@
 
 static char log_path[1024];
 static int log_level = LOG_NOTICE;
+static char log_role = 'M';
 
 void log_setup(const char *path, int level)
 {
@@ -29,6 +30,11 @@ void log_setup(const char *path, int level)
 void log_set_level(int level)
 {
     log_level = level;
+}
+
+void log_set_role(char role)
+{
+    log_role = role;
 }
 
 void log_msg(int level, const char *fmt, ...)
@@ -57,7 +63,7 @@ void log_msg(int level, const char *fmt, ...)
         if (fp == NULL)
             fp = stderr;
     }
-    fprintf(fp, "%d:M %s %c %s\n", (int)getpid(), when, marks[level & 3], msg);
+    fprintf(fp, "%d:%c %s %c %s\n", (int)getpid(), log_role, when, marks[level & 3], msg);
     fflush(fp);
     if (fp != stdout && fp != stderr)
         fclose(fp);

@@ -12,6 +12,8 @@ enum log_level { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING };
 
 void log_setup(const char *path, int level);
 void log_set_level(int level);
+/* The role letter after the pid: 'M' by default, 'C' in a forked child. */
+void log_set_role(char role);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...)   log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "childinfo.h"
 #include "crc64.h"
 #include "evict.h"
 #include "intset.h"
@@ -451,24 +452,11 @@ void cmd_restore(struct client *c)
         reply_ok(c);
         return;
     }
-    if (freq >= 0 && evict_policy_is_lfu()) {
-        o->lru = (uint32_t)((((unsigned long long)server.mstime / 60000) & 0xffff) << 8) |
-                 (uint32_t)freq;
-    } else if (idle >= 0 && !evict_policy_is_lfu()) {
-        long long clock = evict_lru_clock();
-        long long abs = clock - idle;
-        if (abs < 0)
-            abs = (clock + LRU_CLOCK_MAX / 2) % LRU_CLOCK_MAX;
-        o->lru = (uint32_t)abs;
-    }
-    uint32_t lru = o->lru;
-    int set_lru = freq >= 0 || idle >= 0;
     db_add(c->db, o);
     if (ttl != 0)
         o = db_set_expire(c->db, o, ttl);
-    /* db_add may have initialised the eviction field: restore ours. */
-    if (set_lru)
-        o->lru = lru;
+    /* After db_add, which stamps a new entry as just accessed. */
+    evict_set_access(o, freq, idle);
     server.stat_dirty++;
     reply_ok(c);
 }
@@ -479,9 +467,11 @@ void cmd_restore(struct client *c)
 struct fout {
     int fd;
     struct rdb_out buf;
+    struct rdb_out val;     /* one value, reused so that a child allocates little */
     uint64_t crc;
     int failed;
     int err;
+    size_t keys;            /* keys written so far, for the child's progress */
 };
 
 static void fout_flush(struct fout *f)
@@ -528,6 +518,44 @@ static void aux_int(struct rdb_out *o, const char *k, long long v)
     aux_str(o, k, buf);
 }
 
+/*
+ * Writes one key: its expire time, its access data when the eviction
+ * policy uses it (idle seconds under an LRU policy, the LFU counter under
+ * an LFU policy, as Redis does, so that a restart keeps the eviction
+ * order), then type, key and value.
+ */
+static void save_key(struct fout *f, const struct kv *o)
+{
+    long long when = kv_expire(o);
+    if (when >= 0) {
+        rdb_out_byte(&f->buf, RDB_OPCODE_EXPIRETIME_MS);
+        rdb_out_u64le(&f->buf, (uint64_t)when);
+    }
+    if (evict_policy_is_lru()) {
+        rdb_out_byte(&f->buf, RDB_OPCODE_IDLE);
+        rdb_out_len(&f->buf, evict_idle_seconds(o));
+    } else if (evict_policy_is_lfu()) {
+        rdb_out_byte(&f->buf, RDB_OPCODE_FREQ);
+        rdb_out_byte(&f->buf, (unsigned char)evict_lfu_freq(o));
+    }
+    f->val.len = 0;
+    rdb_put_value(&f->val, o);
+    /* type byte, key, value */
+    rdb_out_byte(&f->buf, f->val.p[0]);
+    rdb_out_string(&f->buf, kv_key(o), o->klen, 1);
+    rdb_out_bytes(&f->buf, f->val.p + 1, f->val.len - 1);
+    fout_maybe_flush(f);
+    f->keys++;
+    /* The debug delay (rdb-key-save-delay) slows every key down so much
+     * that the clock may be read for each; otherwise once per 1024 keys. */
+    if (server.rdb_key_save_delay > 0) {
+        usleep((useconds_t)server.rdb_key_save_delay);
+        childinfo_progress(f->keys);
+    } else if ((f->keys & 1023) == 1) {
+        childinfo_progress(f->keys);
+    }
+}
+
 static void save_db(struct fout *f, struct db *db)
 {
     if (db->keys == 0)
@@ -544,28 +572,13 @@ static void save_db(struct fout *f, struct db *db)
         struct dict_iter it;
         struct dnode *n;
         dict_iter_init(&it, d);
-        while ((n = dict_iter_next(&it)) != NULL) {
-            const struct kv *o = (const struct kv *)n;
-            long long when = kv_expire(o);
-            if (when >= 0) {
-                rdb_out_byte(&f->buf, RDB_OPCODE_EXPIRETIME_MS);
-                rdb_out_u64le(&f->buf, (uint64_t)when);
-            }
-            struct rdb_out val;
-            rdb_out_init(&val);
-            rdb_put_value(&val, o);
-            /* type byte, key, value */
-            rdb_out_byte(&f->buf, val.p[0]);
-            rdb_out_string(&f->buf, kv_key(o), o->klen, 1);
-            rdb_out_bytes(&f->buf, val.p + 1, val.len - 1);
-            rdb_out_free(&val);
-            fout_maybe_flush(f);
-        }
+        while ((n = dict_iter_next(&it)) != NULL)
+            save_key(f, (const struct kv *)n);
         dict_iter_done(&it);
     }
 }
 
-int rdb_save_file(const char *path, char *err, size_t errlen)
+int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
 {
     char tmp[PATH_MAX];
     const char *slash = strrchr(path, '/');
@@ -582,6 +595,7 @@ int rdb_save_file(const char *path, char *err, size_t errlen)
         return -1;
     }
     rdb_out_init(&f.buf);
+    rdb_out_init(&f.val);
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     rdb_out_bytes(&f.buf, magic, 9);
@@ -589,7 +603,7 @@ int rdb_save_file(const char *path, char *err, size_t errlen)
     aux_int(&f.buf, "redis-bits", (long long)sizeof(void *) * 8);
     aux_int(&f.buf, "ctime", server.mstime / 1000);
     aux_int(&f.buf, "used-mem", (long long)rc_used_memory());
-    aux_int(&f.buf, "aof-base", 0);
+    aux_int(&f.buf, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
     for (int i = 0; i < server.dbnum; i++)
         save_db(&f, &server.dbs[i]);
     rdb_out_byte(&f.buf, RDB_OPCODE_EOF);
@@ -600,6 +614,7 @@ int rdb_save_file(const char *path, char *err, size_t errlen)
     rdb_out_bytes(&f.buf, crc, 8);
     fout_flush(&f);
     rdb_out_free(&f.buf);
+    rdb_out_free(&f.val);
 
     if (!f.failed && fsync(f.fd) != 0) {
         f.failed = 1;
@@ -630,6 +645,9 @@ int rdb_save_file(const char *path, char *err, size_t errlen)
     }
     return 0;
 }
+
+long long rdb_last_load_keys_loaded;
+long long rdb_last_load_keys_expired;
 
 /* Reads a whole file into memory; NULL with errno set on failure. */
 static unsigned char *read_file(const char *path, size_t *len)
@@ -676,6 +694,8 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
     struct rdb_in in = {data, len, 0};
     struct db *db = &server.dbs[0];
     long long expire = -1;
+    long long lfu_freq = -1, lru_idle = -1;     /* the next key's FREQ / IDLE */
+    long long keys_loaded = 0, keys_expired = 0;
     int version;
 
     if (len < 9 || memcmp(data, "REDIS", 5) != 0) {
@@ -713,6 +733,9 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
         in.len = len - 8;
     }
     in.pos = 9;
+    /* IDLE records are relative to the LRU clock, which has not ticked
+     * yet when the file is loaded at start-up. */
+    evict_update_clock();
     for (;;) {
         size_t at = in.pos;
         unsigned char type;
@@ -747,6 +770,7 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
                 load_fail(err, errlen, path, at, "truncated LFU frequency");
                 goto out;
             }
+            lfu_freq = fr;
             continue;
         }
         case RDB_OPCODE_IDLE:
@@ -754,6 +778,7 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
                 load_fail(err, errlen, path, at, "truncated LRU idle time");
                 goto out;
             }
+            lru_idle = a > LLONG_MAX ? LLONG_MAX : (long long)a;
             continue;
         case RDB_OPCODE_SELECTDB:
             if (rdb_in_len(&in, &a, NULL) < 0 || a >= (uint64_t)server.dbnum) {
@@ -813,18 +838,22 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
         int dup = 0;
         if (expire >= 0 && expire <= server.mstime) {
             kv_free(o);       /* expired while the node was down */
+            keys_expired++;
         } else if (db_add(db, o) != 0) {
             kv_free(o);
             dup = 1;
-        } else if (expire >= 0) {
-            db_set_expire(db, o, expire);
+        } else {
+            if (expire >= 0)
+                o = db_set_expire(db, o, expire);
+            evict_set_access(o, lfu_freq, lru_idle);
+            keys_loaded++;
         }
         rdb_str_free(&key);
         if (dup) {
             load_fail(err, errlen, path, at, "duplicate key");
             goto out;
         }
-        expire = -1;
+        expire = lfu_freq = lru_idle = -1;
         if (loading_step(in.pos) != 0) {
             snprintf(err, errlen, "loading of %s interrupted by a shutdown request", path);
             goto out;
@@ -834,6 +863,10 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
         load_fail(err, errlen, path, in.pos, "data after the end of file marker");
         goto out;
     }
+    log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", keys_loaded,
+               keys_expired);
+    rdb_last_load_keys_loaded = keys_loaded;
+    rdb_last_load_keys_expired = keys_expired;
     loading_file_done(len);
     rc = 0;
 out:
@@ -849,7 +882,7 @@ void cmd_save(struct client *c)
         reply_error(c, "ERR Background save already in progress");
         return;
     }
-    if (rdb_save_file(name, err, sizeof(err)) != 0) {
+    if (rdb_save_file(name, 0, err, sizeof(err)) != 0) {
         log_warn("%s", err);
         reply_error(c, "ERR");
         return;

@@ -42,12 +42,18 @@ void rdb_dump_payload(struct rdb_out *out, const struct kv *o);
  */
 int rdb_verify_payload(const unsigned char *p, size_t len);
 
+/* rdb_save_file() flags. */
+#define RDB_SAVE_AOF_BASE 1     /* the file is an AOF base: aux field aof-base=1 */
+
 /*
  * Writes every database to an RDB file at path, atomically: the data goes
  * to a temporary file in the same directory which is fsynced and renamed
- * over path.  Returns 0 on success, -1 with a message in err otherwise.
+ * over path.  flags: RDB_SAVE_* bits.  In a snapshot child the save
+ * reports its progress (childinfo.h) and honours rdb-key-save-delay, which
+ * also slows a synchronous SAVE down, as in Redis.  Returns 0 on success,
+ * -1 with a message in err otherwise.
  */
-int rdb_save_file(const char *path, char *err, size_t errlen);
+int rdb_save_file(const char *path, int flags, char *err, size_t errlen);
 
 /*
  * Loads an RDB file into the (empty) databases.  Keys already expired
@@ -58,5 +64,10 @@ int rdb_save_file(const char *path, char *err, size_t errlen);
  * progress per key and stops, failing, when a shutdown is requested.
  */
 int rdb_load_file(const char *path, char *err, size_t errlen);
+
+/* Keys the last successful rdb_load_file() added, and keys it skipped as
+ * already expired (INFO's rdb_last_load_keys_loaded / _expired). */
+extern long long rdb_last_load_keys_loaded;
+extern long long rdb_last_load_keys_expired;
 
 #endif

@@ -236,6 +236,7 @@ struct server {
     int aof_rewrite_perc;
     long long aof_rewrite_min_size;
     int loading;                     /* replaying the log: no expiry, no propagation */
+    int child_active;                /* a snapshot/rewrite child runs: reads leave LRU/LFU alone */
     int key_load_delay;              /* debug: microseconds to sleep per key loaded */
     int rdb_key_save_delay;          /* debug: microseconds a snapshot child sleeps per key */
     int loading_process_events_interval_bytes; /* serve clients every this many bytes loaded */

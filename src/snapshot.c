@@ -13,8 +13,11 @@
  * parent then removes temp-<childpid>.rdb.  A temp file is never loaded:
  * start-up reads dbfilename only.
  *
- * While a child exists the dicts do not resize (dict_set_resize_policy),
- * so that copy-on-write copies as few pages as possible.
+ * While a child exists the dicts do not resize (dict_set_resize_policy)
+ * and lookups leave the keys' LRU/LFU data alone (server.child_active,
+ * see kv_touch), so that copy-on-write copies as few pages as possible.
+ * The child reports its copy-on-write size and progress through
+ * childinfo.c; its log lines carry the role "C", as Redis's do.
  *
  * The parent never waits: the cron polls waitpid(WNOHANG).  Only shutdown
  * waits, for a child it has just killed.
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include "aof.h"
+#include "childinfo.h"
 #include "dict.h"
 #include "log.h"
 #include "mem.h"
@@ -119,13 +123,17 @@ static void child_main(const char *path)
         if (server.listen_fds[i] >= 0)
             close(server.listen_fds[i]);
     server.pid = getpid();
+    log_set_role('C');
+    childinfo_child_setup(snap.kind == CHILD_RDB ? CHILDINFO_RDB : CHILDINFO_AOF);
     char err[512];
-    if (rdb_save_file(path, err, sizeof(err)) != 0) {
+    int flags = snap.kind == CHILD_AOF ? RDB_SAVE_AOF_BASE : 0;
+    if (rdb_save_file(path, flags, err, sizeof(err)) != 0) {
         log_warn("%s", err);
         _exit(1);
     }
     log_notice(snap.kind == CHILD_RDB ? "DB saved on disk" : "Successfully created the "
                "temporary AOF base file");
+    childinfo_send_final();
     _exit(0);
 }
 
@@ -134,17 +142,37 @@ static pid_t fork_child(int kind, const char *path)
 {
     long long t0 = (long long)rc_ustime();
     snap.kind = kind;
+    childinfo_open();
     pid_t pid = fork();
     if (pid == 0)
         child_main(path);
-    if (pid < 0)
+    if (pid < 0) {
+        int saved = errno;
+        childinfo_close(0);
+        errno = saved;
         return -1;
+    }
     snap.latest_fork_usec = (long long)rc_ustime() - t0;
     snap.total_forks++;
     snap.child = pid;
     snap.start = time(NULL);
+    size_t keys = 0;
+    for (int i = 0; i < server.dbnum; i++)
+        keys += server.dbs[i].keys;
+    childinfo_parent_setup(keys);
+    server.child_active = 1;
     dict_set_resize_policy(0);
     return pid;
+}
+
+/* The child is gone (ok: it succeeded): back to normal running, as
+ * Redis's resetChildState. */
+static void child_gone(int ok)
+{
+    snap.child = -1;
+    childinfo_close(ok);
+    server.child_active = 0;
+    dict_set_resize_policy(1);
 }
 
 /*
@@ -209,8 +237,7 @@ static void rewrite_done(int st)
         snap.aof_last_ok = 0;
     }
     snap.aof_last_time_sec = (long long)(time(NULL) - snap.start);
-    snap.child = -1;
-    dict_set_resize_policy(1);
+    child_gone(ok);
 }
 
 /* The child pid finished with wait status st. */
@@ -221,7 +248,8 @@ static void child_done(int st)
         return;
     }
     pid_t pid = snap.child;
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (ok) {
         log_notice("Background saving terminated with success");
         snap.dirty_at_save = snap.dirty_at_fork;
         snap.lastsave = time(NULL);
@@ -239,8 +267,7 @@ static void child_done(int st)
             snap.last_ok = 0;
     }
     snap.last_time_sec = (long long)(time(NULL) - snap.start);
-    snap.child = -1;
-    dict_set_resize_policy(1);
+    child_gone(ok);
 }
 
 static void reap_child(void)
@@ -259,6 +286,7 @@ static void reap_child(void)
 void snapshot_cron(void)
 {
     if (snap.child != -1) {
+        childinfo_receive();
         reap_child();
         return;
     }
@@ -310,8 +338,7 @@ void snapshot_shutdown(void)
         remove_temp_file(snap.child);
     else
         aof_rewrite_end(0, (long)snap.child);
-    snap.child = -1;
-    dict_set_resize_policy(1);
+    child_gone(0);
 }
 
 void snapshot_sync_done(int ok)
@@ -351,6 +378,10 @@ void snapshot_get_info(struct snapshot_info *out)
     out->saves = snap.saves;
     out->latest_fork_usec = snap.latest_fork_usec;
     out->total_forks = snap.total_forks;
+    childinfo_get(&out->child);
+    out->fork_perc = 0;
+    if (snap.child != -1 && out->child.keys_total)
+        out->fork_perc = (double)out->child.keys_processed / (double)out->child.keys_total * 100;
 }
 
 /* Parses a decimal as Redis's strtoll check does: the whole word must be

@@ -18,6 +18,8 @@
 
 #include <sys/types.h>
 
+#include "childinfo.h"
+
 struct client;
 
 /* stop-writes-on-bgsave-error (config.c points its table entry here). */
@@ -40,6 +42,8 @@ struct snapshot_info {
     long long aof_rewrites;
     long long aof_last_time_sec;    /* aof_last_rewrite_time_sec */
     long long aof_current_time_sec; /* aof_current_rewrite_time_sec */
+    struct childinfo_stats child;   /* current_cow_*, *_last_cow_size, ... */
+    double fork_perc;               /* current_fork_perc: keys written / at fork */
 };
 
 /* Start-up: lastsave is the start time, as in Redis. */

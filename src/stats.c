@@ -24,6 +24,7 @@
 #include "hash.h"
 #include "loading.h"
 #include "pubsub.h"
+#include "rdbobj.h"
 #include "reply.h"
 #include "server.h"
 #include "snapshot.h"
@@ -379,12 +380,12 @@ static void section_persistence(struct text *t)
     tprintf(t, "# Persistence\r\n"
                "loading:%d\r\n"
                "async_loading:0\r\n"
-               "current_cow_peak:0\r\n"
-               "current_cow_size:0\r\n"
-               "current_cow_size_age:0\r\n"
-               "current_fork_perc:0.00\r\n"
-               "current_save_keys_processed:0\r\n"
-               "current_save_keys_total:0\r\n"
+               "current_cow_peak:%zu\r\n"
+               "current_cow_size:%zu\r\n"
+               "current_cow_size_age:%lld\r\n"
+               "current_fork_perc:%.2f\r\n"
+               "current_save_keys_processed:%zu\r\n"
+               "current_save_keys_total:%zu\r\n"
                "rdb_changes_since_last_save:%lld\r\n"
                "rdb_bgsave_in_progress:%d\r\n"
                "rdb_last_save_time:%lld\r\n"
@@ -392,9 +393,9 @@ static void section_persistence(struct text *t)
                "rdb_last_bgsave_time_sec:%lld\r\n"
                "rdb_current_bgsave_time_sec:%lld\r\n"
                "rdb_saves:%lld\r\n"
-               "rdb_last_cow_size:0\r\n"
-               "rdb_last_load_keys_expired:0\r\n"
-               "rdb_last_load_keys_loaded:0\r\n"
+               "rdb_last_cow_size:%zu\r\n"
+               "rdb_last_load_keys_expired:%lld\r\n"
+               "rdb_last_load_keys_loaded:%lld\r\n"
                "aof_enabled:%d\r\n"
                "aof_rewrite_in_progress:%d\r\n"
                "aof_rewrite_scheduled:%d\r\n"
@@ -404,14 +405,18 @@ static void section_persistence(struct text *t)
                "aof_rewrites:%lld\r\n"
                "aof_rewrites_consecutive_failures:0\r\n"
                "aof_last_write_status:%s\r\n"
-               "aof_last_cow_size:0\r\n"
+               "aof_last_cow_size:%zu\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-            server.loading, si.changes_since_save, si.in_progress, si.last_save_time,
+            server.loading, si.child.cow_peak, si.child.cow_size, si.child.cow_size_age,
+            si.fork_perc, si.child.keys_processed, si.child.keys_total,
+            si.changes_since_save, si.in_progress, si.last_save_time,
             si.last_bgsave_ok ? "ok" : "err", si.last_bgsave_time_sec,
-            si.current_bgsave_time_sec, si.saves, aof_enabled(), si.aof_in_progress, si.aof_scheduled,
-            si.aof_last_time_sec, si.aof_current_time_sec, si.aof_last_ok ? "ok" : "err",
-            si.aof_rewrites, aof_last_write_ok() ? "ok" : "err");
+            si.current_bgsave_time_sec, si.saves, si.child.rdb_last_cow,
+            rdb_last_load_keys_expired, rdb_last_load_keys_loaded, aof_enabled(),
+            si.aof_in_progress, si.aof_scheduled, si.aof_last_time_sec, si.aof_current_time_sec,
+            si.aof_last_ok ? "ok" : "err", si.aof_rewrites, aof_last_write_ok() ? "ok" : "err",
+            si.child.aof_last_cow);
     struct loading_info li;
     loading_get_info(&li);
     if (li.loading)

@@ -29,8 +29,9 @@ REDIS_SERVER = shutil.which("redis-server")
 CHECK_RDB = shutil.which("redis-check-rdb")
 
 
-def start_redis(workdir, dbfilename="dump.rdb"):
-    """A redis-server on a free port working in workdir; returns (port, proc)."""
+def start_redis(workdir, dbfilename="dump.rdb", *extra):
+    """A redis-server on a free port working in workdir, with extra
+    command-line arguments; returns (port, proc)."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server not installed")
     for _ in range(3):
@@ -38,7 +39,7 @@ def start_redis(workdir, dbfilename="dump.rdb"):
         proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
              "--appendonly", "no", "--daemonize", "no", "--dir", workdir,
-             "--dbfilename", dbfilename],
+             "--dbfilename", dbfilename] + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL, cwd=workdir)
         deadline = time.monotonic() + 10
