@@ -62,6 +62,9 @@ static struct {
     unsigned long long fed;     /* record bytes ever fed (aof_feed) */
     unsigned long long done;    /* how many of them are in the file */
 
+    unsigned long long others_size; /* the manifest's other files (base, older incrs) */
+    unsigned long long base_size;   /* whole log after the last rewrite (aof_base_size) */
+
     int write_failed;
     int write_errno;
     int fsync_failed_seen;      /* the main thread has logged fs_failed */
@@ -560,6 +563,23 @@ static unsigned long long files_size(const struct aoffmt_manifest *m)
     return total;
 }
 
+/* Recomputes aof.others_size: every file of the manifest but the
+ * incremental file being appended to (whose size is aof.size). */
+static void sizes_refresh(void)
+{
+    unsigned long long total = files_size(&aof.man);
+    struct stat st;
+    if (aof.path && stat(aof.path, &st) == 0 && st.st_size > 0)
+        total -= (unsigned long long)st.st_size < total ? (unsigned long long)st.st_size
+                                                        : total;
+    aof.others_size = total;
+}
+
+static unsigned long long current_size(void)
+{
+    return aof.others_size + (unsigned long long)aof.size;
+}
+
 int aof_startup(void)
 {
     aof.started = 1;
@@ -615,6 +635,17 @@ int aof_startup(void)
     }
     if (open_incr() != 0)
         return -1;
+    sizes_refresh();
+    /* Redis does not persist the size after the last rewrite either: the
+     * base file stands for it until the first rewrite. */
+    aof.base_size = 0;
+    if (aof.man.base) {
+        char *path = aof_path(aof.man.base->name);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_size > 0)
+            aof.base_size = (unsigned long long)st.st_size;
+        rc_free(path);
+    }
     aof.on = 1;
     aof.last_fsync_ms = server.mstime;
     propagate_reset_selected_db();
@@ -822,6 +853,33 @@ void aof_shutdown(void)
     propagate_free_all();
 }
 
+int aof_rewrite_due(long long *growth)
+{
+    if (!aof.on || server.aof_rewrite_perc <= 0)
+        return 0;
+    unsigned long long cur = current_size();
+    if (cur <= (unsigned long long)server.aof_rewrite_min_size)
+        return 0;
+    unsigned long long base = aof.base_size ? aof.base_size : 1;
+    /* Growth in percent over the size after the last rewrite, computed
+     * without overflow for any realistic size (cur < 2^57). */
+    long long g = cur > ULLONG_MAX / 100 ? LLONG_MAX : (long long)(cur * 100 / base) - 100;
+    if (g < server.aof_rewrite_perc)
+        return 0;
+    *growth = g;
+    return 1;
+}
+
+void aof_get_info(struct aof_info *out)
+{
+    out->current_size = current_size();
+    out->base_size = aof.base_size;
+    out->buffer_length = aof.len;
+    pthread_mutex_lock(&fs_lock);
+    out->pending_bio_fsync = fs_busy || fs_req_fd >= 0;
+    pthread_mutex_unlock(&fs_lock);
+}
+
 const char *aof_write_denied(void)
 {
     if (!aof.on)
@@ -950,6 +1008,7 @@ static int switch_incr(void)
     aof.fd = fd;
     aof.path = path;
     aof.size = (off_t)AOFFMT_HEADER_LEN;
+    sizes_refresh();
     /* The new file must start with its own SELECT. */
     propagate_reset_selected_db();
     log_notice("Creating AOF incr file %s on background rewrite", name);
@@ -1035,6 +1094,8 @@ int aof_rewrite_end(int ok, long child)
             if (aof.on) {
                 aoffmt_manifest_free(&aof.man);
                 aof.man = nm;
+                sizes_refresh();
+                aof.base_size = current_size();
             } else {
                 aoffmt_manifest_free(&nm);
             }

@@ -55,6 +55,22 @@ int aof_last_write_ok(void);
 /* Flush, fsync and close (shutdown). */
 void aof_shutdown(void);
 
+/* What INFO persistence prints while the log is on (aof_current_size,
+ * aof_base_size, aof_buffer_length, aof_pending_bio_fsync). */
+struct aof_info {
+    unsigned long long current_size;   /* base + incremental files, as written */
+    unsigned long long base_size;      /* the log's size when the last rewrite ended */
+    unsigned long long buffer_length;  /* records not yet written */
+    int pending_bio_fsync;             /* an fsync is queued or running */
+};
+void aof_get_info(struct aof_info *out);
+
+/* 1 when auto-aof-rewrite-percentage and auto-aof-rewrite-min-size call for
+ * a rewrite now (the log grew by at least the percentage over its size
+ * after the last rewrite, and is larger than the minimum), with *growth
+ * set to that growth in percent; else 0. */
+int aof_rewrite_due(long long *growth);
+
 /* NULL when writes may proceed, else the error to refuse them with. */
 const char *aof_write_denied(void);
 

@@ -9,6 +9,7 @@
 #include "reply.h"
 #include "rdbobj.h"
 #include "server.h"
+#include "snapshot.h"
 
 void cmd_dbsize(struct client *c)
 {
@@ -47,7 +48,10 @@ void cmd_flushall(struct client *c)
         server.stat_dirty += (long long)db_size(&server.dbs[i]);
         db_flush(&server.dbs[i], async);
     }
+    /* Counted before the save, so that the save leaves no change
+     * pending (rdb_changes_since_last_save is 0, as in Redis 7.0). */
     server.stat_dirty++;
+    snapshot_after_flushall();
     reply_ok(c);
 }
 
@@ -84,13 +88,15 @@ void cmd_time(struct client *c)
 
 void cmd_shutdown(struct client *c)
 {
-    int nosave = 0, save = 0, abort_ = 0;
+    int nosave = 0, save = 0, force = 0, abort_ = 0;
     for (int i = 1; i < c->argc; i++) {
         if (arg_is(&c->argv[i], "nosave"))
             nosave = 1;
         else if (arg_is(&c->argv[i], "save"))
             save = 1;
-        else if (arg_is(&c->argv[i], "now") || arg_is(&c->argv[i], "force"))
+        else if (arg_is(&c->argv[i], "force"))
+            force = 1;
+        else if (arg_is(&c->argv[i], "now"))
             continue;
         else if (arg_is(&c->argv[i], "abort"))
             abort_ = 1;
@@ -108,17 +114,12 @@ void cmd_shutdown(struct client *c)
         reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (save) {
-        /* A synchronous snapshot to dir/dbfilename, as SAVE writes it;
-         * if it fails the node keeps running, as Redis does. */
-        char err[512];
-        const char *name = server.dbfilename ? server.dbfilename : "dump.rdb";
-        if (rdb_save_file(name, 0, err, sizeof(err)) != 0) {
-            log_warn("Error trying to save the DB, can't exit: %s", err);
-            reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        log_notice("DB saved on disk");
+    /* While loading, Redis never saves on SHUTDOWN: the dataset is partial. */
+    int flags = (save ? SNAPSHOT_SAVE : 0) | (nosave ? SNAPSHOT_NOSAVE : 0) |
+                (force ? SNAPSHOT_FORCE : 0);
+    if (snapshot_final_save(flags) != 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
     /* Like Redis, a successful SHUTDOWN closes the connection without a
      * reply. */

@@ -25,6 +25,7 @@
 static struct event *cron_ev;
 static struct event *sig_ev[2];
 static int cron_hz;
+static int by_signal;            /* the pending shutdown came from SIGTERM/SIGINT */
 
 static void update_time(void)
 {
@@ -76,6 +77,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     log_warn("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server.shutdown_asap = 1;
+    by_signal = 1;
     event_base_loopbreak(server.base);
 }
 
@@ -117,12 +119,22 @@ void loop_serve_once(void)
 
 int loop_run(void)
 {
-    while (!server.shutdown_asap) {
-        before_sleep();
-        if (server.shutdown_asap)
+    for (;;) {
+        while (!server.shutdown_asap) {
+            before_sleep();
+            if (server.shutdown_asap)
+                break;
+            event_base_loop(server.base, EVLOOP_ONCE);
+            update_time();
+        }
+        /* SHUTDOWN saved already; a signal saves here (with save rules),
+         * and the node keeps running if it cannot, as Redis does. */
+        if (!by_signal || snapshot_final_save(0) == 0)
             break;
-        event_base_loop(server.base, EVLOOP_ONCE);
-        update_time();
+        log_warn("SIGTERM received but errors trying to shut down the server, check the "
+                 "logs for more information");
+        server.shutdown_asap = 0;
+        by_signal = 0;
     }
     /* Flush what can be flushed (e.g. SHUTDOWN's own error replies). */
     conn_before_sleep();

@@ -79,6 +79,9 @@ static struct {
     int aof_last_ok;
     long long aof_rewrites;
     long long aof_last_time_sec;
+    long long aof_failures;      /* consecutive failed rewrites */
+    int aof_delay_minutes;       /* current back-off of automatic rewrites */
+    time_t aof_next_auto;        /* no automatic rewrite before this time */
 } snap = {.child = -1, .last_ok = 1, .last_time_sec = -1, .aof_last_ok = 1,
           .aof_last_time_sec = -1};
 
@@ -205,6 +208,7 @@ static int start_rewrite(void)
         return -1;
     if (aof_rewrite_begin(snap.aof_base, sizeof(snap.aof_base)) != 0) {
         snap.aof_last_ok = 0;
+        snap.aof_failures++;
         return -1;
     }
     pid_t pid = fork_child(CHILD_AOF, snap.aof_base);
@@ -212,6 +216,7 @@ static int start_rewrite(void)
         log_warn("Can't rewrite append only file in background: fork: %s", strerror(errno));
         aof_rewrite_end(0, -1);
         snap.aof_last_ok = 0;
+        snap.aof_failures++;
         return -1;
     }
     snap.aof_scheduled = 0;
@@ -233,8 +238,10 @@ static void rewrite_done(int st)
     if (aof_rewrite_end(ok, (long)snap.child) == 0) {
         snap.aof_rewrites++;
         snap.aof_last_ok = 1;
+        snap.aof_failures = 0;
     } else if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1)) {
         snap.aof_last_ok = 0;
+        snap.aof_failures++;
     }
     snap.aof_last_time_sec = (long long)(time(NULL) - snap.start);
     child_gone(ok);
@@ -283,6 +290,36 @@ static void reap_child(void)
     }
 }
 
+/*
+ * Automatic rewrites back off after AOF_FAILURES_BEFORE_DELAY consecutive
+ * failures, as Redis 7.0 does: the next attempt waits one minute, then
+ * twice as long each time, up to an hour.  Returns 1 while waiting.
+ */
+#define AOF_FAILURES_BEFORE_DELAY 3
+#define AOF_MAX_DELAY_MINUTES 60
+
+static int auto_rewrite_limited(time_t now)
+{
+    if (snap.aof_failures < AOF_FAILURES_BEFORE_DELAY) {
+        snap.aof_delay_minutes = 0;
+        snap.aof_next_auto = 0;
+        return 0;
+    }
+    if (snap.aof_next_auto != 0) {
+        if (now < snap.aof_next_auto)
+            return 1;
+        snap.aof_next_auto = 0;
+        return 0;
+    }
+    snap.aof_delay_minutes = snap.aof_delay_minutes ? snap.aof_delay_minutes * 2 : 1;
+    if (snap.aof_delay_minutes > AOF_MAX_DELAY_MINUTES)
+        snap.aof_delay_minutes = AOF_MAX_DELAY_MINUTES;
+    snap.aof_next_auto = now + (time_t)snap.aof_delay_minutes * 60;
+    log_warn("Background AOF rewrite has repeatedly failed and triggered the limit, will "
+             "retry in %d minutes", snap.aof_delay_minutes);
+    return 1;
+}
+
 void snapshot_cron(void)
 {
     if (snap.child != -1) {
@@ -316,9 +353,15 @@ void snapshot_cron(void)
         p = end;
         if (changes >= need && (long long)(now - snap.lastsave) > secs && may_retry) {
             log_notice("%lld changes in %lld seconds. Saving...", need, secs);
-            start_bgsave();
+            if (start_bgsave() == 0)
+                return;
             break;
         }
+    }
+    long long growth;
+    if (aof_rewrite_due(&growth) && !auto_rewrite_limited(now)) {
+        log_notice("Starting automatic rewriting of AOF on %lld%% growth", growth);
+        start_rewrite();
     }
 }
 
@@ -339,6 +382,47 @@ void snapshot_shutdown(void)
     else
         aof_rewrite_end(0, (long)snap.child);
     child_gone(0);
+}
+
+/* Writes dbfilename synchronously, as SAVE does; 0 or -1 (logged). */
+static int save_now(void)
+{
+    char err[512];
+    if (rdb_save_file(db_filename(), 0, err, sizeof(err)) != 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    log_notice("DB saved on disk");
+    snapshot_sync_done(1);
+    return 0;
+}
+
+int snapshot_final_save(int flags)
+{
+    int rules = server.save_params && server.save_params[0];
+    /* A node still loading holds part of the data: it never saves. */
+    if (server.loading)
+        return 0;
+    snapshot_shutdown();
+    if (!(flags & SNAPSHOT_SAVE) && !(rules && !(flags & SNAPSHOT_NOSAVE)))
+        return 0;
+    log_notice("Saving the final RDB snapshot before exiting.");
+    if (save_now() == 0)
+        return 0;
+    if (flags & SNAPSHOT_FORCE) {
+        log_warn("Error trying to save the DB. Exit anyway.");
+        return 0;
+    }
+    log_warn("Error trying to save the DB, can't exit.");
+    return -1;
+}
+
+void snapshot_after_flushall(void)
+{
+    if (snap.child != -1 && snap.kind == CHILD_RDB)
+        snapshot_shutdown();
+    if (server.save_params && server.save_params[0])
+        save_now();
 }
 
 void snapshot_sync_done(int ok)
@@ -372,6 +456,7 @@ void snapshot_get_info(struct snapshot_info *out)
     out->aof_scheduled = snap.aof_scheduled;
     out->aof_last_ok = snap.aof_last_ok;
     out->aof_rewrites = snap.aof_rewrites;
+    out->aof_failures = snap.aof_failures;
     out->aof_last_time_sec = snap.aof_last_time_sec;
     out->aof_current_time_sec =
         out->aof_in_progress ? (long long)(time(NULL) - snap.start) : -1;

@@ -40,6 +40,7 @@ struct snapshot_info {
     int aof_scheduled;              /* aof_rewrite_scheduled */
     int aof_last_ok;                /* aof_last_bgrewrite_status */
     long long aof_rewrites;
+    long long aof_failures;         /* aof_rewrites_consecutive_failures */
     long long aof_last_time_sec;    /* aof_last_rewrite_time_sec */
     long long aof_current_time_sec; /* aof_current_rewrite_time_sec */
     struct childinfo_stats child;   /* current_cow_*, *_last_cow_size, ... */
@@ -56,6 +57,24 @@ void snapshot_cron(void);
 /* Shutdown: kill a running child (SIGUSR1), wait for it and remove its
  * temporary file. */
 void snapshot_shutdown(void);
+
+/* How SHUTDOWN asked to stop (SIGTERM and SIGINT ask with no flag). */
+enum { SNAPSHOT_SAVE = 1, SNAPSHOT_NOSAVE = 2, SNAPSHOT_FORCE = 4 };
+
+/*
+ * The snapshot taken on the way out, as Redis's prepareForShutdown: a
+ * running child is killed; then dbfilename is written synchronously with
+ * SNAPSHOT_SAVE, or when save rules exist and SNAPSHOT_NOSAVE is not
+ * given.  Nothing is saved while the start-up load runs.  Returns 0 when
+ * the node may exit, -1 when the save failed (logged) and SNAPSHOT_FORCE
+ * was not given: the node then keeps running.
+ */
+int snapshot_final_save(int flags);
+
+/* FLUSHALL emptied every database: a running BGSAVE child (now saving a
+ * stale image) is killed and, with save rules, the empty dataset is saved
+ * at once, as Redis 7.0 does. */
+void snapshot_after_flushall(void);
 
 /* Pid of the BGSAVE child, or -1 when there is none (an AOF rewrite
  * child does not count: SAVE may run meanwhile, as in Redis). */

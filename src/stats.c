@@ -403,7 +403,7 @@ static void section_persistence(struct text *t)
                "aof_current_rewrite_time_sec:%lld\r\n"
                "aof_last_bgrewrite_status:%s\r\n"
                "aof_rewrites:%lld\r\n"
-               "aof_rewrites_consecutive_failures:0\r\n"
+               "aof_rewrites_consecutive_failures:%lld\r\n"
                "aof_last_write_status:%s\r\n"
                "aof_last_cow_size:%zu\r\n"
                "module_fork_in_progress:0\r\n"
@@ -415,8 +415,20 @@ static void section_persistence(struct text *t)
             si.current_bgsave_time_sec, si.saves, si.child.rdb_last_cow,
             rdb_last_load_keys_expired, rdb_last_load_keys_loaded, aof_enabled(),
             si.aof_in_progress, si.aof_scheduled, si.aof_last_time_sec, si.aof_current_time_sec,
-            si.aof_last_ok ? "ok" : "err", si.aof_rewrites, aof_last_write_ok() ? "ok" : "err",
-            si.child.aof_last_cow);
+            si.aof_last_ok ? "ok" : "err", si.aof_rewrites, si.aof_failures,
+            aof_last_write_ok() ? "ok" : "err", si.child.aof_last_cow);
+    if (aof_enabled()) {
+        struct aof_info ai;
+        aof_get_info(&ai);
+        tprintf(t, "aof_current_size:%llu\r\n"
+                   "aof_base_size:%llu\r\n"
+                   "aof_pending_rewrite:%d\r\n"
+                   "aof_buffer_length:%llu\r\n"
+                   "aof_pending_bio_fsync:%d\r\n"
+                   "aof_delayed_fsync:0\r\n",
+                ai.current_size, ai.base_size, si.aof_scheduled, ai.buffer_length,
+                ai.pending_bio_fsync);
+    }
     struct loading_info li;
     loading_get_info(&li);
     if (li.loading)

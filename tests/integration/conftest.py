@@ -166,6 +166,15 @@ def launch_node(*extra_args, attempts=3, **kwargs):
 
 
 @pytest.fixture
+def workdir():
+    """A fresh temporary directory for nodes that keep their files across
+    restarts; removed at teardown."""
+    d = tempfile.mkdtemp(prefix="ringcache-test-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
 def node():
     """A fresh default node, as (host, port, proc); stopped at teardown."""
     port, proc = launch_node()

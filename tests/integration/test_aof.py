@@ -69,13 +69,6 @@ def client(port):
     return redis.Redis(host=HOST, port=port, socket_timeout=5)
 
 
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="ringcache-aof-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def incr_path(workdir):
     return os.path.join(workdir, "appendonlydir", INCR)
 

@@ -36,13 +36,6 @@ from test_snapshot import CHECK_RDB, client, persistence, populate, start, wait_
 
 redis = pytest.importorskip("redis")
 
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="ringcache-cow-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def info_field_names(port, section):
     """The field names of INFO section, in the server's order."""
     with redis.Redis(host=HOST, port=port, socket_timeout=10) as r:

@@ -78,13 +78,6 @@ def client(port):
     return redis.Redis(host=HOST, port=port, socket_timeout=10)
 
 
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="ringcache-snap-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def persistence(r):
     return r.info("persistence")
 
