@@ -46,7 +46,8 @@
 #include "server.h"
 
 static struct {
-    int on;
+    int on;                     /* records are logged (to aof.path) */
+    int waiting;                /* turned on at runtime: waits for its first rewrite */
     int started;                /* aof_startup() has run */
     int fd;
     char *path;                 /* the incremental file being appended to */
@@ -855,7 +856,7 @@ void aof_shutdown(void)
 
 int aof_rewrite_due(long long *growth)
 {
-    if (!aof.on || server.aof_rewrite_perc <= 0)
+    if (!aof.on || aof.waiting || server.aof_rewrite_perc <= 0)
         return 0;
     unsigned long long cur = current_size();
     if (cur <= (unsigned long long)server.aof_rewrite_min_size)
@@ -892,36 +893,143 @@ const char *aof_write_denied(void)
     return aof.denied;
 }
 
+/* Stops logging: the pending batch is written and synced, the file
+ * closed, and every held reply released (nothing is pending any more). */
+static void log_close(void)
+{
+    aof_before_write();
+    if (aof.fd >= 0) {
+        fs_drain();
+        if (fsync(aof.fd) != 0)
+            log_warn("Error syncing the AOF file: %s", strerror(errno));
+        close(aof.fd);
+    }
+    aof.fd = -1;
+    aof.on = 0;
+    rc_free(aof.path);
+    aof.path = NULL;
+    aof.size = 0;
+    aof.others_size = aof.base_size = 0;
+    aof.len = aof.sealed = aof.written = 0;
+    aof.done = aof.fed;
+    aof.write_failed = 0;
+    aof.fsync_failed_seen = 0;
+    pthread_mutex_lock(&fs_lock);
+    fs_failed = 0;
+    pthread_mutex_unlock(&fs_lock);
+    aoffmt_manifest_free(&aof.man);
+}
+
 const char *aof_config_appendonly(int on)
 {
     if (!aof.started)
         return NULL;            /* start-up configuration: aof_startup() acts on it */
-    if (on && !aof.on)
-        return "appendonly can only be turned on in the configuration file or on the "
-               "command line in this build (turning it on at runtime needs an AOF rewrite)";
-    if (!on && aof.on) {
-        aof_before_write();
-        if (aof.fd >= 0) {
-            fs_drain();
-            if (fsync(aof.fd) != 0)
-                log_warn("Error syncing the AOF file: %s", strerror(errno));
-            close(aof.fd);
+    if (on && !aof.on && !aof.waiting) {
+        if (mkdir(server.appenddirname, 0755) != 0 && errno != EEXIST) {
+            snprintf(aof.denied, sizeof(aof.denied), "Can't create the AOF directory: %s",
+                     strerror(errno));
+            return aof.denied;
         }
-        aof.fd = -1;
-        aof.on = 0;
-        rc_free(aof.path);
-        aof.path = NULL;
-        aof.len = aof.sealed = aof.written = 0;
-        aof.done = aof.fed;         /* nothing is pending any more: release held replies */
-        aof.write_failed = 0;
-        aof.fsync_failed_seen = 0;
-        pthread_mutex_lock(&fs_lock);
-        fs_failed = 0;
-        pthread_mutex_unlock(&fs_lock);
-        aoffmt_manifest_free(&aof.man);
+        /* The log starts with a rewrite, as in Redis (AOF_WAIT_REWRITE):
+         * its base is the dataset at the fork, and the records that
+         * follow go to a temporary incremental file that the manifest
+         * names once the base is complete. */
+        aof.waiting = 1;
+        return NULL;
+    }
+    if (!on && (aof.on || aof.waiting)) {
+        int was_waiting = aof.waiting;
+        aof.waiting = 0;
+        if (aof.on) {
+            char *path = was_waiting && aof.path ? rc_strndup(aof.path, strlen(aof.path)) : NULL;
+            log_close();
+            if (path)
+                unlink(path);        /* the temporary file of an unfinished start */
+            rc_free(path);
+        }
         log_notice("Background append only file writing stopped (appendonly no)");
     }
     return NULL;
+}
+
+int aof_waiting(void)
+{
+    return aof.waiting;
+}
+
+/* Name of the temporary incremental file of a log being turned on. */
+static char *temp_incr_path(void)
+{
+    char name[512];
+    snprintf(name, sizeof(name), "temp-%s.incr", server.appendfilename);
+    return aof_path(name);
+}
+
+/* A log being turned on starts appending to its temporary incremental
+ * file, just before the fork of the rewrite that writes its base.
+ * Returns 0 or -1 (logged). */
+static int open_temp_incr(void)
+{
+    char *path = temp_incr_path();
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, AOFFMT_HEADER, AOFFMT_HEADER_LEN) != (ssize_t)AOFFMT_HEADER_LEN) {
+        log_warn("Can't create the append only file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(path);
+        rc_free(path);
+        return -1;
+    }
+    aof.fd = fd;
+    aof.path = path;
+    aof.size = (off_t)AOFFMT_HEADER_LEN;
+    aof.others_size = 0;
+    aof.base_size = 0;
+    aof.need_fsync = 1;
+    aof.last_fsync_ms = server.mstime;
+    aof.on = 1;
+    propagate_reset_selected_db();
+    fs_start();
+    return 0;
+}
+
+/* The rewrite that was to turn the log on failed: stop logging and drop
+ * the temporary file; a new attempt will follow (aof_waiting()). */
+static void close_temp_incr(void)
+{
+    char *path = temp_incr_path();
+    log_close();
+    unlink(path);
+    rc_free(path);
+}
+
+/* The base of a log being turned on is complete: its temporary
+ * incremental file becomes <appendfilename>.<seq>.incr.aof, listed after
+ * the new base in nm.  Returns 0 or -1 (logged; nothing renamed). */
+static int adopt_temp_incr(struct aoffmt_manifest *nm, const struct aoffmt_manifest *old)
+{
+    long long seq = old->nincr ? old->incr[old->nincr - 1].seq : 0;
+    if (seq >= LLONG_MAX - 1)
+        return -1;
+    seq++;
+    char name[512];
+    int n = snprintf(name, sizeof(name), "%s.%lld.incr.aof", server.appendfilename, seq);
+    if (n < 0 || (size_t)n >= sizeof(name))
+        return -1;
+    if (write_pending() != 0 || fdatasync(aof.fd) != 0) {
+        log_warn("Error syncing the new AOF file %s: %s", aof.path, strerror(errno));
+        return -1;
+    }
+    char *path = aof_path(name);
+    if (rename(aof.path, path) != 0) {
+        log_warn("Can't rename %s to %s: %s", aof.path, path, strerror(errno));
+        rc_free(path);
+        return -1;
+    }
+    rc_free(aof.path);
+    aof.path = path;
+    aoffmt_manifest_add(nm, name, seq, AOFFMT_INCR);
+    return 0;
 }
 
 /* ---- rewrite (BGREWRITEAOF) ---- */
@@ -1034,6 +1142,9 @@ int aof_rewrite_begin(char *base_path, size_t len)
     } else if (manifest_read(&rw.old) < 0) {
         aoffmt_manifest_free(&rw.old);
         return -1;
+    } else if (aof.waiting && open_temp_incr() != 0) {
+        aoffmt_manifest_free(&rw.old);
+        return -1;
     }
     long long seq = rw.old.base ? rw.old.base->seq : 0;
     rw.base_seq = seq < LLONG_MAX ? seq + 1 : seq;
@@ -1048,6 +1159,8 @@ int aof_rewrite_begin(char *base_path, size_t len)
     if (path == NULL || n < 0 || (size_t)n >= len) {
         rc_free(path);
         aoffmt_manifest_free(&rw.old);
+        if (aof.waiting && aof.on)
+            close_temp_incr();
         return -1;
     }
     rc_free(path);
@@ -1082,11 +1195,13 @@ int aof_rewrite_end(int ok, long child)
         struct aoffmt_manifest nm;
         memset(&nm, 0, sizeof(nm));
         aoffmt_manifest_add(&nm, rw.base_name, rw.base_seq, AOFFMT_BASE);
-        if (aof.on)
+        if (aof.on && aof.waiting)
+            ok = adopt_temp_incr(&nm, &rw.old) == 0;
+        else if (aof.on)
             for (size_t i = rw.keep_from; i < aof.man.nincr; i++)
                 aoffmt_manifest_add(&nm, aof.man.incr[i].name, aof.man.incr[i].seq,
                                     AOFFMT_INCR);
-        if (manifest_write(&nm) == 0) {
+        if (ok && manifest_write(&nm) == 0) {
             if (rw.old.base && strcmp(rw.old.base->name, rw.base_name))
                 remove_file(rw.old.base->name);
             for (size_t i = 0; i < rw.old.nincr; i++)
@@ -1096,6 +1211,11 @@ int aof_rewrite_end(int ok, long child)
                 aof.man = nm;
                 sizes_refresh();
                 aof.base_size = current_size();
+                if (aof.waiting) {
+                    aof.waiting = 0;
+                    log_notice("Background AOF rewrite finished: the append only file is "
+                               "now on");
+                }
             } else {
                 aoffmt_manifest_free(&nm);
             }
@@ -1105,8 +1225,16 @@ int aof_rewrite_end(int ok, long child)
             ok = 0;
         }
     }
-    if (!ok)
+    if (!ok) {
         remove_file(rw.base_name);
+        if (aof.waiting && aof.on) {
+            /* adopt_temp_incr() may have renamed it already. */
+            char *path = rc_strndup(aof.path, strlen(aof.path));
+            close_temp_incr();
+            unlink(path);
+            rc_free(path);
+        }
+    }
     aoffmt_manifest_free(&rw.old);
     rc_free(rw.base_name);
     rw.base_name = NULL;

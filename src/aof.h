@@ -94,4 +94,10 @@ int aof_rewrite_end(int ok, long child);
 /* CONFIG SET appendonly: NULL when accepted, else the reason. */
 const char *aof_config_appendonly(int on);
 
+/* 1 while a log turned on at runtime waits for the rewrite that writes
+ * its base (Redis's AOF_WAIT_REWRITE): INFO already says aof_enabled:1,
+ * and snapshot.c keeps a rewrite scheduled until one succeeds.  Records
+ * are logged (aof_enabled()) only once that rewrite's child is forked. */
+int aof_waiting(void);
+
 #endif

@@ -97,9 +97,15 @@ static const char *apply_maxmemory(void)
 
 static const char *apply_appendonly(void)
 {
+    int was_on = aof_enabled() || aof_waiting();
     const char *err = aof_config_appendonly(server.appendonly);
+    if (err == NULL && server.appendonly && !was_on && aof_waiting() &&
+        snapshot_aof_turned_on() != 0) {
+        aof_config_appendonly(0);
+        err = "Unable to turn on AOF. Check server logs.";
+    }
     if (err)
-        server.appendonly = aof_enabled();
+        server.appendonly = aof_enabled() || aof_waiting();
     return err;
 }
 

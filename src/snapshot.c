@@ -245,6 +245,9 @@ static void rewrite_done(int st)
     }
     snap.aof_last_time_sec = (long long)(time(NULL) - snap.start);
     child_gone(ok);
+    /* A log turned on at runtime keeps trying until it has its base. */
+    if (aof_waiting())
+        snap.aof_scheduled = 1;
 }
 
 /* The child pid finished with wait status st. */
@@ -328,11 +331,14 @@ void snapshot_cron(void)
         return;
     }
     time_t now = time(NULL);
-    if (snap.aof_scheduled) {
-        /* One attempt per request: a failure is logged, not retried. */
+    /* One attempt per request: a failure is logged, not retried, except
+     * for a log waiting to be turned on (with the automatic back-off). */
+    if (snap.aof_scheduled && !(aof_waiting() && auto_rewrite_limited(now))) {
         snap.aof_scheduled = 0;
         if (start_rewrite() == 0)
             return;
+        if (aof_waiting())
+            snap.aof_scheduled = 1;
     }
     int may_retry = snap.last_ok || now - snap.last_try > BGSAVE_RETRY_DELAY;
     if (snap.scheduled && may_retry) {
@@ -415,6 +421,27 @@ int snapshot_final_save(int flags)
     }
     log_warn("Error trying to save the DB, can't exit.");
     return -1;
+}
+
+int snapshot_aof_turned_on(void)
+{
+    if (snap.child != -1 && snap.kind == CHILD_AOF) {
+        /* Its base would have no incremental file for what follows. */
+        log_notice("Killing running AOF rewrite child: %ld", (long)snap.child);
+        snapshot_shutdown();
+    }
+    if (snap.child != -1) {
+        snap.aof_scheduled = 1;
+        log_warn("AOF was enabled but there is already another background operation. An "
+                 "AOF background was scheduled to start when possible.");
+        return 0;
+    }
+    if (start_rewrite() != 0) {
+        log_warn("ringcache needs to enable the AOF but can't trigger a background AOF "
+                 "rewrite operation. Check the above logs for more info about the error.");
+        return -1;
+    }
+    return 0;
 }
 
 void snapshot_after_flushall(void)

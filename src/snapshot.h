@@ -71,6 +71,13 @@ enum { SNAPSHOT_SAVE = 1, SNAPSHOT_NOSAVE = 2, SNAPSHOT_FORCE = 4 };
  */
 int snapshot_final_save(int flags);
 
+/* CONFIG SET appendonly yes was accepted (aof_waiting()): starts the
+ * rewrite that writes the log's base now, or schedules it when a BGSAVE
+ * runs (a running rewrite, which lacks the new log's incremental file, is
+ * killed and started again), as Redis's startAppendOnly.  Returns 0, or
+ * -1 when the rewrite could not start (logged). */
+int snapshot_aof_turned_on(void);
+
 /* FLUSHALL emptied every database: a running BGSAVE child (now saving a
  * stale image) is killed and, with save rules, the empty dataset is saved
  * at once, as Redis 7.0 does. */

@@ -413,11 +413,11 @@ static void section_persistence(struct text *t)
             si.changes_since_save, si.in_progress, si.last_save_time,
             si.last_bgsave_ok ? "ok" : "err", si.last_bgsave_time_sec,
             si.current_bgsave_time_sec, si.saves, si.child.rdb_last_cow,
-            rdb_last_load_keys_expired, rdb_last_load_keys_loaded, aof_enabled(),
+            rdb_last_load_keys_expired, rdb_last_load_keys_loaded, aof_enabled() || aof_waiting(),
             si.aof_in_progress, si.aof_scheduled, si.aof_last_time_sec, si.aof_current_time_sec,
             si.aof_last_ok ? "ok" : "err", si.aof_rewrites, si.aof_failures,
             aof_last_write_ok() ? "ok" : "err", si.child.aof_last_cow);
-    if (aof_enabled()) {
+    if (aof_enabled() || aof_waiting()) {
         struct aof_info ai;
         aof_get_info(&ai);
         tprintf(t, "aof_current_size:%llu\r\n"

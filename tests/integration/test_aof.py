@@ -8,6 +8,7 @@ the local helpers below (which still use conftest's ports, binary and
 ping) and stopped by PID.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -378,21 +379,101 @@ def dump(r, key):
     return t
 
 
-def test_appendonly_cannot_be_enabled_at_runtime():
-    if not os.access(BINARY, os.X_OK):
-        pytest.skip("ringcached binary not built")
-    d = tempfile.mkdtemp(prefix="ringcache-aof-")
+def manifest_names(workdir):
+    with open(os.path.join(workdir, "appendonlydir", MANIFEST)) as f:
+        return [line.split()[1] for line in f if line.strip()]
+
+
+def wait_info(r, pred, what, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p = r.info("persistence")
+        if pred(p):
+            return p
+        time.sleep(0.02)
+    raise AssertionError("never: " + what)
+
+
+def test_appendonly_turned_on_at_runtime(workdir):
+    """CONFIG SET appendonly yes starts a rewrite, as Redis's
+    startAppendOnly: its base is the dataset at the fork, the writes made
+    while it runs go to a temporary incremental file that the manifest
+    names only once the base is complete; a restart then has everything."""
+    port, proc = start(workdir, "--appendonly", "no")
     try:
-        port, proc = start(d, "--appendonly", "no")
-        try:
-            r = client(port)
-            with pytest.raises(redis.exceptions.ResponseError):
-                r.config_set("appendonly", "yes")
-            assert r.config_get("appendonly") == {"appendonly": "no"}
-            assert r.config_get("appendfsync") == {"appendfsync": "everysec"}
-            r.config_set("appendfsync", "always")
-            assert r.config_get("aof-load-truncated") == {"aof-load-truncated": "yes"}
-        finally:
-            stop(proc)
+        r = client(port)
+        for i in range(2000):
+            r.set("before:%d" % i, i)
+        r.config_set("rdb-key-save-delay", "1000")
+        assert r.config_set("appendonly", "yes")
+        assert r.config_get("appendonly") == {"appendonly": "yes"}
+        p = r.info("persistence")
+        assert p["aof_enabled"] == 1 and p["aof_rewrite_in_progress"] == 1
+        # Written while the base is being written: logged to the temp file.
+        r.set("during", "1")
+        r.lpush("list", "a", "b")
+        assert glob.glob(os.path.join(workdir, "appendonlydir", "temp-*.incr"))
+        assert not os.path.exists(os.path.join(workdir, "appendonlydir",
+                                               "appendonly.aof.manifest"))
+        r.config_set("rdb-key-save-delay", "0")
+        wait_info(r, lambda p: p["aof_rewrite_in_progress"] == 0, "rewrite done")
+        p = r.info("persistence")
+        assert p["aof_last_bgrewrite_status"] == "ok" and p["aof_rewrites"] == 1
+        r.set("after", "1")
+        files = manifest_names(workdir)
+        assert files == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof"]
+        assert not glob.glob(os.path.join(workdir, "appendonlydir", "temp-*"))
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        stop(proc)
+    port, proc = start(workdir, "--appendonly", "yes")
+    try:
+        r = client(port)
+        assert r.dbsize() == 2003
+        assert r.get("during") == b"1" and r.get("after") == b"1"
+        assert r.lrange("list", 0, -1) == [b"b", b"a"]
+    finally:
+        stop(proc)
+
+
+def test_appendonly_turned_off_while_turning_on(workdir):
+    port, proc = start(workdir, "--appendonly", "no")
+    try:
+        r = client(port)
+        for i in range(1000):
+            r.set("k%d" % i, i)
+        r.config_set("rdb-key-save-delay", "2000")
+        r.config_set("appendonly", "yes")
+        r.set("during", "1")
+        r.config_set("appendonly", "no")
+        assert r.info("persistence")["aof_enabled"] == 0
+        wait_info(r, lambda p: p["aof_rewrite_in_progress"] == 0, "child gone")
+        assert not glob.glob(os.path.join(workdir, "appendonlydir", "*.aof"))
+        assert not glob.glob(os.path.join(workdir, "appendonlydir", "*.rdb"))
+        assert not glob.glob(os.path.join(workdir, "appendonlydir", "temp-*"))
+        r.set("later", "1")
+    finally:
+        stop(proc)
+
+
+def test_appendonly_on_during_a_bgsave_is_scheduled(workdir):
+    port, proc = start(workdir, "--appendonly", "no")
+    try:
+        r = client(port)
+        for i in range(1000):
+            r.set("k%d" % i, i)
+        r.config_set("rdb-key-save-delay", "500")
+        r.bgsave()
+        r.config_set("appendonly", "yes")
+        p = r.info("persistence")
+        assert p["aof_enabled"] == 1 and p["aof_rewrite_scheduled"] == 1
+        r.config_set("rdb-key-save-delay", "0")
+        wait_info(r, lambda p: p["aof_rewrites"] == 1 and p["aof_rewrite_in_progress"] == 0
+                  and p["aof_rewrite_scheduled"] == 0, "scheduled rewrite done")
+        r.set("after", "1")
+    finally:
+        stop(proc)
+    port, proc = start(workdir, "--appendonly", "yes")
+    try:
+        assert client(port).dbsize() == 1001
+    finally:
+        stop(proc)
