@@ -957,6 +957,19 @@ int aof_waiting(void)
     return aof.waiting;
 }
 
+/* The name (and sequence number) of the incremental file that follows
+ * the last one m lists.  Returns 0, or -1 when it cannot be formed. */
+static int next_incr_name(const struct aoffmt_manifest *m, char *name, size_t len,
+                          long long *seq)
+{
+    long long last = m->nincr ? m->incr[m->nincr - 1].seq : 0;
+    if (last >= LLONG_MAX - 1)
+        return -1;
+    *seq = last + 1;
+    int n = snprintf(name, len, "%s.%lld.incr.aof", server.appendfilename, *seq);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 /* Name of the temporary incremental file of a log being turned on. */
 static char *temp_incr_path(void)
 {
@@ -1008,13 +1021,9 @@ static void close_temp_incr(void)
  * the new base in nm.  Returns 0 or -1 (logged; nothing renamed). */
 static int adopt_temp_incr(struct aoffmt_manifest *nm, const struct aoffmt_manifest *old)
 {
-    long long seq = old->nincr ? old->incr[old->nincr - 1].seq : 0;
-    if (seq >= LLONG_MAX - 1)
-        return -1;
-    seq++;
+    long long seq;
     char name[512];
-    int n = snprintf(name, sizeof(name), "%s.%lld.incr.aof", server.appendfilename, seq);
-    if (n < 0 || (size_t)n >= sizeof(name))
+    if (next_incr_name(old, name, sizeof(name), &seq) != 0)
         return -1;
     if (write_pending() != 0 || fdatasync(aof.fd) != 0) {
         log_warn("Error syncing the new AOF file %s: %s", aof.path, strerror(errno));
@@ -1082,13 +1091,9 @@ static int switch_incr(void)
     }
     aof.need_fsync = 0;
     aof.last_fsync_ms = server.mstime;
-    long long seq = m->nincr ? m->incr[m->nincr - 1].seq : 0;
-    if (seq >= LLONG_MAX - 1)
-        return -1;
-    seq++;
+    long long seq;
     char name[512];
-    int n = snprintf(name, sizeof(name), "%s.%lld.incr.aof", server.appendfilename, seq);
-    if (n < 0 || (size_t)n >= sizeof(name))
+    if (next_incr_name(m, name, sizeof(name), &seq) != 0)
         return -1;
     char *path = aof_path(name);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644);
