@@ -757,6 +757,16 @@ static int fsync_status(void)
     return e;
 }
 
+/* no-appendfsync-on-rewrite: while a snapshot or rewrite child runs, the
+ * log is written but not synced (the child's disk traffic would make each
+ * fsync slow), as in Redis; the first pass after the child syncs it all.
+ * The price is the one Redis documents: a crash meanwhile may lose what
+ * was written since the last fsync, whatever appendfsync says. */
+static int fsync_paused(void)
+{
+    return server.aof_no_fsync_on_rewrite && server.child_active;
+}
+
 void aof_before_write(void)
 {
     if (!aof.on)
@@ -788,6 +798,8 @@ void aof_before_write(void)
             aof.write_failed = 0;
         }
     }
+    if (fsync_paused())
+        return;
     if (server.appendfsync == AOF_FSYNC_ALWAYS) {
         if (!aof.need_fsync)
             return;
@@ -813,7 +825,7 @@ void aof_before_write(void)
 int aof_holds_replies(void)
 {
     return aof.on && server.appendfsync == AOF_FSYNC_ALWAYS &&
-           (aof.len > 0 || aof.sealed > 0 || aof.need_fsync);
+           (aof.len > 0 || aof.sealed > 0 || (aof.need_fsync && !fsync_paused()));
 }
 
 void aof_cron(void)

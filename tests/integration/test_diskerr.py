@@ -486,3 +486,37 @@ def test_fsync_error_everysec_refuses_writes_until_an_fsync_succeeds(workdir):
         assert_all_there(port, ["a", "b", "c"])
     finally:
         stop_by_signal(proc)
+
+
+def test_no_appendfsync_on_rewrite_defers_fsync_while_a_child_runs(workdir):
+    """With no-appendfsync-on-rewrite yes, a child running means no fsync
+    at all (so a failing fsync goes unnoticed even under `always`, where it
+    would otherwise stop the node, as the test above shows); the log is
+    synced again once the child is gone."""
+    port, proc, trigger, data, logdir = start_faulty(
+        workdir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+        "--no-appendfsync-on-rewrite", "yes")
+    try:
+        r = client(port)
+        p = r.pipeline(transaction=False)
+        for i in range(1000):
+            p.set("k%d" % i, i)
+        p.execute()
+        r.config_set("rdb-key-save-delay", "2000")
+        r.bgsave()
+        open(trigger, "w").close()
+        assert r.set("during", VALUE)
+        assert r.info("persistence")["rdb_bgsave_in_progress"] == 1
+        assert proc.poll() is None
+        os.unlink(trigger)
+        r.config_set("rdb-key-save-delay", "0")
+        wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0,
+                 "the snapshot to finish", timeout=20)
+        assert r.set("after", VALUE)
+    finally:
+        stop_by_signal(proc)
+    port, proc = start(data, logdir, "--save", "", "--appendonly", "yes")
+    try:
+        assert_all_there(port, ["during", "after"])
+    finally:
+        stop_by_signal(proc)
