@@ -23,6 +23,7 @@
 #include "command.h"
 #include "glob.h"
 #include "listener.h"
+#include "loading.h"
 #include "reply.h"
 #include "server.h"
 #include "slowlog.h"
@@ -98,6 +99,10 @@ static const char *apply_maxmemory(void)
 static const char *apply_appendonly(void)
 {
     int was_on = aof_enabled() || aof_waiting();
+    /* The start-up load reads what appendonly said when it began. */
+    if (server.loading)
+        return server.appendonly == loading_appendonly()
+                   ? NULL : "can't change appendonly while loading the dataset";
     const char *err = aof_config_appendonly(server.appendonly);
     if (err == NULL && server.appendonly && !was_on && aof_waiting() &&
         snapshot_aof_turned_on() != 0) {
@@ -307,6 +312,9 @@ static const char *set_dir(const struct cfg *cf, int argc, char **argv)
     (void)cf;
     if (argc != 1)
         return "wrong number of arguments";
+    /* The start-up load opens the log's files relative to dir. */
+    if (server.loading)
+        return "can't change dir while loading the dataset";
     if (chdir(argv[0]) != 0)
         return strerror(errno);
     rc_free(server.dir);

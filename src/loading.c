@@ -30,6 +30,7 @@ static struct {
     unsigned long long rdb_used_mem;
     unsigned long long served_at;   /* done_files + pos at the last service */
     unsigned records;               /* records since the last service */
+    int appendonly;                 /* server.appendonly when the load began */
 } ld;
 
 void loading_begin(unsigned long long total_bytes)
@@ -38,7 +39,13 @@ void loading_begin(unsigned long long total_bytes)
     ld.total = total_bytes;
     ld.done_files = ld.pos = ld.served_at = ld.rdb_used_mem = 0;
     ld.records = 0;
+    ld.appendonly = server.appendonly;
     server.loading = 1;
+}
+
+int loading_appendonly(void)
+{
+    return ld.appendonly;
 }
 
 int loading_step(size_t file_pos)

@@ -44,6 +44,10 @@ void loading_file_done(size_t file_len);
 /* The RDB being loaded says the writer used this much memory. */
 void loading_set_rdb_used_mem(unsigned long long bytes);
 
+/* server.appendonly when the load began: CONFIG SET may not change it
+ * while the load runs. */
+int loading_appendonly(void);
+
 /* The load is over (server.loading becomes 0). */
 void loading_end(void);
 

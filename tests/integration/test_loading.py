@@ -120,6 +120,18 @@ def digest(path):
     return h.hexdigest()
 
 
+def assert_config_frozen(port, name, value):
+    """appendonly and dir cannot change while the load reads the files
+    they name; a refused CONFIG SET leaves the old value."""
+    other = "no" if value == "yes" else "yes"
+    r = redis.Redis(host=HOST, port=port, socket_timeout=5, decode_responses=True)
+    for n, v in ((name, other), ("dir", "/tmp")):
+        with pytest.raises(redis.exceptions.ResponseError, match="while loading"):
+            r.config_set(n, v)
+    assert r.config_get(name) == {name: value}
+    assert r.config_get("dir")["dir"] != "/tmp"
+
+
 def loading_fields(fields):
     return [k for k in fields if k.startswith("loading")]
 
@@ -142,6 +154,7 @@ def test_loading_replies_and_info_match_redis(workdir):
             assert raw(port, *cmd) == raw(rport, *cmd), cmd
         assert raw(port, "PING") == b"-LOADING Redis is loading the dataset in memory\r\n"
         assert raw(port, "CONFIG", "GET", "key-load-delay").startswith(b"*2\r\n")
+        assert_config_frozen(port, "appendonly", "no")
         # INFO persistence names the same fields in the same order.
         assert list(ours.keys()) == list(info(rport).keys())
         assert loading_fields(ours) == ["loading", "loading_start_time", "loading_total_bytes",
@@ -200,6 +213,7 @@ def test_loading_the_log_reports_progress(workdir):
         assert st["loading_total_bytes"] == total
         assert 0 < st["loading_loaded_bytes"] < total
         assert raw(port, "SET", "x", "1").startswith(b"-LOADING ")
+        assert_config_frozen(port, "appendonly", "yes")
         wait_loaded(port, proc)
         r = redis.Redis(host=HOST, port=port)
         assert r.dbsize() == KEYS + 1
