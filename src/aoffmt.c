@@ -16,9 +16,26 @@ static const char ann_prefix[] = "#RC crc64 ";
 
 size_t aoffmt_annotation(char *out, uint64_t crc, size_t len)
 {
-    int n = snprintf(out, AOFFMT_ANNOTATION_MAX, "#RC crc64 %016llx len %zu\r\n",
-                     (unsigned long long)crc, len);
-    return (size_t)n;
+    /* Once per batch on the write path: formatted by hand, not snprintf. */
+    static const char hex[] = "0123456789abcdef";
+    size_t pl = sizeof(ann_prefix) - 1;
+    memcpy(out, ann_prefix, pl);
+    for (int i = 0; i < 16; i++)
+        out[pl + (size_t)i] = hex[(crc >> (60 - 4 * i)) & 0xf];
+    size_t n = pl + 16;
+    memcpy(out + n, " len ", 5);
+    n += 5;
+    char digits[24];
+    size_t d = 0;
+    do {
+        digits[d++] = (char)('0' + len % 10);
+        len /= 10;
+    } while (len);
+    while (d)
+        out[n++] = digits[--d];
+    out[n++] = '\r';
+    out[n++] = '\n';
+    return n;
 }
 
 int aoffmt_parse_annotation(const char *line, size_t n, uint64_t *crc, size_t *len)
