@@ -546,34 +546,35 @@ static int open_incr(void)
     return 0;
 }
 
-/* Bytes in the files m lists (missing files count 0: loading reports
- * them). */
+/* Size of the log file name in the AOF directory; 0 when it is missing
+ * (loading reports that). */
+static unsigned long long file_size(const char *name)
+{
+    char *path = aof_path(name);
+    struct stat st;
+    unsigned long long size = 0;
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        size = (unsigned long long)st.st_size;
+    rc_free(path);
+    return size;
+}
+
+/* Bytes in the files m lists. */
 static unsigned long long files_size(const struct aoffmt_manifest *m)
 {
-    unsigned long long total = 0;
-    for (size_t i = 0; i < m->nincr + 1; i++) {
-        const char *name = i < m->nincr ? m->incr[i].name : m->base ? m->base->name : NULL;
-        if (name == NULL)
-            continue;
-        char *path = aof_path(name);
-        struct stat st;
-        if (stat(path, &st) == 0 && st.st_size > 0)
-            total += (unsigned long long)st.st_size;
-        rc_free(path);
-    }
+    unsigned long long total = m->base ? file_size(m->base->name) : 0;
+    for (size_t i = 0; i < m->nincr; i++)
+        total += file_size(m->incr[i].name);
     return total;
 }
 
 /* Recomputes aof.others_size: every file of the manifest but the
- * incremental file being appended to (whose size is aof.size). */
+ * incremental file being appended to, whose size is aof.size. */
 static void sizes_refresh(void)
 {
     unsigned long long total = files_size(&aof.man);
-    struct stat st;
-    if (aof.path && stat(aof.path, &st) == 0 && st.st_size > 0)
-        total -= (unsigned long long)st.st_size < total ? (unsigned long long)st.st_size
-                                                        : total;
-    aof.others_size = total;
+    unsigned long long cur = (unsigned long long)aof.size;
+    aof.others_size = total > cur ? total - cur : 0;
 }
 
 static unsigned long long current_size(void)
@@ -639,14 +640,7 @@ int aof_startup(void)
     sizes_refresh();
     /* Redis does not persist the size after the last rewrite either: the
      * base file stands for it until the first rewrite. */
-    aof.base_size = 0;
-    if (aof.man.base) {
-        char *path = aof_path(aof.man.base->name);
-        struct stat st;
-        if (stat(path, &st) == 0 && st.st_size > 0)
-            aof.base_size = (unsigned long long)st.st_size;
-        rc_free(path);
-    }
+    aof.base_size = aof.man.base ? file_size(aof.man.base->name) : 0;
     aof.on = 1;
     aof.last_fsync_ms = server.mstime;
     propagate_reset_selected_db();
@@ -932,6 +926,8 @@ static void log_close(void)
     aoffmt_manifest_free(&aof.man);
 }
 
+static void close_temp_incr(void);
+
 const char *aof_config_appendonly(int on)
 {
     if (!aof.started)
@@ -950,15 +946,11 @@ const char *aof_config_appendonly(int on)
         return NULL;
     }
     if (!on && (aof.on || aof.waiting)) {
-        int was_waiting = aof.waiting;
-        aof.waiting = 0;
-        if (aof.on) {
-            char *path = was_waiting && aof.path ? rc_strndup(aof.path, strlen(aof.path)) : NULL;
+        if (aof.waiting && aof.on)
+            close_temp_incr();      /* the file of an unfinished start */
+        else if (aof.on)
             log_close();
-            if (path)
-                unlink(path);        /* the temporary file of an unfinished start */
-            rc_free(path);
-        }
+        aof.waiting = 0;
         log_notice("Background append only file writing stopped (appendonly no)");
     }
     return NULL;
@@ -980,6 +972,18 @@ static int next_incr_name(const struct aoffmt_manifest *m, char *name, size_t le
     *seq = last + 1;
     int n = snprintf(name, len, "%s.%lld.incr.aof", server.appendfilename, *seq);
     return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* A log being turned on stops before its first rewrite completed (it
+ * failed, or appendonly went back to no): stop logging and drop the file
+ * it appended to, under its temporary name or, when adopt_temp_incr()
+ * renamed it but the manifest could not name it, its final one. */
+static void close_temp_incr(void)
+{
+    char *path = rc_strndup(aof.path, strlen(aof.path));
+    log_close();
+    unlink(path);
+    rc_free(path);
 }
 
 /* Name of the temporary incremental file of a log being turned on. */
@@ -1018,15 +1022,6 @@ static int open_temp_incr(void)
     return 0;
 }
 
-/* The rewrite that was to turn the log on failed: stop logging and drop
- * the temporary file; a new attempt will follow (aof_waiting()). */
-static void close_temp_incr(void)
-{
-    char *path = temp_incr_path();
-    log_close();
-    unlink(path);
-    rc_free(path);
-}
 
 /* The base of a log being turned on is complete: its temporary
  * incremental file becomes <appendfilename>.<seq>.incr.aof, listed after
@@ -1244,13 +1239,8 @@ int aof_rewrite_end(int ok, long child)
     }
     if (!ok) {
         remove_file(rw.base_name);
-        if (aof.waiting && aof.on) {
-            /* adopt_temp_incr() may have renamed it already. */
-            char *path = rc_strndup(aof.path, strlen(aof.path));
+        if (aof.waiting && aof.on)
             close_temp_incr();
-            unlink(path);
-            rc_free(path);
-        }
     }
     aoffmt_manifest_free(&rw.old);
     rc_free(rw.base_name);

@@ -876,18 +876,13 @@ out:
 
 void cmd_save(struct client *c)
 {
-    char err[512];
-    const char *name = server.dbfilename ? server.dbfilename : "dump.rdb";
     if (snapshot_child_pid() != -1) {
         reply_error(c, "ERR Background save already in progress");
         return;
     }
-    if (rdb_save_file(name, 0, err, sizeof(err)) != 0) {
-        log_warn("%s", err);
+    if (snapshot_save_now() != 0) {
         reply_error(c, "ERR");
         return;
     }
-    log_notice("DB saved on disk");
-    snapshot_sync_done(1);
     reply_ok(c);
 }

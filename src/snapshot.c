@@ -92,6 +92,11 @@ static const char misconf_msg[] =
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
 
+static int have_save_rules(void)
+{
+    return server.save_params && server.save_params[0];
+}
+
 void snapshot_init(void)
 {
     snap.lastsave = server.start_time;
@@ -201,22 +206,28 @@ static int start_bgsave(void)
     return 0;
 }
 
+/* A rewrite failed: its status is err, and automatic rewrites back off
+ * after several in a row (auto_rewrite_limited). */
+static void rewrite_failed(void)
+{
+    snap.aof_last_ok = 0;
+    snap.aof_failures++;
+}
+
 /* Starts an AOF rewrite (aof.h); 0 when the child runs, else -1. */
 static int start_rewrite(void)
 {
     if (snap.child != -1)
         return -1;
     if (aof_rewrite_begin(snap.aof_base, sizeof(snap.aof_base)) != 0) {
-        snap.aof_last_ok = 0;
-        snap.aof_failures++;
+        rewrite_failed();
         return -1;
     }
     pid_t pid = fork_child(CHILD_AOF, snap.aof_base);
     if (pid < 0) {
         log_warn("Can't rewrite append only file in background: fork: %s", strerror(errno));
         aof_rewrite_end(0, -1);
-        snap.aof_last_ok = 0;
-        snap.aof_failures++;
+        rewrite_failed();
         return -1;
     }
     snap.aof_scheduled = 0;
@@ -240,8 +251,7 @@ static void rewrite_done(int st)
         snap.aof_last_ok = 1;
         snap.aof_failures = 0;
     } else if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1)) {
-        snap.aof_last_ok = 0;
-        snap.aof_failures++;
+        rewrite_failed();
     }
     snap.aof_last_time_sec = (long long)(time(NULL) - snap.start);
     child_gone(ok);
@@ -390,8 +400,7 @@ void snapshot_shutdown(void)
     child_gone(0);
 }
 
-/* Writes dbfilename synchronously, as SAVE does; 0 or -1 (logged). */
-static int save_now(void)
+int snapshot_save_now(void)
 {
     char err[512];
     if (rdb_save_file(db_filename(), 0, err, sizeof(err)) != 0) {
@@ -399,13 +408,16 @@ static int save_now(void)
         return -1;
     }
     log_notice("DB saved on disk");
-    snapshot_sync_done(1);
+    snap.dirty_at_save = server.stat_dirty;
+    snap.lastsave = time(NULL);
+    snap.last_ok = 1;
+    snap.saves++;
     return 0;
 }
 
 int snapshot_final_save(int flags)
 {
-    int rules = server.save_params && server.save_params[0];
+    int rules = have_save_rules();
     /* A node still loading holds part of the data: it never saves. */
     if (server.loading)
         return 0;
@@ -413,7 +425,7 @@ int snapshot_final_save(int flags)
     if (!(flags & SNAPSHOT_SAVE) && !(rules && !(flags & SNAPSHOT_NOSAVE)))
         return 0;
     log_notice("Saving the final RDB snapshot before exiting.");
-    if (save_now() == 0)
+    if (snapshot_save_now() == 0)
         return 0;
     if (flags & SNAPSHOT_FORCE) {
         log_warn("Error trying to save the DB. Exit anyway.");
@@ -448,24 +460,13 @@ void snapshot_after_flushall(void)
 {
     if (snap.child != -1 && snap.kind == CHILD_RDB)
         snapshot_shutdown();
-    if (server.save_params && server.save_params[0])
-        save_now();
-}
-
-void snapshot_sync_done(int ok)
-{
-    if (!ok)
-        return;
-    snap.dirty_at_save = server.stat_dirty;
-    snap.lastsave = time(NULL);
-    snap.last_ok = 1;
-    snap.saves++;
+    if (have_save_rules())
+        snapshot_save_now();
 }
 
 const char *snapshot_write_denied(void)
 {
-    if (snapshot_stop_writes_on_error && !snap.last_ok && server.save_params &&
-        server.save_params[0])
+    if (snapshot_stop_writes_on_error && !snap.last_ok && have_save_rules())
         return misconf_msg;
     return NULL;
 }

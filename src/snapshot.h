@@ -87,10 +87,10 @@ void snapshot_after_flushall(void);
  * child does not count: SAVE may run meanwhile, as in Redis). */
 pid_t snapshot_child_pid(void);
 
-/* A synchronous SAVE (or SHUTDOWN SAVE) finished: ok nonzero on success.
- * Updates lastsave, the change counter and the status as Redis's rdbSave
- * does. */
-void snapshot_sync_done(int ok);
+/* SAVE: writes dbfilename synchronously and, on success, updates
+ * lastsave, the change counter and the status as Redis's rdbSave does.
+ * Returns 0, or -1 (logged). */
+int snapshot_save_now(void);
 
 /* NULL when writes may proceed, else the -MISCONF error (without '-'). */
 const char *snapshot_write_denied(void);

@@ -153,6 +153,48 @@ def start_node(*extra_args, port=None, timeout=10.0):
     raise RuntimeError("ringcached on port %d did not start:\n%s" % (port, log))
 
 
+def start_in_dir(workdir, *extra, expect_fail=False, timeout=10.0):
+    """Start a node whose --dir is workdir, which it keeps across restarts
+    (unlike start_node), with --save "" unless extra gives --save.
+    Returns (port, proc) once it answers PING, retrying on another port
+    when the one picked was taken; with expect_fail, waits for the process
+    to exit instead and returns (None, proc).  The caller stops it."""
+    if not os.access(BINARY, os.X_OK):
+        pytest.skip("ringcached binary not built: %s" % BINARY)
+    extra = [str(a) for a in extra]
+    if "--save" not in extra:
+        extra = ["--save", ""] + extra
+    for _ in range(3):
+        port = pick_port()
+        logpath = os.path.join(workdir, "node-%d.log" % port)
+        args = [BINARY, "--port", str(port), "--bind", HOST, "--dir", workdir] + extra
+        with open(logpath, "wb") as logf:
+            proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=workdir)
+        proc.logpath = logpath
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            if not expect_fail and ping(port):
+                return port, proc
+            time.sleep(0.01)
+        if expect_fail:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                raise AssertionError("node started when it should not have:\n" +
+                                     node_log(proc))
+            return None, proc
+        log = node_log(proc)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if "Address already in use" not in log:
+            raise RuntimeError("ringcached did not start:\n" + log)
+    raise RuntimeError("no port")
+
+
 def launch_node(*extra_args, attempts=3, **kwargs):
     """start_node on a random port, retrying when the port was taken
     between picking and binding.  Returns (port, proc)."""

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, HOST, node_log, pick_port, ping
+from conftest import BINARY, HOST, node_log, pick_port, ping, start_in_dir
 from conftest import stop_by_signal as stop
 
 redis = pytest.importorskip("redis")
@@ -29,40 +29,9 @@ INCR = "appendonly.aof.1.incr.aof"
 
 
 def start(workdir, *extra, expect_fail=False, timeout=10.0):
-    """Start ringcached with appendonly yes in workdir.  Returns (port,
-    proc); with expect_fail, waits for the process to exit instead and
-    returns (None, proc)."""
-    if not os.access(BINARY, os.X_OK):
-        pytest.skip("ringcached binary not built: %s" % BINARY)
-    for _ in range(3):
-        port = pick_port()
-        logpath = os.path.join(workdir, "node-%d.log" % port)
-        args = [BINARY, "--port", str(port), "--bind", HOST, "--save", "",
-                "--dir", workdir, "--appendonly", "yes"] + [str(a) for a in extra]
-        with open(logpath, "wb") as logf:
-            proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=workdir)
-        proc.logpath = logpath
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            if not expect_fail and ping(port):
-                return port, proc
-            time.sleep(0.01)
-        if expect_fail:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-                raise AssertionError("node started on a damaged log:\n" + node_log(proc))
-            return None, proc
-        log = node_log(proc)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if "Address already in use" not in log:
-            raise RuntimeError("ringcached did not start:\n" + log)
-    raise RuntimeError("no port")
+    """Start ringcached with appendonly yes in workdir (start_in_dir)."""
+    return start_in_dir(workdir, "--appendonly", "yes", *extra, expect_fail=expect_fail,
+                        timeout=timeout)
 
 
 

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, HOST, node_log, pick_port, ping
+from conftest import BINARY, HOST, node_log, pick_port, ping, start_in_dir
 from conftest import stop_by_signal as stop
 
 redis = pytest.importorskip("redis")
@@ -44,33 +44,7 @@ MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currentl
 
 def start(workdir, *extra, timeout=10.0):
     """Start ringcached (appendonly no) working in workdir; (port, proc)."""
-    if not os.access(BINARY, os.X_OK):
-        pytest.skip("ringcached binary not built: %s" % BINARY)
-    for _ in range(3):
-        port = pick_port()
-        logpath = os.path.join(workdir, "node-%d.log" % port)
-        args = [BINARY, "--port", str(port), "--bind", HOST, "--dir", workdir,
-                "--appendonly", "no"] + [str(a) for a in extra]
-        if "--save" not in args:
-            args += ["--save", ""]
-        with open(logpath, "wb") as logf:
-            proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=workdir)
-        proc.logpath = logpath
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            if ping(port):
-                return port, proc
-            time.sleep(0.01)
-        log = node_log(proc)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if "Address already in use" not in log:
-            raise RuntimeError("ringcached did not start:\n" + log)
-    raise RuntimeError("no port")
+    return start_in_dir(workdir, "--appendonly", "no", *extra, timeout=timeout)
 
 
 
