@@ -20,6 +20,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "reply.h"
+#include "route.h"
 #include "server.h"
 #include "slowlog.h"
 #include "snapshot.h"
@@ -41,6 +42,7 @@ static struct command table[] = {
 #include "commands_zset.def"
 #include "commands_multi.def"
 #include "commands_pubsub.def"
+#include "commands_cluster.def"
 #undef CMD
 #undef SUB
 };
@@ -347,13 +349,16 @@ int command_process(struct client *c)
     }
 
     c->lastcmd = cmd;
-    if ((c->flags & CF_MULTI) && !multi_runs_now(cmd))
-        multi_queue(c, cmd);
-    else
-        command_call(c, cmd);
-    /* Serve clients blocked on keys this command (or transaction) fed,
-     * before any reply is written (Redis's handleClientsBlockedOnKeys). */
-    block_process_ready();
+    /* Ring mode: the one routing decision (route.h). */
+    if (route_command(c, cmd) == ROUTE_LOCAL) {
+        if ((c->flags & CF_MULTI) && !multi_runs_now(cmd))
+            multi_queue(c, cmd);
+        else
+            command_call(c, cmd);
+        /* Serve clients blocked on keys this command (or transaction)
+         * fed, before any reply is written (handleClientsBlockedOnKeys). */
+        block_process_ready();
+    }
 
     /* CLIENT REPLY SKIP silences exactly the next command's reply. */
     if (c->flags & CF_REPLY_SKIP) {

@@ -31,6 +31,7 @@
 
 #include "aof.h"
 #include "block.h"
+#include "route.h"
 #include "command.h"
 #include "multi.h"
 #include "netutil.h"
@@ -54,6 +55,7 @@ static struct client *client_new(int fd)
     c->fd = fd;
     c->resp = 2;
     c->db = &server.dbs[0];
+    c->txn_slot = -1;
     c->ctime = c->last_interaction = time(NULL);
     resp_parser_init(&c->parser);
     if (server.requirepass == NULL)
@@ -124,6 +126,18 @@ struct client *conn_fake_create(void)
     return c;
 }
 
+/* Clients whose input waits to be processed again (conn_resume). */
+static struct client *resume_list;
+
+void conn_resume(struct client *c)
+{
+    if (c->flags & (CF_RESUME | CF_FAKE))
+        return;
+    c->flags |= CF_RESUME;
+    c->resume_next = resume_list;
+    resume_list = c;
+}
+
 static void free_reply_list(struct client *c)
 {
     struct obuf *b = c->reply_head;
@@ -157,6 +171,14 @@ static void client_free(struct client *c)
     if (c->flags & CF_MONITOR)
         server.monitors--;
     block_client_free(c);
+    route_client_free(c);
+    if (c->flags & CF_RESUME) {
+        struct client **pp = &resume_list;
+        while (*pp && *pp != c)
+            pp = &(*pp)->resume_next;
+        if (*pp)
+            *pp = c->resume_next;
+    }
     multi_discard(c);
     pubsub_unsubscribe_all(c);
     watch_unwatch_all(c);
@@ -167,7 +189,24 @@ static void client_free(struct client *c)
     rc_free(c->name);
     rc_free(c->lib_name);
     rc_free(c->lib_ver);
+    rc_free(c->peer_id);
     rc_free(c);
+}
+
+char *conn_take_reply(struct client *c, size_t *len)
+{
+    size_t n = 0;
+    for (struct obuf *b = c->reply_head; b; b = b->next)
+        n += b->used;
+    char *out = rc_malloc(n ? n : 1);
+    size_t off = 0;
+    for (struct obuf *b = c->reply_head; b; b = b->next) {
+        memcpy(out + off, b->buf, b->used);
+        off += b->used;
+    }
+    free_reply_list(c);
+    *len = n;
+    return out;
 }
 
 void conn_fake_destroy(struct client **c)
@@ -365,7 +404,8 @@ static void protocol_error(struct client *c, const char *err)
 static void process_input(struct client *c)
 {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY | CF_BLOCKED_PAUSE | CF_BLOCKED))
+        if (c->flags & (CF_CLOSE_ASAP | CF_CLOSE_AFTER_REPLY | CF_BLOCKED_PAUSE | CF_BLOCKED |
+                        CF_WAIT_FWD))
             break;
         struct resp_limits lim = client_limits(c);
         size_t consumed = 0;
@@ -384,7 +424,9 @@ static void process_input(struct client *c)
             continue;
         }
         set_argv(c);
+        c->qcmdlen = consumed;
         int rc = command_process(c);
+        c->qcmdlen = 0;
         if (rc == CMD_HOLD) {
             /* Paused: keep the command in the buffer, run it on unpause. */
             c->flags |= CF_BLOCKED_PAUSE;
@@ -415,7 +457,9 @@ static void process_input(struct client *c)
 /* ---- writing ---- */
 
 /* Write as much of c's reply as the kernel takes.  Returns 0 if all was
- * written, 1 if some remains, -1 on a fatal error (client closed). */
+ * written, 1 if some remains, -1 on a fatal error (client closed),
+ * WRITE_STALLED if it stopped at a forwarded reply still awaited. */
+#define WRITE_STALLED 2
 static int write_some(struct client *c)
 {
     size_t total = 0;
@@ -424,7 +468,12 @@ static int write_some(struct client *c)
         int cnt = 0;
         size_t off = c->sentpos;
         size_t batch = 0;
+        int stalled = 0;
         for (struct obuf *b = c->reply_head; b && cnt < 16; b = b->next) {
+            if (b->waiting) {
+                stalled = 1;    /* a forwarded reply not yet here */
+                break;
+            }
             if (b->used - off == 0) {
                 off = 0;
                 continue;
@@ -436,6 +485,8 @@ static int write_some(struct client *c)
             off = 0;
         }
         if (cnt == 0) {
+            if (stalled)
+                return WRITE_STALLED;
             free_reply_list(c);
             break;
         }
@@ -478,6 +529,17 @@ static int write_some(struct client *c)
         }
         if ((size_t)n < batch)
             return 1;
+        if (stalled) {
+            /* Drop what was sent in full up to the hole. */
+            while (c->reply_head && !c->reply_head->waiting &&
+                   c->reply_head->used == c->sentpos) {
+                struct obuf *b = c->reply_head;
+                c->reply_head = b->next;
+                c->sentpos = 0;
+                rc_free(b);
+            }
+            return WRITE_STALLED;
+        }
         if (total >= MAX_WRITE_PER_EVENT)
             return c->reply_head ? 1 : 0;
     }
@@ -490,6 +552,12 @@ static int write_some(struct client *c)
 
 static void after_write(struct client *c, int rc)
 {
+    if (rc == WRITE_STALLED) {
+        /* reply_fill() queues the client again when the hole is filled. */
+        if (c->wev)
+            event_del(c->wev);
+        return;
+    }
     if (rc == 0) {
         if (c->wev)
             event_del(c->wev);
@@ -538,6 +606,13 @@ void conn_before_sleep(void)
      * (Redis's processUnblockedClients). */
     struct client *u;
     while ((u = block_next_unblocked()) != NULL) {
+        if (!(u->flags & CF_CLOSE_ASAP))
+            process_input(u);
+    }
+
+    while ((u = resume_list) != NULL) {
+        resume_list = u->resume_next;
+        u->flags &= ~CF_RESUME;
         if (!(u->flags & CF_CLOSE_ASAP))
             process_input(u);
     }

@@ -16,6 +16,14 @@ void conn_accept(int fd, int is_unix);
 struct client *conn_fake_create(void);
 void conn_fake_destroy(struct client **c);
 
+/* Process c's input again at the next before-sleep (it waited for a
+ * forwarded reply). */
+void conn_resume(struct client *c);
+
+/* The bytes of c's reply list, rc_malloc'd, and the list emptied (a
+ * capturing fake client: route.c). */
+char *conn_take_reply(struct client *c, size_t *len);
+
 /* Queue c for the before-sleep write pass. */
 void conn_want_write(struct client *c);
 

@@ -438,24 +438,32 @@ static void scan_one(void *priv, struct dnode *n)
 unsigned long long db_scan(struct db *db, unsigned long long cursor,
                            void (*fn)(void *priv, struct kv *o), void *priv)
 {
+    return db_scan_range(db, cursor, RC_SLOTS - 1, fn, priv);
+}
+
+unsigned long long db_scan_range(struct db *db, unsigned long long cursor, unsigned last,
+                                 void (*fn)(void *priv, struct kv *o), void *priv)
+{
     /* Cursor layout: low 14 bits slot, the rest the slot table's cursor.
-     * A slot that emptied since the cursor was made is skipped. */
+     * A slot that emptied since the cursor was made is skipped.  Past
+     * `last` the cursor is the start of slot last + 1 (0 after the end). */
     unsigned slot = (unsigned)(cursor & (RC_SLOTS - 1));
     unsigned long dcur = (unsigned long)(cursor >> 14);
-    while (slot < RC_SLOTS && db->slots[slot] == NULL) {
+    unsigned long long past = last + 1 >= RC_SLOTS ? 0 : last + 1;
+    while (slot <= last && db->slots[slot] == NULL) {
         slot++;
         dcur = 0;
     }
-    if (slot >= RC_SLOTS)
-        return 0;
+    if (slot > last)
+        return past;
     struct scan_ctx ctx = {fn, priv};
     dcur = dict_scan(db->slots[slot], dcur, scan_one, &ctx);
     if (dcur == 0) {
         do {
             slot++;
-        } while (slot < RC_SLOTS && db->slots[slot] == NULL);
-        if (slot >= RC_SLOTS)
-            return 0;
+        } while (slot <= last && db->slots[slot] == NULL);
+        if (slot > last)
+            return past;
     }
     return ((unsigned long long)dcur << 14) | slot;
 }

@@ -19,6 +19,8 @@
 #include "conn.h"
 #include "evict.h"
 #include "server.h"
+#include "cluster.h"
+#include "link.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -59,6 +61,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     db_cron();
     aof_cron();
     snapshot_cron();
+    links_cron();
+    cluster_cron();
     if (server.maxmemory)
         evict_perform();
     if (cron_hz != server.hz) {
@@ -104,6 +108,7 @@ static void before_sleep(void)
     update_time();
     expire_active_cycle(1);
     conn_before_sleep();
+    links_before_sleep();
 }
 
 void loop_serve_once(void)
@@ -115,6 +120,7 @@ void loop_serve_once(void)
     event_base_loop(server.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
     update_time();
     conn_before_sleep();
+    links_before_sleep();
 }
 
 int loop_run(void)

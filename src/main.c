@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "rand.h"
 #include "server.h"
+#include "cluster.h"
 #include "slowlog.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -177,6 +178,8 @@ int main(int argc, char **argv)
         log_warn("Failed creating the event loop");
         return 1;
     }
+    if (cluster_init() != 0)
+        return 1;
     /* The node listens before it loads, as Redis does: clients connect
      * meanwhile and get -LOADING (loading.h). */
     if (listener_start() != 0)
@@ -204,6 +207,7 @@ stop:
     snapshot_shutdown();
     aof_shutdown();
     conn_free_all();
+    cluster_deinit();
     watch_deinit();
     db_free_all();
     bio_deinit();

@@ -294,6 +294,18 @@ void cmd_exec(struct client *c)
     multi_discard(c);
 }
 
+int multi_queued(const struct client *c, size_t i, const struct command **cmd, int *argc,
+                 const struct slice **argv)
+{
+    const struct mstate *m = (c->flags & CF_MULTI) ? state_find(c) : NULL;
+    if (m == NULL || i >= m->count)
+        return 0;
+    *cmd = m->cmds[i]->cmd;
+    *argc = m->cmds[i]->argc;
+    *argv = m->cmds[i]->argv;
+    return 1;
+}
+
 void cmd_watch(struct client *c)
 {
     if (c->flags & CF_MULTI) {

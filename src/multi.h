@@ -61,4 +61,11 @@ int multi_denies_oom(const struct client *c, const struct command *cmd);
  * DISCARD, MULTI, WATCH, QUIT, RESET); zero if it must be queued. */
 int multi_runs_now(const struct command *cmd);
 
+/* The i-th queued command of c's transaction: 1, or 0 past the end (or
+ * when c is not in MULTI).  Ring mode ships a transaction to its slot's
+ * node this way. */
+struct slice;
+int multi_queued(const struct client *c, size_t i, const struct command **cmd, int *argc,
+                 const struct slice **argv);
+
 #endif

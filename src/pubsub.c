@@ -30,6 +30,7 @@
 #include "dict.h"
 #include "glob.h"
 #include "hash.h"
+#include "cluster.h"
 #include "reply.h"
 #include "server.h"
 
@@ -402,8 +403,17 @@ void cmd_publish(struct client *c)
     reply_long(c, publish(K_CHANNEL, &c->argv[1], &c->argv[2]));
 }
 
+long long pubsub_publish(int shard, const struct slice *channel, const struct slice *msg)
+{
+    return publish(shard ? K_SHARD : K_CHANNEL, channel, msg);
+}
+
 void cmd_spublish(struct client *c)
 {
+    /* In a ring this runs on the channel slot's node, which passes the
+     * message on to subscribers connected to the other members. */
+    if (cluster_enabled())
+        cluster_broadcast_publish(1, &c->argv[1], &c->argv[2]);
     reply_long(c, publish(K_SHARD, &c->argv[1], &c->argv[2]));
 }
 

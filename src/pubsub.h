@@ -37,4 +37,9 @@ size_t pubsub_total_shard_channels(void);
  * (P|S)UNSUBSCRIBE, PING, QUIT and RESET. */
 int pubsub_allowed_in_context(const struct command *cmd);
 
+/* Deliver a message to this node's subscribers (shard: SSUBSCRIBE ones);
+ * the number of receivers.  Ring mode's broadcast lands here. */
+struct slice;
+long long pubsub_publish(int shard, const struct slice *channel, const struct slice *msg);
+
 #endif

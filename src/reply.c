@@ -32,7 +32,8 @@ const char *const ERR_DB_INDEX = "ERR DB index is out of range";
 
 static int reply_suppressed(const struct client *c)
 {
-    return (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP | CF_CLOSE_ASAP | CF_FAKE)) != 0;
+    return (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP | CF_CLOSE_ASAP)) != 0 ||
+           (c->flags & (CF_FAKE | CF_CAPTURE)) == CF_FAKE;
 }
 
 static struct obuf *obuf_new(struct client *c, size_t size)
@@ -40,6 +41,7 @@ static struct obuf *obuf_new(struct client *c, size_t size)
     struct obuf *b = rc_malloc(sizeof(*b) + size);
     b->size = rc_usable(b) - sizeof(*b);
     b->used = 0;
+    b->waiting = 0;
     b->next = NULL;
     if (c->reply_tail)
         c->reply_tail->next = b;
@@ -365,6 +367,39 @@ void reply_set_map_len(struct client *c, void *hole, long n)
 void reply_set_set_len(struct client *c, void *hole, long n)
 {
     fill_hole(c, hole, c->resp == 2 ? '*' : '~', n);
+}
+
+/* ---- replies that come later (forwarded commands) ---- */
+
+void *reply_await(struct client *c)
+{
+    if (reply_suppressed(c))
+        return NULL;
+    struct obuf *hole = obuf_new(c, 0);
+    hole->used = hole->size;    /* looks full: later replies go after it */
+    hole->waiting = 1;
+    return hole;
+}
+
+void reply_fill(struct client *c, void *hole, const char *p, size_t len)
+{
+    struct obuf *h = hole;
+    if (h == NULL)
+        return;
+    struct obuf *b = rc_malloc(sizeof(*b) + len);
+    b->size = rc_usable(b) - sizeof(*b);
+    b->used = len;
+    b->waiting = 0;
+    memcpy(b->buf, p, len);
+    b->next = h->next;
+    h->next = b;
+    if (c->reply_tail == h)
+        c->reply_tail = b;
+    h->used = 0;
+    h->waiting = 0;
+    c->reply_bytes += len;
+    conn_check_obuf_limits(c);
+    conn_want_write(c);
 }
 
 /* ---- common errors ---- */

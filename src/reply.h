@@ -45,6 +45,13 @@ void reply_set_array_len(struct client *c, void *hole, long n);
 void reply_set_map_len(struct client *c, void *hole, long n);
 void reply_set_set_len(struct client *c, void *hole, long n);
 
+/* A reply that another node will give (a forwarded command): reserve its
+ * place in c's reply order; nothing after it is written until it is filled
+ * with the complete RESP bytes of the reply.  NULL when c's replies are
+ * suppressed (CLIENT REPLY OFF/SKIP); reply_fill(NULL) does nothing. */
+void *reply_await(struct client *c);
+void reply_fill(struct client *c, void *hole, const char *p, size_t len);
+
 /* Common errors, with Redis's exact texts. */
 void reply_err_arity(struct client *c, const char *cmdname);
 void reply_err_syntax(struct client *c);

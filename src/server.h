@@ -26,6 +26,8 @@
 #define RINGCACHE_VERSION "0.1.0"
 
 struct event;
+struct fwd;
+struct link;
 struct event_base;
 struct command;
 
@@ -62,6 +64,7 @@ struct obuf {
     struct obuf *next;
     size_t size;        /* capacity of buf */
     size_t used;        /* bytes written into buf */
+    int waiting;        /* a forwarded command's reply goes here: writes stop */
     char buf[];
 };
 
@@ -87,6 +90,10 @@ enum client_flag {
     CF_DIRTY_EXEC = 1 << 16,        /* a queued command was rejected: EXEC fails */
     CF_PUBSUB = 1 << 17,            /* subscribed to channels or patterns */
     CF_BLOCKED = 1 << 18,           /* waiting in a blocking command */
+    CF_NODE = 1 << 19,              /* a peer node's link (RINGNODE HELLO) */
+    CF_WAIT_FWD = 1 << 20,          /* input held until a forwarded reply arrives */
+    CF_CAPTURE = 1 << 21,           /* fake client whose replies are kept (route.c) */
+    CF_RESUME = 1 << 22,            /* on the conn_resume() list */
 };
 
 struct client {
@@ -131,6 +138,16 @@ struct client {
     struct client *pw_next;         /* pending-write list */
     unsigned long long aof_ack;     /* log position its replies acknowledge (aof.h) */
     struct client *close_next;      /* clients to free at a safe point */
+
+    /* Ring mode (route.c): forwarded commands whose replies are awaited,
+     * and the link pinned to this client for blocking commands. */
+    struct fwd *fwds;
+    struct link *pinned;
+    int pinned_peer;
+    char *peer_id;                  /* a node link: the peer's id (RINGNODE HELLO) */
+    int txn_slot;                   /* slot of the keys queued in MULTI, -1 none */
+    size_t qcmdlen;                 /* request bytes of the command being run */
+    struct client *resume_next;     /* conn_resume() list */
 
     /* WATCH (watch.c): the keys this client watches. */
     void *watched;
@@ -241,6 +258,19 @@ struct server {
     int rdb_key_save_delay;          /* debug: microseconds a snapshot child sleeps per key */
     int loading_process_events_interval_bytes; /* serve clients every this many bytes loaded */
 
+    /* Ring mode (cluster.c).  cluster_replicas and cluster_vnodes are this
+     * node's wishes when a ring is formed or joined; afterwards the cluster
+     * state holds the ring's values. */
+    int cluster_enabled;
+    char *cluster_config_file;
+    long long cluster_node_timeout;  /* ms */
+    char *cluster_announce_ip;
+    int cluster_announce_port;
+    int cluster_vnodes;
+    int cluster_replicas;
+    char *cluster_zone;
+    char *cluster_secret;
+
     /* Logging and misc. */
     char *logfile;
     int loglevel;
@@ -312,6 +342,9 @@ int kv_is_expired(const struct kv *o);
 void db_swap(int a, int b);
 unsigned long long db_scan(struct db *db, unsigned long long cursor,
                            void (*fn)(void *priv, struct kv *o), void *priv);
+/* The same, visiting no slot after last (ring SCAN: one member's run). */
+unsigned long long db_scan_range(struct db *db, unsigned long long cursor, unsigned last,
+                                 void (*fn)(void *priv, struct kv *o), void *priv);
 struct dict *db_slot_dict(struct db *db, unsigned slot);
 void db_cron(void);
 struct kv *db_replace(struct db *db, struct kv *old, struct kv *n);
@@ -325,6 +358,9 @@ struct kv *db_expire_ref_kv(struct dnode *n);
 /* t_keys.c: the cursor argument of SCAN, HSCAN, SSCAN and ZSCAN.
  * Returns 0, or -1 after replying "ERR invalid cursor". */
 int scan_parse_cursor(struct client *c, const struct slice *arg, unsigned long long *cursor);
+/* SCAN with args = cursor [MATCH p] [COUNT n] [TYPE t], visiting no slot
+ * after last_slot. */
+void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot);
 
 /* expire.c */
 void expire_active_cycle(int fast);

@@ -27,6 +27,10 @@
 #include "rdbobj.h"
 #include "reply.h"
 #include "server.h"
+#include "cluster.h"
+#include "cstate.h"
+#include "ring.h"
+#include "route.h"
 #include "snapshot.h"
 
 #define MAX_ERROR_TYPES 128
@@ -582,7 +586,26 @@ static void section_errorstats(struct text *t)
 
 static void section_cluster(struct text *t)
 {
-    tprintf(t, "# Cluster\r\ncluster_enabled:0\r\n");
+    tprintf(t, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled());
+    if (!cluster_enabled())
+        return;
+    const struct cstate *s = cluster_state();
+    size_t up = 0, failed = 0, joining = 0;
+    for (size_t i = 0; i < s->nmembers; i++) {
+        up += s->members[i].status == CSTATE_UP;
+        failed += s->members[i].status == CSTATE_FAILED;
+        joining += s->members[i].status == CSTATE_JOINING;
+    }
+    const struct ring *r = cluster_ring();
+    int me = cluster_my_index();
+    tprintf(t, "ring_state_epoch:%llu\r\nring_members:%zu\r\nring_members_up:%zu\r\n"
+               "ring_members_failed:%zu\r\nring_members_joining:%zu\r\nring_replicas:%d\r\n"
+               "ring_slots_primary:%u\r\nring_slots_copies:%u\r\n"
+               "ring_forwarded_commands:%lld\r\nring_split_commands:%lld\r\n"
+               "ring_fanout_commands:%lld\r\n",
+            (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
+            r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
+            route_stat_forwarded, route_stat_split, route_stat_fanout);
 }
 
 static void section_keyspace(struct text *t)

@@ -478,7 +478,7 @@ static void scan_collect(void *priv, struct kv *o)
     sk->items[sk->len++] = o;
 }
 
-void cmd_scan(struct client *c)
+void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot)
 {
     unsigned long long cursor;
     long count = 10;
@@ -486,13 +486,13 @@ void cmd_scan(struct client *c)
     const struct slice *type = NULL;
     int use_pattern = 0;
 
-    if (scan_parse_cursor(c, &c->argv[1], &cursor) != 0)
+    if (scan_parse_cursor(c, &args[0], &cursor) != 0)
         return;
-    for (int i = 2; i < c->argc;) {
-        int more = c->argc - i;
-        const struct slice *a = &c->argv[i];
+    for (int i = 1; i < nargs;) {
+        int more = nargs - i;
+        const struct slice *a = &args[i];
         if (arg_is(a, "count") && more >= 2) {
-            if (!rc_str2l(c->argv[i + 1].p, c->argv[i + 1].len, &count)) {
+            if (!rc_str2l(args[i + 1].p, args[i + 1].len, &count)) {
                 reply_error(c, ERR_NOT_INT);
                 return;
             }
@@ -502,11 +502,11 @@ void cmd_scan(struct client *c)
             }
             i += 2;
         } else if (arg_is(a, "match") && more >= 2) {
-            pat = &c->argv[i + 1];
+            pat = &args[i + 1];
             use_pattern = !(pat->len == 1 && pat->p[0] == '*');
             i += 2;
         } else if (arg_is(a, "type") && more >= 2) {
-            type = &c->argv[i + 1];
+            type = &args[i + 1];
             i += 2;
         } else {
             reply_error(c, ERR_SYNTAX);
@@ -519,8 +519,9 @@ void cmd_scan(struct client *c)
     struct scan_keys sk = {NULL, 0, 0};
     long maxiter = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
     do {
-        cursor = db_scan(c->db, cursor, scan_collect, &sk);
-    } while (cursor != 0 && maxiter-- > 0 && sk.len < (size_t)count);
+        cursor = db_scan_range(c->db, cursor, last_slot, scan_collect, &sk);
+    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) <= last_slot && maxiter-- > 0 &&
+             sk.len < (size_t)count);
 
     /* Filter, in Redis's order: pattern, type, expiry.  Entries are only
      * freed one by one (an expired key is reclaimed), so the remaining
@@ -556,6 +557,11 @@ void cmd_scan(struct client *c)
     for (size_t i = 0; i < kept; i++)
         reply_bulk(c, kv_key(sk.items[i]), sk.items[i]->klen);
     rc_free(sk.items);
+}
+
+void cmd_scan(struct client *c)
+{
+    scan_in_range(c, &c->argv[1], c->argc - 1, RC_SLOTS - 1);
 }
 
 /* ---- RANDOMKEY ---- */

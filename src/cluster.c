@@ -1,0 +1,659 @@
+/*
+ * cluster.c — the I/O glue of ring mode: this node's id and nodes.conf,
+ * the Paxos node (paxos.c) fed with the messages, pings and timers, the
+ * slot table (ring.c) rebuilt whenever a newer state is adopted, and the
+ * links to the other members (link.c).
+ *
+ * nodes.conf (cstate.h gives its format) is replaced atomically — write a
+ * temporary file, fsync, rename, fsync the directory — whenever the Paxos
+ * node says its record must be persisted, before any message of that step
+ * leaves.  At start the file is loaded as it is, so a ring whose nodes all
+ * restart (kill -9 included) comes back as it was with no command.
+ *
+ * Each member has, from this node: one control link (pings, Paxos) and a
+ * small pool of forwarding links per RESP version, all opened lazily.
+ */
+#include "cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cstate.h"
+#include "link.h"
+#include "paxos.h"
+#include "respframe.h"
+#include "ring.h"
+#include "rand.h"
+#include "server.h"
+
+#define FWD_POOL 2
+
+struct peer {
+    char id[CSTATE_ID_LEN + 1];
+    char host[CSTATE_HOST_MAX + 1];
+    int port;
+    struct link *ctrl;
+    struct link *fwd[2][FWD_POOL];  /* [resp 2, resp 3][pool] */
+    long long last_heard_ms;
+    long long ping_sent_ms;
+    int ping_pending;
+};
+
+static struct {
+    int on;
+    char myid[CSTATE_ID_LEN + 1];
+    struct paxos_node *px;
+    struct ring *ring;
+    uint64_t ring_epoch;
+    int me;                         /* my ring index, -1 if not a member */
+    struct peer *peers;             /* by ring index; peers[me] unused */
+    int npeers;
+    uint16_t primary[RC_SLOTS];     /* acting primary per slot, NO_MEMBER if none */
+    long long last_ping_round_ms;
+} cl = {.me = -1};
+
+#define NO_MEMBER 0xffff
+
+int cluster_enabled(void) { return cl.on; }
+const char *cluster_myid(void) { return cl.myid; }
+const struct ring *cluster_ring(void) { return cl.ring; }
+int cluster_my_index(void) { return cl.me; }
+
+const struct cstate *cluster_state(void)
+{
+    return cl.px ? paxos_state(cl.px) : NULL;
+}
+
+/* ---- nodes.conf ---- */
+
+static int write_record(const struct cstate_record *rec)
+{
+    size_t len;
+    char *text = cstate_record_encode(rec, &len);
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", server.cluster_config_file, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int ok = fd >= 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0;
+        off += ok ? (size_t)n : 0;
+    }
+    ok = ok && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    ok = ok && rename(tmp, server.cluster_config_file) == 0;
+    if (ok) {
+        int dfd = open(".", O_RDONLY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    } else {
+        log_warn("Could not write the cluster config file %s: %s", server.cluster_config_file,
+                 strerror(errno));
+        unlink(tmp);
+    }
+    rc_free(text);
+    return ok ? 0 : -1;
+}
+
+/* ---- the slot table ---- */
+
+static void announced(char *host, size_t hlen, int *port)
+{
+    const char *h = "127.0.0.1";
+    if (server.cluster_announce_ip && server.cluster_announce_ip[0])
+        h = server.cluster_announce_ip;
+    else if (server.bind_count > 0 && strcmp(server.bind[0], "*") != 0 &&
+             server.bind[0][0] != '-')
+        h = server.bind[0];
+    snprintf(host, hlen, "%s", h);
+    *port = server.cluster_announce_port ? server.cluster_announce_port : server.port;
+}
+
+static void peer_close(struct peer *p)
+{
+    link_destroy(&p->ctrl);
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < FWD_POOL; i++)
+            link_destroy(&p->fwd[r][i]);
+}
+
+/* A newer state was adopted: rebuild the ring, the routes and the peers
+ * (keeping the links of members whose address did not change). */
+static void state_changed(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (cl.ring && cl.ring_epoch == s->epoch)
+        return;
+    struct ring *nr = NULL;
+    if (s->nmembers > 0) {
+        struct ring_member_spec spec[s->nmembers];
+        for (size_t i = 0; i < s->nmembers; i++) {
+            spec[i].id = s->members[i].id;
+            spec[i].zone = s->members[i].zone;
+            spec[i].vnodes = s->members[i].vnodes;
+        }
+        nr = ring_build(spec, (int)s->nmembers, s->replicas);
+        if (nr == NULL)
+            log_warn("Cluster state epoch %llu gives no valid ring", (unsigned long long)s->epoch);
+    }
+    int n = nr ? ring_members(nr) : 0;
+    struct peer *np = rc_calloc(sizeof(struct peer) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        /* Ring and state both order members by id. */
+        const struct cstate_member *m = &s->members[i];
+        struct peer *p = &np[i];
+        memcpy(p->id, m->id, sizeof(p->id));
+        snprintf(p->host, sizeof(p->host), "%s", m->host);
+        p->port = (int)m->port;
+        p->last_heard_ms = server.mstime;
+        for (int k = 0; k < cl.npeers; k++) {
+            struct peer *o = &cl.peers[k];
+            if (strcmp(o->id, p->id) == 0 && strcmp(o->host, p->host) == 0 &&
+                o->port == p->port) {
+                *p = *o;
+                memset(o, 0, sizeof(*o));
+            }
+        }
+    }
+    for (int k = 0; k < cl.npeers; k++)
+        peer_close(&cl.peers[k]);
+    rc_free(cl.peers);
+    cl.peers = np;
+    cl.npeers = n;
+    ring_destroy(&cl.ring);
+    cl.ring = nr;
+    cl.ring_epoch = s->epoch;
+    cl.me = nr ? ring_member_index(nr, cl.myid) : -1;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        cl.primary[slot] = NO_MEMBER;
+        if (nr == NULL)
+            continue;
+        const uint16_t *pref = ring_pref(nr, slot);
+        for (int k = 0; k < ring_pref_len(nr); k++) {
+            if (s->members[pref[k]].status == CSTATE_UP) {
+                cl.primary[slot] = pref[k];
+                break;
+            }
+        }
+    }
+    log_notice("Cluster state epoch %llu: %zu members, this node %s",
+               (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
+}
+
+int cluster_slot_route(unsigned slot, int *member, const char **err)
+{
+    if (cl.ring == NULL) {
+        *err = "CLUSTERDOWN Hash slot not served";
+        return CLUSTER_DOWN;
+    }
+    uint16_t p = cl.primary[slot];
+    if (p == NO_MEMBER) {
+        *err = "CLUSTERDOWN The cluster is down";
+        return CLUSTER_DOWN;
+    }
+    if ((int)p == cl.me)
+        return CLUSTER_LOCAL;
+    *member = p;
+    return CLUSTER_REMOTE;
+}
+
+/* ---- members and links ---- */
+
+static struct peer *peer_at(int member)
+{
+    if (member < 0 || member >= cl.npeers || member == cl.me)
+        return NULL;
+    return &cl.peers[member];
+}
+
+struct link *cluster_fwd_link(int member, int resp, uint64_t client_id)
+{
+    struct peer *p = peer_at(member);
+    if (p == NULL)
+        return NULL;
+    struct link **l = &p->fwd[resp == 3][client_id % FWD_POOL];
+    if (*l == NULL)
+        *l = link_create(p->host, p->port, resp, server.cluster_node_timeout, "forward");
+    return *l;
+}
+
+struct link *cluster_new_link(int member, int resp, long long timeout_ms)
+{
+    struct peer *p = peer_at(member);
+    return p ? link_create(p->host, p->port, resp, timeout_ms, "pinned") : NULL;
+}
+
+static struct link *ctrl_link(struct peer *p)
+{
+    if (p->ctrl == NULL)
+        p->ctrl = link_create(p->host, p->port, 2, server.cluster_node_timeout, "control");
+    return p->ctrl;
+}
+
+static const struct cstate_member *member_rec(int member)
+{
+    const struct cstate *s = cluster_state();
+    return s && member >= 0 && (size_t)member < s->nmembers ? &s->members[member] : NULL;
+}
+
+const char *cluster_member_host(int member)
+{
+    const struct cstate_member *m = member_rec(member);
+    return m ? m->host : "";
+}
+
+int cluster_member_port(int member)
+{
+    const struct cstate_member *m = member_rec(member);
+    return m ? (int)m->port : 0;
+}
+
+const char *cluster_member_status(int member)
+{
+    const struct cstate_member *m = member_rec(member);
+    return m ? cstate_status_name(m->status) : "?";
+}
+
+int cluster_member_up(int member)
+{
+    const struct cstate_member *m = member_rec(member);
+    return m && m->status == CSTATE_UP;
+}
+
+int cluster_member_link_ok(int member)
+{
+    if (member == cl.me)
+        return 1;
+    struct peer *p = peer_at(member);
+    return p && server.mstime - p->last_heard_ms < server.cluster_node_timeout;
+}
+
+long long cluster_member_last_heard(int member)
+{
+    struct peer *p = peer_at(member);
+    return p ? p->last_heard_ms : server.mstime;
+}
+
+const char *cluster_check_peer(const char *secret, size_t slen, const char *id, size_t idlen,
+                               int loopback)
+{
+    const char *want = server.cluster_secret ? server.cluster_secret : "";
+    if (!cl.on)
+        return "ERR this node is not in ring mode (cluster-enabled no)";
+    if (want[0] == '\0' && !loopback)
+        return "ERR no cluster-secret is set: only peers on loopback may link";
+    unsigned diff = strlen(want) != slen;
+    for (size_t i = 0; i < slen; i++)
+        diff |= (unsigned)(want[i % (strlen(want) ? strlen(want) : 1)] ^ secret[i]);
+    if (diff)
+        return "ERR wrong cluster-secret";
+    if (!cstate_valid_id(id, idlen))
+        return "ERR invalid node id";
+    if (idlen == CSTATE_ID_LEN && memcmp(id, cl.myid, CSTATE_ID_LEN) == 0)
+        return "ERR that node id is this node's own: was a nodes.conf copied?";
+    return NULL;
+}
+
+/* ---- Paxos glue ---- */
+
+static void send_paxos(const char *to, const struct paxos_msg *m);
+
+/* Drain the Paxos node's output: persist, then send, then act. */
+static void pump(void)
+{
+    while (paxos_ready_pending(cl.px)) {
+        struct paxos_ready rd;
+        paxos_ready_take(cl.px, &rd);
+        if (rd.persist && write_record(paxos_record(cl.px)) != 0) {
+            /* Sending a promise we could not store could break Paxos:
+             * stop instead (the peers go on without us). */
+            log_warn("Cannot persist the cluster state: exiting");
+            exit(1);
+        }
+        if (rd.state_changed)
+            state_changed();
+        for (size_t i = 0; i < rd.nmsgs; i++)
+            send_paxos(rd.msgs[i].to, &rd.msgs[i].msg);
+        for (size_t i = 0; i < rd.nevents; i++)
+            cluster_admin_done(rd.events[i].token, rd.events[i].outcome);
+        paxos_ready_deinit(&rd);
+    }
+}
+
+static void send_paxos(const char *to, const struct paxos_msg *m)
+{
+    if (strcmp(to, cl.myid) == 0) {
+        paxos_step(cl.px, cl.myid, m, (uint64_t)server.mstime);
+        return;
+    }
+    struct peer *p = NULL;
+    for (int i = 0; i < cl.npeers; i++)
+        if (i != cl.me && strcmp(cl.peers[i].id, to) == 0)
+            p = &cl.peers[i];
+    const struct cstate_member *target = NULL;
+    if (p == NULL) {
+        /* Not in our state (a node being told of the ring that added it):
+         * the value being learnt names its address. */
+        if (m->value)
+            target = cstate_find(m->value, to);
+        if (target == NULL)
+            return;
+    }
+    struct paxos_wire w;
+    paxos_msg_encode(m, &w);
+    const char *argv[PAXOS_WIRE_MAXARGS + 2];
+    size_t lens[PAXOS_WIRE_MAXARGS + 2];
+    argv[0] = "RINGNODE";
+    lens[0] = 8;
+    argv[1] = "PAXOS";
+    lens[1] = 5;
+    for (int i = 0; i < w.argc; i++) {
+        argv[i + 2] = w.argv[i];
+        lens[i + 2] = w.len[i];
+    }
+    const char *err;
+    if (p) {
+        link_send_argv(ctrl_link(p), w.argc + 2, argv, lens, NULL, NULL, &err);
+    } else {
+        struct link *l = link_create(target->host, (int)target->port, 2,
+                                     server.cluster_node_timeout, "learn");
+        link_send_argv(l, w.argc + 2, argv, lens, NULL, NULL, &err);
+        cluster_defer_link_free(l);
+    }
+    paxos_wire_deinit(&w);
+}
+
+void cluster_paxos_message(const char *from, int argc, const char *const *argv,
+                           const size_t *lens, char *err, size_t errlen)
+{
+    struct paxos_msg m;
+    memset(&m, 0, sizeof(m));
+    if (paxos_msg_decode(argc, argv, lens, &m, err, errlen) != 0)
+        return;
+    paxos_step(cl.px, from, &m, (uint64_t)server.mstime);
+    paxos_msg_deinit(&m);
+    pump();
+}
+
+void cluster_heard(const char *id, uint64_t epoch)
+{
+    for (int i = 0; i < cl.npeers; i++) {
+        if (i != cl.me && strcmp(cl.peers[i].id, id) == 0)
+            cl.peers[i].last_heard_ms = server.mstime;
+    }
+    const struct cstate *s = paxos_state(cl.px);
+    if (epoch != s->epoch && cstate_find(s, id)) {
+        paxos_observe_epoch(cl.px, id, epoch, (uint64_t)server.mstime);
+        pump();
+    }
+}
+
+uint64_t cluster_propose(const struct cstate_change *ch, char *err, size_t errlen)
+{
+    return paxos_propose(cl.px, ch, (uint64_t)server.mstime, err, errlen);
+}
+
+void cluster_pump(void)
+{
+    pump();
+}
+
+/* Make this node the first member of a new ring (epoch 1).  No other
+ * acceptor exists yet, so the state is written directly. */
+int cluster_bootstrap(int replicas, const char **why)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (s->epoch != 0) {
+        *why = "ERR this node is already in a ring";
+        return -1;
+    }
+    struct cstate_member me;
+    memset(&me, 0, sizeof(me));
+    memcpy(me.id, cl.myid, sizeof(me.id));
+    int port;
+    announced(me.host, sizeof(me.host), &port);
+    me.port = (unsigned)port;
+    snprintf(me.zone, sizeof(me.zone), "%s", server.cluster_zone ? server.cluster_zone : "");
+    me.vnodes = (unsigned)server.cluster_vnodes;
+    me.status = CSTATE_UP;
+    char ring[CSTATE_ID_LEN + 1];
+    rc_random_hex(ring, CSTATE_ID_LEN);
+    ring[CSTATE_ID_LEN] = '\0';
+    struct cstate *first = cstate_bootstrap(ring, &me, replicas);
+    if (first == NULL) {
+        *why = "ERR invalid announced address, zone or vnodes for this node";
+        return -1;
+    }
+    struct cstate_record rec;
+    cstate_record_copy(&rec, paxos_record(cl.px));
+    cstate_destroy(&rec.state);
+    rec.state = first;
+    cstate_acceptor_reset(&rec.acc);
+    if (write_record(&rec) != 0) {
+        cstate_record_deinit(&rec);
+        *why = "ERR could not write the cluster config file";
+        return -1;
+    }
+    struct paxos_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.seed = rc_random_u64();
+    paxos_destroy(&cl.px);
+    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    cstate_record_deinit(&rec);
+    state_changed();
+    return 0;
+}
+
+void cluster_my_member(struct cstate_member *m)
+{
+    memset(m, 0, sizeof(*m));
+    memcpy(m->id, cl.myid, sizeof(m->id));
+    int port;
+    announced(m->host, sizeof(m->host), &port);
+    m->port = (unsigned)port;
+    snprintf(m->zone, sizeof(m->zone), "%s", server.cluster_zone ? server.cluster_zone : "");
+    m->vnodes = (unsigned)server.cluster_vnodes;
+    m->status = CSTATE_UP;
+}
+
+/* ---- pings ---- */
+
+static void on_pong(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct peer *want = priv;
+    (void)err;
+    /* The peer array may have been rebuilt since: find it again. */
+    for (int i = 0; i < cl.npeers; i++) {
+        struct peer *p = &cl.peers[i];
+        if (p != want)
+            continue;
+        p->ping_pending = 0;
+        /* *3 $id $ring $epoch */
+        struct rframe_iter it;
+        struct rframe_bulk id, ring, ep;
+        unsigned long long epoch;
+        if (reply && rframe_array_open(&it, reply, len) == 3 &&
+            rframe_array_next(&it, &id) == 1 && rframe_array_next(&it, &ring) == 1 &&
+            rframe_array_next(&it, &ep) == 1 && id.data && ring.data && ep.data &&
+            id.len == CSTATE_ID_LEN && memcmp(id.data, p->id, CSTATE_ID_LEN) == 0 &&
+            rc_str2ull(ep.data, ep.len, &epoch)) {
+            const struct cstate *s = paxos_state(cl.px);
+            if (ring.len != CSTATE_ID_LEN || memcmp(ring.data, s->ring, CSTATE_ID_LEN) != 0) {
+                if (epoch != 0)
+                    log_warn("Node %s at %s:%d is in another ring (%.*s): ignored", p->id,
+                             p->host, p->port, (int)ring.len, ring.data);
+            }
+            cluster_heard(p->id, epoch);
+        }
+        return;
+    }
+}
+
+static void ping_all(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    char ep[24];
+    int eplen = snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+    for (int i = 0; i < cl.npeers; i++) {
+        struct peer *p = &cl.peers[i];
+        if (i == cl.me || p->ping_pending)
+            continue;
+        const char *argv[] = {"RINGNODE", "PING", cl.myid, s->ring, ep};
+        size_t lens[] = {8, 4, CSTATE_ID_LEN, strlen(s->ring), (size_t)eplen};
+        const char *err;
+        if (link_send_argv(ctrl_link(p), 5, argv, lens, on_pong, p, &err) == 0) {
+            p->ping_pending = 1;
+            p->ping_sent_ms = server.mstime;
+        }
+    }
+}
+
+/* ---- pub/sub across the ring ---- */
+
+void cluster_broadcast_publish(int shard, const struct slice *channel, const struct slice *msg)
+{
+    const char *argv[] = {"RINGNODE", "PUBLISH", shard ? "1" : "0", channel->p, msg->p};
+    size_t lens[] = {8, 7, 1, channel->len, msg->len};
+    for (int i = 0; i < cl.npeers; i++) {
+        const char *err;
+        if (i != cl.me)
+            link_send_argv(ctrl_link(&cl.peers[i]), 5, argv, lens, NULL, NULL, &err);
+    }
+}
+
+/* ---- links to free once their one message left ---- */
+
+static struct link *deferred[16];
+static long long deferred_ms[16];
+
+void cluster_defer_link_free(struct link *l)
+{
+    for (int i = 0; i < 16; i++) {
+        if (deferred[i] == NULL) {
+            deferred[i] = l;
+            deferred_ms[i] = server.mstime;
+            return;
+        }
+    }
+    link_destroy(&l);
+}
+
+static void reap_deferred(void)
+{
+    for (int i = 0; i < 16; i++) {
+        if (deferred[i] && (link_pending(deferred[i]) == 0 ||
+                            server.mstime - deferred_ms[i] > server.cluster_node_timeout))
+            link_destroy(&deferred[i]);
+    }
+}
+
+void cluster_cron(void)
+{
+    if (!cl.on)
+        return;
+    paxos_tick(cl.px, (uint64_t)server.mstime);
+    pump();
+    long long every = server.cluster_node_timeout / 10;
+    if (every < 10)
+        every = 10;
+    if (server.mstime - cl.last_ping_round_ms >= every) {
+        cl.last_ping_round_ms = server.mstime;
+        ping_all();
+    }
+    reap_deferred();
+    for (int i = 0; i < cl.npeers; i++) {
+        struct peer *p = &cl.peers[i];
+        if (p->ping_pending && server.mstime - p->ping_sent_ms > server.cluster_node_timeout)
+            p->ping_pending = 0;
+    }
+}
+
+/* ---- start and stop ---- */
+
+int cluster_init(void)
+{
+    if (!server.cluster_enabled)
+        return 0;
+    cl.on = 1;
+    struct cstate_record rec;
+    memset(&rec, 0, sizeof(rec));
+    FILE *fp = fopen(server.cluster_config_file, "r");
+    if (fp) {
+        char *buf = rc_malloc(CSTATE_RECORD_MAX + 1);
+        size_t n = fread(buf, 1, CSTATE_RECORD_MAX + 1, fp);
+        fclose(fp);
+        char err[256];
+        if (n > CSTATE_RECORD_MAX ||
+            cstate_record_decode(buf, n, &rec, err, sizeof(err)) != 0) {
+            log_warn("Unrecoverable error: corrupted cluster config file %s: %s",
+                     server.cluster_config_file, n > CSTATE_RECORD_MAX ? "too big" : err);
+            rc_free(buf);
+            return -1;
+        }
+        rc_free(buf);
+        /* A nodes.conf copied from another node names that node: refuse
+         * to run as a second copy of it. */
+        const struct cstate_member *m = cstate_find(rec.state, rec.myid);
+        char host[CSTATE_HOST_MAX + 1];
+        int port;
+        announced(host, sizeof(host), &port);
+        if (m && ((int)m->port != port || strcmp(m->host, host) != 0)) {
+            log_warn("The cluster config file %s belongs to node %s at %s:%u, but this node "
+                     "is %s:%d: refusing to start (was nodes.conf copied from another "
+                     "node?)", server.cluster_config_file, rec.myid, m->host, m->port, host,
+                     port);
+            cstate_record_deinit(&rec);
+            return -1;
+        }
+        log_notice("Node configuration loaded, I'm %.40s (cluster state epoch %llu)", rec.myid,
+                   (unsigned long long)rec.state->epoch);
+    } else if (errno == ENOENT) {
+        char id[CSTATE_ID_LEN + 1];
+        rc_random_hex(id, CSTATE_ID_LEN);
+        id[CSTATE_ID_LEN] = '\0';
+        cstate_record_init(&rec, id);
+        if (write_record(&rec) != 0) {
+            cstate_record_deinit(&rec);
+            return -1;
+        }
+        log_notice("No cluster configuration found, I'm %.40s", id);
+    } else {
+        log_warn("Cannot open the cluster config file %s: %s", server.cluster_config_file,
+                 strerror(errno));
+        return -1;
+    }
+    memcpy(cl.myid, rec.myid, sizeof(cl.myid));
+    struct paxos_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.seed = rc_random_u64();
+    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    cstate_record_deinit(&rec);
+    state_changed();
+    return 0;
+}
+
+void cluster_deinit(void)
+{
+    if (!cl.on)
+        return;
+    for (int i = 0; i < 16; i++)
+        link_destroy(&deferred[i]);
+    for (int k = 0; k < cl.npeers; k++)
+        peer_close(&cl.peers[k]);
+    rc_free(cl.peers);
+    cl.peers = NULL;
+    cl.npeers = 0;
+    ring_destroy(&cl.ring);
+    paxos_destroy(&cl.px);
+    cl.on = 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * cluster.h — ring mode: this node's id, the cluster state it holds, the
+ * slot table computed from it, and the links to the other members.
+ *
+ * Everything here is inert unless cluster-enabled is yes.
+ */
+#ifndef RC_CLUSTER_H
+#define RC_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct link;
+struct cstate;
+struct ring;
+
+/* Start-up (after the config is read, before listening): load or create
+ * nodes.conf.  Returns 0, or -1 after logging why the node cannot start. */
+int cluster_init(void);
+void cluster_deinit(void);
+void cluster_cron(void);
+
+int cluster_enabled(void);
+const char *cluster_myid(void);
+
+/* The current state and its slot table (NULL when not in ring mode). */
+const struct cstate *cluster_state(void);
+const struct ring *cluster_ring(void);
+/* This node's index in the ring's canonical member order (ring.h). */
+int cluster_my_index(void);
+
+/* Where slot is served.  CLUSTER_LOCAL: here.  CLUSTER_REMOTE: by member
+ * *member (ring index).  CLUSTER_DOWN: by nobody now; *err is the error
+ * reply text (without '-'). */
+enum { CLUSTER_LOCAL, CLUSTER_REMOTE, CLUSTER_DOWN };
+int cluster_slot_route(unsigned slot, int *member, const char **err);
+
+/* The shared, pipelined link to member for forwarded commands of a client
+ * with this id speaking resp (one client always uses the same link, so its
+ * commands stay in order); NULL if member is not a peer. */
+struct link *cluster_fwd_link(int member, int resp, uint64_t client_id);
+/* A new link of the caller's own (a client's blocking commands). */
+struct link *cluster_new_link(int member, int resp, long long timeout_ms);
+
+/* The address clients use for member, and its status word. */
+const char *cluster_member_host(int member);
+int cluster_member_port(int member);
+const char *cluster_member_status(int member);
+int cluster_member_up(int member);
+
+/* Called by RINGNODE HELLO: may a peer with this secret and id link to us?
+ * Returns NULL, or the reason it may not. */
+const char *cluster_check_peer(const char *secret, size_t slen, const char *id, size_t idlen,
+                               int fd_is_loopback);
+
+/* ---- for the RINGNODE, RING and CLUSTER commands (cmd_cluster.c) ---- */
+
+struct cstate_change;
+struct cstate_member;
+struct slice;
+
+/* A peer's ping or message showed it alive, at this epoch. */
+void cluster_heard(const char *id, uint64_t epoch);
+/* A RINGNODE PAXOS message from peer `from` (its arguments after PAXOS);
+ * err gets a message if it does not decode. */
+void cluster_paxos_message(const char *from, int argc, const char *const *argv,
+                           const size_t *lens, char *err, size_t errlen);
+/* Ask for a state change; the token cluster_admin_done() will name, or 0
+ * with err set.  Call cluster_pump() once the token is recorded. */
+uint64_t cluster_propose(const struct cstate_change *ch, char *err, size_t errlen);
+/* Run the Paxos node's pending output (after recording a token). */
+void cluster_pump(void);
+/* Implemented by cmd_cluster.c: a proposed change finished (paxos.h's
+ * outcome). */
+void cluster_admin_done(uint64_t token, int outcome);
+/* Make this node, not yet in a ring, the first member of a new one. */
+int cluster_bootstrap(int replicas, const char **why);
+/* This node as a member record (announced address, zone, vnodes). */
+void cluster_my_member(struct cstate_member *m);
+/* Give a link that carries one last message to be freed once it is sent. */
+void cluster_defer_link_free(struct link *l);
+/* Has member been heard from within cluster-node-timeout (1 for us)? */
+int cluster_member_link_ok(int member);
+long long cluster_member_last_heard(int member);
+/* Pass a published message to every other member's subscribers. */
+void cluster_broadcast_publish(int shard, const struct slice *channel, const struct slice *msg);
+
+#endif

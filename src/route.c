@@ -1,0 +1,717 @@
+/*
+ * route.c — where each command runs in ring mode (see route.h).
+ *
+ * One decision per command, from the command table's key specs:
+ *
+ *   - no keys: runs here, except the commands about the whole keyspace
+ *     (DBSIZE, KEYS, RANDOMKEY, FLUSHDB, FLUSHALL: fanned out to every
+ *     member and merged; SCAN: sent to the member serving the cursor's
+ *     slot range; PUBLISH: delivered here and broadcast, as Redis Cluster
+ *     does);
+ *   - keys of one slot: runs here if this node is the slot's acting
+ *     primary, else is forwarded to it;
+ *   - keys of several slots: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are
+ *     split by member, sent in parallel and merged; anything else gets
+ *     Redis Cluster's -CROSSSLOT.
+ *
+ * A forwarded command reserves its place in the client's reply list
+ * (reply_await) and is sent, as the client's own request bytes, over the
+ * link the client always uses to that member; the peer's reply bytes fill
+ * the place unchanged.  Local and forwarded replies thus leave in the
+ * client's order, whatever the mix.  Commands that hold the connection
+ * (blocking pops) go over a link pinned to the client, and the client's
+ * further input waits for their reply, as it would on one node.
+ *
+ * Every awaited reply is a struct fwd on the client's list; when the client
+ * goes away the fwd is orphaned (c = NULL) and freed when its replies come.
+ */
+#include "route.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "command.h"
+#include "conn.h"
+#include "link.h"
+#include "multi.h"
+#include "pubsub.h"
+#include "rand.h"
+#include "reply.h"
+#include "respframe.h"
+#include "ring.h"
+#include "server.h"
+#include "slot.h"
+
+long long route_stat_forwarded;
+long long route_stat_split;
+long long route_stat_fanout;
+
+enum merge { M_ONE, M_SUM, M_MGET, M_OK, M_CONCAT, M_SAMPLE };
+
+struct fwd;
+
+struct part {
+    struct fwd *f;
+    char *reply;                /* owned copy of the reply */
+    size_t len;
+    const char *err;            /* link failure (static text) */
+    int *pos;                   /* M_MGET: result positions of its keys */
+    int npos;
+};
+
+struct fwd {
+    struct fwd *next, *prev;    /* the client's list */
+    struct client *c;           /* NULL once the client is gone */
+    void *hole;
+    enum merge merge;
+    int resume;                 /* clear CF_WAIT_FWD when it completes */
+    int nresult;                /* M_MGET: keys in the command */
+    int nparts, waiting;
+    struct part parts[];
+};
+
+/* ---- the client's list of awaited replies ---- */
+
+static struct fwd *fwd_new(struct client *c, enum merge merge, int nparts)
+{
+    struct fwd *f = rc_calloc(sizeof(*f) + (size_t)nparts * sizeof(struct part));
+    f->c = c;
+    f->merge = merge;
+    f->nparts = f->waiting = nparts;
+    for (int i = 0; i < nparts; i++)
+        f->parts[i].f = f;
+    f->next = c->fwds;
+    if (c->fwds)
+        c->fwds->prev = f;
+    c->fwds = f;
+    f->hole = reply_await(c);
+    return f;
+}
+
+static void fwd_free(struct fwd *f)
+{
+    if (f->c) {
+        if (f->prev)
+            f->prev->next = f->next;
+        else
+            f->c->fwds = f->next;
+        if (f->next)
+            f->next->prev = f->prev;
+    }
+    for (int i = 0; i < f->nparts; i++) {
+        rc_free(f->parts[i].reply);
+        rc_free(f->parts[i].pos);
+    }
+    rc_free(f);
+}
+
+void route_client_free(struct client *c)
+{
+    for (struct fwd *f = c->fwds; f; f = f->next)
+        f->c = NULL;
+    c->fwds = NULL;
+    if (c->pinned)
+        link_destroy(&c->pinned);
+}
+
+static void fill_error(struct client *c, void *hole, const char *err)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "-%s\r\n", err);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    reply_fill(c, hole, buf, (size_t)n);
+    server.stat_total_error_replies++;
+}
+
+static void fwd_finish(struct fwd *f)
+{
+    struct client *c = f->c;
+    if (c && f->resume) {
+        c->flags &= ~CF_WAIT_FWD;
+        conn_resume(c);
+    }
+    fwd_free(f);
+}
+
+/* ---- one forwarded command ---- */
+
+static void on_one(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct fwd *f = priv;
+    if (f->c) {
+        if (reply)
+            reply_fill(f->c, f->hole, reply, len);
+        else
+            fill_error(f->c, f->hole, err);
+    }
+    fwd_finish(f);
+}
+
+/* Queue on l the client's command (its request bytes when it came as a
+ * multibulk, else re-encoded), after a SELECT if the link's database is
+ * not the client's. */
+static int send_cmd(struct client *c, struct link *l, int argc, const struct slice *argv,
+                    int whole, link_reply_fn *fn, void *priv, const char **err)
+{
+    if (link_db(l) != c->db->id) {
+        char num[16];
+        int n = snprintf(num, sizeof(num), "%d", c->db->id);
+        const char *sa[] = {"SELECT", num};
+        size_t sl[] = {6, (size_t)n};
+        if (link_send_argv(l, 2, sa, sl, NULL, NULL, err) != 0)
+            return -1;
+        link_set_db(l, c->db->id);
+    }
+    if (whole && c->qcmdlen && c->qbuf && c->qbuf[c->qpos] == '*' &&
+        argv == c->argv && argv[0].p >= c->qbuf && argv[0].p < c->qbuf + c->qlen)
+        return link_send(l, c->qbuf + c->qpos, c->qcmdlen, fn, priv, err);
+    const char *av[argc > 0 ? argc : 1];
+    size_t al[argc > 0 ? argc : 1];
+    for (int i = 0; i < argc; i++) {
+        av[i] = argv[i].p;
+        al[i] = argv[i].len;
+    }
+    return link_send_argv(l, argc, av, al, fn, priv, err);
+}
+
+int route_forward(struct client *c, int member, int pinned)
+{
+    const char *err = "CLUSTERDOWN the slot's primary is not reachable";
+    struct link *l;
+    if (pinned) {
+        if (c->pinned && c->pinned_peer != member)
+            link_destroy(&c->pinned);
+        if (c->pinned == NULL) {
+            c->pinned = cluster_new_link(member, c->resp, 0);
+            c->pinned_peer = member;
+        }
+        l = c->pinned;
+    } else {
+        l = cluster_fwd_link(member, c->resp, c->id);
+    }
+    if (l == NULL) {
+        reply_errorf(c, "%s", err);
+        return ROUTE_DONE;
+    }
+    struct fwd *f = fwd_new(c, M_ONE, 1);
+    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err) != 0) {
+        fill_error(c, f->hole, err);
+        fwd_free(f);
+        return ROUTE_DONE;
+    }
+    if (pinned) {
+        /* The connection is held until the reply, as on one node. */
+        f->resume = 1;
+        c->flags |= CF_WAIT_FWD;
+    }
+    route_stat_forwarded++;
+    return ROUTE_DONE;
+}
+
+/* ---- split and fanned-out commands ---- */
+
+/* Run cmd with argv here, on a client that captures the reply bytes. */
+static char *run_local(struct client *c, struct command *cmd, int argc, struct slice *argv,
+                       size_t *len)
+{
+    static struct client *cap;
+    if (cap == NULL) {
+        cap = conn_fake_create();
+        cap->flags |= CF_CAPTURE | CF_NODE;
+    }
+    cap->db = c->db;
+    cap->resp = c->resp;
+    cap->argc = argc;
+    cap->argv = argv;
+    command_call(cap, cmd);
+    cap->argv = NULL;
+    cap->argc = 0;
+    return conn_take_reply(cap, len);
+}
+
+static void merge_and_fill(struct fwd *f);
+
+static void on_part(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct part *p = priv;
+    struct fwd *f = p->f;
+    if (reply) {
+        p->reply = rc_malloc(len ? len : 1);
+        memcpy(p->reply, reply, len);
+        p->len = len;
+    } else {
+        p->err = err;
+    }
+    if (--f->waiting == 0) {
+        if (f->c)
+            merge_and_fill(f);
+        fwd_finish(f);
+    }
+}
+
+/* Send argv to member for part p, or run it here (member < 0). */
+static void start_part(struct client *c, struct part *p, int member, struct command *cmd,
+                       int argc, struct slice *argv)
+{
+    if (member < 0) {
+        size_t len;
+        char *r = run_local(c, cmd, argc, argv, &len);
+        on_part(p, r, len, NULL);
+        rc_free(r);
+        return;
+    }
+    const char *err = "CLUSTERDOWN the slot's primary is not reachable";
+    struct link *l = cluster_fwd_link(member, c->resp, c->id);
+    if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err) != 0)
+        on_part(p, NULL, 0, err);
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *p, size_t len)
+{
+    if (b->cap - b->len < len) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->len < len)
+            cap *= 2;
+        b->p = rc_realloc(b->p, cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, len);
+    b->len += len;
+}
+
+static void buf_header(struct buf *b, char type, long long n)
+{
+    char h[32];
+    int k = snprintf(h, sizeof(h), "%c%lld\r\n", type, n);
+    buf_add(b, h, (size_t)k);
+}
+
+static const char *null_reply(const struct client *c)
+{
+    return c->resp == 3 ? "_\r\n" : "$-1\r\n";
+}
+
+/* The merged reply of f's parts, in b; or an error text. */
+static const char *merge(struct fwd *f, struct buf *b)
+{
+    struct client *c = f->c;
+    for (int i = 0; i < f->nparts; i++) {
+        struct part *p = &f->parts[i];
+        if (p->err)
+            return p->err;
+        if (rframe_is_error(p->reply, p->len)) {
+            buf_add(b, p->reply, p->len);
+            return NULL;
+        }
+    }
+    switch (f->merge) {
+    case M_SUM: {
+        long long sum = 0, v;
+        for (int i = 0; i < f->nparts; i++) {
+            if (!rframe_read_int(f->parts[i].reply, f->parts[i].len, &v))
+                return "ERR unexpected reply from a peer node";
+            sum += v;
+        }
+        buf_header(b, ':', sum);
+        return NULL;
+    }
+    case M_OK:
+        buf_add(b, "+OK\r\n", 5);
+        return NULL;
+    case M_MGET: {
+        struct rframe_bulk *el = rc_calloc((size_t)f->nresult * sizeof(*el));
+        for (int i = 0; i < f->nparts; i++) {
+            struct part *p = &f->parts[i];
+            struct rframe_iter it;
+            if (rframe_array_open(&it, p->reply, p->len) != p->npos) {
+                rc_free(el);
+                return "ERR unexpected reply from a peer node";
+            }
+            for (int k = 0; k < p->npos; k++) {
+                if (rframe_array_next(&it, &el[p->pos[k]]) != 1) {
+                    rc_free(el);
+                    return "ERR unexpected reply from a peer node";
+                }
+            }
+        }
+        buf_header(b, '*', f->nresult);
+        for (int k = 0; k < f->nresult; k++)
+            buf_add(b, el[k].raw, el[k].raw_len);
+        rc_free(el);
+        return NULL;
+    }
+    case M_CONCAT: {
+        long long total = 0;
+        struct rframe_iter its[f->nparts];
+        for (int i = 0; i < f->nparts; i++) {
+            long long n = rframe_array_open(&its[i], f->parts[i].reply, f->parts[i].len);
+            if (n < 0)
+                return "ERR unexpected reply from a peer node";
+            total += n;
+        }
+        buf_header(b, '*', total);
+        for (int i = 0; i < f->nparts; i++)
+            buf_add(b, f->parts[i].reply + its[i].pos, f->parts[i].len - its[i].pos);
+        return NULL;
+    }
+    case M_SAMPLE: {
+        /* Each member answered [its key count, one of its keys]: pick a
+         * member with probability proportional to its count. */
+        long long counts[f->nparts], total = 0;
+        struct rframe_bulk keys[f->nparts];
+        for (int i = 0; i < f->nparts; i++) {
+            struct rframe_iter it;
+            struct rframe_bulk n;
+            long long v = 0;
+            if (rframe_array_open(&it, f->parts[i].reply, f->parts[i].len) != 2 ||
+                rframe_array_next(&it, &n) != 1 || rframe_array_next(&it, &keys[i]) != 1 ||
+                n.data == NULL || !rc_str2ll(n.data, n.len, &v) || v < 0)
+                return "ERR unexpected reply from a peer node";
+            counts[i] = keys[i].data ? v : 0;
+            total += counts[i];
+        }
+        if (total == 0) {
+            buf_add(b, null_reply(c), strlen(null_reply(c)));
+            return NULL;
+        }
+        long long r = (long long)(rc_random_u64() % (unsigned long long)total);
+        int i = 0;
+        while (r >= counts[i])
+            r -= counts[i++];
+        buf_add(b, keys[i].raw, keys[i].raw_len);
+        return NULL;
+    }
+    case M_ONE:
+        break;
+    }
+    return "ERR unexpected merge";
+}
+
+static void merge_and_fill(struct fwd *f)
+{
+    struct buf b = {NULL, 0, 0};
+    const char *err = merge(f, &b);
+    if (err)
+        fill_error(f->c, f->hole, err);
+    else
+        reply_fill(f->c, f->hole, b.p, b.len);
+    rc_free(b.p);
+}
+
+/* ---- multi-key commands across members ---- */
+
+static int splittable(const struct command *cmd, enum merge *m, int *step)
+{
+    *step = 1;
+    if (cmd->proc == cmd_mget) {
+        *m = M_MGET;
+    } else if (cmd->proc == cmd_mset) {
+        *m = M_OK;
+        *step = 2;
+    } else if (cmd->proc == cmd_del || cmd->proc == cmd_unlink || cmd->proc == cmd_exists ||
+               cmd->proc == cmd_touch) {
+        *m = M_SUM;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* members[i] is the member (-1 here) serving key i; split the command by
+ * member, in key order. */
+static int split(struct client *c, struct command *cmd, const struct key_ref *refs, int n,
+                 const int *members, enum merge m, int step)
+{
+    int distinct[n], nd = 0;
+    for (int i = 0; i < n; i++) {
+        int k;
+        for (k = 0; k < nd && distinct[k] != members[i]; k++)
+            ;
+        if (k == nd)
+            distinct[nd++] = members[i];
+    }
+    struct fwd *f = fwd_new(c, m, nd);
+    f->nresult = n;
+    route_stat_split++;
+    /* Build every part's arguments first: a local part runs at once and
+     * must not see the others half made. */
+    struct slice *args[nd];
+    int argcs[nd];
+    for (int d = 0; d < nd; d++) {
+        struct part *p = &f->parts[d];
+        args[d] = rc_malloc(sizeof(struct slice) * (size_t)(1 + n * step));
+        args[d][0] = c->argv[0];
+        argcs[d] = 1;
+        p->pos = rc_malloc(sizeof(int) * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            if (members[i] != distinct[d])
+                continue;
+            p->pos[p->npos++] = i;
+            for (int s = 0; s < step; s++)
+                args[d][argcs[d]++] = c->argv[refs[i].pos + s];
+        }
+    }
+    for (int d = 0; d < nd; d++) {
+        start_part(c, &f->parts[d], distinct[d], cmd, argcs[d], args[d]);
+        rc_free(args[d]);
+    }
+    return ROUTE_DONE;
+}
+
+/* ---- whole-keyspace commands ---- */
+
+static int fanout(struct client *c, struct command *cmd, enum merge m, int argc,
+                  struct slice *argv)
+{
+    const struct ring *r = cluster_ring();
+    int me = cluster_my_index();
+    if (r == NULL || me < 0)
+        return ROUTE_LOCAL;
+    int n = ring_members(r);
+    struct fwd *f = fwd_new(c, m, n);
+    route_stat_fanout++;
+    struct command *run = command_lookup_argv(argc, argv);
+    for (int i = 0; i < n; i++)
+        start_part(c, &f->parts[i], i == me ? -1 : i, run ? run : cmd, argc, argv);
+    return ROUTE_DONE;
+}
+
+/* SCAN: the cursor's slot (its low 14 bits) picks the member; that member
+ * scans only the run of slots it serves from there (RINGNODE SCAN), so
+ * every key is returned by the member that serves it. */
+static int route_scan(struct client *c)
+{
+    unsigned long long cursor;
+    if (scan_parse_cursor(c, &c->argv[1], &cursor) != 0)
+        return ROUTE_DONE;
+    unsigned slot = (unsigned)(cursor & (RC_SLOTS - 1));
+    int member;
+    const char *err;
+    int where = cluster_slot_route(slot, &member, &err);
+    if (where == CLUSTER_DOWN) {
+        reply_error(c, err);
+        return ROUTE_DONE;
+    }
+    unsigned last = slot;
+    while (last + 1 < RC_SLOTS) {
+        int m2;
+        const char *e2;
+        int w2 = cluster_slot_route(last + 1, &m2, &e2);
+        if (w2 != where || (where == CLUSTER_REMOTE && m2 != member))
+            break;
+        last++;
+    }
+    char lastbuf[16];
+    int ll = snprintf(lastbuf, sizeof(lastbuf), "%u", last);
+    struct slice args[c->argc + 3];
+    args[0] = (struct slice){"RINGNODE", 8};
+    args[1] = (struct slice){"SCAN", 4};
+    args[2] = (struct slice){lastbuf, (size_t)ll};
+    for (int i = 1; i < c->argc; i++)
+        args[i + 2] = c->argv[i];
+    int argc = c->argc + 2;
+    if (where == CLUSTER_LOCAL) {
+        scan_in_range(c, args + 3, argc - 3, last);
+        return ROUTE_DONE;
+    }
+    struct link *l = cluster_fwd_link(member, c->resp, c->id);
+    struct fwd *f = fwd_new(c, M_ONE, 1);
+    err = "CLUSTERDOWN the slot's primary is not reachable";
+    if (l == NULL || send_cmd(c, l, argc, args, 0, on_one, f, &err) != 0) {
+        fill_error(c, f->hole, err);
+        fwd_free(f);
+    }
+    return ROUTE_DONE;
+}
+
+static int route_keyless(struct client *c, struct command *cmd)
+{
+    if (cmd->proc == cmd_dbsize)
+        return fanout(c, cmd, M_SUM, c->argc, c->argv);
+    if (cmd->proc == cmd_keys)
+        return fanout(c, cmd, M_CONCAT, c->argc, c->argv);
+    if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall)
+        return fanout(c, cmd, M_OK, c->argc, c->argv);
+    if (cmd->proc == cmd_randomkey) {
+        struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};
+        return fanout(c, cmd, M_SAMPLE, 2, args);
+    }
+    if (cmd->proc == cmd_scan)
+        return route_scan(c);
+    if (cmd->proc == cmd_publish)
+        cluster_broadcast_publish(0, &c->argv[1], &c->argv[2]);
+    return ROUTE_LOCAL;
+}
+
+/* ---- the decision ---- */
+
+static void reply_crossslot(struct client *c)
+{
+    reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
+}
+
+/* The slot of all of cmd's keys: 0..16383, -1 if it has none, -2 if they
+ * are in several slots. */
+static int command_slot(struct client *c, struct command *cmd, int argc,
+                        const struct slice *argv)
+{
+    if (!command_has_keys(cmd))
+        return -1;
+    struct key_ref small[16], *refs = small;
+    int n = command_find_keys(cmd, argc, argv, refs, 16);
+    if (n > 16) {
+        refs = rc_malloc(sizeof(*refs) * (size_t)n);
+        n = command_find_keys(cmd, argc, argv, refs, n);
+    }
+    int slot = -1;
+    for (int i = 0; i < n && slot != -2; i++) {
+        int s = (int)rc_key_slot(argv[refs[i].pos].p, argv[refs[i].pos].len);
+        slot = slot == -1 || slot == s ? s : -2;
+    }
+    if (refs != small)
+        rc_free(refs);
+    (void)c;
+    return slot;
+}
+
+/* A command queued inside MULTI: all of a transaction's keys must be in
+ * one slot, checked as each command is queued (Redis Cluster's rule). */
+static int route_queued(struct client *c, struct command *cmd)
+{
+    int s = command_slot(c, cmd, c->argc, c->argv);
+    if (s == -1)
+        return ROUTE_LOCAL;
+    if (s == -2 || (c->txn_slot >= 0 && c->txn_slot != s)) {
+        multi_flag_error(c);
+        reply_crossslot(c);
+        return ROUTE_DONE;
+    }
+    c->txn_slot = s;
+    return ROUTE_LOCAL;
+}
+
+/* EXEC of a transaction whose slot another member serves: the whole
+ * transaction goes to it as MULTI, the commands and EXEC, back to back on
+ * the client's link, and EXEC's reply comes back. */
+static int route_exec(struct client *c)
+{
+    if (c->txn_slot < 0)
+        return ROUTE_LOCAL;
+    int member;
+    const char *err;
+    int where = cluster_slot_route((unsigned)c->txn_slot, &member, &err);
+    if (where == CLUSTER_LOCAL)
+        return ROUTE_LOCAL;
+    struct link *l = where == CLUSTER_REMOTE ? cluster_fwd_link(member, c->resp, c->id) : NULL;
+    if (l == NULL) {
+        multi_discard(c);
+        reply_error(c, where == CLUSTER_DOWN ? err : "CLUSTERDOWN the slot's primary is not "
+                                                     "reachable");
+        return ROUTE_DONE;
+    }
+    struct fwd *f = fwd_new(c, M_ONE, 1);
+    struct slice multi = {"MULTI", 5};
+    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err);
+    const struct command *qc;
+    const struct slice *qargv;
+    int qargc;
+    for (size_t i = 0; rc == 0 && multi_queued(c, i, &qc, &qargc, &qargv); i++)
+        rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err);
+    if (rc == 0)
+        rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err);
+    multi_discard(c);
+    if (rc != 0) {
+        fill_error(c, f->hole, err);
+        fwd_free(f);
+    }
+    route_stat_forwarded++;
+    return ROUTE_DONE;
+}
+
+int route_command(struct client *c, struct command *cmd)
+{
+    if (!server.cluster_enabled || (c->flags & (CF_NODE | CF_FAKE)))
+        return ROUTE_LOCAL;
+    if (c->flags & CF_MULTI) {
+        if (cmd->proc == cmd_exec)
+            return route_exec(c);
+        if (!multi_runs_now(cmd))
+            return route_queued(c, cmd);
+        return ROUTE_LOCAL;
+    }
+    if (cmd->proc == cmd_multi)
+        c->txn_slot = -1;
+    if ((cmd->flags & CMD_PUBSUB) && cmd->proc != cmd_spublish)
+        return route_keyless(c, cmd);
+    if (!command_has_keys(cmd))
+        return route_keyless(c, cmd);
+
+    struct key_ref small[16], *refs = small;
+    int n = command_find_keys(cmd, c->argc, c->argv, refs, 16);
+    if (n > 16) {
+        refs = rc_malloc(sizeof(*refs) * (size_t)n);
+        n = command_find_keys(cmd, c->argc, c->argv, refs, n);
+    }
+    int rc = ROUTE_LOCAL;
+    if (n <= 0)
+        goto out;
+
+    unsigned slot0 = rc_key_slot(c->argv[refs[0].pos].p, c->argv[refs[0].pos].len);
+    int same = 1;
+    for (int i = 1; i < n && same; i++)
+        same = rc_key_slot(c->argv[refs[i].pos].p, c->argv[refs[i].pos].len) == slot0;
+
+    int member;
+    const char *err;
+    if (same) {
+        int where = cluster_slot_route(slot0, &member, &err);
+        if (where == CLUSTER_DOWN) {
+            reply_error(c, err);
+            rc = ROUTE_DONE;
+        } else if (where == CLUSTER_REMOTE) {
+            if (cmd->proc == cmd_watch) {
+                reply_error(c, "ERR WATCH of keys another node serves is not supported yet; "
+                               "connect to the key's node (RING OWNERS key)");
+                rc = ROUTE_DONE;
+            } else {
+                rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
+            }
+        }
+        goto out;
+    }
+
+    enum merge m;
+    int step;
+    if (!splittable(cmd, &m, &step)) {
+        reply_crossslot(c);
+        rc = ROUTE_DONE;
+        goto out;
+    }
+    int *members = rc_malloc(sizeof(int) * (size_t)n);
+    int remote = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned s = rc_key_slot(c->argv[refs[i].pos].p, c->argv[refs[i].pos].len);
+        int where = cluster_slot_route(s, &member, &err);
+        if (where == CLUSTER_DOWN) {
+            reply_error(c, err);
+            rc = ROUTE_DONE;
+            break;
+        }
+        members[i] = where == CLUSTER_LOCAL ? -1 : member;
+        remote |= where == CLUSTER_REMOTE;
+    }
+    if (remote && rc != ROUTE_DONE)
+        rc = split(c, cmd, refs, n, members, m, step);
+    rc_free(members);
+out:
+    if (refs != small)
+        rc_free(refs);
+    return rc;
+}
