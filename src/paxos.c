@@ -9,7 +9,6 @@
  */
 #include "paxos.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,17 +66,6 @@ static uint64_t next_rand(struct paxos_node *n)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static int bit_set(unsigned char *bits, size_t i)
@@ -141,6 +129,23 @@ static void msg_init(const struct paxos_node *n, struct paxos_msg *m, enum paxos
     memcpy(m->ring, n->rec.state->ring, sizeof(m->ring));
     m->epoch = n->rec.state->epoch + 1;
     m->ballot = *b;
+}
+
+/* Send this round's message of type t (with a copy of v, if any) to every
+ * other member of the current state. */
+static void broadcast(struct paxos_node *n, enum paxos_msg_type t, const struct cstate *v)
+{
+    struct paxos_msg m;
+    size_t i;
+
+    for (i = 0; i < n->rec.state->nmembers; i++) {
+        const char *id = n->rec.state->members[i].id;
+        if (strcmp(id, n->rec.myid) == 0)
+            continue;
+        msg_init(n, &m, t, &n->p_ballot);
+        m.value = v ? cstate_clone(v) : NULL;
+        emit(n, id, &m);
+    }
 }
 
 static void send_learn(struct paxos_node *n, const char *to, const struct cstate *s)
@@ -316,9 +321,8 @@ static void on_nack(struct paxos_node *n, const char *from, const struct paxos_m
 
 static void begin_accept(struct paxos_node *n, uint64_t now)
 {
-    struct paxos_msg m, r;
+    struct paxos_msg r;
     struct cstate *v;
-    size_t i;
 
     if (n->best_value) {
         v = n->best_value;
@@ -336,14 +340,7 @@ static void begin_accept(struct paxos_node *n, uint64_t now)
     n->p_value = v;
     n->phase = PH_ACCEPTING;
     n->p_deadline = now + n->cfg.round_timeout_ms;
-    for (i = 0; i < n->rec.state->nmembers; i++) {
-        const char *id = n->rec.state->members[i].id;
-        if (strcmp(id, n->rec.myid) == 0)
-            continue;
-        msg_init(n, &m, PAXOS_ACCEPT, &n->p_ballot);
-        m.value = cstate_clone(v);
-        emit(n, id, &m);
-    }
+    broadcast(n, PAXOS_ACCEPT, v);
     if (acceptor_accept(n, &n->p_ballot, v, &r)) {
         if (r.type == PAXOS_ACCEPTED)
             on_accepted(n, n->rec.myid, &r, now);
@@ -430,9 +427,8 @@ static void on_nack(struct paxos_node *n, const char *from, const struct paxos_m
 
 static void start_round(struct paxos_node *n, uint64_t now)
 {
-    struct paxos_msg m, r;
+    struct paxos_msg r;
     uint64_t round;
-    size_t i;
 
     clear_round(n);
     n->phase = PH_IDLE;
@@ -446,13 +442,7 @@ static void start_round(struct paxos_node *n, uint64_t now)
     n->p_epoch = n->rec.state->epoch + 1;
     n->phase = PH_PREPARING;
     n->p_deadline = now + n->cfg.round_timeout_ms;
-    for (i = 0; i < n->rec.state->nmembers; i++) {
-        const char *id = n->rec.state->members[i].id;
-        if (strcmp(id, n->rec.myid) == 0)
-            continue;
-        msg_init(n, &m, PAXOS_PREPARE, &n->p_ballot);
-        emit(n, id, &m);
-    }
+    broadcast(n, PAXOS_PREPARE, NULL);
     /* Our own promise, persisted with this batch, before the PREPAREs leave. */
     acceptor_prepare(n, &n->p_ballot, &r);
     on_promise(n, n->rec.myid, &r, now);
@@ -579,12 +569,12 @@ uint64_t paxos_propose(struct paxos_node *n, const struct cstate_change *c, uint
     struct pending *p;
 
     if (n->rec.state->epoch == 0 || !i_am_member(n)) {
-        set_err(err, errlen, "this node is not a member of the cluster state");
+        snprintf(err, errlen, "this node is not a member of the cluster state");
         return 0;
     }
     switch (cstate_change_check(n->rec.state, c, &why)) {
     case CSTATE_INVALID:
-        set_err(err, errlen, "%s", why);
+        snprintf(err, errlen, "%s", why);
         return 0;
     case CSTATE_DONE:
         emit_event(n, ++n->next_token, PAXOS_DONE);
@@ -593,7 +583,7 @@ uint64_t paxos_propose(struct paxos_node *n, const struct cstate_change *c, uint
         break;
     }
     if (n->npend == PAXOS_PENDING_MAX) {
-        set_err(err, errlen, "too many changes in progress");
+        snprintf(err, errlen, "too many changes in progress");
         return 0;
     }
     p = &n->pend[n->npend++];
@@ -770,11 +760,11 @@ static int arg_value(const char *s, size_t n, struct paxos_msg *m, char *err, si
 
     m->value = cstate_decode(s, n, sub, sizeof(sub));
     if (m->value == NULL) {
-        set_err(err, errlen, "bad state: %s", sub);
+        snprintf(err, errlen, "bad state: %s", sub);
         return 0;
     }
     if (m->value->epoch != m->epoch || strcmp(m->value->ring, m->ring) != 0) {
-        set_err(err, errlen, "state of another epoch or ring");
+        snprintf(err, errlen, "state of another epoch or ring");
         return 0;
     }
     return 1;
@@ -793,7 +783,7 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
 
     memset(m, 0, sizeof(*m));
     if (argc < 1) {
-        set_err(err, errlen, "empty message");
+        snprintf(err, errlen, "empty message");
         return -1;
     }
     for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
@@ -802,18 +792,18 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
             want = kinds[k].argc;
         }
     if (want == 0) {
-        set_err(err, errlen, "unknown message type");
+        snprintf(err, errlen, "unknown message type");
         return -1;
     }
     if (argc != want && !(m->type == PAXOS_PROMISE && argc == 8)) {
-        set_err(err, errlen, "wrong number of arguments for '%s'", paxos_msg_type_name(m->type));
+        snprintf(err, errlen, "wrong number of arguments for '%s'", paxos_msg_type_name(m->type));
         goto fail;
     }
     if (m->type == PAXOS_LEARN) {
         char sub[128];
         m->value = cstate_decode(argv[1], len[1], sub, sizeof(sub));
         if (m->value == NULL) {
-            set_err(err, errlen, "bad state: %s", sub);
+            snprintf(err, errlen, "bad state: %s", sub);
             goto fail;
         }
         m->epoch = m->value->epoch;
@@ -821,16 +811,16 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
         return 0;
     }
     if (!cstate_valid_id(argv[1], len[1])) {
-        set_err(err, errlen, "bad ring id");
+        snprintf(err, errlen, "bad ring id");
         goto fail;
     }
     memcpy(m->ring, argv[1], CSTATE_ID_LEN);
     if (!arg_round(argv[2], len[2], &m->epoch)) {
-        set_err(err, errlen, "bad epoch");
+        snprintf(err, errlen, "bad epoch");
         goto fail;
     }
     if (!arg_round(argv[3], len[3], &m->ballot.round) || !cstate_valid_id(argv[4], len[4])) {
-        set_err(err, errlen, "bad ballot");
+        snprintf(err, errlen, "bad ballot");
         goto fail;
     }
     memcpy(m->ballot.id, argv[4], CSTATE_ID_LEN);
@@ -838,19 +828,19 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
     case PAXOS_PROMISE:
         if (argc == 6) {
             if (!arg_is(argv[5], len[5], "none")) {
-                set_err(err, errlen, "bad accepted ballot");
+                snprintf(err, errlen, "bad accepted ballot");
                 goto fail;
             }
             break;
         }
         if (!arg_round(argv[5], len[5], &m->accepted.round) ||
             !cstate_valid_id(argv[6], len[6])) {
-            set_err(err, errlen, "bad accepted ballot");
+            snprintf(err, errlen, "bad accepted ballot");
             goto fail;
         }
         memcpy(m->accepted.id, argv[6], CSTATE_ID_LEN);
         if (cstate_ballot_cmp(&m->accepted, &m->ballot) > 0) {
-            set_err(err, errlen, "accepted ballot above the promised one");
+            snprintf(err, errlen, "accepted ballot above the promised one");
             goto fail;
         }
         if (!arg_value(argv[7], len[7], m, err, errlen))
@@ -864,7 +854,7 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
         if (arg_is(argv[5], len[5], "rejected"))
             m->rejected = 1;
         else if (!arg_is(argv[5], len[5], "higher")) {
-            set_err(err, errlen, "bad nack reason");
+            snprintf(err, errlen, "bad nack reason");
             goto fail;
         }
         break;

@@ -180,7 +180,7 @@ void paxos_step(struct paxos_node *n, const char *from, const struct paxos_msg *
 void paxos_tick(struct paxos_node *n, uint64_t now_ms);
 
 /* Queue a change.  Returns a token (>= 1) that later events name, or 0
- * with a message in err: not a member, invalid for the current state, or
+ * with a message in err (which may be NULL if errlen is 0): not a member, invalid for the current state, or
  * too many queued changes.  A change already reflected gets PAXOS_DONE at
  * once. */
 #define PAXOS_PENDING_MAX 32
