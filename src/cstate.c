@@ -1,0 +1,774 @@
+/*
+ * cstate.c — the cluster state record, changes to it, and the nodes.conf
+ * record, with their strict text encodings (format in cstate.h).
+ *
+ * The decoders read from a byte range with an explicit length, never rely
+ * on a NUL, check every limit before allocating, and accept exactly the
+ * canonical encoding: encode(decode(x)) == x for every x they accept.
+ */
+#include "cstate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+#include "util.h"
+
+#define LINE_TAG "cs1"
+#define RECORD_HEADER "ringcache-nodes 1"
+
+/* ---- a small growable output buffer ---- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->p = rc_realloc(b->p, cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+static void buf_u64(struct buf *b, uint64_t v)
+{
+    char tmp[RC_LONG_STR_SIZE];
+    size_t n = rc_ull2str(tmp, sizeof(tmp), v);
+    buf_add(b, tmp, n);
+}
+
+/* ---- a token reader over one line ---- */
+
+struct tok {
+    const char *p;
+    size_t len, pos;
+};
+
+/* The next space-separated token; 0 at the end of the line or on an empty
+ * token (two spaces, a leading or trailing space). */
+static int tok_next(struct tok *t, const char **s, size_t *n)
+{
+    const char *sp;
+    size_t left;
+
+    if (t->pos >= t->len)
+        return 0;
+    left = t->len - t->pos;
+    sp = memchr(t->p + t->pos, ' ', left);
+    *s = t->p + t->pos;
+    *n = sp ? (size_t)(sp - *s) : left;
+    t->pos += *n + (sp ? 1 : 0);
+    if (*n == 0)
+        return 0;
+    /* "a " ends with an empty token: refuse the trailing space too. */
+    if (sp && t->pos == t->len)
+        return 0;
+    return 1;
+}
+
+static int tok_is(const char *s, size_t n, const char *word)
+{
+    return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+
+    if (!rc_str2ull(s, n, &v) || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- field checks ---- */
+
+int cstate_valid_id(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len != CSTATE_ID_LEN)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Printable ASCII without space: what hosts and zones are made of. */
+static int valid_word(const char *s, size_t len, size_t max)
+{
+    size_t i;
+
+    if (len == 0 || len > max)
+        return 0;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static int valid_status(int st)
+{
+    return st == CSTATE_UP || st == CSTATE_FAILED || st == CSTATE_JOINING;
+}
+
+int cstate_valid_member(const struct cstate_member *m, const char **why)
+{
+    size_t hl = strnlen(m->host, sizeof(m->host));
+    size_t zl = strnlen(m->zone, sizeof(m->zone));
+    const char *w = NULL;
+
+    if (!cstate_valid_id(m->id, strnlen(m->id, sizeof(m->id))))
+        w = "bad member id";
+    else if (hl == sizeof(m->host) || !valid_word(m->host, hl, CSTATE_HOST_MAX))
+        w = "bad host";
+    else if (m->port < 1 || m->port > 65535)
+        w = "bad port";
+    else if (zl == sizeof(m->zone) ||
+             (zl > 0 && (!valid_word(m->zone, zl, CSTATE_ZONE_MAX) ||
+                         strcmp(m->zone, "-") == 0)))
+        w = "bad zone";
+    else if (m->vnodes < 1 || m->vnodes > CSTATE_VNODES_MAX)
+        w = "bad vnodes";
+    else if (!valid_status((int)m->status))
+        w = "bad status";
+    if (w && why)
+        *why = w;
+    return w == NULL;
+}
+
+const char *cstate_status_name(enum cstate_status st)
+{
+    switch (st) {
+    case CSTATE_UP: return "up";
+    case CSTATE_FAILED: return "failed";
+    case CSTATE_JOINING: return "joining";
+    }
+    return "?";
+}
+
+/* ---- states ---- */
+
+struct cstate *cstate_create(void)
+{
+    struct cstate *s = rc_calloc(sizeof(*s));
+
+    memset(s->ring, '0', CSTATE_ID_LEN);
+    return s;
+}
+
+void cstate_destroy(struct cstate **s)
+{
+    if (*s == NULL)
+        return;
+    rc_free((*s)->members);
+    rc_free(*s);
+    *s = NULL;
+}
+
+static void reserve(struct cstate *s, size_t n)
+{
+    if (n <= s->cap)
+        return;
+    s->cap = n < 4 ? 4 : n;
+    s->members = rc_realloc(s->members, s->cap * sizeof(*s->members));
+}
+
+struct cstate *cstate_bootstrap(const char *ring, const struct cstate_member *first,
+                                int replicas)
+{
+    struct cstate *s;
+
+    if (ring == NULL || strnlen(ring, CSTATE_ID_LEN + 1) != CSTATE_ID_LEN ||
+        !cstate_valid_id(ring, CSTATE_ID_LEN) ||
+        replicas < 0 || replicas > CSTATE_REPLICAS_MAX ||
+        !cstate_valid_member(first, NULL))
+        return NULL;
+    s = cstate_create();
+    memcpy(s->ring, ring, CSTATE_ID_LEN);
+    s->epoch = 1;
+    s->replicas = replicas;
+    reserve(s, 1);
+    s->members[0] = *first;
+    s->nmembers = 1;
+    return s;
+}
+
+struct cstate *cstate_clone(const struct cstate *s)
+{
+    struct cstate *c = rc_malloc(sizeof(*c));
+
+    *c = *s;
+    c->cap = s->nmembers;
+    c->members = NULL;
+    if (s->nmembers) {
+        c->members = rc_malloc(s->nmembers * sizeof(*c->members));
+        memcpy(c->members, s->members, s->nmembers * sizeof(*c->members));
+    }
+    return c;
+}
+
+static int member_equal(const struct cstate_member *a, const struct cstate_member *b)
+{
+    return strcmp(a->id, b->id) == 0 && strcmp(a->host, b->host) == 0 &&
+           a->port == b->port && strcmp(a->zone, b->zone) == 0 &&
+           a->vnodes == b->vnodes && a->status == b->status;
+}
+
+int cstate_equal(const struct cstate *a, const struct cstate *b)
+{
+    size_t i;
+
+    if (a->epoch != b->epoch || a->replicas != b->replicas ||
+        a->nmembers != b->nmembers || strcmp(a->ring, b->ring) != 0)
+        return 0;
+    for (i = 0; i < a->nmembers; i++)
+        if (!member_equal(&a->members[i], &b->members[i]))
+            return 0;
+    return 1;
+}
+
+/* Binary search; returns the index of id, or -(insertion point) - 1. */
+static long search(const struct cstate *s, const char *id)
+{
+    size_t lo = 0, hi = s->nmembers;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(s->members[mid].id, id, CSTATE_ID_LEN);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -(long)lo - 1;
+}
+
+long cstate_index(const struct cstate *s, const char *id)
+{
+    long i = search(s, id);
+    return i >= 0 ? i : -1;
+}
+
+const struct cstate_member *cstate_find(const struct cstate *s, const char *id)
+{
+    long i = search(s, id);
+    return i >= 0 ? &s->members[i] : NULL;
+}
+
+int cstate_add(struct cstate *s, const struct cstate_member *m, const char **why)
+{
+    long at;
+
+    if (!cstate_valid_member(m, why))
+        return -1;
+    if (s->nmembers >= CSTATE_MEMBERS_MAX) {
+        if (why)
+            *why = "too many members";
+        return -1;
+    }
+    at = search(s, m->id);
+    if (at >= 0) {
+        if (why)
+            *why = "duplicate member id";
+        return -1;
+    }
+    at = -at - 1;
+    reserve(s, s->nmembers + 1);
+    memmove(&s->members[at + 1], &s->members[at],
+            (s->nmembers - (size_t)at) * sizeof(*s->members));
+    s->members[at] = *m;
+    s->nmembers++;
+    return 0;
+}
+
+int cstate_remove(struct cstate *s, const char *id)
+{
+    long at = search(s, id);
+
+    if (at < 0)
+        return -1;
+    memmove(&s->members[at], &s->members[at + 1],
+            (s->nmembers - (size_t)at - 1) * sizeof(*s->members));
+    s->nmembers--;
+    return 0;
+}
+
+int cstate_set_status(struct cstate *s, const char *id, enum cstate_status st)
+{
+    long at = search(s, id);
+
+    if (at < 0 || !valid_status((int)st))
+        return -1;
+    s->members[at].status = st;
+    return 0;
+}
+
+/* ---- state line ---- */
+
+static void encode_into(struct buf *b, const struct cstate *s)
+{
+    size_t i;
+
+    buf_str(b, LINE_TAG " ");
+    buf_u64(b, s->epoch);
+    buf_str(b, " ");
+    buf_add(b, s->ring, CSTATE_ID_LEN);
+    buf_str(b, " ");
+    buf_u64(b, (uint64_t)s->replicas);
+    buf_str(b, " ");
+    buf_u64(b, s->nmembers);
+    for (i = 0; i < s->nmembers; i++) {
+        const struct cstate_member *m = &s->members[i];
+        buf_str(b, " ");
+        buf_str(b, m->id);
+        buf_str(b, " ");
+        buf_str(b, m->host);
+        buf_str(b, " ");
+        buf_u64(b, m->port);
+        buf_str(b, " ");
+        buf_str(b, m->zone[0] ? m->zone : "-");
+        buf_str(b, " ");
+        buf_u64(b, m->vnodes);
+        buf_str(b, " ");
+        buf_str(b, cstate_status_name(m->status));
+    }
+}
+
+char *cstate_encode(const struct cstate *s, size_t *len)
+{
+    struct buf b = {NULL, 0, 0};
+
+    encode_into(&b, s);
+    if (len)
+        *len = b.len;
+    return b.p;
+}
+
+/* Decode one member's six tokens into *m; NULL on success, else why. */
+static const char *decode_member(struct tok *t, struct cstate_member *m)
+{
+    const char *s;
+    size_t n;
+    uint64_t v;
+
+    memset(m, 0, sizeof(*m));
+    if (!tok_next(t, &s, &n) || !cstate_valid_id(s, n))
+        return "bad member id";
+    memcpy(m->id, s, n);
+    if (!tok_next(t, &s, &n) || !valid_word(s, n, CSTATE_HOST_MAX))
+        return "bad host";
+    memcpy(m->host, s, n);
+    if (!tok_next(t, &s, &n) || !parse_u64(s, n, 65535, &v) || v == 0)
+        return "bad port";
+    m->port = (unsigned)v;
+    if (!tok_next(t, &s, &n) || !valid_word(s, n, CSTATE_ZONE_MAX))
+        return "bad zone";
+    if (!tok_is(s, n, "-"))
+        memcpy(m->zone, s, n);
+    if (!tok_next(t, &s, &n) || !parse_u64(s, n, CSTATE_VNODES_MAX, &v) || v == 0)
+        return "bad vnodes";
+    m->vnodes = (unsigned)v;
+    if (!tok_next(t, &s, &n))
+        return "bad status";
+    if (tok_is(s, n, "up"))
+        m->status = CSTATE_UP;
+    else if (tok_is(s, n, "failed"))
+        m->status = CSTATE_FAILED;
+    else if (tok_is(s, n, "joining"))
+        m->status = CSTATE_JOINING;
+    else
+        return "bad status";
+    return NULL;
+}
+
+struct cstate *cstate_decode(const char *buf, size_t len, char *err, size_t errlen)
+{
+    struct tok t = {buf, len, 0};
+    struct cstate *st;
+    const char *s, *why;
+    size_t n, i;
+    uint64_t v, count;
+
+    if (len > CSTATE_LINE_MAX) {
+        set_err(err, errlen, "state line too long");
+        return NULL;
+    }
+    if (!tok_next(&t, &s, &n) || !tok_is(s, n, LINE_TAG)) {
+        set_err(err, errlen, "not a state line (expected '" LINE_TAG "')");
+        return NULL;
+    }
+    st = cstate_create();
+    if (!tok_next(&t, &s, &n) || !parse_u64(s, n, UINT64_MAX, &st->epoch)) {
+        set_err(err, errlen, "bad epoch");
+        goto fail;
+    }
+    if (!tok_next(&t, &s, &n) || !cstate_valid_id(s, n)) {
+        set_err(err, errlen, "bad ring id");
+        goto fail;
+    }
+    memcpy(st->ring, s, n);
+    if (!tok_next(&t, &s, &n) || !parse_u64(s, n, CSTATE_REPLICAS_MAX, &v)) {
+        set_err(err, errlen, "bad replicas");
+        goto fail;
+    }
+    st->replicas = (int)v;
+    if (!tok_next(&t, &s, &n) || !parse_u64(s, n, UINT64_MAX, &count)) {
+        set_err(err, errlen, "bad member count");
+        goto fail;
+    }
+    if (count > CSTATE_MEMBERS_MAX) {
+        set_err(err, errlen, "too many members");
+        goto fail;
+    }
+    if ((st->epoch == 0) != (count == 0)) {
+        set_err(err, errlen, "epoch 0 has no members and only epoch 0");
+        goto fail;
+    }
+    reserve(st, (size_t)count);
+    for (i = 0; i < count; i++) {
+        struct cstate_member *m = &st->members[i];
+        why = decode_member(&t, m);
+        if (why != NULL) {
+            set_err(err, errlen, "member %zu: %s", i + 1, why);
+            goto fail;
+        }
+        if (i > 0) {
+            int c = memcmp(st->members[i - 1].id, m->id, CSTATE_ID_LEN);
+            if (c >= 0) {
+                set_err(err, errlen, "member %zu: %s", i + 1,
+                        c == 0 ? "duplicate member id" : "members not sorted by id");
+                goto fail;
+            }
+        }
+        st->nmembers++;
+    }
+    if (t.pos != len) {
+        set_err(err, errlen, "trailing bytes after the members");
+        goto fail;
+    }
+    return st;
+fail:
+    cstate_destroy(&st);
+    return NULL;
+}
+
+/* ---- changes ---- */
+
+enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cstate_change *c,
+                                        const char **why)
+{
+    const struct cstate_member *m;
+    const char *w = NULL;
+    enum cstate_verdict v = CSTATE_APPLIES;
+
+    switch (c->kind) {
+    case CSTATE_ADD_MEMBER:
+        if (!cstate_valid_member(&c->member, &w)) {
+            v = CSTATE_INVALID;
+            break;
+        }
+        m = cstate_find(s, c->member.id);
+        if (m == NULL) {
+            if (s->nmembers >= CSTATE_MEMBERS_MAX) {
+                w = "too many members";
+                v = CSTATE_INVALID;
+            }
+        } else if (member_equal(m, &c->member)) {
+            v = CSTATE_DONE;
+        } else {
+            w = "a member with that id exists with other settings";
+            v = CSTATE_INVALID;
+        }
+        break;
+    case CSTATE_REMOVE_MEMBER:
+        if (cstate_find(s, c->id) == NULL)
+            v = CSTATE_DONE;
+        else if (s->nmembers == 1) {
+            w = "cannot remove the last member";
+            v = CSTATE_INVALID;
+        }
+        break;
+    case CSTATE_SET_STATUS:
+        m = cstate_find(s, c->id);
+        if (m == NULL || !valid_status((int)c->status)) {
+            w = m == NULL ? "no such member" : "bad status";
+            v = CSTATE_INVALID;
+        } else if (m->status == c->status)
+            v = CSTATE_DONE;
+        break;
+    case CSTATE_SET_REPLICAS:
+        if (c->replicas < 0 || c->replicas > CSTATE_REPLICAS_MAX) {
+            w = "bad replicas";
+            v = CSTATE_INVALID;
+        } else if (s->replicas == c->replicas)
+            v = CSTATE_DONE;
+        break;
+    default:
+        w = "unknown change";
+        v = CSTATE_INVALID;
+    }
+    if (s->epoch == 0 && v != CSTATE_INVALID) {
+        w = "no cluster state yet";
+        v = CSTATE_INVALID;
+    }
+    if (why && w)
+        *why = w;
+    return v;
+}
+
+int cstate_change_apply(struct cstate *s, const struct cstate_change *c)
+{
+    if (cstate_change_check(s, c, NULL) != CSTATE_APPLIES)
+        return -1;
+    switch (c->kind) {
+    case CSTATE_ADD_MEMBER: return cstate_add(s, &c->member, NULL);
+    case CSTATE_REMOVE_MEMBER: return cstate_remove(s, c->id);
+    case CSTATE_SET_STATUS: return cstate_set_status(s, c->id, c->status);
+    case CSTATE_SET_REPLICAS: s->replicas = c->replicas; return 0;
+    }
+    return -1;
+}
+
+/* ---- ballots and the persistent record ---- */
+
+int cstate_ballot_cmp(const struct cstate_ballot *a, const struct cstate_ballot *b)
+{
+    int c;
+
+    if (a->round != b->round)
+        return a->round < b->round ? -1 : 1;
+    if (a->round == 0)
+        return 0; /* "none" carries no id */
+    c = memcmp(a->id, b->id, CSTATE_ID_LEN);
+    return c < 0 ? -1 : c > 0;
+}
+
+void cstate_acceptor_reset(struct cstate_acceptor *a)
+{
+    memset(&a->promised, 0, sizeof(a->promised));
+    memset(&a->accepted, 0, sizeof(a->accepted));
+    cstate_destroy(&a->value);
+}
+
+void cstate_record_init(struct cstate_record *r, const char *myid)
+{
+    memset(r, 0, sizeof(*r));
+    memcpy(r->myid, myid, CSTATE_ID_LEN);
+    r->state = cstate_create();
+}
+
+void cstate_record_deinit(struct cstate_record *r)
+{
+    cstate_destroy(&r->state);
+    cstate_acceptor_reset(&r->acc);
+}
+
+void cstate_record_copy(struct cstate_record *dst, const struct cstate_record *src)
+{
+    *dst = *src;
+    dst->state = cstate_clone(src->state);
+    dst->acc.value = src->acc.value ? cstate_clone(src->acc.value) : NULL;
+}
+
+int cstate_record_equal(const struct cstate_record *a, const struct cstate_record *b)
+{
+    if (strcmp(a->myid, b->myid) != 0 || !cstate_equal(a->state, b->state) ||
+        cstate_ballot_cmp(&a->acc.promised, &b->acc.promised) != 0 ||
+        cstate_ballot_cmp(&a->acc.accepted, &b->acc.accepted) != 0 ||
+        (a->acc.value == NULL) != (b->acc.value == NULL))
+        return 0;
+    return a->acc.value == NULL || cstate_equal(a->acc.value, b->acc.value);
+}
+
+static void encode_ballot(struct buf *b, const struct cstate_ballot *bal)
+{
+    buf_u64(b, bal->round);
+    buf_str(b, " ");
+    buf_add(b, bal->id, CSTATE_ID_LEN);
+}
+
+char *cstate_record_encode(const struct cstate_record *r, size_t *len)
+{
+    struct buf b = {NULL, 0, 0};
+
+    buf_str(&b, RECORD_HEADER "\nmyid ");
+    buf_add(&b, r->myid, CSTATE_ID_LEN);
+    buf_str(&b, "\nstate ");
+    encode_into(&b, r->state);
+    buf_str(&b, "\npromised ");
+    if (r->acc.promised.round == 0)
+        buf_str(&b, "none");
+    else
+        encode_ballot(&b, &r->acc.promised);
+    buf_str(&b, "\naccepted ");
+    if (r->acc.accepted.round == 0 || r->acc.value == NULL) {
+        buf_str(&b, "none");
+    } else {
+        encode_ballot(&b, &r->acc.accepted);
+        buf_str(&b, " ");
+        encode_into(&b, r->acc.value);
+    }
+    buf_str(&b, "\n");
+    if (len)
+        *len = b.len;
+    return b.p;
+}
+
+/* Parse "<round> <id>" from the token reader into *bal. */
+static int decode_ballot(struct tok *t, struct cstate_ballot *bal)
+{
+    const char *s;
+    size_t n;
+
+    memset(bal, 0, sizeof(*bal));
+    if (!tok_next(t, &s, &n) || !parse_u64(s, n, UINT64_MAX, &bal->round) || bal->round == 0)
+        return 0;
+    if (!tok_next(t, &s, &n) || !cstate_valid_id(s, n))
+        return 0;
+    memcpy(bal->id, s, n);
+    return 1;
+}
+
+/* Cut the next "\n"-terminated line out of buf; 0 if there is none. */
+static int next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
+{
+    const char *nl;
+
+    if (*pos >= len)
+        return 0;
+    nl = memchr(buf + *pos, '\n', len - *pos);
+    if (nl == NULL)
+        return 0;
+    *line = buf + *pos;
+    *n = (size_t)(nl - *line);
+    *pos += *n + 1;
+    return 1;
+}
+
+/* If line starts with "<key> ", point *rest past it. */
+static int line_key(const char *line, size_t n, const char *key, const char **rest,
+                    size_t *restn)
+{
+    size_t kl = strlen(key);
+
+    if (n <= kl || memcmp(line, key, kl) != 0 || line[kl] != ' ')
+        return 0;
+    *rest = line + kl + 1;
+    *restn = n - kl - 1;
+    return 1;
+}
+
+int cstate_record_decode(const char *buf, size_t len, struct cstate_record *r,
+                         char *err, size_t errlen)
+{
+    const char *line, *rest, *s;
+    size_t n, rn, sn, pos = 0;
+    struct tok t;
+    char sub[160];
+
+    memset(r, 0, sizeof(*r));
+    if (len > CSTATE_RECORD_MAX) {
+        set_err(err, errlen, "nodes.conf too long");
+        return -1;
+    }
+    if (!next_line(buf, len, &pos, &line, &n) || !tok_is(line, n, RECORD_HEADER)) {
+        set_err(err, errlen, "line 1: expected '" RECORD_HEADER "'");
+        return -1;
+    }
+    if (!next_line(buf, len, &pos, &line, &n) || !line_key(line, n, "myid", &rest, &rn) ||
+        !cstate_valid_id(rest, rn)) {
+        set_err(err, errlen, "line 2: expected 'myid <40 hex>'");
+        return -1;
+    }
+    memcpy(r->myid, rest, rn);
+    if (!next_line(buf, len, &pos, &line, &n) || !line_key(line, n, "state", &rest, &rn)) {
+        set_err(err, errlen, "line 3: expected 'state <state>'");
+        goto fail;
+    }
+    r->state = cstate_decode(rest, rn, sub, sizeof(sub));
+    if (r->state == NULL) {
+        set_err(err, errlen, "line 3: %s", sub);
+        goto fail;
+    }
+    if (!next_line(buf, len, &pos, &line, &n) || !line_key(line, n, "promised", &rest, &rn)) {
+        set_err(err, errlen, "line 4: expected 'promised none|<round> <id>'");
+        goto fail;
+    }
+    if (!tok_is(rest, rn, "none")) {
+        t = (struct tok){rest, rn, 0};
+        if (!decode_ballot(&t, &r->acc.promised) || t.pos != rn) {
+            set_err(err, errlen, "line 4: bad promised ballot");
+            goto fail;
+        }
+    }
+    if (!next_line(buf, len, &pos, &line, &n) || !line_key(line, n, "accepted", &rest, &rn)) {
+        set_err(err, errlen, "line 5: expected 'accepted none|<round> <id> <state>'");
+        goto fail;
+    }
+    if (!tok_is(rest, rn, "none")) {
+        t = (struct tok){rest, rn, 0};
+        if (!decode_ballot(&t, &r->acc.accepted) || t.pos >= rn) {
+            set_err(err, errlen, "line 5: bad accepted ballot");
+            goto fail;
+        }
+        s = rest + t.pos;
+        sn = rn - t.pos;
+        r->acc.value = cstate_decode(s, sn, sub, sizeof(sub));
+        if (r->acc.value == NULL) {
+            set_err(err, errlen, "line 5: %s", sub);
+            goto fail;
+        }
+        if (r->state->epoch == UINT64_MAX || r->acc.value->epoch != r->state->epoch + 1 ||
+            strcmp(r->acc.value->ring, r->state->ring) != 0) {
+            set_err(err, errlen, "line 5: accepted value is not the next state of this ring");
+            goto fail;
+        }
+        if (cstate_ballot_cmp(&r->acc.accepted, &r->acc.promised) > 0) {
+            set_err(err, errlen, "line 5: accepted ballot above the promised one");
+            goto fail;
+        }
+    }
+    if (r->state->epoch == 0 && r->acc.promised.round != 0) {
+        set_err(err, errlen, "line 4: a promise without a cluster state");
+        goto fail;
+    }
+    if (pos != len) {
+        set_err(err, errlen, "trailing bytes after line 5");
+        goto fail;
+    }
+    return 0;
+fail:
+    cstate_record_deinit(r);
+    return -1;
+}

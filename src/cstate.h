@@ -1,0 +1,202 @@
+/*
+ * cstate.h — the cluster state record, the changes made to it, and the
+ * node's own persistent record (nodes.conf), with their text encodings.
+ *
+ * No I/O and no server state: the glue reads and writes files and links;
+ * this file only turns records into text and text back into records.
+ *
+ * A cluster state is one numbered record (DESIGN.md, "The cluster state"):
+ * an epoch, the ring id (40 hex, made once when the ring is first formed),
+ * cluster-replicas, and the members, each with id, announced host and port,
+ * zone, vnodes and status.  Members are kept sorted by id, so two equal
+ * states encode to the same bytes.  Epoch 0 means "no state yet" (a node
+ * that has not joined a ring): it has no members.
+ *
+ * State line (one line, single spaces, no line end, canonical: a given
+ * state has exactly one encoding and the decoder accepts only that):
+ *
+ *     cs1 <epoch> <ring> <replicas> <n> [<id> <host> <port> <zone> <vnodes> <status>]*n
+ *
+ *   epoch     decimal, no sign, no leading zeros, 0 .. 2^64-1
+ *   ring      40 lowercase hex
+ *   replicas  0 .. CSTATE_REPLICAS_MAX
+ *   n         0 .. CSTATE_MEMBERS_MAX; 0 exactly when epoch is 0
+ *   id        40 lowercase hex, strictly ascending over the members
+ *   host      1 .. CSTATE_HOST_MAX bytes of printable ASCII, no space
+ *   port      1 .. 65535
+ *   zone      "-" for none, else 1 .. CSTATE_ZONE_MAX printable bytes
+ *             other than the single byte "-"
+ *   vnodes    1 .. CSTATE_VNODES_MAX
+ *   status    up | failed | joining
+ *
+ * nodes.conf content (every line ends in "\n", lines in this order, nothing
+ * else; the acceptor record is for epoch state.epoch + 1 and is implied):
+ *
+ *     ringcache-nodes 1
+ *     myid <id>
+ *     state <state line>
+ *     promised none | promised <round> <id>
+ *     accepted none | accepted <round> <id> <state line>
+ *
+ * The accepted ballot is never above the promised one, and the accepted
+ * value is a state of epoch state.epoch + 1 on the same ring.
+ */
+#ifndef RC_CSTATE_H
+#define RC_CSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CSTATE_ID_LEN 40
+#define CSTATE_HOST_MAX 255
+#define CSTATE_ZONE_MAX 64
+#define CSTATE_MEMBERS_MAX 512
+#define CSTATE_REPLICAS_MAX 15
+#define CSTATE_VNODES_MAX 4096
+
+/* The longest state line: the header plus CSTATE_MEMBERS_MAX members at
+ * their longest.  Decoders refuse anything longer before looking at it. */
+#define CSTATE_LINE_MAX \
+    (64 + 2 * CSTATE_ID_LEN + \
+     CSTATE_MEMBERS_MAX * (CSTATE_ID_LEN + CSTATE_HOST_MAX + CSTATE_ZONE_MAX + 24))
+
+/* The longest nodes.conf content: two state lines plus the small lines. */
+#define CSTATE_RECORD_MAX (2 * CSTATE_LINE_MAX + 512)
+
+enum cstate_status { CSTATE_UP = 0, CSTATE_FAILED = 1, CSTATE_JOINING = 2 };
+
+struct cstate_member {
+    char id[CSTATE_ID_LEN + 1];
+    char host[CSTATE_HOST_MAX + 1];
+    unsigned port;              /* 1 .. 65535 */
+    char zone[CSTATE_ZONE_MAX + 1]; /* "" for none */
+    unsigned vnodes;            /* 1 .. CSTATE_VNODES_MAX */
+    enum cstate_status status;
+};
+
+struct cstate {
+    uint64_t epoch;
+    char ring[CSTATE_ID_LEN + 1];
+    int replicas;
+    size_t nmembers;
+    size_t cap;
+    struct cstate_member *members; /* sorted by id, no duplicates */
+};
+
+/* ---- states ---- */
+
+/* A new state of epoch 0 (no ring, no members), ring id all zeros. */
+struct cstate *cstate_create(void);
+
+/* The first state of a new ring: epoch 1, the given ring id (40 lowercase
+ * hex, e.g. from rc_random_hex) and one member.  NULL if either is invalid. */
+struct cstate *cstate_bootstrap(const char *ring, const struct cstate_member *first,
+                                int replicas);
+
+void cstate_destroy(struct cstate **s);
+struct cstate *cstate_clone(const struct cstate *s);
+int cstate_equal(const struct cstate *a, const struct cstate *b);
+
+/* The member with this id (40 bytes, no NUL needed), or NULL. */
+const struct cstate_member *cstate_find(const struct cstate *s, const char *id);
+/* Its index in s->members, or -1. */
+long cstate_index(const struct cstate *s, const char *id);
+
+/* Insert m in id order.  Returns 0, or -1 (with *why) if m is invalid, its
+ * id is already there or the state is full.  The epoch is not touched. */
+int cstate_add(struct cstate *s, const struct cstate_member *m, const char **why);
+/* Remove the member with this id.  Returns 0, or -1 if there is none. */
+int cstate_remove(struct cstate *s, const char *id);
+/* Set a member's status.  Returns 0, or -1 if there is no such member. */
+int cstate_set_status(struct cstate *s, const char *id, enum cstate_status st);
+
+/* Field checks shared with the decoder; each returns 1 when valid. */
+int cstate_valid_id(const char *s, size_t len);
+int cstate_valid_member(const struct cstate_member *m, const char **why);
+
+const char *cstate_status_name(enum cstate_status st);
+
+/* Encode as one state line (see above), NUL-terminated, rc_malloc'd;
+ * *len (if not NULL) gets its length. */
+char *cstate_encode(const struct cstate *s, size_t *len);
+
+/* Decode a state line from buf[0..len) (no line end; NUL not needed).
+ * Returns the new state, or NULL with a message in err (errlen bytes).
+ * Any input is safe; non-canonical input is refused. */
+struct cstate *cstate_decode(const char *buf, size_t len, char *err, size_t errlen);
+
+/* ---- changes: what a proposer wants the next state to differ by ---- */
+
+enum cstate_change_kind {
+    CSTATE_ADD_MEMBER,      /* member: added as given (its status too) */
+    CSTATE_REMOVE_MEMBER,   /* id */
+    CSTATE_SET_STATUS,      /* id, status */
+    CSTATE_SET_REPLICAS     /* replicas */
+};
+
+struct cstate_change {
+    enum cstate_change_kind kind;
+    struct cstate_member member;
+    char id[CSTATE_ID_LEN + 1];
+    enum cstate_status status;
+    int replicas;
+};
+
+enum cstate_verdict {
+    CSTATE_APPLIES,     /* applying it changes s */
+    CSTATE_DONE,        /* s already reflects it */
+    CSTATE_INVALID      /* it cannot apply to s (no such member, ...) */
+};
+
+/* Judge a change against s.  For CSTATE_INVALID *why (if not NULL) says why.
+ * Adding a member whose id is there with other host/port/zone/vnodes, or
+ * removing the last member, is invalid; adding an identical member is done. */
+enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cstate_change *c,
+                                        const char **why);
+
+/* Apply a change that cstate_change_check() called CSTATE_APPLIES.  The
+ * epoch is left to the caller.  Returns 0, or -1 if it did not apply. */
+int cstate_change_apply(struct cstate *s, const struct cstate_change *c);
+
+/* ---- the node's persistent record (nodes.conf) ---- */
+
+/* A Paxos ballot: (round, proposer id), ordered by round then id.
+ * Round 0 is "no ballot" and sorts below every real one. */
+struct cstate_ballot {
+    uint64_t round;
+    char id[CSTATE_ID_LEN + 1];
+};
+
+int cstate_ballot_cmp(const struct cstate_ballot *a, const struct cstate_ballot *b);
+
+/* The Paxos acceptor's memory for epoch state.epoch + 1. */
+struct cstate_acceptor {
+    struct cstate_ballot promised;  /* round 0: none */
+    struct cstate_ballot accepted;  /* round 0: none */
+    struct cstate *value;           /* owned; NULL exactly when accepted.round == 0 */
+};
+
+struct cstate_record {
+    char myid[CSTATE_ID_LEN + 1];
+    struct cstate *state;           /* owned, never NULL */
+    struct cstate_acceptor acc;
+};
+
+/* A fresh record: this id, an epoch-0 state, nothing promised. */
+void cstate_record_init(struct cstate_record *r, const char *myid);
+void cstate_record_deinit(struct cstate_record *r);
+/* Deep copy into dst (which must not hold anything). */
+void cstate_record_copy(struct cstate_record *dst, const struct cstate_record *src);
+int cstate_record_equal(const struct cstate_record *a, const struct cstate_record *b);
+/* Forget the acceptor's promise and acceptance (a new epoch began). */
+void cstate_acceptor_reset(struct cstate_acceptor *a);
+
+/* Encode as nodes.conf content, NUL-terminated, rc_malloc'd. */
+char *cstate_record_encode(const struct cstate_record *r, size_t *len);
+
+/* Decode nodes.conf content.  Returns 0 and fills *r (free with
+ * cstate_record_deinit), or -1 with a message naming the line in err. */
+int cstate_record_decode(const char *buf, size_t len, struct cstate_record *r,
+                         char *err, size_t errlen);
+
+#endif

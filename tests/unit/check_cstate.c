@@ -1,0 +1,522 @@
+/*
+ * check_cstate.c — unit tests for cstate.c (the cluster state, changes,
+ * nodes.conf) and for paxos.c's message wire form.
+ *
+ * The decoders are fed canonical text (which must round-trip byte for
+ * byte), every kind of malformed text (which must be refused with a
+ * message, never crash), and random mutations of valid text (which must
+ * either be refused or round-trip).
+ */
+#include "cstate.h"
+#include "paxos.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+static void make_id(char *out, unsigned v)
+{
+    snprintf(out, CSTATE_ID_LEN + 1, "%040x", v);
+}
+
+static struct cstate_member member(unsigned v, const char *zone, enum cstate_status st)
+{
+    struct cstate_member m;
+
+    memset(&m, 0, sizeof(m));
+    make_id(m.id, v);
+    snprintf(m.host, sizeof(m.host), "10.0.0.%u", v % 250);
+    m.port = 7000 + v;
+    snprintf(m.zone, sizeof(m.zone), "%s", zone);
+    m.vnodes = 256;
+    m.status = st;
+    return m;
+}
+
+static struct cstate *three(void)
+{
+    char ring[CSTATE_ID_LEN + 1];
+    struct cstate_member m = member(2, "", CSTATE_UP);
+    struct cstate *s;
+
+    make_id(ring, 0xabc);
+    s = cstate_bootstrap(ring, &m, 1);
+    ck_assert_ptr_nonnull(s);
+    m = member(3, "eu-1", CSTATE_JOINING);
+    ck_assert_int_eq(cstate_add(s, &m, NULL), 0);
+    m = member(1, "us-2", CSTATE_FAILED);
+    ck_assert_int_eq(cstate_add(s, &m, NULL), 0);
+    return s;
+}
+
+static void expect_bad(const char *line, const char *errpart)
+{
+    char err[128] = "";
+    struct cstate *s = cstate_decode(line, strlen(line), err, sizeof(err));
+
+    ck_assert_msg(s == NULL, "accepted: %s", line);
+    ck_assert_msg(strstr(err, errpart) != NULL, "'%s' gave '%s', wanted '%s'", line, err,
+                  errpart);
+}
+
+START_TEST(test_state_roundtrip)
+{
+    struct cstate *s = three(), *d;
+    char err[128];
+    size_t len;
+    char *line = cstate_encode(s, &len);
+
+    ck_assert_uint_eq(len, strlen(line));
+    /* sorted by id, empty zone as "-" */
+    ck_assert_str_eq(line,
+        "cs1 1 0000000000000000000000000000000000000abc 1 3 "
+        "0000000000000000000000000000000000000001 10.0.0.1 7001 us-2 256 failed "
+        "0000000000000000000000000000000000000002 10.0.0.2 7002 - 256 up "
+        "0000000000000000000000000000000000000003 10.0.0.3 7003 eu-1 256 joining");
+    d = cstate_decode(line, len, err, sizeof(err));
+    ck_assert_ptr_nonnull(d);
+    ck_assert(cstate_equal(s, d));
+    ck_assert_str_eq(d->members[1].zone, "");
+    rc_free(line);
+    cstate_destroy(&d);
+
+    /* the empty state */
+    d = cstate_create();
+    line = cstate_encode(d, &len);
+    ck_assert_str_eq(line, "cs1 0 0000000000000000000000000000000000000000 0 0");
+    cstate_destroy(&d);
+    d = cstate_decode(line, len, err, sizeof(err));
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(d->epoch, 0);
+    rc_free(line);
+    cstate_destroy(&d);
+    cstate_destroy(&s);
+}
+END_TEST
+
+START_TEST(test_state_rejects)
+{
+    const char *R = "0000000000000000000000000000000000000abc";
+    const char *A = "0000000000000000000000000000000000000001";
+    char line[1024];
+
+    expect_bad("", "not a state line");
+    expect_bad("cs2 1", "not a state line");
+    expect_bad("cs1", "bad epoch");
+    expect_bad("cs1 01 x", "bad epoch");
+    expect_bad("cs1 -1 x", "bad epoch");
+    expect_bad("cs1 18446744073709551616 x", "bad epoch");
+    expect_bad("cs1 1 ABC", "bad ring");
+    snprintf(line, sizeof(line), "cs1 1 %s 16 0", R);
+    expect_bad(line, "bad replicas");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 0", R);
+    expect_bad(line, "epoch 0");
+    snprintf(line, sizeof(line), "cs1 0 %s 1 1 %s h 1 - 1 up", R, A);
+    expect_bad(line, "epoch 0");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 513", R);
+    expect_bad(line, "too many members");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 2 %s h 1 - 1 up", R, A);
+    expect_bad(line, "member 2: bad member id");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 2 %s h 1 - 1 up %s h 1 - 1 up", R, A, A);
+    expect_bad(line, "duplicate member id");
+    snprintf(line, sizeof(line),
+             "cs1 1 %s 1 2 0000000000000000000000000000000000000002 h 1 - 1 up %s h 1 - 1 up", R,
+             A);
+    expect_bad(line, "not sorted");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 1 - 1 up x", R, A);
+    expect_bad(line, "trailing");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 1 - 1 up ", R, A);
+    expect_bad(line, "bad status");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 1 - 1 down", R, A);
+    expect_bad(line, "bad status");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 0 - 1 up", R, A);
+    expect_bad(line, "bad port");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 65536 - 1 up", R, A);
+    expect_bad(line, "bad port");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 1 - 4097 up", R, A);
+    expect_bad(line, "bad vnodes");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h\t 1 - 1 up", R, A);
+    expect_bad(line, "bad host");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s  1 - 1 up", R, A);
+    expect_bad(line, "bad host");
+    snprintf(line, sizeof(line), "cs1 1 %s 1 1 %s h 1 %065d 1 up", R, A, 0);
+    expect_bad(line, "bad zone");
+    snprintf(line, sizeof(line), "cs1  1 %s 1 0", R);
+    expect_bad(line, "bad epoch");
+    /* a NUL inside is just a bad byte */
+    {
+        char nul[] = "cs1 1\0";
+        char err[64];
+        ck_assert_ptr_null(cstate_decode(nul, sizeof(nul) - 1, err, sizeof(err)));
+    }
+}
+END_TEST
+
+START_TEST(test_state_edit)
+{
+    struct cstate *s = three(), *c;
+    struct cstate_member m = member(9, "", CSTATE_UP);
+    const char *why = NULL;
+
+    ck_assert_int_eq(cstate_add(s, &m, &why), 0);
+    ck_assert_int_eq(cstate_add(s, &m, &why), -1);
+    ck_assert_str_eq(why, "duplicate member id");
+    ck_assert_int_eq(cstate_index(s, m.id), 3);
+    c = cstate_clone(s);
+    ck_assert(cstate_equal(s, c));
+    ck_assert_int_eq(cstate_set_status(c, m.id, CSTATE_FAILED), 0);
+    ck_assert(!cstate_equal(s, c));
+    ck_assert_int_eq(cstate_find(c, m.id)->status, CSTATE_FAILED);
+    ck_assert_int_eq(cstate_remove(c, m.id), 0);
+    ck_assert_int_eq(cstate_remove(c, m.id), -1);
+    ck_assert_ptr_null(cstate_find(c, m.id));
+    ck_assert_int_eq(cstate_set_status(c, m.id, CSTATE_UP), -1);
+    m.port = 0;
+    ck_assert_int_eq(cstate_add(c, &m, &why), -1);
+    ck_assert_str_eq(why, "bad port");
+    m = member(10, "-", CSTATE_UP);
+    ck_assert_int_eq(cstate_add(c, &m, &why), -1);
+    ck_assert_str_eq(why, "bad zone");
+    cstate_destroy(&c);
+    cstate_destroy(&s);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_too_many_members)
+{
+    struct cstate *s = three();
+    unsigned i;
+    char *line;
+    size_t len;
+    char err[64];
+    struct cstate *d;
+
+    for (i = 100; s->nmembers < CSTATE_MEMBERS_MAX; i++) {
+        struct cstate_member m = member(i, "zone-with-a-long-name", CSTATE_UP);
+        memset(m.host, 'h', CSTATE_HOST_MAX);
+        ck_assert_int_eq(cstate_add(s, &m, NULL), 0);
+    }
+    {
+        struct cstate_member m = member(99999, "", CSTATE_UP);
+        const char *why;
+        m.port = 1;
+        ck_assert_int_eq(cstate_add(s, &m, &why), -1);
+        ck_assert_str_eq(why, "too many members");
+    }
+    line = cstate_encode(s, &len);
+    ck_assert_uint_le(len, CSTATE_LINE_MAX);
+    d = cstate_decode(line, len, err, sizeof(err));
+    ck_assert_ptr_nonnull(d);
+    ck_assert(cstate_equal(s, d));
+    cstate_destroy(&d);
+    rc_free(line);
+    cstate_destroy(&s);
+}
+END_TEST
+
+START_TEST(test_changes)
+{
+    struct cstate *s = three();
+    struct cstate_change c;
+    const char *why = NULL;
+
+    memset(&c, 0, sizeof(c));
+    c.kind = CSTATE_SET_REPLICAS;
+    c.replicas = 1;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
+    c.replicas = 2;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_APPLIES);
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    ck_assert_int_eq(s->replicas, 2);
+    c.replicas = 16;
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+
+    c.kind = CSTATE_SET_STATUS;
+    make_id(c.id, 1);
+    c.status = CSTATE_FAILED;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
+    c.status = CSTATE_UP;
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    make_id(c.id, 77);
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "no such member");
+
+    c.kind = CSTATE_ADD_MEMBER;
+    c.member = member(5, "", CSTATE_JOINING);
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
+    c.member.port++;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
+
+    c.kind = CSTATE_REMOVE_MEMBER;
+    make_id(c.id, 5);
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
+    while (s->nmembers > 1)
+        cstate_remove(s, s->members[0].id);
+    memcpy(c.id, s->members[0].id, sizeof(c.id));
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "cannot remove the last member");
+    cstate_destroy(&s);
+}
+END_TEST
+
+static struct cstate_record full_record(void)
+{
+    struct cstate_record r;
+    char id[CSTATE_ID_LEN + 1];
+
+    make_id(id, 2);
+    cstate_record_init(&r, id);
+    cstate_destroy(&r.state);
+    r.state = three();
+    r.acc.promised.round = 7;
+    make_id(r.acc.promised.id, 3);
+    r.acc.accepted.round = 5;
+    make_id(r.acc.accepted.id, 1);
+    r.acc.value = cstate_clone(r.state);
+    r.acc.value->epoch = 2;
+    r.acc.value->replicas = 3;
+    return r;
+}
+
+START_TEST(test_record_roundtrip)
+{
+    struct cstate_record r = full_record(), d, fresh;
+    char err[128];
+    size_t len;
+    char *text = cstate_record_encode(&r, &len);
+
+    ck_assert_int_eq(cstate_record_decode(text, len, &d, err, sizeof(err)), 0);
+    ck_assert(cstate_record_equal(&r, &d));
+    ck_assert(strncmp(text, "ringcache-nodes 1\nmyid ", 23) == 0);
+    ck_assert(strstr(text, "\npromised 7 0000000000000000000000000000000000000003\n") != NULL);
+    ck_assert(strstr(text, "\naccepted 5 0000000000000000000000000000000000000001 cs1 2 ") != NULL);
+    cstate_record_deinit(&d);
+    rc_free(text);
+
+    make_id(err, 9);
+    cstate_record_init(&fresh, err);
+    text = cstate_record_encode(&fresh, &len);
+    ck_assert(strstr(text, "\npromised none\naccepted none\n") != NULL);
+    ck_assert_int_eq(cstate_record_decode(text, len, &d, err, sizeof(err)), 0);
+    ck_assert(cstate_record_equal(&fresh, &d));
+    cstate_record_deinit(&d);
+    cstate_record_deinit(&fresh);
+    rc_free(text);
+    cstate_record_deinit(&r);
+}
+END_TEST
+
+START_TEST(test_record_rejects)
+{
+    struct cstate_record r = full_record(), d;
+    char err[128];
+    size_t len, i;
+    char *text = cstate_record_encode(&r, &len);
+    char *copy = malloc(len + 8);
+
+    /* every strict prefix is refused */
+    for (i = 0; i < len; i++)
+        ck_assert_int_eq(cstate_record_decode(text, i, &d, err, sizeof(err)), -1);
+    /* trailing bytes */
+    memcpy(copy, text, len);
+    memcpy(copy + len, "x\n", 2);
+    ck_assert_int_eq(cstate_record_decode(copy, len + 2, &d, err, sizeof(err)), -1);
+    ck_assert(strstr(err, "trailing") != NULL);
+    rc_free(text);
+
+    /* accepted above promised */
+    r.acc.accepted.round = 8;
+    text = cstate_record_encode(&r, &len);
+    ck_assert_int_eq(cstate_record_decode(text, len, &d, err, sizeof(err)), -1);
+    ck_assert(strstr(err, "above") != NULL);
+    rc_free(text);
+
+    /* accepted value of the wrong epoch */
+    r.acc.accepted.round = 5;
+    r.acc.value->epoch = 3;
+    text = cstate_record_encode(&r, &len);
+    ck_assert_int_eq(cstate_record_decode(text, len, &d, err, sizeof(err)), -1);
+    ck_assert(strstr(err, "next state") != NULL);
+    rc_free(text);
+    free(copy);
+    cstate_record_deinit(&r);
+}
+END_TEST
+
+/* Round-trip a message through the wire form. */
+static void wire_roundtrip(const struct paxos_msg *m)
+{
+    struct paxos_wire w;
+    struct paxos_msg d;
+    char err[128];
+    struct paxos_wire w2;
+    int i;
+
+    paxos_msg_encode(m, &w);
+    ck_assert_int_eq(paxos_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                      sizeof(err)), 0);
+    paxos_msg_encode(&d, &w2);
+    ck_assert_int_eq(w.argc, w2.argc);
+    for (i = 0; i < w.argc; i++) {
+        ck_assert_uint_eq(w.len[i], w2.len[i]);
+        ck_assert(memcmp(w.argv[i], w2.argv[i], w.len[i]) == 0);
+    }
+    ck_assert_int_eq(d.type, m->type);
+    ck_assert_uint_eq(d.epoch, m->epoch);
+    if (m->type != PAXOS_LEARN)
+        ck_assert_int_eq(cstate_ballot_cmp(&d.ballot, &m->ballot), 0);
+    /* drop each argument in turn: always refused */
+    for (i = 1; i < w.argc; i++) {
+        struct paxos_msg x;
+        ck_assert_int_eq(paxos_msg_decode(i, (const char *const *)w.argv, w.len, &x, err,
+                                          sizeof(err)), -1);
+    }
+    paxos_wire_deinit(&w);
+    paxos_wire_deinit(&w2);
+    paxos_msg_deinit(&d);
+}
+
+START_TEST(test_msg_wire)
+{
+    struct paxos_msg m;
+    struct cstate *s = three();
+    char err[128];
+
+    memset(&m, 0, sizeof(m));
+    memcpy(m.ring, s->ring, sizeof(m.ring));
+    m.epoch = 2;
+    m.ballot.round = 4;
+    make_id(m.ballot.id, 3);
+    m.type = PAXOS_PREPARE;
+    wire_roundtrip(&m);
+    m.type = PAXOS_ACCEPTED;
+    wire_roundtrip(&m);
+    m.type = PAXOS_NACK;
+    wire_roundtrip(&m);
+    m.rejected = 1;
+    wire_roundtrip(&m);
+    m.type = PAXOS_PROMISE;
+    wire_roundtrip(&m);
+    m.value = cstate_clone(s);
+    m.value->epoch = 2;
+    m.accepted.round = 2;
+    make_id(m.accepted.id, 1);
+    wire_roundtrip(&m);
+    m.type = PAXOS_ACCEPT;
+    wire_roundtrip(&m);
+    m.type = PAXOS_LEARN;
+    wire_roundtrip(&m);
+
+    /* a value of another epoch is refused */
+    {
+        struct paxos_wire w;
+        struct paxos_msg d;
+        m.type = PAXOS_ACCEPT;
+        m.epoch = 3;
+        paxos_msg_encode(&m, &w);
+        ck_assert_int_eq(paxos_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                          sizeof(err)), -1);
+        ck_assert(strstr(err, "another epoch") != NULL);
+        paxos_wire_deinit(&w);
+    }
+    /* a promise's accepted ballot above its ballot is refused */
+    {
+        struct paxos_wire w;
+        struct paxos_msg d;
+        m.type = PAXOS_PROMISE;
+        m.epoch = 2;
+        m.accepted.round = 9;
+        paxos_msg_encode(&m, &w);
+        ck_assert_int_eq(paxos_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                          sizeof(err)), -1);
+        paxos_wire_deinit(&w);
+    }
+    {
+        const char *argv[] = {"prepare", "x", "1", "1", "y"};
+        size_t len[] = {7, 1, 1, 1, 1};
+        struct paxos_msg d;
+        ck_assert_int_eq(paxos_msg_decode(5, argv, len, &d, err, sizeof(err)), -1);
+        ck_assert_int_eq(paxos_msg_decode(0, argv, len, &d, err, sizeof(err)), -1);
+        argv[0] = "bogus";
+        len[0] = 5;
+        ck_assert_int_eq(paxos_msg_decode(5, argv, len, &d, err, sizeof(err)), -1);
+        ck_assert_str_eq(err, "unknown message type");
+    }
+    paxos_msg_deinit(&m);
+    cstate_destroy(&s);
+}
+END_TEST
+
+/* Random byte mutations of valid text: refused, or canonical. */
+START_TEST(test_mutations)
+{
+    struct cstate_record r = full_record(), d;
+    size_t len, i;
+    char *text = cstate_record_encode(&r, &len);
+    char *buf = malloc(len + 1);
+    char err[128];
+    uint64_t x = 88172645463325252ULL;
+    static const char alphabet[] = " \n0a9fgz-_AZ\0\377";
+
+    for (i = 0; i < 20000; i++) {
+        size_t pos, k, nmut;
+        memcpy(buf, text, len);
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        nmut = 1 + x % 3;
+        for (k = 0; k < nmut; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            pos = x % len;
+            buf[pos] = alphabet[(x >> 32) % (sizeof(alphabet) - 1)];
+        }
+        if (cstate_record_decode(buf, len, &d, err, sizeof(err)) == 0) {
+            size_t l2;
+            char *again = cstate_record_encode(&d, &l2);
+            ck_assert_uint_eq(l2, len);
+            ck_assert(memcmp(again, buf, len) == 0);
+            rc_free(again);
+            cstate_record_deinit(&d);
+        } else {
+            ck_assert(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
+        }
+    }
+    free(buf);
+    rc_free(text);
+    cstate_record_deinit(&r);
+}
+END_TEST
+
+static Suite *cstate_suite(void)
+{
+    Suite *s = suite_create("cstate");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_state_roundtrip);
+    tcase_add_test(tc, test_state_rejects);
+    tcase_add_test(tc, test_state_edit);
+    tcase_add_test(tc, test_too_many_members);
+    tcase_add_test(tc, test_changes);
+    tcase_add_test(tc, test_record_roundtrip);
+    tcase_add_test(tc, test_record_rejects);
+    tcase_add_test(tc, test_msg_wire);
+    tcase_add_test(tc, test_mutations);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cstate_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
