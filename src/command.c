@@ -41,6 +41,7 @@ static struct command table[] = {
 #include "commands_zset.def"
 #include "commands_multi.def"
 #include "commands_pubsub.def"
+#include "commands_hll.def"
 #undef CMD
 #undef SUB
 };

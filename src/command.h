@@ -173,6 +173,7 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_zset.def"
 #include "commands_multi.def"
 #include "commands_pubsub.def"
+#include "commands_hll.def"
 #undef CMD
 #undef SUB
 
