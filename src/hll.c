@@ -39,10 +39,20 @@
  * Everything that decodes sparse opcodes is bounds-checked against the
  * string's length (CVE-2025-32023 was an out-of-bounds write in this kind
  * of code): run lengths are summed in a size_t and checked against the
- * register count before any register is touched.  A trailing XZERO whose
- * second byte is missing reads that byte as 0, as Redis reads the NUL that
- * follows its strings; an update that would have to split such an opcode
- * is refused as corrupt (Redis writes past the string's end there).
+ * register count before any register is touched.
+ *
+ * The byte after the string.  Redis's strings are followed by one more
+ * byte, normally the NUL terminator, and its sparse code reads it as the
+ * second byte of an XZERO opcode that the string cuts in half (a corrupt
+ * sketch).  Splitting such an opcode writes the last byte of the new
+ * opcodes there instead of inside the string, where later reads find it.
+ * To give byte-identical results on such strings too, this file uses the
+ * same model: every sketch buffer s[0..len) is followed by a readable
+ * "tail" byte s[len] (string values keep one: rstr's terminator slot), a
+ * truncated XZERO reads its second byte from it, and the updates set it
+ * exactly as Redis's leave it (0 after a normal split or a merge, the
+ * spilled byte after splitting a truncated XZERO, untouched otherwise).
+ * Nothing ever reads or writes beyond s[len].
  */
 #include "hll.h"
 
@@ -125,7 +135,7 @@ int hll_check(const unsigned char *s, size_t len)
 
 void hll_init_sparse(unsigned char *out)
 {
-    memset(out, 0, HLL_SPARSE_EMPTY_SIZE);
+    memset(out, 0, HLL_SPARSE_EMPTY_SIZE + 1);
     memcpy(out, "HYLL", 4);
     out[4] = HLL_SPARSE;
     out[HLL_HDR_SIZE] = (unsigned char)(0x40 | ((SP_XZERO_MAX - 1) >> 8));
@@ -195,7 +205,7 @@ size_t hll_sparse_op(const unsigned char *s, size_t len, size_t off, struct hll_
         return off + 1;
     }
     if (SP_IS_XZERO(b)) {
-        unsigned lo = off + 1 < len ? s[off + 1] : 0;
+        unsigned lo = s[off + 1];   /* off + 1 <= len: at worst the tail byte */
         op->kind = HLL_OP_XZERO;
         op->run = (int)(((b & 0x3f) << 8) | lo) + 1;
         return off + 2;
@@ -247,8 +257,9 @@ static size_t merge_vals(unsigned char *s, size_t from, size_t end)
             unsigned run = (b & 3) + 1 + (n & 3) + 1;
             if (v1 == v2 && run <= SP_VAL_MAX_RUN) {
                 s[q + 1] = val_op(v1, run);
-                memmove(s + q, s + q + 1, end - q - 1);
+                memmove(s + q, s + q + 1, end - q);
                 end--;
+                s[end] = 0;
                 continue;       /* the merged opcode may merge again */
             }
         }
@@ -287,7 +298,7 @@ int hll_sparse_set(unsigned char *s, size_t *len, size_t cap, long reg, unsigned
         p = next;
         first += op.run;
     }
-    if (!found || next > end)
+    if (!found)
         return HLL_INVALID;
 
     if (op.kind == HLL_OP_VAL) {
@@ -322,9 +333,17 @@ int hll_sparse_set(unsigned char *s, size_t *len, size_t cap, long reg, unsigned
     size_t oldlen = next - p;
     if (n > oldlen && end + (n - oldlen) > max_bytes)
         return HLL_PROMOTE;
-    memmove(s + p + n, s + next, end - next);
-    memcpy(s + p, seq, n);
-    end = end - oldlen + n;
+    if (next > end) {
+        /* A truncated XZERO (its second byte was the tail): as in Redis the
+         * string grows by n - 2, so the last new byte becomes the tail. */
+        memcpy(s + p, seq, n);
+        end = p + n - 1;
+    } else {
+        memmove(s + p + n, s + next, end - next);
+        memcpy(s + p, seq, n);
+        end = end - oldlen + n;
+        s[end] = 0;
+    }
 
 merge:
     *len = merge_vals(s, have_prev ? prev : HLL_HDR_SIZE, end);
@@ -535,7 +554,7 @@ int hll_selftest(uint64_t seed, size_t max_bytes, char *err, size_t errlen)
         cap = HLL_SPARSE_EMPTY_SIZE;
     cap += HLL_SPARSE_SLACK;
     size_t bufsize = cap > HLL_DENSE_SIZE ? cap : HLL_DENSE_SIZE;
-    unsigned char *sk = rc_malloc(bufsize), *spare = rc_malloc(bufsize);
+    unsigned char *sk = rc_malloc(bufsize + 1), *spare = rc_malloc(bufsize + 1);
     unsigned char *regs = dense + HLL_HDR_SIZE;
     uint64_t rng = seed;
 

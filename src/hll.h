@@ -10,12 +10,15 @@
  * (only hll_selftest() uses the allocator shim) and knows nothing of the
  * keyspace.  Callers own the buffers:
  *
- *   - every function that reads a sketch takes (s, len) and never reads
- *     past s[len-1]: a sparse sketch is decoded with bounds checks, so
+ *   - every function that reads a sketch takes (s, len) and reads at most
+ *     s[0..len]: s[len] is the "tail" byte that follows a Redis string
+ *     (normally its NUL; hll.c explains why it matters), so it must be
+ *     readable.  A sparse sketch is decoded with bounds checks, so
  *     arbitrary bytes are safe to give it (the string may come from
  *     RESTORE, SETRANGE or a foreign RDB file);
- *   - hll_sparse_set()/hll_add() edit a sparse sketch in place and need
- *     HLL_SPARSE_SLACK spare bytes of capacity after len; when the sketch
+ *   - hll_sparse_set()/hll_add() edit a sparse sketch in place, tail byte
+ *     included, in a buffer of cap + 1 bytes, cap >= len +
+ *     HLL_SPARSE_SLACK; when the sketch
  *     must become dense they change nothing and answer HLL_PROMOTE, and the
  *     caller converts it with hll_sparse_to_dense() into a buffer of
  *     HLL_DENSE_SIZE bytes and repeats the operation on that.
@@ -63,8 +66,9 @@ int hll_pattern(const void *ele, size_t len, long *reg);
  * report them as HLL_INVALID / -1 when they find them wrong. */
 int hll_check(const unsigned char *s, size_t len);
 
-/* Write an empty sparse sketch (HLL_SPARSE_EMPTY_SIZE bytes), cached
- * cardinality 0 and valid, as Redis's createHLLObject(). */
+/* Write an empty sparse sketch (HLL_SPARSE_EMPTY_SIZE bytes and a zero
+ * tail byte), cached cardinality 0 and valid, as Redis's
+ * createHLLObject(). */
 void hll_init_sparse(unsigned char *out);
 
 static inline int hll_encoding_of(const unsigned char *s) { return s[4]; }
@@ -85,7 +89,8 @@ int hll_dense_set(unsigned char *regs, long i, unsigned v);
  * Raise register `reg` of the sparse sketch s[0..*len) to `count`, as
  * Redis's hllSparseSet() does, opcode for opcode, so the bytes come out
  * identical: the covering opcode is split and adjacent VAL opcodes are
- * merged again.  cap (>= *len + HLL_SPARSE_SLACK) is the buffer's size.
+ * merged again.  The buffer holds cap + 1 bytes, cap >= *len +
+ * HLL_SPARSE_SLACK; the tail byte s[*len] is kept as Redis leaves it.
  * HLL_PROMOTE when count does not fit a VAL opcode or the sketch would
  * grow past max_bytes (hll-sparse-max-bytes, header included).
  */

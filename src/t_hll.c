@@ -109,8 +109,7 @@ static int sketch_update(struct kv *o, const struct slice *ele, long reg, unsign
         else
             st = hll_dense_set(s + HLL_HDR_SIZE, reg, val);
         if (st != HLL_PROMOTE) {
-            r->len = len;
-            r->buf[len] = '\0';
+            r->len = len;   /* hll.c keeps the byte after it as Redis does */
             return st;
         }
         if (promote(o) != 0)
