@@ -176,3 +176,65 @@ def test_pfselftest(node):
         assert r.execute_command("PFSELFTEST") == b"OK"
     finally:
         r.config_set("hll-sparse-max-bytes", 3000)
+
+
+def corrupt(rnd, v):
+    """v with a few random changes past the header (a sparse sketch also
+    gets truncations and insertions), the cache usually marked stale."""
+    v = bytearray(v)
+    for _ in range(rnd.choice([1, 1, 2, 5])):
+        op = rnd.random() if v[4] == 1 else 0
+        pos = rnd.randrange(16, len(v)) if len(v) > 16 else 0
+        if op < 0.6 and len(v) > 16:
+            v[pos] = rnd.randrange(256)
+        elif op < 0.8:
+            v = v[:rnd.randrange(16, len(v) + 1)]
+        else:
+            v = v[:pos] + bytes([rnd.randrange(256)]) + v[pos:]
+    if rnd.random() < 0.7:
+        v[15] |= 0x80
+    return bytes(v)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_updates_and_corruptions_match_redis(node, reference, seed):
+    """Random PFADD/PFCOUNT/PFMERGE/PFDEBUG on sketches, many of them
+    corrupted through SET, under several hll-sparse-max-bytes: every reply
+    and every value's bytes must equal redis-server's."""
+    import random
+    _, port, _ = node
+    ours = redis.Redis(host=HOST, port=port)
+    rnd = random.Random(seed)
+
+    def both(*args):
+        out = []
+        for r in (ours, reference):
+            try:
+                out.append(r.execute_command(*args))
+            except redis.ResponseError as e:
+                out.append(("error", str(e)))
+        assert out[0] == out[1], (args[:3], out[0], out[1])
+        return out[0]
+
+    try:
+        for mx in (0, 20, 100, 3000):
+            both("CONFIG", "SET", "hll-sparse-max-bytes", mx)
+            for t in range(40):
+                k = "k%d_%d" % (t, mx)
+                both("PFADD", k, *["x%d" % rnd.randrange(10 ** 6)
+                                   for _ in range(rnd.choice([1, 3, 30, 200]))])
+                v = both("GET", k)
+                if rnd.random() < 0.7:
+                    both("SET", k, corrupt(rnd, v))
+                other = "k%d_%d" % (rnd.randrange(40), mx)
+                op = rnd.choice([("PFADD", k, *["y%d" % rnd.randrange(10 ** 6)
+                                                for _ in range(rnd.choice([1, 10, 100]))]),
+                                 ("PFCOUNT", k), ("PFCOUNT", k, other), ("PFMERGE", other, k),
+                                 ("PFDEBUG", "DECODE", k), ("PFDEBUG", "GETREG", k),
+                                 ("PFDEBUG", "TODENSE", k), ("PFDEBUG", "ENCODING", k)])
+                both(*op)
+                both("GET", k)
+                both("PFCOUNT", k)
+                both("GET", k)
+    finally:
+        ours.config_set("hll-sparse-max-bytes", 3000)
