@@ -135,9 +135,8 @@ struct hll_op {
 };
 
 /* Decode the opcode at offset off (< len) of a sparse sketch and return
- * the offset of the next one (which may be len + 1 when the last opcode is
- * a truncated XZERO: its missing second byte reads as 0, as the NUL after
- * a Redis string's bytes does). */
+ * the offset of the next one, which is len + 1 when the last opcode is a
+ * truncated XZERO (its second byte is then the tail byte s[len]). */
 size_t hll_sparse_op(const unsigned char *s, size_t len, size_t off, struct hll_op *op);
 
 /* Self-test of the register layout, sparse/dense agreement and the
