@@ -1228,7 +1228,32 @@ static const struct cmd_doc docs_table[] = {
     {"pubsub|shardnumsub", "Counts the subscribers of shard channels",
      "O(N) in the number of shard channels named",
      "shardchannel:string?*", NULL, NULL, NULL},
+
+    /* ---- hyperloglog ---- */
+    {"pfadd", "Adds elements to a HyperLogLog, creating it if needed", "O(1) per element",
+     "key:key#0 element:string?*", NULL, NULL, NULL},
+    {"pfcount", "Estimates the number of distinct elements added to one or more HyperLogLogs",
+     "O(1) for one key (the estimate is cached), O(N) in the number of keys otherwise",
+     "key:key#0*", NULL, NULL, NULL},
+    {"pfmerge", "Merges HyperLogLogs into a destination HyperLogLog",
+     "O(N) in the number of HyperLogLogs merged", "destkey:key#0 sourcekey:key#1*", NULL,
+     NULL, NULL},
+    {"pfdebug", "Inspects or converts a HyperLogLog's internal representation", "N/A",
+     "subcommand:string key:key#0", NULL, NULL, NULL},
+    {"pfselftest", "Runs the HyperLogLog implementation's self-test", "N/A", "", NULL, NULL,
+     NULL},
 };
+
+/* Internal commands that Redis marks "syscmd" in COMMAND DOCS's doc_flags. */
+static const char *const syscmd_docs[] = {"pfdebug", "pfselftest"};
+
+static int doc_is_syscmd(const struct command *cmd)
+{
+    for (int i = 0; i < NELEM(syscmd_docs); i++)
+        if (strcmp(syscmd_docs[i], cmd->fullname) == 0)
+            return 1;
+    return 0;
+}
 
 /* The docs row of a command, or NULL. */
 static const struct cmd_doc *find_doc(const struct command *cmd)
@@ -1397,9 +1422,11 @@ static void reply_command_docs(struct client *c, const struct command *cmd)
         while (d->history[nhist])
             nhist++;
     int has_args = d && d->args && d->args[0];
+    int deprecated = d && d->deprecated_since, syscmd = doc_is_syscmd(cmd);
 
     long maplen = 1 + (d && d->summary) + (cmd->since != NULL) + (d && d->complexity) +
-                  (d && d->deprecated_since) * 3 + (nhist > 0) + has_args + (cmd->nsubs > 0);
+                  (deprecated || syscmd) + deprecated * 2 + (nhist > 0) + has_args +
+                  (cmd->nsubs > 0);
     reply_map_len(c, maplen);
     if (d && d->summary) {
         reply_bulk_cstr(c, "summary");
@@ -1415,10 +1442,15 @@ static void reply_command_docs(struct client *c, const struct command *cmd)
         reply_bulk_cstr(c, "complexity");
         reply_bulk_cstr(c, d->complexity);
     }
-    if (d && d->deprecated_since) {
+    if (deprecated || syscmd) {
         reply_bulk_cstr(c, "doc_flags");
-        reply_set_len(c, 1);
-        reply_status(c, "deprecated");
+        reply_set_len(c, deprecated + syscmd);
+        if (deprecated)
+            reply_status(c, "deprecated");
+        if (syscmd)
+            reply_status(c, "syscmd");
+    }
+    if (deprecated) {
         reply_bulk_cstr(c, "deprecated_since");
         reply_bulk_cstr(c, d->deprecated_since);
         reply_bulk_cstr(c, "replaced_by");

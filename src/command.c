@@ -43,6 +43,7 @@ static struct command table[] = {
 #include "commands_multi.def"
 #include "commands_pubsub.def"
 #include "commands_cluster.def"
+#include "commands_hll.def"
 #undef CMD
 #undef SUB
 };

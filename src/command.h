@@ -174,6 +174,7 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_multi.def"
 #include "commands_pubsub.def"
 #include "commands_cluster.def"
+#include "commands_hll.def"
 #undef CMD
 #undef SUB
 

@@ -413,6 +413,7 @@ static struct cfg configs[] = {
         0, LONG_MAX, "128", NULL),
     INT("zset-max-listpack-value", "zset-max-ziplist-value", 0, zset_max_listpack_value, 0,
         LONG_MAX, "64", NULL),
+    MEM("hll-sparse-max-bytes", NULL, 0, hll_sparse_max_bytes, 0, LONG_MAX, "3000", NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, busy_reply_threshold, 0, LONG_MAX, "5000",
         NULL),
     BOOL("cluster-enabled", NULL, F_IMMUTABLE, cluster_enabled, "no", NULL),

@@ -286,6 +286,7 @@ struct server {
     unsigned long set_max_intset_entries;
     unsigned long zset_max_listpack_entries;
     unsigned long zset_max_listpack_value;
+    long long hll_sparse_max_bytes;  /* sparse HyperLogLogs longer than this become dense */
     int databases_cfg;
 
     /* Statistics (stats.c prints them). */
