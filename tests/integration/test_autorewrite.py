@@ -76,7 +76,10 @@ def test_automatic_rewrite_on_growth(workdir):
         log = node_log(proc)
         assert "Starting automatic rewriting of AOF on" in log
         base = p["aof_base_size"]
-        assert base > MIN and p["aof_current_size"] >= base
+        # The base is a snapshot of the keys, smaller than the commands that
+        # made them (how much smaller depends on how far the writes got
+        # before the cron saw the minimum), but not empty.
+        assert base > MIN // 4 and p["aof_current_size"] >= base
         # Less than 100% growth: no new rewrite.  Then past it: one more.
         i = write_until(r, lambda p: p["aof_current_size"] > base * 1.5, "50% growth", i)
         time.sleep(0.3)
