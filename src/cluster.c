@@ -207,6 +207,13 @@ int cluster_slot_route(unsigned slot, int *member, const char **err)
     return CLUSTER_REMOTE;
 }
 
+int cluster_slot_is_mine(unsigned slot)
+{
+    int member;
+    const char *err;
+    return cluster_slot_route(slot, &member, &err) == CLUSTER_LOCAL;
+}
+
 /* ---- members and links ---- */
 
 static struct peer *peer_at(int member)

@@ -34,6 +34,8 @@ int cluster_my_index(void);
  * reply text (without '-'). */
 enum { CLUSTER_LOCAL, CLUSTER_REMOTE, CLUSTER_DOWN };
 int cluster_slot_route(unsigned slot, int *member, const char **err);
+/* Does this node serve slot now (CLUSTER_LOCAL)? */
+int cluster_slot_is_mine(unsigned slot);
 
 /* The shared, pipelined link to member for forwarded commands of a client
  * with this id speaking resp (one client always uses the same link, so its

@@ -775,11 +775,16 @@ void cmd_ringnode_sample(struct client *c)
         reply_null(c);
 }
 
-/* RINGNODE SCAN <last-slot> <cursor> [MATCH p] [COUNT n] [TYPE t] */
+/* RINGNODE SCAN <last slot> <cursor> [SCAN's options]: a cursor within
+ * slot <last> scans that slot as SCAN does (COUNT bounds it); a wider range
+ * returns every key of the slots in it that this node serves. */
 void cmd_ringnode_scan(struct client *c)
 {
     unsigned last;
-    if (!need_node(c) || parse_slot(c, &c->argv[2], &last) != 0)
+    unsigned long long cursor;
+    if (!need_node(c) || parse_slot(c, &c->argv[2], &last) != 0 ||
+        scan_parse_cursor(c, &c->argv[3], &cursor) != 0)
         return;
-    scan_in_range(c, &c->argv[3], c->argc - 3, last);
+    int one = (cursor & (RC_SLOTS - 1)) == last;
+    scan_in_range(c, &c->argv[3], c->argc - 3, last, one ? NULL : cluster_slot_is_mine);
 }

@@ -47,7 +47,7 @@ long long route_stat_forwarded;
 long long route_stat_split;
 long long route_stat_fanout;
 
-enum merge { M_ONE, M_SUM, M_MGET, M_OK, M_CONCAT, M_SAMPLE };
+enum merge { M_ONE, M_SUM, M_MGET, M_OK, M_CONCAT, M_SAMPLE, M_SCAN, M_INFO };
 
 struct fwd;
 
@@ -67,6 +67,8 @@ struct fwd {
     enum merge merge;
     int resume;                 /* clear CF_WAIT_FWD when it completes */
     int nresult;                /* M_MGET: keys in the command */
+    unsigned long long scan_next; /* M_SCAN: the cursor after the range */
+    int local;                  /* M_INFO: the part run here */
     int nparts, waiting;
     struct part parts[];
 };
@@ -298,10 +300,135 @@ static const char *null_reply(const struct client *c)
     return c->resp == 3 ? "_\r\n" : "$-1\r\n";
 }
 
+/* ---- INFO with the whole ring's keyspace ---- */
+
+/* The text of a bulk or verbatim string reply (without "txt:"). */
+static int info_text(const char *r, size_t len, const char **text, size_t *tlen)
+{
+    if (len < 4 || (r[0] != '$' && r[0] != '='))
+        return -1;
+    const char *nl = memchr(r, '\n', len);
+    long long n;
+    if (nl == NULL || nl - r < 3 || !rc_str2ll(r + 1, (size_t)(nl - r - 2), &n) || n < 0 ||
+        (size_t)n > len - (size_t)(nl + 1 - r))
+        return -1;
+    *text = nl + 1;
+    *tlen = (size_t)n;
+    if (r[0] == '=') {
+        if (*tlen < 4)
+            return -1;
+        *text += 4;
+        *tlen -= 4;
+    }
+    return 0;
+}
+
+struct keyspace {
+    long long *keys, *expires, *ttl_weight;   /* per database */
+};
+
+static void keyspace_free(struct keyspace *ks)
+{
+    rc_free(ks->keys);
+    rc_free(ks->expires);
+    rc_free(ks->ttl_weight);
+}
+
+static const char *find_keyspace(const char *text, size_t len)
+{
+    static const char mark[] = "# Keyspace\r\n";
+    for (size_t i = 0; i + sizeof(mark) - 1 <= len; i++)
+        if (text[i] == '#' && memcmp(text + i, mark, sizeof(mark) - 1) == 0)
+            return text + i + sizeof(mark) - 1;
+    return NULL;
+}
+
+/* Add the "dbN:keys=..,expires=..,avg_ttl=.." lines after "# Keyspace". */
+static void keyspace_add(struct keyspace *ks, const char *text, size_t len)
+{
+    const char *p = find_keyspace(text, len);
+    if (p == NULL)
+        return;
+    const char *end = text + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (eol == NULL)
+            break;
+        char line[128];
+        size_t ll = (size_t)(eol - p);
+        if (ll >= sizeof(line))
+            break;
+        memcpy(line, p, ll);
+        line[ll] = '\0';
+        int db;
+        long long k, e, t;
+        if (sscanf(line, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld", &db, &k, &e, &t) == 4 &&
+            db >= 0 && db < server.dbnum) {
+            ks->keys[db] += k;
+            ks->expires[db] += e;
+            ks->ttl_weight[db] += t * e;
+        }
+        p = eol + 1;
+    }
+}
+
+static const char *merge_info(struct fwd *f, struct buf *b)
+{
+    size_t per = sizeof(long long) * (size_t)server.dbnum;
+    struct keyspace ks = {rc_calloc(per), rc_calloc(per), rc_calloc(per)};
+    const char *local = NULL, *section = NULL;
+    size_t local_len = 0;
+    for (int i = 0; i < f->nparts; i++) {
+        const char *t;
+        size_t tl;
+        if (f->parts[i].err)
+            continue;    /* a member not reachable: INFO still answers */
+        if (info_text(f->parts[i].reply, f->parts[i].len, &t, &tl) != 0) {
+            keyspace_free(&ks);
+            return "ERR unexpected reply from a peer node";
+        }
+        keyspace_add(&ks, t, tl);
+        if (i == f->local) {
+            local = t;
+            local_len = tl;
+            section = find_keyspace(t, tl);
+        }
+    }
+    if (section == NULL) {
+        /* No keyspace section asked for: the local reply as it is. */
+        buf_add(b, f->parts[f->local].reply, f->parts[f->local].len);
+        keyspace_free(&ks);
+        return NULL;
+    }
+    struct buf text = {NULL, 0, 0};
+    buf_add(&text, local, (size_t)(section - local));
+    (void)local_len;
+    for (int db = 0; db < server.dbnum; db++) {
+        if (ks.keys[db] == 0)
+            continue;
+        char line[160];
+        long long ttl = ks.expires[db] ? ks.ttl_weight[db] / ks.expires[db] : 0;
+        int n = snprintf(line, sizeof(line), "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", db,
+                         ks.keys[db], ks.expires[db], ttl);
+        buf_add(&text, line, (size_t)n);
+    }
+    int verbatim = f->parts[f->local].reply[0] == '=';
+    buf_header(b, verbatim ? '=' : '$', (long long)text.len + (verbatim ? 4 : 0));
+    if (verbatim)
+        buf_add(b, "txt:", 4);
+    buf_add(b, text.p, text.len);
+    buf_add(b, "\r\n", 2);
+    rc_free(text.p);
+    keyspace_free(&ks);
+    return NULL;
+}
+
 /* The merged reply of f's parts, in b; or an error text. */
 static const char *merge(struct fwd *f, struct buf *b)
 {
     struct client *c = f->c;
+    if (f->merge == M_INFO)
+        return merge_info(f, b);
     for (int i = 0; i < f->nparts; i++) {
         struct part *p = &f->parts[i];
         if (p->err)
@@ -388,6 +515,37 @@ static const char *merge(struct fwd *f, struct buf *b)
         buf_add(b, keys[i].raw, keys[i].raw_len);
         return NULL;
     }
+    case M_SCAN: {
+        /* Each member answered [cursor, keys] for its slots in the range. */
+        long long total = 0;
+        struct rframe_iter its[f->nparts];
+        for (int i = 0; i < f->nparts; i++) {
+            struct rframe_bulk cur;
+            struct rframe_iter *it = &its[i];
+            long long n;
+            if (rframe_array_open(it, f->parts[i].reply, f->parts[i].len) != 2 ||
+                rframe_array_next(it, &cur) != 1 ||
+                (n = rframe_array_open(it, f->parts[i].reply + it->pos,
+                                       f->parts[i].len - it->pos)) < 0)
+                return "ERR unexpected reply from a peer node";
+            total += n;
+        }
+        char num[32];
+        int nl = snprintf(num, sizeof(num), "%llu", f->scan_next);
+        buf_header(b, '*', 2);
+        buf_header(b, '$', nl);
+        buf_add(b, num, (size_t)nl);
+        buf_add(b, "\r\n", 2);
+        buf_header(b, '*', total);
+        for (int i = 0; i < f->nparts; i++) {
+            /* its[i] was reopened on the key array: skip to its first key. */
+            size_t off = (size_t)(its[i].buf - f->parts[i].reply) + its[i].pos;
+            buf_add(b, f->parts[i].reply + off, f->parts[i].len - off);
+        }
+        return NULL;
+    }
+    case M_INFO:
+        return merge_info(f, b);
     case M_ONE:
         break;
     }
@@ -483,31 +641,52 @@ static int fanout(struct client *c, struct command *cmd, enum merge m, int argc,
     return ROUTE_DONE;
 }
 
-/* SCAN: the cursor's slot (its low 14 bits) picks the member; that member
- * scans only the run of slots it serves from there (RINGNODE SCAN), so
- * every key is returned by the member that serves it. */
+/* SCAN over the ring.  The cursor is a slot (its low 14 bits) and a
+ * position in that slot's table.  One call covers a range of slots sized
+ * from COUNT and this node's keys per slot: the range's members each
+ * return every key of their slots in it (RINGNODE SCAN, in parallel), and
+ * the cursor moves past the range.  When one slot is expected to hold
+ * COUNT keys, the range is that slot alone and its member scans it with
+ * the in-slot cursor, bounded by COUNT, as SCAN does on one node. */
+static long scan_count_hint(const struct client *c)
+{
+    long count = 10;
+    for (int i = 2; i + 1 < c->argc; i += 2) {
+        const struct slice *a = &c->argv[i];
+        if (a->len == 5 && strncasecmp(a->p, "count", 5) == 0 &&
+            (!rc_str2l(c->argv[i + 1].p, c->argv[i + 1].len, &count) || count < 1))
+            return -1;
+    }
+    return count;
+}
+
+static unsigned scan_range_end(const struct client *c, unsigned slot, long count)
+{
+    const struct ring *r = cluster_ring();
+    long long mine = ring_slots_of(r, cluster_my_index(), 0);
+    long long keys = (long long)db_size(c->db);
+    long long span = RC_SLOTS;
+    if (keys > 0 && mine > 0)
+        span = count * mine / keys;       /* slots expected to hold COUNT keys */
+    if (span < 1)
+        span = 1;
+    long long end = (long long)slot + span - 1;
+    return end >= RC_SLOTS ? RC_SLOTS - 1 : (unsigned)end;
+}
+
 static int route_scan(struct client *c)
 {
     unsigned long long cursor;
     if (scan_parse_cursor(c, &c->argv[1], &cursor) != 0)
         return ROUTE_DONE;
     unsigned slot = (unsigned)(cursor & (RC_SLOTS - 1));
-    int member;
-    const char *err;
-    int where = cluster_slot_route(slot, &member, &err);
-    if (where == CLUSTER_DOWN) {
-        reply_error(c, err);
+    long count = scan_count_hint(c);
+    if (count < 0) {
+        /* Let SCAN's own checks give the error. */
+        scan_in_range(c, &c->argv[1], c->argc - 1, slot, NULL);
         return ROUTE_DONE;
     }
-    unsigned last = slot;
-    while (last + 1 < RC_SLOTS) {
-        int m2;
-        const char *e2;
-        int w2 = cluster_slot_route(last + 1, &m2, &e2);
-        if (w2 != where || (where == CLUSTER_REMOTE && m2 != member))
-            break;
-        last++;
-    }
+    unsigned last = scan_range_end(c, slot, count);
     char lastbuf[16];
     int ll = snprintf(lastbuf, sizeof(lastbuf), "%u", last);
     struct slice args[c->argc + 3];
@@ -517,8 +696,26 @@ static int route_scan(struct client *c)
     for (int i = 1; i < c->argc; i++)
         args[i + 2] = c->argv[i];
     int argc = c->argc + 2;
+    if (last != slot) {
+        const struct ring *r = cluster_ring();
+        int me = cluster_my_index(), n = ring_members(r);
+        struct command *run = command_lookup_argv(argc, args);
+        struct fwd *f = fwd_new(c, M_SCAN, n);
+        f->scan_next = last + 1 >= RC_SLOTS ? 0 : last + 1;
+        route_stat_fanout++;
+        for (int i = 0; i < n; i++)
+            start_part(c, &f->parts[i], i == me ? -1 : i, run, argc, args);
+        return ROUTE_DONE;
+    }
+    int member;
+    const char *err;
+    int where = cluster_slot_route(slot, &member, &err);
+    if (where == CLUSTER_DOWN) {
+        reply_error(c, err);
+        return ROUTE_DONE;
+    }
     if (where == CLUSTER_LOCAL) {
-        scan_in_range(c, args + 3, argc - 3, last);
+        scan_in_range(c, args + 3, argc - 3, last, NULL);
         return ROUTE_DONE;
     }
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
@@ -531,8 +728,50 @@ static int route_scan(struct client *c)
     return ROUTE_DONE;
 }
 
+/* INFO: the keyspace section counts the whole ring's keys; the other
+ * sections are this node's. */
+static int info_wants_keyspace(const struct client *c)
+{
+    static const char *const names[] = {"keyspace", "all", "everything", "default"};
+    if (c->argc == 1)
+        return 1;
+    for (int i = 1; i < c->argc; i++)
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+            if (c->argv[i].len == strlen(names[k]) &&
+                strncasecmp(c->argv[i].p, names[k], c->argv[i].len) == 0)
+                return 1;
+    return 0;
+}
+
+static int route_info(struct client *c, struct command *cmd)
+{
+    const struct ring *r = cluster_ring();
+    int me = cluster_my_index();
+    if (r == NULL || me < 0 || ring_members(r) < 2 || !info_wants_keyspace(c))
+        return ROUTE_LOCAL;
+    int n = ring_members(r);
+    struct fwd *f = fwd_new(c, M_INFO, n);
+    f->local = me;
+    struct slice args[2] = {{"INFO", 4}, {"keyspace", 8}};
+    route_stat_fanout++;
+    /* Members not heard from lately are left out rather than waited for;
+     * this node's part runs last, once every other part is under way. */
+    for (int i = 0; i < n; i++) {
+        if (i == me)
+            continue;
+        if (cluster_member_link_ok(i))
+            start_part(c, &f->parts[i], i, cmd, 2, args);
+        else
+            on_part(&f->parts[i], NULL, 0, "CLUSTERDOWN the member is not reachable");
+    }
+    start_part(c, &f->parts[me], -1, cmd, c->argc, c->argv);
+    return ROUTE_DONE;
+}
+
 static int route_keyless(struct client *c, struct command *cmd)
 {
+    if (cmd->proc == cmd_info)
+        return route_info(c, cmd);
     if (cmd->proc == cmd_dbsize)
         return fanout(c, cmd, M_SUM, c->argc, c->argv);
     if (cmd->proc == cmd_keys)
@@ -602,7 +841,8 @@ static int route_queued(struct client *c, struct command *cmd)
  * the client's link, and EXEC's reply comes back. */
 static int route_exec(struct client *c)
 {
-    if (c->txn_slot < 0)
+    /* An empty, aborted or WATCH-failed transaction is answered here. */
+    if (c->txn_slot < 0 || (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)))
         return ROUTE_LOCAL;
     int member;
     const char *err;

@@ -361,7 +361,10 @@ struct kv *db_expire_ref_kv(struct dnode *n);
 int scan_parse_cursor(struct client *c, const struct slice *arg, unsigned long long *cursor);
 /* SCAN with args = cursor [MATCH p] [COUNT n] [TYPE t], visiting no slot
  * after last_slot. */
-void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot);
+/* SCAN over slots up to last_slot; with `mine`, every key of the slots
+ * in range for which mine(slot) holds (a ring node's share). */
+void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot,
+                   int (*mine)(unsigned slot));
 
 /* expire.c */
 void expire_active_cycle(int fast);

@@ -478,7 +478,20 @@ static void scan_collect(void *priv, struct kv *o)
     sk->items[sk->len++] = o;
 }
 
-void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot)
+/* Every key of slot `slot` from dict cursor dcur on; returns the cursor
+ * past the slot. */
+static unsigned long long scan_whole_slot(struct db *db, unsigned slot, unsigned long dcur,
+                                          struct scan_keys *sk)
+{
+    unsigned long long cursor = ((unsigned long long)dcur << 14) | slot;
+    do {
+        cursor = db_scan_range(db, cursor, slot, scan_collect, sk);
+    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
+    return cursor;
+}
+
+void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot,
+                   int (*mine)(unsigned slot))
 {
     unsigned long long cursor;
     long count = 10;
@@ -514,14 +527,27 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
         }
     }
 
-    /* Collect about `count` keys, visiting at most count*10 buckets so that
-     * a sparse table cannot make one call slow. */
     struct scan_keys sk = {NULL, 0, 0};
-    long maxiter = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
-    do {
-        cursor = db_scan_range(c->db, cursor, last_slot, scan_collect, &sk);
-    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) <= last_slot && maxiter-- > 0 &&
-             sk.len < (size_t)count);
+    if (mine) {
+        /* A ring's share of a wider SCAN call: every key of the slots in
+         * range that this node serves, whole slots (COUNT was used by the
+         * node that chose the range). */
+        unsigned first = (unsigned)(cursor & (RC_SLOTS - 1));
+        unsigned long dcur = (unsigned long)(cursor >> 14);
+        for (unsigned slot = first; slot <= last_slot; slot++) {
+            if (mine(slot))
+                scan_whole_slot(c->db, slot, slot == first ? dcur : 0, &sk);
+        }
+        cursor = last_slot + 1 >= RC_SLOTS ? 0 : last_slot + 1;
+    } else {
+        /* Collect about `count` keys, visiting at most count*10 buckets so
+         * that a sparse table cannot make one call slow. */
+        long maxiter = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
+        do {
+            cursor = db_scan_range(c->db, cursor, last_slot, scan_collect, &sk);
+        } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) <= last_slot && maxiter-- > 0 &&
+                 sk.len < (size_t)count);
+    }
 
     /* Filter, in Redis's order: pattern, type, expiry.  Entries are only
      * freed one by one (an expired key is reclaimed), so the remaining
@@ -561,7 +587,7 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
 
 void cmd_scan(struct client *c)
 {
-    scan_in_range(c, &c->argv[1], c->argc - 1, RC_SLOTS - 1);
+    scan_in_range(c, &c->argv[1], c->argc - 1, RC_SLOTS - 1, NULL);
 }
 
 /* ---- RANDOMKEY ---- */
