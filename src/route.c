@@ -5,9 +5,10 @@
  *
  *   - no keys: runs here, except the commands about the whole keyspace
  *     (DBSIZE, KEYS, RANDOMKEY, FLUSHDB, FLUSHALL: fanned out to every
- *     member and merged; SCAN: sent to the member serving the cursor's
- *     slot range; PUBLISH: delivered here and broadcast, as Redis Cluster
- *     does);
+ *     member and merged; SCAN: a COUNT-sized range of slots per call, each
+ *     member returning its keys in it; INFO: the keyspace section summed
+ *     over the members; PUBLISH: delivered here and broadcast, as Redis
+ *     Cluster does);
  *   - keys of one slot: runs here if this node is the slot's acting
  *     primary, else is forwarded to it;
  *   - keys of several slots: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are
@@ -20,7 +21,10 @@
  * the place unchanged.  Local and forwarded replies thus leave in the
  * client's order, whatever the mix.  Commands that hold the connection
  * (blocking pops) go over a link pinned to the client, and the client's
- * further input waits for their reply, as it would on one node.
+ * further input waits for their reply, as it would on one node.  WATCH of
+ * a remote key also runs on the pinned link, and so does the EXEC after
+ * it.  A transaction (MULTI) is checked slot by slot as it is queued and
+ * shipped whole, MULTI to EXEC, to its slot's member at EXEC.
  *
  * Every awaited reply is a struct fwd on the client's list; when the client
  * goes away the fwd is orphaned (c = NULL) and freed when its replies come.
@@ -183,8 +187,15 @@ int route_forward(struct client *c, int member, int pinned)
     const char *err = "CLUSTERDOWN the slot's primary is not reachable";
     struct link *l;
     if (pinned) {
-        if (c->pinned && c->pinned_peer != member)
+        if (c->pinned && c->pinned_peer != member) {
             link_destroy(&c->pinned);
+            if (c->remote_watch) {
+                /* The watched keys' node is no longer on the line: the
+                 * transaction cannot know whether they changed. */
+                c->remote_watch = 0;
+                c->flags |= CF_DIRTY_CAS;
+            }
+        }
         if (c->pinned == NULL) {
             c->pinned = cluster_new_link(member, c->resp, 0);
             c->pinned_peer = member;
@@ -836,20 +847,77 @@ static int route_queued(struct client *c, struct command *cmd)
     return ROUTE_LOCAL;
 }
 
+/* Drop the WATCH held on the pinned link's node, if any. */
+static void route_unwatch(struct client *c)
+{
+    if (!c->remote_watch)
+        return;
+    c->remote_watch = 0;
+    struct slice unwatch = {"UNWATCH", 7};
+    const char *err;
+    if (c->pinned)
+        send_cmd(c, c->pinned, 1, &unwatch, 0, NULL, NULL, &err);
+}
+
+/* WATCH of keys another member serves: the WATCH runs there, on the link
+ * pinned to this client, and EXEC later goes over the same link, so that
+ * member sees whether the keys changed in between.  Keys watched on two
+ * nodes cannot be checked by one EXEC: -CROSSSLOT, as Redis Cluster
+ * answers keys of several slots. */
+static int route_watch(struct client *c, int where, int member)
+{
+    if (c->flags & CF_MULTI)
+        return ROUTE_LOCAL;     /* WATCH inside MULTI: its own error */
+    int remote = where == CLUSTER_REMOTE;
+    if ((remote && (c->nwatched > 0 || (c->remote_watch && c->pinned_peer != member))) ||
+        (!remote && c->remote_watch)) {
+        reply_crossslot(c);
+        return ROUTE_DONE;
+    }
+    if (!remote)
+        return ROUTE_LOCAL;
+    int rc = route_forward(c, member, 1);
+    c->remote_watch = c->pinned != NULL;
+    return rc;
+}
+
 /* EXEC of a transaction whose slot another member serves: the whole
  * transaction goes to it as MULTI, the commands and EXEC, back to back on
  * the client's link, and EXEC's reply comes back. */
 static int route_exec(struct client *c)
 {
-    /* An empty, aborted or WATCH-failed transaction is answered here. */
-    if (c->txn_slot < 0 || (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)))
+    /* An aborted or WATCH-failed transaction is answered here. */
+    if (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)) {
+        route_unwatch(c);
         return ROUTE_LOCAL;
-    int member;
-    const char *err;
-    int where = cluster_slot_route((unsigned)c->txn_slot, &member, &err);
-    if (where == CLUSTER_LOCAL)
-        return ROUTE_LOCAL;
-    struct link *l = where == CLUSTER_REMOTE ? cluster_fwd_link(member, c->resp, c->id) : NULL;
+    }
+    int member = -1;
+    const char *err = NULL;
+    int where = CLUSTER_LOCAL;
+    if (c->txn_slot >= 0)
+        where = cluster_slot_route((unsigned)c->txn_slot, &member, &err);
+    struct link *l = NULL;
+    if (c->remote_watch) {
+        /* Watched keys live on the pinned link's node: the transaction
+         * runs there, or its keys are on another node than the watch. */
+        if (where != CLUSTER_DOWN && c->txn_slot >= 0 &&
+            (where == CLUSTER_LOCAL || member != c->pinned_peer)) {
+            route_unwatch(c);
+            multi_discard(c);
+            reply_crossslot(c);
+            return ROUTE_DONE;
+        }
+        if (where != CLUSTER_DOWN) {
+            where = CLUSTER_REMOTE;
+            l = c->pinned;
+        }
+        c->remote_watch = 0;     /* EXEC ends the watch there */
+    } else {
+        if (c->txn_slot < 0 || where == CLUSTER_LOCAL)
+            return ROUTE_LOCAL;
+        if (where == CLUSTER_REMOTE)
+            l = cluster_fwd_link(member, c->resp, c->id);
+    }
     if (l == NULL) {
         multi_discard(c);
         reply_error(c, where == CLUSTER_DOWN ? err : "CLUSTERDOWN the slot's primary is not "
@@ -879,6 +947,8 @@ int route_command(struct client *c, struct command *cmd)
 {
     if (!server.cluster_enabled || (c->flags & (CF_NODE | CF_FAKE)))
         return ROUTE_LOCAL;
+    if (cmd->proc == cmd_unwatch || (cmd->proc == cmd_discard && (c->flags & CF_MULTI)))
+        route_unwatch(c);
     if (c->flags & CF_MULTI) {
         if (cmd->proc == cmd_exec)
             return route_exec(c);
@@ -916,13 +986,12 @@ int route_command(struct client *c, struct command *cmd)
             reply_error(c, err);
             rc = ROUTE_DONE;
         } else if (where == CLUSTER_REMOTE) {
-            if (cmd->proc == cmd_watch) {
-                reply_error(c, "ERR WATCH of keys another node serves is not supported yet; "
-                               "connect to the key's node (RING OWNERS key)");
-                rc = ROUTE_DONE;
-            } else {
+            if (cmd->proc == cmd_watch)
+                rc = route_watch(c, where, member);
+            else
                 rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
-            }
+        } else if (cmd->proc == cmd_watch) {
+            rc = route_watch(c, where, member);
         }
         goto out;
     }

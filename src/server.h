@@ -144,6 +144,7 @@ struct client {
     struct fwd *fwds;
     struct link *pinned;
     int pinned_peer;
+    int remote_watch;               /* WATCH keys held on the pinned link */
     char *peer_id;                  /* a node link: the peer's id (RINGNODE HELLO) */
     int txn_slot;                   /* slot of the keys queued in MULTI, -1 none */
     size_t qcmdlen;                 /* request bytes of the command being run */

@@ -333,6 +333,53 @@ def test_discard_and_watch_of_a_local_key(ring):
         == b"+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n2\r\n"
 
 
+def test_watch_of_a_remote_key(ring):
+    k = ring.keys_on(2, 1, "rw")[0]
+    other = "{%s}other" % k
+    r = ring.client(0)
+    r.set(k, 1)
+    # Changed through a third node between WATCH and EXEC: EXEC fails.
+    with r.pipeline(transaction=True) as p:
+        p.watch(k)
+        assert p.get(k) == "1"
+        ring.client(1).set(k, 2)
+        p.multi()
+        p.set(k, 3)
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    assert r.get(k) == "2"
+    # Unchanged: EXEC runs, on the key's node.
+    with r.pipeline(transaction=True) as p:
+        p.watch(k)
+        p.multi()
+        p.set(k, 4)
+        p.set(other, 5)
+        assert p.execute() == [True, True]
+    assert ring.client(2).mget(k, other) == ["4", "5"]
+    # UNWATCH forgets the watch: a change no longer aborts EXEC.
+    port = ring.nodes[0].port
+    with socket.create_connection((HOST, port), timeout=5) as s:
+        def ask(*args):
+            s.sendall(cmd(*args))
+            time.sleep(0.05)
+            return s.recv(65536)
+        assert ask("WATCH", k) == b"+OK\r\n"
+        ring.client(1).set(k, 6)
+        assert ask("UNWATCH") == b"+OK\r\n"
+        assert ask("MULTI") == b"+OK\r\n"
+        assert ask("INCR", k) == b"+QUEUED\r\n"
+        assert ask("EXEC") == b"*1\r\n:7\r\n"
+        # Keys watched on two nodes cannot be checked by one EXEC.
+        local = ring.keys_on(0, 1, "lw")[0]
+        assert ask("WATCH", k) == b"+OK\r\n"
+        assert ask("WATCH", local).startswith(b"-CROSSSLOT")
+        # A transaction on another slot than the watched keys' node.
+        assert ask("MULTI") == b"+OK\r\n"
+        assert ask("SET", local, 1) == b"+QUEUED\r\n"
+        assert ask("EXEC").startswith(b"-CROSSSLOT")
+        assert ask("EXISTS", local) == b":0\r\n"
+
+
 # ---- pub/sub and blocking ------------------------------------------------
 
 def wait_message(ps, timeout=5.0):
