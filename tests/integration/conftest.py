@@ -75,6 +75,15 @@ def ping(port, timeout=0.5):
         return False
 
 
+def resp(*args):
+    """One command as a RESP multibulk request."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
 def node_log(proc):
     """Everything the node started as proc wrote to stdout/stderr so far."""
     try:

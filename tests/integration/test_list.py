@@ -17,7 +17,7 @@ import time
 import pytest
 import redis
 
-from conftest import HOST, launch_node, stop_node
+from conftest import HOST, launch_node, resp, stop_node
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +49,6 @@ def client(port):
 def raw_conn(port):
     s = socket.create_connection((HOST, port), timeout=10)
     return s
-
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def read_until(sock, expected_len, timeout=10.0):

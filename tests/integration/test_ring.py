@@ -17,6 +17,7 @@ import pytest
 redis = pytest.importorskip("redis")
 
 from conftest import HOST, pick_port, start_node, stop_node
+from conftest import resp as cmd
 from ringutil import Ring, key_slot, pairs
 
 CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
@@ -37,9 +38,9 @@ def ring(ring3):
     return ring3
 
 
-def raw(port, payload, want_bytes=None, timeout=5.0):
-    """Send raw bytes, read until want_bytes replies bytes arrived (or the
-    peer closes / goes quiet)."""
+def raw(port, payload, want_bytes=None, timeout=5.0, quiet=0.3):
+    """Send raw bytes; read until want_bytes bytes arrived, the peer
+    closes, or it stays quiet for `quiet` seconds after answering."""
     with socket.create_connection((HOST, port), timeout=timeout) as s:
         s.sendall(payload)
         out = b""
@@ -52,15 +53,8 @@ def raw(port, payload, want_bytes=None, timeout=5.0):
             if not chunk:
                 break
             out += chunk
+            s.settimeout(quiet)
         return out
-
-
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 # ---- forming -------------------------------------------------------------
@@ -622,7 +616,8 @@ def test_five_node_ring():
         assert all(abs(m["primary_slots"] - mean) <= 0.1 * mean for m in s["members"])
         names = ["five:%d" % j for j in range(1000)]
         ring.client(3).mset({k: k for k in names})
-        assert {ring.slot_owners()[key_slot(k)] for k in names} == set(range(5))
+        table = ring.slot_owners()
+        assert {table[key_slot(k)] for k in names} == set(range(5))
         for i in range(5):
             assert ring.client(i).dbsize() == 1000
         assert ring.client(4).mget(names) == names
