@@ -490,8 +490,8 @@ void cmd_cluster_nodes(struct client *c)
         int port = cluster_member_port(i);
         int me = i == cluster_my_index();
         int failed = !cluster_member_up(i);
-        int k = snprintf(out + off, cap - off, "%s %s:%d@%d,%s %s%s - 0 %lld %llu %s",
-                         ring_member_id(r, i), host, port, port, "", me ? "myself," : "",
+        int k = snprintf(out + off, cap - off, "%s %s:%d@%d %s%s - 0 %lld %llu %s",
+                         ring_member_id(r, i), host, port, port, me ? "myself," : "",
                          failed ? "master,fail" : "master",
                          me ? 0LL : cluster_member_last_heard(i), (unsigned long long)s->epoch,
                          cluster_member_link_ok(i) ? "connected" : "disconnected");
