@@ -218,13 +218,7 @@ int command_key_specs(const struct command *cmd, struct key_spec *out, int max)
 
 int command_has_keys(const struct command *cmd)
 {
-    struct key_spec specs[CMD_MAX_KEY_SPECS];
-    int n = command_key_specs(cmd, specs, CMD_MAX_KEY_SPECS);
-    for (int i = 0; i < n; i++) {
-        if (!(specs[i].flags & KS_NOT_KEY))
-            return 1;
-    }
-    return 0;
+    return cmd->has_keys;
 }
 
 /* True if the key positions can not be read off the legacy triple. */
@@ -344,8 +338,8 @@ static int spec_keys(const struct key_spec *ks, int argc, const struct slice *ar
 int command_find_keys(const struct command *cmd, int argc, const struct slice *argv,
                       struct key_ref *out, int max)
 {
-    struct key_spec specs[CMD_MAX_KEY_SPECS];
-    int n = command_key_specs(cmd, specs, CMD_MAX_KEY_SPECS);
+    const struct key_spec *specs = cmd->specs;
+    int n = cmd->nspecs;
     int total = 0;
     if (n <= 0)
         return n;

@@ -133,6 +133,15 @@ void command_table_init(void)
     for (int i = 0; i < NCOMMANDS; i++) {
         struct command *cmd = &table[i];
         cmd->flags = parse_flags(cmd->flagstr);
+        struct key_spec specs[CMD_MAX_KEY_SPECS];
+        cmd->nspecs = command_key_specs(cmd, specs, CMD_MAX_KEY_SPECS);
+        cmd->has_keys = 0;
+        if (cmd->nspecs > 0) {
+            cmd->specs = rc_malloc(sizeof(specs[0]) * (size_t)cmd->nspecs);
+            memcpy(cmd->specs, specs, sizeof(specs[0]) * (size_t)cmd->nspecs);
+            for (int k = 0; k < cmd->nspecs; k++)
+                cmd->has_keys |= !(specs[k].flags & KS_NOT_KEY);
+        }
         lookup_insert(cmd);
         if (cmd->parent == NULL) {
             toplevel[ntoplevel++] = cmd;
@@ -150,6 +159,8 @@ void command_table_deinit(void)
     for (int i = 0; i < NCOMMANDS; i++) {
         rc_free(table[i].subs);
         table[i].subs = NULL;
+        rc_free(table[i].specs);
+        table[i].specs = NULL;
         table[i].nsubs = 0;
     }
     memset(lookup_tab, 0, sizeof(lookup_tab));

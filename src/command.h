@@ -46,6 +46,8 @@ struct cmd_stats {
     long long failed;
 };
 
+struct key_spec;
+
 struct command {
     const char *name;           /* lower case; subcommand name for subcommands */
     const char *fullname;       /* "get", "client|id" */
@@ -64,6 +66,9 @@ struct command {
 
     /* Filled in at start-up. */
     uint32_t flags;
+    struct key_spec *specs;     /* keyspecs parsed once (routing runs them per request) */
+    int nspecs;                 /* -1: the row's keyspecs are malformed */
+    int has_keys;               /* a spec that is not KS_NOT_KEY */
     struct command **subs;
     int nsubs;
     struct command *container;
