@@ -19,6 +19,7 @@
 #include "stats.h"
 
 #define CHUNK_BYTES (16 * 1024)
+#define SMALL_CHUNK_BYTES 1024
 
 const char *const ERR_SYNTAX = "ERR syntax error";
 const char *const ERR_WRONGTYPE =
@@ -68,7 +69,10 @@ static void queue(struct client *c, const char *p, size_t len)
         p += n;
         len -= n;
     }
-    t = obuf_new(c, len > CHUNK_BYTES ? len : CHUNK_BYTES);
+    /* Replies that go between forwarded ones come in small pieces, each
+     * after a hole: small chunks for them, not a full one per reply. */
+    size_t chunk = (t && t->waiting) ? SMALL_CHUNK_BYTES : CHUNK_BYTES;
+    t = obuf_new(c, len > chunk ? len : chunk);
     memcpy(t->buf, p, len);
     t->used = len;
     conn_check_obuf_limits(c);
