@@ -141,6 +141,11 @@ void command_table_init(void)
             memcpy(cmd->specs, specs, sizeof(specs[0]) * (size_t)cmd->nspecs);
             for (int k = 0; k < cmd->nspecs; k++)
                 cmd->has_keys |= !(specs[k].flags & KS_NOT_KEY);
+            const struct key_spec *k0 = &specs[0];
+            if (cmd->nspecs == 1 && !(k0->flags & (KS_NOT_KEY | KS_VARIABLE_FLAGS)) &&
+                k0->begin == KSB_INDEX && k0->find == KSF_RANGE && k0->lastkey == 0 &&
+                k0->index > 0)
+                cmd->key_pos = k0->index;
         }
         lookup_insert(cmd);
         if (cmd->parent == NULL) {
@@ -367,6 +372,7 @@ int command_process(struct client *c)
             multi_queue(c, cmd);
         else
             command_call(c, cmd);
+        db_clear_slot_hint();
         /* Serve clients blocked on keys this command (or transaction)
          * fed, before any reply is written (handleClientsBlockedOnKeys). */
         block_process_ready();

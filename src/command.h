@@ -69,6 +69,7 @@ struct command {
     struct key_spec *specs;     /* keyspecs parsed once (routing runs them per request) */
     int nspecs;                 /* -1: the row's keyspecs are malformed */
     int has_keys;               /* a spec that is not KS_NOT_KEY */
+    int key_pos;                /* >0: exactly one key, always at argv[key_pos] */
     struct command **subs;
     int nsubs;
     struct command *container;

@@ -182,9 +182,38 @@ void kv_touch(struct kv *o)
         evict_touch(o);
 }
 
+/* ---- the running command's key slot (db_set_slot_hint) ---- */
+
+static struct {
+    const char *key;    /* the command's argv bytes, valid while it runs */
+    size_t len;
+    unsigned slot;
+} hint;
+
+void db_set_slot_hint(const char *key, size_t len, unsigned slot)
+{
+    hint.key = key;
+    hint.len = len;
+    hint.slot = slot;
+}
+
+void db_clear_slot_hint(void)
+{
+    hint.key = NULL;
+}
+
+/* A key's slot: the hint's when it is the same key (the argv itself, or
+ * a copy of it such as the key of a new entry), else computed. */
+static unsigned key_slot(const char *key, size_t len)
+{
+    if (hint.key && len == hint.len && (key == hint.key || memcmp(key, hint.key, len) == 0))
+        return hint.slot;
+    return rc_key_slot(key, len);
+}
+
 struct kv *db_lookup_nostat(struct db *db, const char *key, size_t len)
 {
-    struct dict *d = db->slots[rc_key_slot(key, len)];
+    struct dict *d = db->slots[key_slot(key, len)];
     if (d == NULL)
         return NULL;
     return (struct kv *)dict_find(d, key, len);
@@ -236,7 +265,7 @@ static struct dict *slot_dict_create(struct db *db, unsigned slot)
 
 int db_add(struct db *db, struct kv *o)
 {
-    unsigned slot = rc_key_slot(kv_key(o), o->klen);
+    unsigned slot = key_slot(kv_key(o), o->klen);
     struct dict *d = slot_dict_create(db, slot);
     evict_init_entry(o);
     if (dict_add(d, &o->node) != 0)
@@ -255,7 +284,7 @@ int db_add(struct db *db, struct kv *o)
 /* Put n where old is (same key) and free old. */
 struct kv *db_replace(struct db *db, struct kv *old, struct kv *n)
 {
-    unsigned slot = rc_key_slot(kv_key(old), old->klen);
+    unsigned slot = key_slot(kv_key(old), old->klen);
     struct dnode **link = dict_find_link(db->slots[slot], kv_key(old), old->klen);
     /* A new value starts a new LRU life, but under LFU it inherits the
      * key's access frequency, as Redis's dbOverwrite does. */
@@ -298,7 +327,7 @@ void db_overwrite(struct db *db, struct kv *o)
 struct kv *db_set_expire(struct db *db, struct kv *o, long long when)
 {
     int had = (o->flags & KV_EXPIRE) != 0;
-    unsigned slot = rc_key_slot(kv_key(o), o->klen);
+    unsigned slot = key_slot(kv_key(o), o->klen);
     if (!had && when < 0)
         return o;
     db_signal_modified(db, kv_key(o), o->klen);
@@ -324,7 +353,7 @@ struct kv *db_set_expire(struct db *db, struct kv *o, long long when)
 
 struct kv *db_unlink(struct db *db, const char *key, size_t len)
 {
-    unsigned slot = rc_key_slot(key, len);
+    unsigned slot = key_slot(key, len);
     struct dict *d = db->slots[slot];
     if (d == NULL)
         return NULL;

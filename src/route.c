@@ -964,10 +964,17 @@ int route_command(struct client *c, struct command *cmd)
         return route_keyless(c, cmd);
 
     struct key_ref small[16], *refs = small;
-    int n = command_find_keys(cmd, c->argc, c->argv, refs, 16);
-    if (n > 16) {
-        refs = rc_malloc(sizeof(*refs) * (size_t)n);
-        n = command_find_keys(cmd, c->argc, c->argv, refs, n);
+    int n;
+    if (cmd->key_pos > 0 && cmd->key_pos < c->argc) {
+        /* The common case, one key at a fixed place: no spec walk. */
+        refs[0].pos = cmd->key_pos;
+        n = 1;
+    } else {
+        n = command_find_keys(cmd, c->argc, c->argv, refs, 16);
+        if (n > 16) {
+            refs = rc_malloc(sizeof(*refs) * (size_t)n);
+            n = command_find_keys(cmd, c->argc, c->argv, refs, n);
+        }
     }
     int rc = ROUTE_LOCAL;
     if (n <= 0)
@@ -992,6 +999,9 @@ int route_command(struct client *c, struct command *cmd)
                 rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
         } else if (cmd->proc == cmd_watch) {
             rc = route_watch(c, where, member);
+        } else {
+            /* Runs here: the keyspace need not hash the key again. */
+            db_set_slot_hint(c->argv[refs[0].pos].p, c->argv[refs[0].pos].len, slot0);
         }
         goto out;
     }

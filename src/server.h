@@ -338,6 +338,10 @@ int db_delete(struct db *db, const char *key, size_t len, int lazy);
 struct kv *db_unlink(struct db *db, const char *key, size_t len);
 void db_flush(struct db *db, int async);
 size_t db_size(const struct db *db);
+/* The slot of the running command's key, already computed by routing:
+ * valid until db_clear_slot_hint(), which runs after every command. */
+void db_set_slot_hint(const char *key, size_t len, unsigned slot);
+void db_clear_slot_hint(void);
 struct kv *db_random(struct db *db);
 int db_expire_if_needed(struct db *db, struct kv *o);
 int kv_is_expired(const struct kv *o);
