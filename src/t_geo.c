@@ -180,6 +180,7 @@ static void reply_position(struct client *c, double lon, double lat)
 
 void cmd_geoadd(struct client *c)
 {
+    static const struct slice opt_nx = {"NX", 2}, opt_xx = {"XX", 2}, opt_ch = {"CH", 2};
     int nx = 0, xx = 0, first = 2;
     for (; first < c->argc; first++) {
         const struct slice *a = &c->argv[first];
@@ -195,14 +196,17 @@ void cmd_geoadd(struct client *c)
         return;
     }
 
-    /* The equivalent ZADD: the options as given, then score member pairs. */
+    /* The equivalent ZADD: the options, then score member pairs. */
     int n = (c->argc - first) / 3;
     int zargc = first + 2 * n;
     struct slice *zargv = rc_malloc(sizeof(*zargv) * (size_t)zargc);
     char *scores = rc_malloc((size_t)(n ? n : 1) * SCORE_CHARS);
     zargv[0] = (struct slice){"ZADD", 4};
-    for (int i = 1; i < first; i++)
-        zargv[i] = c->argv[i];
+    zargv[1] = c->argv[1];
+    /* The options as words ZADD's stricter parsing takes ("nx\0..." is
+     * NX to Redis's strcasecmp). */
+    for (int i = 2; i < first; i++)
+        zargv[i] = word_is(&c->argv[i], "nx") ? opt_nx : word_is(&c->argv[i], "xx") ? opt_xx : opt_ch;
     for (int i = 0; i < n; i++) {
         const struct slice *triple = &c->argv[first + 3 * i];
         double lon, lat;
