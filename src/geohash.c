@@ -218,8 +218,17 @@ double geo_distance(double lon1, double lat1, double lon2, double lat2)
 int geo_shape_contains(const struct geo_shape *s, double lon, double lat, double *dist)
 {
     if (s->type == GEO_CIRCLE) {
+        double r_m = s->radius * s->to_m;
+        /* Most candidates of the 3x3 cells lie above or below the circle:
+         * reject them without trigonometry.  A great-circle distance is at
+         * least the distance between the two latitudes along a meridian;
+         * the margin (far above the rounding of either formula) keeps the
+         * test from rejecting a point the haversine would accept, so the
+         * results are those of the haversine alone. */
+        if (geo_lat_distance(lat, s->lat) > r_m * (1 + 1e-9) + 1e-6)
+            return 0;
         double d = geo_distance(s->lon, s->lat, lon, lat);
-        if (d > s->radius * s->to_m)
+        if (d > r_m)
             return 0;
         *dist = d;
         return 1;

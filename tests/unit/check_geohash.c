@@ -258,6 +258,38 @@ static double unit_rand(void)
     return (double)(rc_random_u64() >> 11) / 9007199254740992.0;
 }
 
+/* The circle test equals the bare haversine comparison, its cheap
+ * latitude rejection notwithstanding, also for points on the boundary. */
+START_TEST(test_circle_prefilter_exact)
+{
+    rc_random_seed(99);
+    int inside = 0, outside = 0;
+    for (int i = 0; i < 200000; i++) {
+        struct geo_shape s = {.type = GEO_CIRCLE, .to_m = 1};
+        s.lon = unit_rand() * 360 - 180;
+        s.lat = unit_rand() * 170 - 85;
+        /* A third of them almost on the centre's meridian, where the
+         * distance is nearly the latitude distance the rejection uses. */
+        double dlon = (unit_rand() * 2 - 1) * (i % 3 == 0 ? 1e-9 : 0.5);
+        double lon = s.lon + dlon;
+        double lat = s.lat + (unit_rand() * 2 - 1) * 0.5;
+        double exact = geo_distance(s.lon, s.lat, lon, lat);
+        /* Radii at, just below and just above the exact distance. */
+        static const double scale[] = {1, 1 - 1e-15, 1 + 1e-15, 0.5, 2};
+        s.radius = exact * scale[i % 5];
+        double d;
+        int got = geo_shape_contains(&s, lon, lat, &d);
+        ck_assert_int_eq(got, exact <= s.radius);
+        if (got)
+            inside++;
+        else
+            outside++;
+    }
+    ck_assert_int_gt(inside, 1000);
+    ck_assert_int_gt(outside, 1000);
+}
+END_TEST
+
 /* Every position inside a shape has its score inside one of the cells the
  * search visits (the search would otherwise miss it). */
 START_TEST(test_cells_cover_shape)
@@ -325,6 +357,7 @@ static Suite *geohash_suite(void)
     tcase_add_test(tc, test_score_range);
     tcase_add_test(tc, test_estimate_step);
     tcase_add_test(tc, test_shapes);
+    tcase_add_test(tc, test_circle_prefilter_exact);
     tcase_add_test(tc, test_cells_cover_shape);
     suite_add_tcase(s, tc);
     return s;
