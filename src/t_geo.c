@@ -177,6 +177,7 @@ static void reply_position(struct client *c, double lon, double lat)
 /* ---- GEOADD ---- */
 
 #define SCORE_CHARS 24      /* a 52-bit score in decimal, and a NUL */
+#define GEOADD_SMALL 4      /* positions converted without allocating */
 
 void cmd_geoadd(struct client *c)
 {
@@ -199,14 +200,21 @@ void cmd_geoadd(struct client *c)
     /* The equivalent ZADD: the options, then score member pairs. */
     int n = (c->argc - first) / 3;
     int zargc = first + 2 * n;
-    struct slice *zargv = rc_malloc(sizeof(*zargv) * (size_t)zargc);
-    char *scores = rc_malloc((size_t)(n ? n : 1) * SCORE_CHARS);
+    /* Room on the stack for the usual few positions. */
+    struct slice zargv_small[2 + 3 + 2 * GEOADD_SMALL];
+    char scores_small[GEOADD_SMALL * SCORE_CHARS];
+    int small = n <= GEOADD_SMALL &&
+                (size_t)zargc <= sizeof(zargv_small) / sizeof(zargv_small[0]);
+    struct slice *zargv = small ? zargv_small : rc_malloc(sizeof(*zargv) * (size_t)zargc);
+    char *scores = small ? scores_small : rc_malloc((size_t)n * SCORE_CHARS);
     zargv[0] = (struct slice){"ZADD", 4};
     zargv[1] = c->argv[1];
     /* The options as words ZADD's stricter parsing takes ("nx\0..." is
      * NX to Redis's strcasecmp). */
-    for (int i = 2; i < first; i++)
-        zargv[i] = word_is(&c->argv[i], "nx") ? opt_nx : word_is(&c->argv[i], "xx") ? opt_xx : opt_ch;
+    for (int i = 2; i < first; i++) {
+        const struct slice *a = &c->argv[i];
+        zargv[i] = word_is(a, "nx") ? opt_nx : word_is(a, "xx") ? opt_xx : opt_ch;
+    }
     for (int i = 0; i < n; i++) {
         const struct slice *triple = &c->argv[first + 3 * i];
         double lon, lat;
@@ -215,15 +223,17 @@ void cmd_geoadd(struct client *c)
             goto done;
         geohash_encode(lon, lat, GEO_STEP_MAX, &h);
         char *text = scores + (size_t)i * SCORE_CHARS;
-        int len = snprintf(text, SCORE_CHARS, "%llu", (unsigned long long)geohash_align52(h));
-        zargv[first + 2 * i] = (struct slice){text, (size_t)len};
+        size_t len = rc_ull2str(text, SCORE_CHARS, (unsigned long long)geohash_align52(h));
+        zargv[first + 2 * i] = (struct slice){text, len};
         zargv[first + 2 * i + 1] = triple[2];
     }
     zset_zadd_argv(c, zargc, zargv);
     propagate_replace(c, zargc, zargv);     /* logged only if it changed something */
 done:
-    rc_free(scores);
-    rc_free(zargv);
+    if (!small) {
+        rc_free(scores);
+        rc_free(zargv);
+    }
 }
 
 /* ---- GEODIST, GEOHASH, GEOPOS ---- */
