@@ -323,3 +323,37 @@ def test_random_searches_match_redis(node, reference, seed):
             both("GEODIST", "k", "m%d" % rnd.randrange(npts), "m%d" % rnd.randrange(npts), unit)
         both("GEOPOS", "k", *["m%d" % i for i in range(npts)])
         both("GEOHASH", "k", *["m%d" % i for i in range(npts)])
+
+
+def test_store_forms_route_both_keys(node_factory):
+    """With the ring on, the command table's key positions decide routing:
+    the STORE forms name two keys, so a destination in another slot than
+    the source is CROSSSLOT, and one with the source's hash tag is routed
+    as one slot (this lone node serves no slot yet: CLUSTERDOWN)."""
+    _, port, _ = node_factory("--cluster-enabled", "yes")
+    r = client(port)
+
+    def error_of(*args):
+        with pytest.raises(redis.ResponseError) as e:
+            r.execute_command(*args)
+        return str(e.value)
+
+    cross = [
+        ("GEOSEARCHSTORE", "dst", "{s}", "FROMLONLAT", 1, 1, "BYRADIUS", 10, "km"),
+        ("GEORADIUS", "{s}", 1, 1, 10, "km", "STORE", "dst"),
+        ("GEORADIUS", "{s}", 1, 1, 10, "km", "STOREDIST", "dst"),
+        ("GEORADIUS", "{s}", 1, 1, 10, "km", "COUNT", 1, "STORE", "{s}a", "STOREDIST", "dst"),
+        ("GEORADIUSBYMEMBER", "{s}", "m", 10, "km", "STORE", "dst"),
+        ("GEORADIUSBYMEMBER", "{s}", "m", 10, "km", "STOREDIST", "dst"),
+    ]
+    for args in cross:
+        assert error_of(*args).startswith("CROSSSLOT"), args
+    same = [
+        ("GEOSEARCHSTORE", "{s}dst", "{s}", "FROMLONLAT", 1, 1, "BYRADIUS", 10, "km"),
+        ("GEORADIUS", "{s}", 1, 1, 10, "km", "STORE", "{s}dst"),
+        ("GEORADIUSBYMEMBER", "{s}", "m", 10, "km", "STOREDIST", "{s}dst"),
+        ("GEORADIUS_RO", "{s}", 1, 1, 10, "km"),
+        ("GEOADD", "{s}", 1, 1, "m"),
+    ]
+    for args in same:
+        assert error_of(*args).startswith("CLUSTERDOWN"), args
