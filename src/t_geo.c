@@ -696,7 +696,7 @@ static void georadius_generic(struct client *c, int srcidx, int flags)
         return;
     }
     size_t n = count == 0 || r.used < (unsigned long long)count ? r.used : (size_t)count;
-    if (sort != SORT_NONE) {
+    if (sort != SORT_NONE && r.used > 1) {
         cmp_fn *cmp = sort == SORT_ASC ? by_dist_asc : by_dist_desc;
         if (n == r.used)
             qsort(r.v, r.used, sizeof(*r.v), cmp);
