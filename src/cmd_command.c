@@ -585,6 +585,26 @@ struct cmd_doc {
 
 #define H(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* Argument pieces the geo commands share. */
+#define GEO_DOC_UNIT "unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI)"
+#define GEO_DOC_FROM                                                                         \
+    "from:oneof(member:string=FROMMEMBER longitude_latitude:block=FROMLONLAT("              \
+    "longitude:double latitude:double))"
+#define GEO_DOC_BY                                                                           \
+    "by:oneof(circle:block(radius:double=BYRADIUS " GEO_DOC_UNIT ") "                        \
+    "box:block(width:double=BYBOX height:double " GEO_DOC_UNIT "))"
+#define GEO_DOC_ORDER "order:oneof?(asc:pure-token=ASC desc:pure-token=DESC)"
+#define GEO_DOC_COUNT "count:block?(count:integer=COUNT any:pure-token=ANY?)"
+#define GEO_DOC_COUNT_ANY62 "count:block?(count:integer=COUNT any:pure-token=ANY@6.2.0?)"
+#define GEO_DOC_WITH                                                                         \
+    "withcoord:pure-token=WITHCOORD? withdist:pure-token=WITHDIST? "                         \
+    "withhash:pure-token=WITHHASH?"
+#define GEO_DOC_STORE "key:key=STORE#1? key:key=STOREDIST#2?"
+#define GEO_DOC_SEARCH_COMPLEXITY                                                            \
+    "O(N+log(M)): N the members in the cells around the shape, M the size of the index"
+#define GEO_DOC_RADIUS_COMPLEXITY                                                            \
+    "O(N+log(M)): N the members in the cells around the circle, M the size of the index"
+
 static const struct cmd_doc docs_table[] = {
     /* ---- connection ---- */
     {"ping", "Checks that the server is alive, or echoes a message", "O(1)",
@@ -1236,6 +1256,60 @@ static const struct cmd_doc docs_table[] = {
      "subcommand:string key:key#0", NULL, NULL, NULL},
     {"pfselftest", "Runs the HyperLogLog implementation's self-test", "N/A", "", NULL, NULL,
      NULL},
+
+    /* ---- geo ---- */
+    {"geoadd", "Adds positions to a geospatial index (a sorted set), or moves them",
+     "O(log(N)) per position, N the size of the sorted set",
+     "key:key#0 condition:oneof@6.2.0?(nx:pure-token=NX xx:pure-token=XX) "
+     "change:pure-token=CH@6.2.0? "
+     "longitude_latitude_member:block*(longitude:double latitude:double member:string)",
+     H("6.2.0 NX, XX and CH options."), NULL, NULL},
+    {"geodist", "Returns the distance between two members of a geospatial index",
+     "O(log(N))",
+     "key:key#0 member1:string member2:string unit:oneof?(m:pure-token=M km:pure-token=KM "
+     "ft:pure-token=FT mi:pure-token=MI)", NULL, NULL, NULL},
+    {"geohash", "Returns the standard geohash strings of members of a geospatial index",
+     "O(log(N)) per member, N the size of the sorted set", "key:key#0 member:string*", NULL,
+     NULL, NULL},
+    {"geopos", "Returns the longitude and latitude of members of a geospatial index",
+     "O(N) in the number of members named", "key:key#0 member:string*", NULL, NULL, NULL},
+    {"geosearch", "Returns the members of a geospatial index inside a circle or a box",
+     GEO_DOC_SEARCH_COMPLEXITY,
+     "key:key#0 " GEO_DOC_FROM " " GEO_DOC_BY " " GEO_DOC_ORDER " " GEO_DOC_COUNT
+     " withcoord:pure-token=WITHCOORD? withdist:pure-token=WITHDIST? "
+     "withhash:pure-token=WITHHASH?",
+     H("7.0.0 Units in upper case."), NULL, NULL},
+    {"geosearchstore",
+     "Stores the members of a geospatial index inside a circle or a box in a sorted set",
+     GEO_DOC_SEARCH_COMPLEXITY,
+     "destination:key#0 source:key#1 " GEO_DOC_FROM " " GEO_DOC_BY " " GEO_DOC_ORDER " "
+     GEO_DOC_COUNT " storedist:pure-token=STOREDIST?",
+     H("7.0.0 Units in upper case."), NULL, NULL},
+    {"georadius",
+     "Returns the members of a geospatial index within a distance of a position, or stores "
+     "them", GEO_DOC_RADIUS_COMPLEXITY,
+     "key:key#0 longitude:double latitude:double radius:double " GEO_DOC_UNIT " "
+     GEO_DOC_WITH " " GEO_DOC_COUNT_ANY62 " " GEO_DOC_ORDER " " GEO_DOC_STORE,
+     H("6.2.0 ANY option for COUNT.", "7.0.0 Units in upper case."), "6.2.0",
+     "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument"},
+    {"georadius_ro", "Returns the members of a geospatial index within a distance of a position",
+     GEO_DOC_RADIUS_COMPLEXITY,
+     "key:key#0 longitude:double latitude:double radius:double " GEO_DOC_UNIT " "
+     GEO_DOC_WITH " " GEO_DOC_COUNT_ANY62 " " GEO_DOC_ORDER,
+     H("6.2.0 ANY option for COUNT."), "6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument"},
+    {"georadiusbymember",
+     "Returns the members of a geospatial index within a distance of one of them, or stores "
+     "them", GEO_DOC_RADIUS_COMPLEXITY,
+     "key:key#0 member:string radius:double " GEO_DOC_UNIT " " GEO_DOC_WITH " " GEO_DOC_COUNT
+     " " GEO_DOC_ORDER " " GEO_DOC_STORE,
+     H("7.0.0 Units in upper case."), "6.2.0",
+     "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments"},
+    {"georadiusbymember_ro",
+     "Returns the members of a geospatial index within a distance of one of them",
+     GEO_DOC_RADIUS_COMPLEXITY,
+     "key:key#0 member:string radius:double " GEO_DOC_UNIT " " GEO_DOC_WITH " " GEO_DOC_COUNT
+     " " GEO_DOC_ORDER,
+     NULL, "6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"},
 };
 
 /* Internal commands that Redis marks "syscmd" in COMMAND DOCS's doc_flags. */

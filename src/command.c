@@ -44,6 +44,7 @@ static struct command table[] = {
 #include "commands_pubsub.def"
 #include "commands_cluster.def"
 #include "commands_hll.def"
+#include "commands_geo.def"
 #undef CMD
 #undef SUB
 };
@@ -54,7 +55,7 @@ static struct command *toplevel[NCOMMANDS];
 static int ntoplevel;
 
 /* Open-addressing lookup table over lower-case full names. */
-#define LOOKUP_SIZE 512
+#define LOOKUP_SIZE 1024
 static struct command *lookup_tab[LOOKUP_SIZE];
 
 static const struct {

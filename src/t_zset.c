@@ -782,13 +782,15 @@ static long pairs_len(const struct client *c, long n, int withscores)
 
 /* ---- ZADD, ZINCRBY ---- */
 
-static void zadd_generic(struct client *c, int flags)
+/* ZADD and ZINCRBY on the arguments argv[0..argc) (argv[0] the command
+ * name), which need not be c's own: GEOADD passes a ZADD it built. */
+static void zadd_generic(struct client *c, int argc, const struct slice *argv, int flags)
 {
-    const struct slice *key = &c->argv[1];
+    const struct slice *key = &argv[1];
     int ch = 0, scoreidx = 2;
 
-    for (; scoreidx < c->argc; scoreidx++) {
-        const struct slice *a = &c->argv[scoreidx];
+    for (; scoreidx < argc; scoreidx++) {
+        const struct slice *a = &argv[scoreidx];
         if (arg_is(a, "nx"))
             flags |= ZA_NX;
         else if (arg_is(a, "xx"))
@@ -806,7 +808,7 @@ static void zadd_generic(struct client *c, int flags)
     }
     int incr = flags & ZA_INCR, nx = flags & ZA_NX, xx = flags & ZA_XX;
     int gt = flags & ZA_GT, lt = flags & ZA_LT;
-    int elements = c->argc - scoreidx;
+    int elements = argc - scoreidx;
     if (elements % 2 || elements == 0) {
         reply_err_syntax(c);
         return;
@@ -828,7 +830,7 @@ static void zadd_generic(struct client *c, int flags)
     /* All scores are checked before anything changes. */
     double one, *scores = elements == 1 ? &one : rc_malloc(sizeof(double) * (size_t)elements);
     for (int j = 0; j < elements; j++) {
-        if (arg_score(c, &c->argv[scoreidx + j * 2], &scores[j], NULL) != 0)
+        if (arg_score(c, &argv[scoreidx + j * 2], &scores[j], NULL) != 0)
             goto done;
     }
 
@@ -840,12 +842,12 @@ static void zadd_generic(struct client *c, int flags)
     if (o == NULL) {
         if (xx)
             goto reply;
-        o = zset_entry_for(key->p, key->len, c->argv[scoreidx + 1].len);
+        o = zset_entry_for(key->p, key->len, argv[scoreidx + 1].len);
         db_add(c->db, o);
         block_signal_key(c->db, key->p, key->len);
     }
     for (int j = 0; j < elements; j++) {
-        const struct slice *m = &c->argv[scoreidx + 1 + j * 2];
+        const struct slice *m = &argv[scoreidx + 1 + j * 2];
         double newscore = scores[j];
         int out;
         if (!zset_add(o, scores[j], m->p, m->len, flags, &out, &newscore)) {
@@ -880,12 +882,17 @@ done:
 
 void cmd_zadd(struct client *c)
 {
-    zadd_generic(c, 0);
+    zadd_generic(c, c->argc, c->argv, 0);
 }
 
 void cmd_zincrby(struct client *c)
 {
-    zadd_generic(c, ZA_INCR);
+    zadd_generic(c, c->argc, c->argv, ZA_INCR);
+}
+
+void zset_zadd_argv(struct client *c, int argc, const struct slice *argv)
+{
+    zadd_generic(c, argc, argv, 0);
 }
 
 /* ---- ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK ---- */
@@ -2319,4 +2326,28 @@ int zset_skiplist_add(struct kv *o, const char *m, size_t mlen, double score)
 void zset_loaded(struct kv *o, size_t maxelelen, size_t totelelen)
 {
     zset_maybe_listpack(o, maxelelen, totelelen);
+}
+
+/* ---- access for the GEO commands (t_geo.c) ---- */
+
+int zset_member_score(const struct kv *o, const char *m, size_t mlen, double *score)
+{
+    return zset_score(o, m, mlen, score);
+}
+
+void zset_walk_score_range(const struct kv *o, double min, double max, zset_walk_fn *fn,
+                           void *arg)
+{
+    struct zsl_range r = {min, max, 0, 1};
+    struct zit it;
+    char buf[LP_INTBUF_SIZE];
+    size_t len;
+    for (zit_score_range(&it, o, &r, 0); zit_valid(&it); zit_next(&it)) {
+        double score = zit_score(&it);
+        if (!zsl_lte_max(score, &r))
+            break;
+        const char *m = zit_member(&it, buf, &len);
+        if (!fn(arg, m, len, score))
+            break;
+    }
 }

@@ -53,4 +53,23 @@ int zset_skiplist_add(struct kv *o, const char *m, size_t mlen, double score);
  * totelelen: bytes of all members), as Redis does after loading. */
 void zset_loaded(struct kv *o, size_t maxelelen, size_t totelelen);
 
+/* ---- access for the GEO commands (t_geo.c) ---- */
+
+struct client;
+struct slice;
+
+/* ZADD with the arguments argv[0..argc) (argv[0] is the command name)
+ * instead of c's own: checks, replies and changes exactly as ZADD. */
+void zset_zadd_argv(struct client *c, int argc, const struct slice *argv);
+
+/* 1 and *score set if m is a member of the sorted set o, else 0. */
+int zset_member_score(const struct kv *o, const char *m, size_t mlen, double *score);
+
+/* Calls fn for each member of o with min <= score < max, in (score,
+ * member) order, until fn returns 0.  The member bytes are valid only
+ * during the call. */
+typedef int zset_walk_fn(void *arg, const char *m, size_t mlen, double score);
+void zset_walk_score_range(const struct kv *o, double min, double max, zset_walk_fn *fn,
+                           void *arg);
+
 #endif
