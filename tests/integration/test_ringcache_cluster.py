@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, HOST, ROOT, pick_port, ping, port_is_free
+from conftest import BINARY, HOST, ROOT, node_log, pick_port, ping, port_is_free, stop_by_signal
 
 redis = pytest.importorskip("redis")
 
@@ -230,3 +230,54 @@ def test_refuses_pid_of_another_process(root):
     assert rc == 1 and "--fresh" in err
     tool(root, "restart", "all")
     assert int(status(root)["state"]["epoch"]) >= 1   # the ring came back from nodes.conf
+
+
+def test_ring_node_conf_and_create_by_ports(root):
+    """conf/ring-node.conf as its header says to use it: three nodes with
+    the same file and their own --port/--dir, every directive read back
+    through CONFIG GET, then `create --ports` forms the ring and
+    `status --ports` shows it."""
+    from test_conf import conf_directives
+
+    conf = os.path.join(ROOT, "conf", "ring-node.conf")
+    directives = conf_directives(conf)
+    assert directives["cluster-enabled"] == [["yes"]]
+    base = free_run(3)
+    ports = [base, base + 1, base + 2]
+    procs = []
+    try:
+        for p in ports:
+            d = os.path.join(root, str(p))
+            os.makedirs(d)
+            logpath = os.path.join(d, "node.log")
+            with open(logpath, "wb") as logf:
+                procs.append(subprocess.Popen(
+                    [BINARY, conf, "--port", str(p), "--dir", d,
+                     "--pidfile", os.path.join(d, "ringcached.pid")],
+                    stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=d))
+            procs[-1].logpath = logpath
+        for p, proc in zip(ports, procs):
+            wait_for(lambda: ping(p) or proc.poll() is not None, what="node on %d" % p)
+            assert proc.poll() is None, node_log(proc)
+        r = redis.Redis(host=HOST, port=ports[0], decode_responses=True)
+        for name, lines in directives.items():
+            got = r.config_get(name)
+            assert name in got, "CONFIG GET does not know %r" % name
+            if name not in ("port", "pidfile"):        # given on the command line
+                assert got[name] == " ".join(lines[-1]), (name, lines[-1], got[name])
+        tool(root, "create", "--ports", ",".join(map(str, ports)))
+        st = status_ports(root, ports)
+        assert sorted(int(m["port"]) for m in st["state"]["members"]) == ports
+        assert all(m["status"] == "up" for m in st["state"]["members"])
+        assert all(x["up"] and x["process"] == "-" for x in st["nodes"])
+        # create again is a no-op on a formed ring.
+        epoch = int(st["state"]["epoch"])
+        tool(root, "create", "--ports", ",".join(map(str, ports)))
+        assert int(status_ports(root, ports)["state"]["epoch"]) == epoch
+    finally:
+        for proc in procs:
+            stop_by_signal(proc)
+
+
+def status_ports(root, ports):
+    return json.loads(tool(root, "status", "--ports", ",".join(map(str, ports)), "--json")[1])
