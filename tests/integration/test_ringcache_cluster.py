@@ -13,11 +13,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 
-from conftest import BINARY, HOST, ROOT, node_log, pick_port, ping, port_is_free, stop_by_signal
+from conftest import (BINARY, HOST, ROOT, node_log, pick_port, ping, port_is_free,
+                      stop_by_signal, wait_for)
 
 redis = pytest.importorskip("redis")
 
@@ -71,16 +71,6 @@ def status(root):
 
 def row(st, n):
     return [r for r in st["nodes"] if r["n"] == n][0]
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def cleanup(root):
