@@ -519,9 +519,12 @@ static int write_some(struct client *c)
             c->sentpos = 0;
             rc_free(b);
         }
-        /* Drop fully sent chunks even when n ended exactly at a boundary. */
-        while (c->reply_head && !c->reply_head->waiting &&
-               c->reply_head->used == c->sentpos && c->reply_head != c->reply_tail) {
+        /* Drop fully sent chunks even when n ended exactly at a boundary,
+         * but never a hole still awaiting a forwarded reply: an empty hole
+         * (used == 0 == sentpos) looks fully sent, and freeing it would
+         * leave reply_fill() writing into freed memory. */
+        while (c->reply_head && c->reply_head->used == c->sentpos &&
+               c->reply_head != c->reply_tail && !c->reply_head->waiting) {
             struct obuf *b = c->reply_head;
             c->reply_head = b->next;
             c->sentpos = 0;

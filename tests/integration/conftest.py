@@ -101,6 +101,18 @@ def assert_no_sanitizer_report(log):
             raise AssertionError("sanitizer report from ringcached:\n" + log[-6000:])
 
 
+def wait_for(pred, what, timeout=20.0, interval=0.02):
+    """Poll pred() until it returns something true, and return that;
+    AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def stop_by_signal(proc, sig=signal.SIGTERM, timeout=10.0):
     """Send sig to the node by PID, wait (SIGKILL after `timeout` seconds),
     then check its output for sanitizer reports."""

@@ -26,11 +26,11 @@ def normalise(word):
     return word
 
 
-def conf_directives():
-    """(name, value words) for every directive line in the sample config;
+def conf_directives(path=CONF):
+    """(name, value words) for every directive line in a sample config;
     repeated directives (client-output-buffer-limit) are merged."""
     merged = {}
-    with open(CONF) as f:
+    with open(path) as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#"):

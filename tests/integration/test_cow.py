@@ -29,7 +29,7 @@ import time
 
 import pytest
 
-from conftest import HOST, node_log
+from conftest import HOST, node_log, wait_for
 from conftest import stop_by_signal as stop
 from test_rdb import start_redis, stop_proc as stop_redis
 from test_snapshot import CHECK_RDB, client, persistence, populate, start, wait_no_child
@@ -40,16 +40,6 @@ def info_field_names(port, section):
     """The field names of INFO section, in the server's order."""
     with redis.Redis(host=HOST, port=port, socket_timeout=10) as r:
         return list(r.info(section).keys())
-
-
-def wait_for(pred, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def aux_field(path, name):
