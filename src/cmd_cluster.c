@@ -140,6 +140,37 @@ static long long total_keys(void)
     return n;
 }
 
+/* The ring member's answer to "meet me": its CLUSTER MEET reply. */
+static void on_meet_back(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct admin_op *op = priv;
+    if (reply == NULL) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "ERR cannot reach %s:%d: %s", op->host, op->port, err);
+        op_fail(op, msg);
+        return;
+    }
+    char *copy = rc_malloc(len + 1);
+    memcpy(copy, reply, len);
+    copy[len] = '\0';
+    op_finish(op, copy);
+    rc_free(copy);
+}
+
+static void meet_from_outside(struct admin_op *op)
+{
+    struct cstate_member me;
+    cluster_my_member(&me);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", me.port);
+    const char *argv[] = {"CLUSTER", "MEET", me.host, port};
+    size_t lens[] = {7, 4, strlen(me.host), strlen(port)};
+    const char *err;
+    link_set_timeout(op->probe, 0);     /* the ring's agreement takes its time */
+    if (link_send_argv(op->probe, 4, argv, lens, on_meet_back, op, &err) != 0)
+        op_fail(op, err);
+}
+
 /* RINGNODE INFO's reply from the node being met:
  * id ring epoch members keys zone vnodes host port */
 static void on_meet_info(void *priv, const char *reply, size_t len, const char *err)
@@ -176,6 +207,20 @@ static void on_meet_info(void *priv, const char *reply, size_t len, const char *
         return;
     }
     const struct cstate *s = cluster_state();
+    if (epoch != 0 && s->epoch == 0) {
+        /* This node has no ring and met a member of one: that ring adds
+         * this node, as when the member is told to meet it. */
+        meet_from_outside(op);
+        return;
+    }
+    if (s->epoch == 0) {
+        const char *why;
+        if (cluster_bootstrap(server.cluster_replicas, &why) != 0) {
+            op_fail(op, why);
+            return;
+        }
+        s = cluster_state();
+    }
     if (epoch != 0) {
         if (f[1].len == CSTATE_ID_LEN && memcmp(f[1].data, s->ring, CSTATE_ID_LEN) == 0) {
             op_finish(op, "+OK\r\n");   /* already a member of this ring */
@@ -228,13 +273,6 @@ void cmd_cluster_meet(struct client *c)
     if (c->argv[2].len == 0 || c->argv[2].len > CSTATE_HOST_MAX) {
         reply_error(c, "ERR Invalid node address specified");
         return;
-    }
-    if (cluster_state()->epoch == 0) {
-        const char *why;
-        if (cluster_bootstrap(server.cluster_replicas, &why) != 0) {
-            reply_error(c, why);
-            return;
-        }
     }
     struct admin_op *op = op_start(c);
     memcpy(op->host, c->argv[2].p, c->argv[2].len);

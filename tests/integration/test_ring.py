@@ -524,6 +524,21 @@ def test_rings_meeting_and_nonempty_nodes_are_refused():
         c.stop()
 
 
+def test_meet_works_from_either_side():
+    # The new node is told to meet a member (Redis allows either side).
+    ring = Ring(3, form=False)
+    try:
+        assert ring.client(0).execute_command("RING", "CREATE", 0) == "OK"
+        assert ring.client(1).execute_command("CLUSTER", "MEET", HOST, ring.nodes[0].port) == "OK"
+        assert ring.client(0).execute_command("CLUSTER", "MEET", HOST, ring.nodes[2].port) == "OK"
+        s = ring.wait_converged()
+        assert len(s["members"]) == 3
+        ring.client(2).set("either", "side")
+        assert ring.client(1).get("either") == "side"
+    finally:
+        ring.stop()
+
+
 def test_copied_nodes_conf_is_refused(tmp_path):
     ring = Ring(2)
     try:
