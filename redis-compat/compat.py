@@ -834,10 +834,11 @@ def port_owned_by(port, pid):
 
 
 class Server:
-    def __init__(self, label, binary, port):
+    def __init__(self, label, binary, port, extra_args=()):
         self.label = label
         self.binary = binary
         self.port = port
+        self.extra_args = list(extra_args)
         self.proc = None
         self.dir = None
         self.log = None
@@ -850,7 +851,7 @@ class Server:
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
         cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--daemonize", "no",
-               "--dir", self.dir]
+               "--dir", self.dir] + self.extra_args
         # Its own session and process group, so that stop() also reaches
         # the children of a wrapper script given as --target.
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
@@ -884,6 +885,10 @@ class Server:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def death(self):
+        """How the server ended, for the restart message."""
+        return "status %s" % (self.proc.returncode if self.proc else None)
 
     def log_tail(self, n=20):
         try:
@@ -925,6 +930,220 @@ class Server:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+
+
+# ---------------------------------------------------------------------------
+# Ring mode (--ring N): the target is one node of an N-node ring
+# ---------------------------------------------------------------------------
+
+RING_ARGS = ["--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+             "--cluster-replicas", "0"]
+
+
+def ask(port, args, timeout=2.0):
+    """Send one command on a fresh connection; return the reply Node."""
+    conn = Conn(port, timeout)
+    try:
+        conn.send(encode_command(args))
+        return conn.read_reply()
+    finally:
+        conn.close()
+
+
+class Ring:
+    """N ringcached nodes forming one ring (cluster-replicas 0).  It looks
+    like a Server to the rest of the harness: port is the first node's,
+    the one every case talks to; the other nodes own most of the keys."""
+
+    def __init__(self, binary, ports):
+        self.label = "target"
+        self.nodes = [Server("ring%d" % i, binary, p, RING_ARGS)
+                      for i, p in enumerate(ports)]
+        self.port = ports[0]
+
+    def start(self):
+        """Start every node, RING CREATE on the first, which then CLUSTER
+        MEETs each other node into its ring, and wait (bounded) until every node reports the
+        whole ring: all N members known and every slot served."""
+        for node in self.nodes:
+            node.start()
+        first = self.nodes[0].port
+        steps = [(first, [b"RING", b"CREATE", b"0"])]
+        steps += [(first, [b"CLUSTER", b"MEET", b"127.0.0.1", str(n.port).encode()])
+                  for n in self.nodes[1:]]
+        for port, args in steps:
+            r = ask(port, args, 10.0)
+            if r.raw != b"+OK\r\n":
+                raise RuntimeError("ring: %s on port %d replied %r"
+                                   % (b" ".join(args).decode(), port, r.raw))
+        want = b"cluster_known_nodes:%d\r\n" % len(self.nodes)
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            infos = []
+            for n in self.nodes:
+                try:
+                    infos.append(text_payload(ask(n.port, [b"CLUSTER", b"INFO"])) or b"")
+                except (OSError, Closed, ReplyTimeout, ProtocolError):
+                    infos.append(b"")
+            if all(b"cluster_state:ok\r\n" in i and want in i for i in infos):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("ring did not form within 20 s; CLUSTER INFO: %r" % infos)
+
+    def alive(self):
+        return all(n.alive() for n in self.nodes)
+
+    def death(self):
+        return ", ".join("%s %s" % (n.label, n.death()) for n in self.nodes if not n.alive())
+
+    def log_tail(self, n=20):
+        dead = [s for s in self.nodes if not s.alive()] or self.nodes[:1]
+        return "\n".join("[%s]\n%s" % (s.label, s.log_tail(n)) for s in dead)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+    def owners(self):
+        """slot -> node index, from the first node's CLUSTER SLOTS."""
+        reply = ask(self.port, [b"CLUSTER", b"SLOTS"])
+        index = {n.port: i for i, n in enumerate(self.nodes)}
+        table = {}
+        for rng in reply.children or []:
+            lo, hi, primary = rng.children[0], rng.children[1], rng.children[2]
+            owner = index.get(int(primary.children[1].value), -1)
+            for s in range(int(lo.value), int(hi.value) + 1):
+                table[s] = owner
+        return table
+
+
+def _crc16_table():
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+        table.append(crc)
+    return table
+
+
+CRC16_TABLE = _crc16_table()
+
+
+def key_slot(key):
+    """Redis Cluster's slot of a key: CRC16 (XMODEM) of the key, or of the
+    non-empty {hash tag} in it, modulo 16384."""
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    crc = 0
+    for b in key:
+        crc = ((crc << 8) & 0xFFFF) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xFF]
+    return crc % 16384
+
+
+# Cases that cannot give a single node's replies through a ring node, by
+# nature rather than by a bug: what they compare is one node's own state.
+# Each is listed, with its reason, at the start of a --ring run.
+RING_PER_NODE = [
+]
+
+
+def ring_excluded(case):
+    for pattern, why in RING_PER_NODE:
+        if fnmatch.fnmatch(case.fullname, pattern):
+            return why
+    return None
+
+
+def print_ring_exclusions():
+    print("ring: cases excluded as inherently per-node (%d):" % len(RING_PER_NODE))
+    for pattern, why in RING_PER_NODE:
+        print("  %s: %s" % (pattern, why))
+    print("ring: cases whose keys Redis Cluster refuses with -CROSSSLOT are "
+          "compared up to that command, which must get -CROSSSLOT (listed as CROSSSLOT)")
+
+
+# Multi-key commands the ring splits over its members (DESIGN.md "Request
+# routing"); their replies must equal a single node's whatever the slots.
+RING_SPLIT = {b"MGET", b"MSET", b"DEL", b"UNLINK", b"EXISTS", b"TOUCH"}
+
+
+class KeyFinder:
+    """The keys of a command line, as the reference server finds them
+    (COMMAND GETKEYS), so that no key-position table is duplicated here."""
+
+    def __init__(self, server, timeout):
+        self.server = server
+        self.timeout = timeout
+        self.conn = None
+        self.cache = {}
+
+    def keys(self, args):
+        k = tuple(args)
+        if k not in self.cache:
+            if self.conn is None or self.conn.closed:
+                self.conn = Conn(self.server.port, self.timeout)  # the reference may restart
+            try:
+                self.conn.send(encode_command([b"COMMAND", b"GETKEYS"] + list(args)))
+                node = self.conn.read_reply()
+            except (Closed, ReplyTimeout, ProtocolError):
+                self.conn.close()
+                raise RuntimeError("reference: COMMAND GETKEYS failed")
+            self.cache[k] = ([c.value for c in node.children]
+                             if node.kind == "*" and node.children else [])
+        return self.cache[k]
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+def crossslot_step(case, finder):
+    """The first step of case that Redis Cluster (and so the ring) answers
+    with -CROSSSLOT, as (step, description), or None.  A command outside
+    MULTI crosses slots when its keys are in several slots and the ring
+    does not split it; inside MULTI, when its keys are not all in the slot
+    of the transaction's earlier keys (ringcache checks this as each
+    command is queued).  Keys are what the reference's COMMAND GETKEYS
+    says; slots are CRC16 as in Redis Cluster.  Also returns every key
+    the case names, for the spread report."""
+    multi = {}  # connection -> slot of the open transaction (None: no key yet)
+    conn = 1
+    seen = set()
+    found = None
+    for step in case.steps:
+        if step.kind == "conn":
+            conn = step.payload
+            continue
+        if step.kind != "cmd" or not step.payload:
+            continue
+        name = step.payload[0].upper()
+        if name == b"MULTI" and conn not in multi:
+            multi[conn] = None
+            continue
+        if name in (b"EXEC", b"DISCARD", b"RESET"):
+            multi.pop(conn, None)
+            continue
+        keys = finder.keys(step.payload)
+        seen.update(keys)
+        slots = sorted({key_slot(k) for k in keys})
+        if found or not slots:
+            continue
+        if conn in multi:
+            if name in (b"WATCH", b"MULTI"):
+                continue  # refused inside MULTI, never queued
+            txn = multi[conn]
+            if len(slots) > 1 or (txn is not None and slots[0] != txn):
+                found = (step, "queued in MULTI with keys in slots %s"
+                         % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))))
+            else:
+                multi[conn] = slots[0]
+        elif len(slots) > 1 and name not in RING_SPLIT:
+            found = (step, "keys in slots %s" % ", ".join(map(str, slots)))
+    return found, seen
 
 
 # ---------------------------------------------------------------------------
@@ -970,8 +1189,10 @@ def describe_diff(a, b):
     return ["      " + d for d in diff[:60]] + (["      ..."] if len(diff) > 60 else [])
 
 
-def run_case(case, ref, tgt, timeout, verbose):
-    """Run one case on both servers.  Returns (passed, report lines)."""
+def run_case(case, ref, tgt, timeout, verbose, xslot=None):
+    """Run one case on both servers.  Returns (passed, report lines).
+    xslot is the step the target must answer with -CROSSSLOT (ring mode):
+    the steps before it are compared as usual, and the case ends there."""
     lines = []
     conns = []
     try:
@@ -999,6 +1220,14 @@ def run_case(case, ref, tgt, timeout, verbose):
                     extra[step.payload] = pair
                 cref, ctgt = extra[step.payload]
                 continue
+            if step is xslot:
+                rb, rawb = run_step(ctgt, step)
+                same = rawb.startswith(b"-CROSSSLOT ")
+                if not same or verbose:
+                    lines.append("    line %d: %s  [%s]" % (step.lineno, step.text,
+                                                          "crossslot" if same else "MISMATCH"))
+                    lines.append("      target: %s (wanted -CROSSSLOT)" % show(rawb))
+                return ok and same, lines
             ra, rawa = run_step(cref, step)
             rb, rawb = run_step(ctgt, step)
             if TIMEOUT in (ra, rb):
@@ -1061,16 +1290,16 @@ def select_cases(cases, pattern):
     return [c for c in cases if p in c.fullname.lower()]
 
 
-def pick_ports(base):
-    """Two free ports from base upwards (another run may hold base)."""
+def pick_ports(base, count=2):
+    """count free ports from base upwards (another run may hold base)."""
     ports = []
     p = base
-    while len(ports) < 2 and p < base + 200:
+    while len(ports) < count and p < base + 200:
         if port_is_free(p):
             ports.append(p)
         p += 1
-    if len(ports) < 2:
-        raise RuntimeError("no two free ports in %d..%d" % (base, base + 199))
+    if len(ports) < count:
+        raise RuntimeError("no %d free ports in %d..%d" % (count, base, base + 199))
     return ports
 
 
@@ -1089,6 +1318,9 @@ def main(argv):
     ap.add_argument("-k", dest="pattern",
                     help="only cases whose 'file.txt::name' contains PATTERN "
                          "(or matches it, if it has glob characters)")
+    ap.add_argument("--ring", type=int, default=0, metavar="N",
+                    help="run the target as an N-node ring (cluster-replicas 0) "
+                         "and talk to its first node")
     ap.add_argument("-v", dest="verbose", action="store_true",
                     help="show every command and reply, not only mismatches")
     ap.add_argument("files", nargs="*", help="case files (default: cases/*.txt)")
@@ -1119,14 +1351,19 @@ def main(argv):
     signal.signal(signal.SIGHUP, on_signal)
 
     ref = tgt = None
-    passed = failed = skipped = 0
+    passed = failed = skipped = excluded = crossslot = 0
+    spread = finder = None
     started = time.monotonic()
     try:
         next_port = opts.port_base
         for attempt in range(10):
-            p_ref, p_tgt = pick_ports(next_port)
+            ports = pick_ports(next_port, 1 + max(1, opts.ring))
+            p_ref, p_tgt = ports[0], ports[1]
             ref = Server("reference", opts.reference, p_ref)
-            tgt = Server("target", opts.target, p_tgt)
+            if opts.ring:
+                tgt = Ring(opts.target, ports[1:])
+            else:
+                tgt = Server("target", opts.target, p_tgt)
             try:
                 ref.start()
                 tgt.start()
@@ -1137,7 +1374,7 @@ def main(argv):
                 ref.stop()
                 tgt.stop()
                 ref = tgt = None
-                next_port = max(p_ref, p_tgt) + 1
+                next_port = max(ports) + 1
             except RuntimeError as e:
                 print("error: %s" % e, file=sys.stderr)
                 return 2
@@ -1148,11 +1385,18 @@ def main(argv):
               % (opts.reference, p_ref, opts.target, p_tgt, len(cases)))
         ref_cmds = command_names(ref, opts.timeout)
         tgt_cmds = command_names(tgt, opts.timeout)
+        if opts.ring:
+            print("ring of %d nodes on ports %s; cases talk to port %d"
+                  % (opts.ring, ", ".join(str(n.port) for n in tgt.nodes), tgt.port))
+            print_ring_exclusions()
+            finder = KeyFinder(ref, opts.timeout)
+            owner = tgt.owners()
+            spread = [0] * opts.ring
         for n, case in enumerate(cases):
             for srv in (ref, tgt):
                 if not srv.alive():
-                    print("  %s died (status %s), restarting; log tail:\n%s"
-                          % (srv.label, srv.proc.returncode, srv.log_tail(10)))
+                    print("  %s died (%s), restarting; log tail:\n%s"
+                          % (srv.label, srv.death(), srv.log_tail(10)))
                     srv.stop()
                     try:
                         srv.start()
@@ -1166,7 +1410,24 @@ def main(argv):
                       % (case.fullname, " ".join(need)))
                 skipped += 1
                 continue
-            ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose)
+            xslot = None
+            if opts.ring:
+                why = ring_excluded(case)
+                if why:
+                    print("EXCLUDED %s (%s)" % (case.fullname, why))
+                    excluded += 1
+                    continue
+                found, keys = crossslot_step(case, finder)
+                for k in keys:
+                    spread[owner.get(key_slot(k), 0)] += 1
+                if found:
+                    xslot = found[0]
+            ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose, xslot)
+            if ok and xslot is not None:
+                print("CROSSSLOT %s (line %d: %s; %s)"
+                      % (case.fullname, xslot.lineno, xslot.text[:60], found[1]))
+                crossslot += 1
+                continue
             print("%s %s" % ("PASS" if ok else "FAIL", case.fullname))
             for l in lines:
                 print(l)
@@ -1181,12 +1442,20 @@ def main(argv):
         print("interrupted", file=sys.stderr)
         failed = failed or 1
     finally:
+        if finder is not None:
+            finder.close()
         for srv in (tgt, ref):
             if srv is not None:
                 srv.stop()
     elapsed = time.monotonic() - started
     print("(%.1f s)" % elapsed)
-    if skipped:
+    if spread:
+        print("ring: keys named by the cases, by owning node: %s"
+              % ", ".join("node %d %d" % (i, n) for i, n in enumerate(spread)))
+    if opts.ring:
+        print("%d passed, %d failed, %d skipped, %d crossslot, %d excluded"
+              % (passed, failed, skipped, crossslot, excluded))
+    elif skipped:
         print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     else:
         print("%d passed, %d failed" % (passed, failed))
