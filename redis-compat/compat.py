@@ -1118,32 +1118,74 @@ def crossslot_step(case, finder):
         if step.kind == "conn":
             conn = step.payload
             continue
-        if step.kind != "cmd" or not step.payload:
+        if step.kind == "cmd" and step.payload:
+            commands = [step.payload]
+        elif step.kind == "raw":
+            commands = parse_multibulks(step.payload)
+        else:
             continue
-        name = step.payload[0].upper()
-        if name == b"MULTI" and conn not in multi:
-            multi[conn] = None
-            continue
-        if name in (b"EXEC", b"DISCARD", b"RESET"):
-            multi.pop(conn, None)
-            continue
-        keys = finder.keys(step.payload)
-        seen.update(keys)
-        slots = sorted({key_slot(k) for k in keys})
-        if found or not slots:
-            continue
-        if conn in multi:
-            if name in (b"WATCH", b"MULTI"):
-                continue  # refused inside MULTI, never queued
-            txn = multi[conn]
-            if len(slots) > 1 or (txn is not None and slots[0] != txn):
-                found = (step, "queued in MULTI with keys in slots %s"
-                         % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))))
+        for args in commands:
+            if found is None:
+                why = crossslot_command(args, conn, multi, finder, seen)
+                if why:
+                    found = (step, why)
             else:
-                multi[conn] = slots[0]
-        elif len(slots) > 1 and name not in RING_SPLIT:
-            found = (step, "keys in slots %s" % ", ".join(map(str, slots)))
+                seen.update(finder.keys(args))
     return found, seen
+
+
+def parse_multibulks(data):
+    """The commands in a !raw payload that are complete RESP multibulks
+    (inline commands and fragments are left out)."""
+    out = []
+    pos = 0
+    while pos < len(data) and data[pos:pos + 1] == b"*":
+        m = re.match(rb"\*([0-9]+)\r\n", data[pos:])
+        if not m:
+            break
+        pos += m.end()
+        args = []
+        for _ in range(int(m.group(1))):
+            b = re.match(rb"\$([0-9]+)\r\n", data[pos:])
+            if not b:
+                return out
+            start = pos + b.end()
+            end = start + int(b.group(1))
+            if data[end:end + 2] != b"\r\n":
+                return out
+            args.append(data[start:end])
+            pos = end + 2
+        if args:
+            out.append(args)
+    return out
+
+
+def crossslot_command(args, conn, multi, finder, seen):
+    """One command of crossslot_step: updates the MULTI state and the keys
+    seen; returns why it gets -CROSSSLOT, or None."""
+    name = args[0].upper()
+    if name == b"MULTI" and conn not in multi:
+        multi[conn] = None
+        return None
+    if name in (b"EXEC", b"DISCARD", b"RESET"):
+        multi.pop(conn, None)
+        return None
+    keys = finder.keys(args)
+    seen.update(keys)
+    slots = sorted({key_slot(k) for k in keys})
+    if not slots:
+        return None
+    if conn in multi:
+        if name in (b"WATCH", b"MULTI"):
+            return None  # refused inside MULTI, never queued
+        txn = multi[conn]
+        if len(slots) > 1 or (txn is not None and slots[0] != txn):
+            return ("queued in MULTI with keys in slots %s"
+                    % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))))
+        multi[conn] = slots[0]
+    elif len(slots) > 1 and name not in RING_SPLIT:
+        return "keys in slots %s" % ", ".join(map(str, slots))
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -1222,14 +1264,31 @@ def run_case(case, ref, tgt, timeout, verbose, xslot=None):
                 continue
             if step is xslot:
                 rb, rawb = run_step(ctgt, step)
-                same = rawb.startswith(b"-CROSSSLOT ")
+                same = b"-CROSSSLOT " in rawb
                 if not same or verbose:
                     lines.append("    line %d: %s  [%s]" % (step.lineno, step.text,
                                                           "crossslot" if same else "MISMATCH"))
                     lines.append("      target: %s (wanted -CROSSSLOT)" % show(rawb))
+                # The rest of the case is not compared, but the settings
+                # it would restore must still be restored on both sides.
+                after = case.steps[case.steps.index(step) + 1:]
+                for srv in (ref, tgt):
+                    for s in after:
+                        if is_config_set(s):
+                            config_everywhere(srv, s.payload, timeout)
                 return ok and same, lines
             ra, rawa = run_step(cref, step)
             rb, rawb = run_step(ctgt, step)
+            if is_config_set(step) and isinstance(tgt, Ring):
+                # Like an operator configuring a cluster, a ring node gets
+                # each setting: CONFIG SET applies only to the node it is
+                # sent to, and the case's keys live on the other nodes.
+                for i, r in enumerate(config_everywhere(tgt, step.payload, timeout, skip_first=True)):
+                    if r != rawb:
+                        ok = False
+                        lines.append("    line %d: %s  [MISMATCH on ring node %d]"
+                                     % (step.lineno, step.text, i + 1))
+                        lines.extend(describe_diff(rawb, r))
             if TIMEOUT in (ra, rb):
                 same = False  # never a pass, even when both time out
             else:
@@ -1253,6 +1312,24 @@ def run_case(case, ref, tgt, timeout, verbose, xslot=None):
     finally:
         for c in conns:
             c.close()
+
+
+def is_config_set(step):
+    return (step.kind == "cmd" and len(step.payload) >= 2
+            and step.payload[0].upper() == b"CONFIG" and step.payload[1].upper() == b"SET")
+
+
+def config_everywhere(srv, args, timeout, skip_first=False):
+    """Send a CONFIG SET to srv, or to every node of a Ring (but the first
+    if skip_first); returns the raw replies."""
+    nodes = srv.nodes if isinstance(srv, Ring) else [srv]
+    out = []
+    for node in nodes[1 if skip_first else 0:]:
+        try:
+            out.append(ask(node.port, args, timeout).raw)
+        except (OSError, Closed, ReplyTimeout, ProtocolError) as e:
+            out.append(("<%s>" % type(e).__name__).encode())
+    return out
 
 
 def command_names(server, timeout):
