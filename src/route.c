@@ -537,7 +537,7 @@ static int route_keyless(struct client *c, struct command *cmd)
         return fanout(c, cmd, M_SUM, c->argc, c->argv);
     if (cmd->proc == cmd_keys)
         return fanout(c, cmd, M_CONCAT, c->argc, c->argv);
-    if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall)
+    if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall || cmd->proc == cmd_swapdb)
         return fanout(c, cmd, M_OK, c->argc, c->argv);
     if (cmd->proc == cmd_randomkey) {
         struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};
@@ -602,7 +602,9 @@ static int route_queued(struct client *c, struct command *cmd)
  * the client's link, and EXEC's reply comes back. */
 static int route_exec(struct client *c)
 {
-    if (c->txn_slot < 0)
+    /* A transaction with a rejected command (EXECABORT) or a changed
+     * WATCHed key is answered here, without shipping it. */
+    if (c->txn_slot < 0 || (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)))
         return ROUTE_LOCAL;
     int member;
     const char *err;
@@ -694,6 +696,8 @@ int route_command(struct client *c, struct command *cmd)
         rc = ROUTE_DONE;
         goto out;
     }
+    if ((c->argc - 1) % step != 0)
+        goto out;               /* MSET a 1 b: the command's own arity error */
     int *members = rc_malloc(sizeof(int) * (size_t)n);
     int remote = 0;
     for (int i = 0; i < n; i++) {
