@@ -504,7 +504,7 @@ static int write_some(struct client *c)
         total += (size_t)n;
         c->reply_bytes -= (size_t)n;
         size_t left = (size_t)n;
-        while (left && c->reply_head) {
+        while (left && c->reply_head && !c->reply_head->waiting) {
             struct obuf *b = c->reply_head;
             size_t avail = b->used - c->sentpos;
             if (left < avail) {
@@ -519,9 +519,11 @@ static int write_some(struct client *c)
             c->sentpos = 0;
             rc_free(b);
         }
-        /* Drop fully sent chunks even when n ended exactly at a boundary. */
+        /* Drop fully sent chunks even when n ended exactly at a boundary.
+         * A hole still waiting for a forwarded reply may look "fully sent"
+         * (its size can be 0): it stays, or the reply would be lost. */
         while (c->reply_head && c->reply_head->used == c->sentpos &&
-               c->reply_head != c->reply_tail) {
+               c->reply_head != c->reply_tail && !c->reply_head->waiting) {
             struct obuf *b = c->reply_head;
             c->reply_head = b->next;
             c->sentpos = 0;
