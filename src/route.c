@@ -176,11 +176,27 @@ static int send_cmd(struct client *c, struct link *l, int argc, const struct sli
     return link_send_argv(l, argc, av, al, fn, priv, err);
 }
 
+/* WATCH of keys another member serves runs there, over the link pinned to
+ * the client (CF_WATCH_REMOTE), so that the member itself sees the keys
+ * change; the EXEC must then run on that same link.  Closing the link
+ * forgets the keys there (UNWATCH, DISCARD, RESET). */
+static void forget_remote_watch(struct client *c)
+{
+    if (c->flags & CF_WATCH_REMOTE) {
+        link_destroy(&c->pinned);
+        c->flags &= ~CF_WATCH_REMOTE;
+    }
+}
+
 int route_forward(struct client *c, int member, int pinned)
 {
     const char *err = "CLUSTERDOWN the slot's primary is not reachable";
     struct link *l;
     if (pinned) {
+        if (c->pinned && c->pinned_peer != member && (c->flags & CF_WATCH_REMOTE)) {
+            /* The watched keys are forgotten with the link: EXEC must fail. */
+            c->flags = (c->flags & ~CF_WATCH_REMOTE) | CF_DIRTY_CAS;
+        }
         if (c->pinned && c->pinned_peer != member)
             link_destroy(&c->pinned);
         if (c->pinned == NULL) {
@@ -604,14 +620,34 @@ static int route_exec(struct client *c)
 {
     /* A transaction with a rejected command (EXECABORT) or a changed
      * WATCHed key is answered here, without shipping it. */
-    if (c->txn_slot < 0 || (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)))
+    if (c->flags & (CF_DIRTY_EXEC | CF_DIRTY_CAS)) {
+        forget_remote_watch(c);
         return ROUTE_LOCAL;
-    int member;
-    const char *err;
-    int where = cluster_slot_route((unsigned)c->txn_slot, &member, &err);
-    if (where == CLUSTER_LOCAL)
+    }
+    if (c->txn_slot < 0 && !(c->flags & CF_WATCH_REMOTE))
         return ROUTE_LOCAL;
-    struct link *l = where == CLUSTER_REMOTE ? cluster_fwd_link(member, c->resp, c->id) : NULL;
+    int member = -1;
+    const char *err = NULL;
+    int where = c->txn_slot < 0 ? CLUSTER_REMOTE
+                                : cluster_slot_route((unsigned)c->txn_slot, &member, &err);
+    struct link *l = NULL;
+    if (c->flags & CF_WATCH_REMOTE) {
+        /* EXEC where the WATCH ran; it unwatches there. */
+        if (where == CLUSTER_DOWN || (c->txn_slot >= 0 && member != c->pinned_peer)) {
+            forget_remote_watch(c);
+            multi_discard(c);
+            reply_error(c, where == CLUSTER_DOWN ? err
+                                                 : "CROSSSLOT Keys in request don't hash to "
+                                                   "the same slot");
+            return ROUTE_DONE;
+        }
+        l = c->pinned;
+        c->flags &= ~CF_WATCH_REMOTE;
+    } else if (where == CLUSTER_LOCAL) {
+        return ROUTE_LOCAL;
+    } else if (where == CLUSTER_REMOTE) {
+        l = cluster_fwd_link(member, c->resp, c->id);
+    }
     if (l == NULL) {
         multi_discard(c);
         reply_error(c, where == CLUSTER_DOWN ? err : "CLUSTERDOWN the slot's primary is not "
@@ -641,6 +677,8 @@ int route_command(struct client *c, struct command *cmd)
 {
     if (!server.cluster_enabled || (c->flags & (CF_NODE | CF_FAKE)))
         return ROUTE_LOCAL;
+    if (cmd->proc == cmd_reset || cmd->proc == (c->flags & CF_MULTI ? cmd_discard : cmd_unwatch))
+        forget_remote_watch(c);
     if (c->flags & CF_MULTI) {
         if (cmd->proc == cmd_exec)
             return route_exec(c);
@@ -678,10 +716,14 @@ int route_command(struct client *c, struct command *cmd)
             reply_error(c, err);
             rc = ROUTE_DONE;
         } else if (where == CLUSTER_REMOTE) {
-            if (cmd->proc == cmd_watch) {
-                reply_error(c, "ERR WATCH of keys another node serves is not supported yet; "
-                               "connect to the key's node (RING OWNERS key)");
+            if (cmd->proc == cmd_watch && (c->flags & CF_WATCH_REMOTE) &&
+                c->pinned_peer != member) {
+                reply_error(c, "ERR WATCH of keys that two ring nodes serve is not supported; "
+                               "use hash tags to keep them in one slot");
                 rc = ROUTE_DONE;
+            } else if (cmd->proc == cmd_watch) {
+                c->flags |= CF_WATCH_REMOTE;
+                rc = route_forward(c, member, 1);
             } else {
                 rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
             }

@@ -94,6 +94,7 @@ enum client_flag {
     CF_WAIT_FWD = 1 << 20,          /* input held until a forwarded reply arrives */
     CF_CAPTURE = 1 << 21,           /* fake client whose replies are kept (route.c) */
     CF_RESUME = 1 << 22,            /* on the conn_resume() list */
+    CF_WATCH_REMOTE = 1 << 23,      /* WATCHing keys over the pinned link (route.c) */
 };
 
 struct client {
