@@ -1048,7 +1048,28 @@ def key_slot(key):
 # nature rather than by a bug: what they compare is one node's own state.
 # Each is listed, with its reason, at the start of a --ring run.
 RING_PER_NODE = [
+    ("connection.txt::client info and list",
+     "CLIENT LIST also lists the ring's node links, which use the client port (flags=N)"),
+    ("multi.txt::multi client info flags",
+     "CLIENT INFO's flags=d (a WATCHed key changed) is known to the node serving the key, "
+     "not to the node the client is connected to"),
 ]
+
+
+def ring_normalise(cases):
+    """Ring mode: a SCAN from cursor 0 that the case compares as a plain
+    reply (an empty database: Redis answers cursor 0 at once) is compared
+    as !scan, the whole iteration.  The ring walks slot ranges node by
+    node, so its first page may be empty with a non-zero cursor, as SCAN's
+    contract allows.  Returns the cases so changed, for the report."""
+    changed = []
+    for case in cases:
+        for step in case.steps:
+            if (step.kind == "cmd" and not step.scan and len(step.payload) >= 2
+                    and step.payload[0].upper() == b"SCAN" and step.payload[1] == b"0"):
+                step.scan = True
+                changed.append("%s line %d" % (case.fullname, step.lineno))
+    return changed
 
 
 def ring_excluded(case):
@@ -1058,12 +1079,15 @@ def ring_excluded(case):
     return None
 
 
-def print_ring_exclusions():
+def print_ring_exclusions(scans):
     print("ring: cases excluded as inherently per-node (%d):" % len(RING_PER_NODE))
     for pattern, why in RING_PER_NODE:
         print("  %s: %s" % (pattern, why))
-    print("ring: cases whose keys Redis Cluster refuses with -CROSSSLOT are "
-          "compared up to that command, which must get -CROSSSLOT (listed as CROSSSLOT)")
+    print("ring: SCAN 0 compared as !scan (the whole iteration; see ring_normalise): %s"
+          % (", ".join(scans) or "none"))
+    print("ring: cases whose keys Redis Cluster refuses with -CROSSSLOT (or that WATCH "
+          "keys of two other nodes) are compared up to that command, which must be "
+          "refused; they are listed as CROSSSLOT")
 
 
 # Multi-key commands the ring splits over its members (DESIGN.md "Request
@@ -1101,7 +1125,7 @@ class KeyFinder:
             self.conn.close()
 
 
-def crossslot_step(case, finder):
+def crossslot_step(case, finder, owner):
     """The first step of case that Redis Cluster (and so the ring) answers
     with -CROSSSLOT, as (step, description), or None.  A command outside
     MULTI crosses slots when its keys are in several slots and the ring
@@ -1109,8 +1133,14 @@ def crossslot_step(case, finder):
     of the transaction's earlier keys (ringcache checks this as each
     command is queued).  Keys are what the reference's COMMAND GETKEYS
     says; slots are CRC16 as in Redis Cluster.  Also returns every key
-    the case names, for the spread report."""
+    the case names, for the spread report.
+
+    WATCH follows the client's keys to the node serving them (owner: slot
+    -> node, the client is on node 0): WATCHing keys of two other nodes,
+    or an EXEC whose keys another node serves than the WATCHed ones, is
+    refused as well (the expected error is the third element)."""
     multi = {}  # connection -> slot of the open transaction (None: no key yet)
+    watch = {}  # connection -> the other node whose keys it WATCHes
     conn = 1
     seen = set()
     found = None
@@ -1126,9 +1156,9 @@ def crossslot_step(case, finder):
             continue
         for args in commands:
             if found is None:
-                why = crossslot_command(args, conn, multi, finder, seen)
+                why = crossslot_command(args, conn, multi, watch, owner, finder, seen)
                 if why:
-                    found = (step, why)
+                    found = (step,) + why
             else:
                 seen.update(finder.keys(args))
     return found, seen
@@ -1160,15 +1190,29 @@ def parse_multibulks(data):
     return out
 
 
-def crossslot_command(args, conn, multi, finder, seen):
-    """One command of crossslot_step: updates the MULTI state and the keys
-    seen; returns why it gets -CROSSSLOT, or None."""
+CROSSSLOT_ERROR = b"-CROSSSLOT "
+WATCH_TWO_NODES_ERROR = b"-ERR WATCH of keys that two ring nodes serve"
+
+
+def crossslot_command(args, conn, multi, watch, owner, finder, seen):
+    """One command of crossslot_step: updates the MULTI and WATCH state and
+    the keys seen; returns (why, expected error prefix) for a command the
+    ring refuses, or None."""
     name = args[0].upper()
     if name == b"MULTI" and conn not in multi:
         multi[conn] = None
         return None
-    if name in (b"EXEC", b"DISCARD", b"RESET"):
+    if name == b"EXEC" and conn in multi:
+        txn = multi.pop(conn)
+        node = watch.pop(conn, None)
+        if node is not None and txn is not None and owner.get(txn) != node:
+            return ("EXEC of keys in slot %d on node %d, WATCHed keys on node %d"
+                    % (txn, owner.get(txn), node), CROSSSLOT_ERROR)
+        return None
+    if name == b"RESET" or (name == b"DISCARD" and conn in multi) or (
+            name == b"UNWATCH" and conn not in multi):
         multi.pop(conn, None)
+        watch.pop(conn, None)
         return None
     keys = finder.keys(args)
     seen.update(keys)
@@ -1181,10 +1225,17 @@ def crossslot_command(args, conn, multi, finder, seen):
         txn = multi[conn]
         if len(slots) > 1 or (txn is not None and slots[0] != txn):
             return ("queued in MULTI with keys in slots %s"
-                    % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))))
+                    % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))),
+                    CROSSSLOT_ERROR)
         multi[conn] = slots[0]
     elif len(slots) > 1 and name not in RING_SPLIT:
-        return "keys in slots %s" % ", ".join(map(str, slots))
+        return "keys in slots %s" % ", ".join(map(str, slots)), CROSSSLOT_ERROR
+    elif name == b"WATCH" and owner.get(slots[0], 0) != 0:
+        node = owner[slots[0]]
+        if watch.get(conn, node) != node:
+            return ("WATCH of keys on node %d after keys on node %d" % (node, watch[conn]),
+                    WATCH_TWO_NODES_ERROR)
+        watch[conn] = node
     return None
 
 
@@ -1233,8 +1284,9 @@ def describe_diff(a, b):
 
 def run_case(case, ref, tgt, timeout, verbose, xslot=None):
     """Run one case on both servers.  Returns (passed, report lines).
-    xslot is the step the target must answer with -CROSSSLOT (ring mode):
-    the steps before it are compared as usual, and the case ends there."""
+    xslot is (step, error prefix): the step the target must refuse with
+    that error (ring mode); the steps before it are compared as usual, and
+    the case ends there."""
     lines = []
     conns = []
     try:
@@ -1262,13 +1314,13 @@ def run_case(case, ref, tgt, timeout, verbose, xslot=None):
                     extra[step.payload] = pair
                 cref, ctgt = extra[step.payload]
                 continue
-            if step is xslot:
+            if xslot is not None and step is xslot[0]:
                 rb, rawb = run_step(ctgt, step)
-                same = b"-CROSSSLOT " in rawb
+                same = xslot[1] in rawb
                 if not same or verbose:
                     lines.append("    line %d: %s  [%s]" % (step.lineno, step.text,
-                                                          "crossslot" if same else "MISMATCH"))
-                    lines.append("      target: %s (wanted -CROSSSLOT)" % show(rawb))
+                                                          "refused" if same else "MISMATCH"))
+                    lines.append("      target: %s (wanted %s)" % (show(rawb), show(xslot[1])))
                 # The rest of the case is not compared, but the settings
                 # it would restore must still be restored on both sides.
                 after = case.steps[case.steps.index(step) + 1:]
@@ -1465,7 +1517,7 @@ def main(argv):
         if opts.ring:
             print("ring of %d nodes on ports %s; cases talk to port %d"
                   % (opts.ring, ", ".join(str(n.port) for n in tgt.nodes), tgt.port))
-            print_ring_exclusions()
+            print_ring_exclusions(ring_normalise(cases))
             finder = KeyFinder(ref, opts.timeout)
             owner = tgt.owners()
             spread = [0] * opts.ring
@@ -1494,15 +1546,15 @@ def main(argv):
                     print("EXCLUDED %s (%s)" % (case.fullname, why))
                     excluded += 1
                     continue
-                found, keys = crossslot_step(case, finder)
+                found, keys = crossslot_step(case, finder, owner)
                 for k in keys:
                     spread[owner.get(key_slot(k), 0)] += 1
                 if found:
-                    xslot = found[0]
+                    xslot = (found[0], found[2])
             ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose, xslot)
             if ok and xslot is not None:
                 print("CROSSSLOT %s (line %d: %s; %s)"
-                      % (case.fullname, xslot.lineno, xslot.text[:60], found[1]))
+                      % (case.fullname, found[0].lineno, found[0].text[:60], found[1]))
                 crossslot += 1
                 continue
             print("%s %s" % ("PASS" if ok else "FAIL", case.fullname))
