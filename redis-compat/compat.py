@@ -1068,8 +1068,9 @@ RING_KNOWN_BUGS = [
 ]
 
 
-def ring_known_bug(case):
-    for pattern, why in RING_KNOWN_BUGS:
+def ring_listed(case, table):
+    """The reason case is in table (RING_PER_NODE, RING_KNOWN_BUGS), or None."""
+    for pattern, why in table:
         if fnmatch.fnmatch(case.fullname, pattern):
             return why
     return None
@@ -1089,13 +1090,6 @@ def ring_normalise(cases):
                 step.scan = True
                 changed.append("%s line %d" % (case.fullname, step.lineno))
     return changed
-
-
-def ring_excluded(case):
-    for pattern, why in RING_PER_NODE:
-        if fnmatch.fnmatch(case.fullname, pattern):
-            return why
-    return None
 
 
 def print_ring_exclusions(scans):
@@ -1564,7 +1558,7 @@ def main(argv):
                 continue
             xslot = None
             if opts.ring:
-                why = ring_excluded(case)
+                why = ring_listed(case, RING_PER_NODE)
                 if why:
                     print("EXCLUDED %s (%s)" % (case.fullname, why))
                     excluded += 1
@@ -1580,7 +1574,7 @@ def main(argv):
                       % (case.fullname, found[0].lineno, found[0].text[:60], found[1]))
                 crossslot += 1
                 continue
-            known = None if ok or not opts.ring else ring_known_bug(case)
+            known = None if ok or not opts.ring else ring_listed(case, RING_KNOWN_BUGS)
             if known:
                 print("KNOWN-BUG %s (%s)" % (case.fullname, known))
                 for l in lines:
