@@ -722,8 +722,9 @@ int route_command(struct client *c, struct command *cmd)
                                "use hash tags to keep them in one slot");
                 rc = ROUTE_DONE;
             } else if (cmd->proc == cmd_watch) {
-                c->flags |= CF_WATCH_REMOTE;
                 rc = route_forward(c, member, 1);
+                if (c->pinned && c->pinned_peer == member)
+                    c->flags |= CF_WATCH_REMOTE;
             } else {
                 rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
             }

@@ -109,6 +109,31 @@ def test_plain_transaction_with_hash_tag(ring, r0):
         assert node(ring, owner).get(tag + "a") == b"42"
 
 
+def test_plain_watch_retry_on_each_node(ring, r0):
+    """WATCH of a key another node serves runs on that node: a write made
+    through a third node between WATCH and EXEC makes EXEC fail, and
+    redis-py's transaction() runs the function again."""
+    for owner in (0, 1, 2):
+        tag = tag_on(ring, owner, "w")
+        r0.set(tag + "balance", 100)
+        other = node(ring, (owner + 1) % 3)
+        attempts = []
+
+        def withdraw(pipe):
+            attempts.append(1)
+            balance = int(pipe.get(tag + "balance"))
+            if len(attempts) == 1:
+                other.incrby(tag + "balance", 50)
+            pipe.multi()
+            pipe.set(tag + "balance", balance - 30)
+            pipe.incr(tag + "withdrawals")
+
+        assert r0.transaction(withdraw, tag + "balance") == [True, 1]
+        assert len(attempts) == 2
+        assert node(ring, owner).get(tag + "balance") == b"120"
+        other.close()
+
+
 def test_plain_transaction_across_slots_is_crossslot(ring, r0):
     p = r0.pipeline(transaction=True)
     p.set(key_on(ring, 1), 1).set(key_on(ring, 2), 2)
