@@ -13,6 +13,7 @@ are exactly the bytes the server wrote.
 
 import argparse
 import ast
+import copy
 import difflib
 import fnmatch
 import glob
@@ -834,10 +835,11 @@ def port_owned_by(port, pid):
 
 
 class Server:
-    def __init__(self, label, binary, port):
+    def __init__(self, label, binary, port, extra_args=()):
         self.label = label
         self.binary = binary
         self.port = port
+        self.extra_args = list(extra_args)
         self.proc = None
         self.dir = None
         self.log = None
@@ -850,7 +852,7 @@ class Server:
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
         cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--daemonize", "no",
-               "--dir", self.dir]
+               "--dir", self.dir] + self.extra_args
         # Its own session and process group, so that stop() also reaches
         # the children of a wrapper script given as --target.
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
@@ -884,6 +886,10 @@ class Server:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def death(self):
+        """How the server ended, for the restart message."""
+        return "status %s" % (self.proc.returncode if self.proc else None)
 
     def log_tail(self, n=20):
         try:
@@ -925,6 +931,367 @@ class Server:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+
+
+# ---------------------------------------------------------------------------
+# Ring mode (--ring N): the target is one node of an N-node ring
+# ---------------------------------------------------------------------------
+
+RING_ARGS = ["--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+             "--cluster-replicas", "0"]
+
+
+def ask(port, args, timeout=2.0):
+    """Send one command on a fresh connection; return the reply Node."""
+    conn = Conn(port, timeout)
+    try:
+        conn.send(encode_command(args))
+        return conn.read_reply()
+    finally:
+        conn.close()
+
+
+class Ring:
+    """N ringcached nodes forming one ring (cluster-replicas 0).  It looks
+    like a Server to the rest of the harness: port is the first node's,
+    the one every case talks to; the other nodes own most of the keys."""
+
+    def __init__(self, binary, ports):
+        self.label = "target"
+        self.nodes = [Server("ring%d" % i, binary, p, RING_ARGS)
+                      for i, p in enumerate(ports)]
+        self.port = ports[0]
+
+    def start(self):
+        """Start every node, RING CREATE on the first, which then CLUSTER
+        MEETs each other node into its ring, and wait (bounded) until every node reports the
+        whole ring: all N members known and every slot served."""
+        for node in self.nodes:
+            node.start()
+        first = self.nodes[0].port
+        steps = [(first, [b"RING", b"CREATE", b"0"])]
+        steps += [(first, [b"CLUSTER", b"MEET", b"127.0.0.1", str(n.port).encode()])
+                  for n in self.nodes[1:]]
+        for port, args in steps:
+            r = ask(port, args, 10.0)
+            if r.raw != b"+OK\r\n":
+                raise RuntimeError("ring: %s on port %d replied %r"
+                                   % (b" ".join(args).decode(), port, r.raw))
+        want = b"cluster_known_nodes:%d\r\n" % len(self.nodes)
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            infos = []
+            for n in self.nodes:
+                try:
+                    infos.append(text_payload(ask(n.port, [b"CLUSTER", b"INFO"])) or b"")
+                except (OSError, Closed, ReplyTimeout, ProtocolError):
+                    infos.append(b"")
+            if all(b"cluster_state:ok\r\n" in i and want in i for i in infos):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("ring did not form within 20 s; CLUSTER INFO: %r" % infos)
+
+    def alive(self):
+        return all(n.alive() for n in self.nodes)
+
+    def death(self):
+        return ", ".join("%s %s" % (n.label, n.death()) for n in self.nodes if not n.alive())
+
+    def log_tail(self, n=20):
+        dead = [s for s in self.nodes if not s.alive()] or self.nodes[:1]
+        return "\n".join("[%s]\n%s" % (s.label, s.log_tail(n)) for s in dead)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+    def owners(self):
+        """slot -> node index, from the first node's CLUSTER SLOTS."""
+        reply = ask(self.port, [b"CLUSTER", b"SLOTS"])
+        index = {n.port: i for i, n in enumerate(self.nodes)}
+        table = {}
+        for rng in reply.children or []:
+            lo, hi, primary = rng.children[0], rng.children[1], rng.children[2]
+            owner = index.get(int(primary.children[1].value), -1)
+            for s in range(int(lo.value), int(hi.value) + 1):
+                table[s] = owner
+        return table
+
+
+def _crc16_table():
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+        table.append(crc)
+    return table
+
+
+CRC16_TABLE = _crc16_table()
+
+
+def key_slot(key):
+    """Redis Cluster's slot of a key: CRC16 (XMODEM) of the key, or of the
+    non-empty {hash tag} in it, modulo 16384."""
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    crc = 0
+    for b in key:
+        crc = ((crc << 8) & 0xFFFF) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xFF]
+    return crc % 16384
+
+
+# Cases that cannot give a single node's replies through a ring node, by
+# nature rather than by a bug: what they compare is one node's own state.
+# Each is listed, with its reason, at the start of a --ring run.
+RING_PER_NODE = [
+    ("connection.txt::client info and list",
+     "CLIENT LIST also lists the ring's node links, which use the client port (flags=N)"),
+    ("multi.txt::multi client info flags",
+     "CLIENT INFO's flags=d (a WATCHed key changed) is known to the node serving the key, "
+     "not to the node the client is connected to"),
+]
+
+
+# Ring bugs the ring pass finds and that are not fixed yet: the case runs,
+# and a mismatch is printed in full but reported as KNOWN-BUG, not as a
+# failure (it may pass when the ring's random layout hides the bug).
+RING_KNOWN_BUGS = [
+    ("connection.txt::info sections field names",
+     "INFO's keyspace section counts only the connected node's keys, not the ring's; "
+     "INFO's cluster section also has ringcache's ring_* fields"),
+    ("connection.txt::info resp3 is verbatim",
+     "INFO's keyspace section counts only the connected node's keys, not the ring's"),
+]
+
+
+def ring_listed(case, table):
+    """The reason case is in table (RING_PER_NODE, RING_KNOWN_BUGS), or None."""
+    for pattern, why in table:
+        if fnmatch.fnmatch(case.fullname, pattern):
+            return why
+    return None
+
+
+def ring_normalise(cases):
+    """Ring mode: a SCAN from cursor 0 that the case compares as a plain
+    reply (an empty database: Redis answers cursor 0 at once) is compared
+    as !scan, the whole iteration.  The ring walks slot ranges node by
+    node, so its first page may be empty with a non-zero cursor, as SCAN's
+    contract allows.  Returns the cases so changed, for the report."""
+    changed = []
+    for case in cases:
+        for step in case.steps:
+            if (step.kind == "cmd" and not step.scan and len(step.payload) >= 2
+                    and step.payload[0].upper() == b"SCAN" and step.payload[1] == b"0"):
+                step.scan = True
+                changed.append("%s line %d" % (case.fullname, step.lineno))
+    return changed
+
+
+def print_ring_exclusions(scans):
+    print("ring: cases excluded as inherently per-node (%d):" % len(RING_PER_NODE))
+    for pattern, why in RING_PER_NODE:
+        print("  %s: %s" % (pattern, why))
+    print("ring: known ring bugs, reported as KNOWN-BUG when they show (%d):"
+          % len(RING_KNOWN_BUGS))
+    for pattern, why in RING_KNOWN_BUGS:
+        print("  %s: %s" % (pattern, why))
+    print("ring: SCAN 0 compared as !scan (the whole iteration; see ring_normalise): %s"
+          % (", ".join(scans) or "none"))
+    print("ring: cases whose keys Redis Cluster refuses with -CROSSSLOT (or that WATCH "
+          "keys of two other nodes) are compared up to that command, which must be "
+          "refused; they are listed as CROSSSLOT")
+
+
+# Multi-key commands the ring splits over its members (DESIGN.md "Request
+# routing"); their replies must equal a single node's whatever the slots.
+RING_SPLIT = {b"MGET", b"MSET", b"DEL", b"UNLINK", b"EXISTS", b"TOUCH"}
+
+
+class KeyFinder:
+    """The keys of a command line, as the reference server finds them
+    (COMMAND GETKEYS), so that no key-position table is duplicated here."""
+
+    def __init__(self, server, timeout):
+        self.server = server
+        self.timeout = timeout
+        self.conn = None
+        self.cache = {}
+
+    def keys(self, args):
+        k = tuple(args)
+        if k not in self.cache:
+            if self.conn is None or self.conn.closed:
+                self.conn = Conn(self.server.port, self.timeout)  # the reference may restart
+            try:
+                self.conn.send(encode_command([b"COMMAND", b"GETKEYS"] + list(args)))
+                node = self.conn.read_reply()
+            except (Closed, ReplyTimeout, ProtocolError):
+                self.conn.close()
+                raise RuntimeError("reference: COMMAND GETKEYS failed")
+            self.cache[k] = ([c.value for c in node.children]
+                             if node.kind == "*" and node.children else [])
+        return self.cache[k]
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+def crossslot_step(case, finder, owner):
+    """The first step of case that Redis Cluster (and so the ring) answers
+    with -CROSSSLOT, as (step, description), or None.  A command outside
+    MULTI crosses slots when its keys are in several slots and the ring
+    does not split it; inside MULTI, when its keys are not all in the slot
+    of the transaction's earlier keys (ringcache checks this as each
+    command is queued).  Keys are what the reference's COMMAND GETKEYS
+    says; slots are CRC16 as in Redis Cluster.  Also returns every key
+    the case names, for the spread report.
+
+    WATCH follows the client's keys to the node serving them (owner: slot
+    -> node, the client is on node 0): WATCHing keys of two other nodes,
+    or an EXEC whose keys another node serves than the WATCHed ones, is
+    refused as well (the expected error is the third element)."""
+    multi = {}  # connection -> slot of the open transaction (None: no key yet)
+    watch = {}  # connection -> the other node whose keys it WATCHes
+    conn = 1
+    seen = set()
+    found = None
+    for step in case.steps:
+        if step.kind == "conn":
+            conn = step.payload
+            continue
+        if step.kind == "cmd" and step.payload:
+            commands = [step.payload]
+        elif step.kind == "raw":
+            commands = parse_multibulks(step.payload)
+        else:
+            continue
+        for args in commands:
+            if found is None:
+                why = crossslot_command(args, conn, multi, watch, owner, finder, seen)
+                if why:
+                    found = (step,) + why
+            else:
+                seen.update(finder.keys(args))
+    return found, seen
+
+
+def parse_multibulks(data):
+    """The commands in a !raw payload that are complete RESP multibulks
+    (inline commands and fragments are left out)."""
+    out = []
+    pos = 0
+    while pos < len(data) and data[pos:pos + 1] == b"*":
+        m = re.match(rb"\*([0-9]+)\r\n", data[pos:])
+        if not m:
+            break
+        pos += m.end()
+        args = []
+        for _ in range(int(m.group(1))):
+            b = re.match(rb"\$([0-9]+)\r\n", data[pos:])
+            if not b:
+                return out
+            start = pos + b.end()
+            end = start + int(b.group(1))
+            if data[end:end + 2] != b"\r\n":
+                return out
+            args.append(data[start:end])
+            pos = end + 2
+        if args:
+            out.append(args)
+    return out
+
+
+def tag_keys(args, finder, tag):
+    """args with every key (as the reference finds them) prefixed by the
+    hash tag {tag}, or None if a key cannot be placed in args."""
+    keys = finder.keys(args)
+    out = list(args)
+    pos = 1
+    for k in keys:
+        while pos < len(out) and out[pos] != k:
+            pos += 1
+        if pos >= len(out):
+            return None
+        out[pos] = b"{" + tag + b"}" + k
+        pos += 1
+    return out
+
+
+def tagged_case(case, finder, tag):
+    """A copy of case whose keys all carry the hash tag {tag}, so that they
+    are in one slot; None if some step cannot be rewritten (a !raw step
+    that is not a run of complete multibulk commands)."""
+    new = Case(case.path, "%s [keys tagged {%s}]" % (case.name, tag.decode()), case.lineno)
+    for step in case.steps:
+        st = copy.copy(step)
+        if step.kind == "cmd" and step.payload:
+            st.payload = tag_keys(step.payload, finder, tag)
+        elif step.kind == "raw" and step.payload:
+            commands = parse_multibulks(step.payload)
+            if b"".join(encode_command(c) for c in commands) != step.payload:
+                return None
+            tagged = [tag_keys(c, finder, tag) for c in commands]
+            st.payload = None if None in tagged else b"".join(encode_command(c) for c in tagged)
+        if st.kind in ("cmd", "raw") and st.payload is None:
+            return None
+        new.steps.append(st)
+    return new
+
+
+CROSSSLOT_ERROR = b"-CROSSSLOT "
+WATCH_TWO_NODES_ERROR = b"-ERR WATCH of keys that two ring nodes serve"
+
+
+def crossslot_command(args, conn, multi, watch, owner, finder, seen):
+    """One command of crossslot_step: updates the MULTI and WATCH state and
+    the keys seen; returns (why, expected error prefix) for a command the
+    ring refuses, or None."""
+    name = args[0].upper()
+    if name == b"MULTI" and conn not in multi:
+        multi[conn] = None
+        return None
+    if name == b"EXEC" and conn in multi:
+        txn = multi.pop(conn)
+        node = watch.pop(conn, None)
+        if node is not None and txn is not None and owner.get(txn) != node:
+            return ("EXEC of keys in slot %d on node %d, WATCHed keys on node %d"
+                    % (txn, owner.get(txn), node), CROSSSLOT_ERROR)
+        return None
+    if name == b"RESET" or (name == b"DISCARD" and conn in multi) or (
+            name == b"UNWATCH" and conn not in multi):
+        multi.pop(conn, None)
+        watch.pop(conn, None)
+        return None
+    keys = finder.keys(args)
+    seen.update(keys)
+    slots = sorted({key_slot(k) for k in keys})
+    if not slots:
+        return None
+    if conn in multi:
+        if name in (b"WATCH", b"MULTI"):
+            return None  # refused inside MULTI, never queued
+        txn = multi[conn]
+        if len(slots) > 1 or (txn is not None and slots[0] != txn):
+            return ("queued in MULTI with keys in slots %s"
+                    % ", ".join(map(str, sorted(set(slots) | ({txn} - {None})))),
+                    CROSSSLOT_ERROR)
+        multi[conn] = slots[0]
+    elif len(slots) > 1 and name not in RING_SPLIT:
+        return "keys in slots %s" % ", ".join(map(str, slots)), CROSSSLOT_ERROR
+    elif name == b"WATCH" and owner.get(slots[0], 0) != 0:
+        node = owner[slots[0]]
+        if watch.get(conn, node) != node:
+            return ("WATCH of keys on node %d after keys on node %d" % (node, watch[conn]),
+                    WATCH_TWO_NODES_ERROR)
+        watch[conn] = node
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -970,8 +1337,11 @@ def describe_diff(a, b):
     return ["      " + d for d in diff[:60]] + (["      ..."] if len(diff) > 60 else [])
 
 
-def run_case(case, ref, tgt, timeout, verbose):
-    """Run one case on both servers.  Returns (passed, report lines)."""
+def run_case(case, ref, tgt, timeout, verbose, xslot=None):
+    """Run one case on both servers.  Returns (passed, report lines).
+    xslot is (step, error prefix): the step the target must refuse with
+    that error (ring mode); the steps before it are compared as usual, and
+    the case ends there."""
     lines = []
     conns = []
     try:
@@ -999,8 +1369,33 @@ def run_case(case, ref, tgt, timeout, verbose):
                     extra[step.payload] = pair
                 cref, ctgt = extra[step.payload]
                 continue
+            if xslot is not None and step is xslot[0]:
+                rb, rawb = run_step(ctgt, step)
+                same = xslot[1] in rawb
+                if not same or verbose:
+                    lines.append("    line %d: %s  [%s]" % (step.lineno, step.text,
+                                                          "refused" if same else "MISMATCH"))
+                    lines.append("      target: %s (wanted %s)" % (show(rawb), show(xslot[1])))
+                # The rest of the case is not compared, but the settings
+                # it would restore must still be restored on both sides.
+                after = case.steps[case.steps.index(step) + 1:]
+                for srv in (ref, tgt):
+                    for s in after:
+                        if is_config_set(s):
+                            config_everywhere(srv, s.payload, timeout)
+                return ok and same, lines
             ra, rawa = run_step(cref, step)
             rb, rawb = run_step(ctgt, step)
+            if is_config_set(step) and isinstance(tgt, Ring):
+                # Like an operator configuring a cluster, a ring node gets
+                # each setting: CONFIG SET applies only to the node it is
+                # sent to, and the case's keys live on the other nodes.
+                for i, r in enumerate(config_everywhere(tgt, step.payload, timeout, skip_first=True)):
+                    if r != rawb:
+                        ok = False
+                        lines.append("    line %d: %s  [MISMATCH on ring node %d]"
+                                     % (step.lineno, step.text, i + 1))
+                        lines.extend(describe_diff(rawb, r))
             if TIMEOUT in (ra, rb):
                 same = False  # never a pass, even when both time out
             else:
@@ -1024,6 +1419,24 @@ def run_case(case, ref, tgt, timeout, verbose):
     finally:
         for c in conns:
             c.close()
+
+
+def is_config_set(step):
+    return (step.kind == "cmd" and len(step.payload) >= 2
+            and step.payload[0].upper() == b"CONFIG" and step.payload[1].upper() == b"SET")
+
+
+def config_everywhere(srv, args, timeout, skip_first=False):
+    """Send a CONFIG SET to srv, or to every node of a Ring (but the first
+    if skip_first); returns the raw replies."""
+    nodes = srv.nodes if isinstance(srv, Ring) else [srv]
+    out = []
+    for node in nodes[1 if skip_first else 0:]:
+        try:
+            out.append(ask(node.port, args, timeout).raw)
+        except (OSError, Closed, ReplyTimeout, ProtocolError) as e:
+            out.append(("<%s>" % type(e).__name__).encode())
+    return out
 
 
 def command_names(server, timeout):
@@ -1061,16 +1474,16 @@ def select_cases(cases, pattern):
     return [c for c in cases if p in c.fullname.lower()]
 
 
-def pick_ports(base):
-    """Two free ports from base upwards (another run may hold base)."""
+def pick_ports(base, count=2):
+    """count free ports from base upwards (another run may hold base)."""
     ports = []
     p = base
-    while len(ports) < 2 and p < base + 200:
+    while len(ports) < count and p < base + 200:
         if port_is_free(p):
             ports.append(p)
         p += 1
-    if len(ports) < 2:
-        raise RuntimeError("no two free ports in %d..%d" % (base, base + 199))
+    if len(ports) < count:
+        raise RuntimeError("no %d free ports in %d..%d" % (count, base, base + 199))
     return ports
 
 
@@ -1089,6 +1502,9 @@ def main(argv):
     ap.add_argument("-k", dest="pattern",
                     help="only cases whose 'file.txt::name' contains PATTERN "
                          "(or matches it, if it has glob characters)")
+    ap.add_argument("--ring", type=int, default=0, metavar="N",
+                    help="run the target as an N-node ring (cluster-replicas 0) "
+                         "and talk to its first node")
     ap.add_argument("-v", dest="verbose", action="store_true",
                     help="show every command and reply, not only mismatches")
     ap.add_argument("files", nargs="*", help="case files (default: cases/*.txt)")
@@ -1119,14 +1535,19 @@ def main(argv):
     signal.signal(signal.SIGHUP, on_signal)
 
     ref = tgt = None
-    passed = failed = skipped = 0
+    passed = failed = skipped = excluded = crossslot = known_bugs = tagged = 0
+    spread = finder = None
     started = time.monotonic()
     try:
         next_port = opts.port_base
         for attempt in range(10):
-            p_ref, p_tgt = pick_ports(next_port)
+            ports = pick_ports(next_port, 1 + max(1, opts.ring))
+            p_ref, p_tgt = ports[0], ports[1]
             ref = Server("reference", opts.reference, p_ref)
-            tgt = Server("target", opts.target, p_tgt)
+            if opts.ring:
+                tgt = Ring(opts.target, ports[1:])
+            else:
+                tgt = Server("target", opts.target, p_tgt)
             try:
                 ref.start()
                 tgt.start()
@@ -1137,7 +1558,7 @@ def main(argv):
                 ref.stop()
                 tgt.stop()
                 ref = tgt = None
-                next_port = max(p_ref, p_tgt) + 1
+                next_port = max(ports) + 1
             except RuntimeError as e:
                 print("error: %s" % e, file=sys.stderr)
                 return 2
@@ -1148,11 +1569,22 @@ def main(argv):
               % (opts.reference, p_ref, opts.target, p_tgt, len(cases)))
         ref_cmds = command_names(ref, opts.timeout)
         tgt_cmds = command_names(tgt, opts.timeout)
+        if opts.ring:
+            print("ring of %d nodes on ports %s; cases talk to port %d"
+                  % (opts.ring, ", ".join(str(n.port) for n in tgt.nodes), tgt.port))
+            print_ring_exclusions(ring_normalise(cases))
+            finder = KeyFinder(ref, opts.timeout)
+            owner = tgt.owners()
+            spread = [0] * opts.ring
+            # The hash tag for cross-slot cases rerun in one slot: the
+            # first whose slot the last node serves.
+            tag = next(t for t in (b"t%d" % i for i in range(100000))
+                       if owner.get(key_slot(t)) == opts.ring - 1)
         for n, case in enumerate(cases):
             for srv in (ref, tgt):
                 if not srv.alive():
-                    print("  %s died (status %s), restarting; log tail:\n%s"
-                          % (srv.label, srv.proc.returncode, srv.log_tail(10)))
+                    print("  %s died (%s), restarting; log tail:\n%s"
+                          % (srv.label, srv.death(), srv.log_tail(10)))
                     srv.stop()
                     try:
                         srv.start()
@@ -1166,7 +1598,37 @@ def main(argv):
                       % (case.fullname, " ".join(need)))
                 skipped += 1
                 continue
-            ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose)
+            xslot = None
+            if opts.ring:
+                why = ring_listed(case, RING_PER_NODE)
+                if why:
+                    print("EXCLUDED %s (%s)" % (case.fullname, why))
+                    excluded += 1
+                    continue
+                found, keys = crossslot_step(case, finder, owner)
+                for k in keys:
+                    spread[owner.get(key_slot(k), 0)] += 1
+                if found:
+                    xslot = (found[0], found[2])
+            ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose, xslot)
+            if ok and xslot is not None:
+                print("CROSSSLOT %s (line %d: %s; %s)"
+                      % (case.fullname, found[0].lineno, found[0].text[:60], found[1]))
+                crossslot += 1
+                # Run it again whole with every key in one slot, served by
+                # another node than the one the case talks to.
+                case = tagged_case(case, finder, tag)
+                if case is None or crossslot_step(case, finder, owner)[0] is not None:
+                    continue
+                ok, lines = run_case(case, ref, tgt, opts.timeout, opts.verbose)
+                tagged += 1
+            known = None if ok or not opts.ring else ring_listed(case, RING_KNOWN_BUGS)
+            if known:
+                print("KNOWN-BUG %s (%s)" % (case.fullname, known))
+                for l in lines:
+                    print(l)
+                known_bugs += 1
+                continue
             print("%s %s" % ("PASS" if ok else "FAIL", case.fullname))
             for l in lines:
                 print(l)
@@ -1181,12 +1643,22 @@ def main(argv):
         print("interrupted", file=sys.stderr)
         failed = failed or 1
     finally:
+        if finder is not None:
+            finder.close()
         for srv in (tgt, ref):
             if srv is not None:
                 srv.stop()
     elapsed = time.monotonic() - started
     print("(%.1f s)" % elapsed)
-    if skipped:
+    if spread:
+        print("ring: keys named by the cases, by owning node: %s"
+              % ", ".join("node %d %d" % (i, n) for i, n in enumerate(spread)))
+    if opts.ring:
+        print("ring: %d of the crossslot cases run again whole with their keys in one "
+              "slot (counted as passed or failed)" % tagged)
+        print("%d passed, %d failed, %d skipped, %d crossslot, %d excluded, %d known-bug"
+              % (passed, failed, skipped, crossslot, excluded, known_bugs))
+    elif skipped:
         print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     else:
         print("%d passed, %d failed" % (passed, failed))

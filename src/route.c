@@ -787,7 +787,7 @@ static int route_keyless(struct client *c, struct command *cmd)
         return fanout(c, cmd, M_SUM, c->argc, c->argv);
     if (cmd->proc == cmd_keys)
         return fanout(c, cmd, M_CONCAT, c->argc, c->argv);
-    if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall)
+    if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall || cmd->proc == cmd_swapdb)
         return fanout(c, cmd, M_OK, c->argc, c->argv);
     if (cmd->proc == cmd_randomkey) {
         struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};
@@ -947,7 +947,8 @@ int route_command(struct client *c, struct command *cmd)
 {
     if (!server.cluster_enabled || (c->flags & (CF_NODE | CF_FAKE)))
         return ROUTE_LOCAL;
-    if (cmd->proc == cmd_unwatch || (cmd->proc == cmd_discard && (c->flags & CF_MULTI)))
+    if (cmd->proc == cmd_unwatch || cmd->proc == cmd_reset ||
+        (cmd->proc == cmd_discard && (c->flags & CF_MULTI)))
         route_unwatch(c);
     if (c->flags & CF_MULTI) {
         if (cmd->proc == cmd_exec)
@@ -1013,6 +1014,8 @@ int route_command(struct client *c, struct command *cmd)
         rc = ROUTE_DONE;
         goto out;
     }
+    if ((c->argc - 1) % step != 0)
+        goto out;               /* MSET a 1 b: the command's own arity error */
     int *members = rc_malloc(sizeof(int) * (size_t)n);
     int remote = 0;
     for (int i = 0; i < n; i++) {

@@ -150,11 +150,32 @@ static void mark_dirty(struct wkey *w)
         w->clients[j]->flags |= CF_DIRTY_CAS;
 }
 
+/* If c watched w while its key was already logically expired, forget that
+ * and return 1: the key's deletion (by expiry, or a DEL that finds it
+ * expired) is then no change for c, as in Redis 7.0's touchWatchedKey. */
+static int clear_expired_at_watch(struct client *c, const struct wkey *w)
+{
+    struct watch_ref *refs = c->watched;
+    for (size_t i = 0; i < c->nwatched; i++) {
+        if (refs[i].wk == w && refs[i].expired_at_watch) {
+            refs[i].expired_at_watch = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void watch_touch_key(struct db *db, const char *key, size_t len)
 {
     struct wkey *w = lookup(db->id, key, len);
-    if (w)
-        mark_dirty(w);
+    if (w == NULL)
+        return;
+    int gone = db_lookup_nostat(db, key, len) == NULL;
+    for (size_t j = 0; j < w->nclients; j++) {
+        if (gone && clear_expired_at_watch(w->clients[j], w))
+            continue;
+        w->clients[j]->flags |= CF_DIRTY_CAS;
+    }
 }
 
 void watch_touch_db(struct db *db, struct db *other)
