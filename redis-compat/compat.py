@@ -1054,19 +1054,16 @@ RING_PER_NODE = [
     ("multi.txt::multi client info flags",
      "CLIENT INFO's flags=d (a WATCHed key changed) is known to the node serving the key, "
      "not to the node the client is connected to"),
+    ("connection.txt::info sections field names",
+     "a ring node's INFO says redis_mode:cluster, as Redis Cluster's does, and its cluster "
+     "section has the ring's ring_* fields besides cluster_enabled"),
 ]
 
 
 # Ring bugs the ring pass finds and that are not fixed yet: the case runs,
 # and a mismatch is printed in full but reported as KNOWN-BUG, not as a
 # failure (it may pass when the ring's random layout hides the bug).
-RING_KNOWN_BUGS = [
-    ("connection.txt::info sections field names",
-     "INFO's keyspace section counts only the connected node's keys, not the ring's; "
-     "INFO's cluster section also has ringcache's ring_* fields"),
-    ("connection.txt::info resp3 is verbatim",
-     "INFO's keyspace section counts only the connected node's keys, not the ring's"),
-]
+RING_KNOWN_BUGS = []
 
 
 def ring_listed(case, table):

@@ -862,20 +862,20 @@ static void route_unwatch(struct client *c)
 /* WATCH of keys another member serves: the WATCH runs there, on the link
  * pinned to this client, and EXEC later goes over the same link, so that
  * member sees whether the keys changed in between.  Keys watched on two
- * nodes cannot be checked by one EXEC: -CROSSSLOT, as Redis Cluster
+ * other nodes cannot be checked by one EXEC: -CROSSSLOT, as Redis Cluster
  * answers keys of several slots. */
 static int route_watch(struct client *c, int where, int member)
 {
-    if (c->flags & CF_MULTI)
-        return ROUTE_LOCAL;     /* WATCH inside MULTI: its own error */
-    int remote = where == CLUSTER_REMOTE;
-    if ((remote && (c->nwatched > 0 || (c->remote_watch && c->pinned_peer != member))) ||
-        (!remote && c->remote_watch)) {
+    /* WATCH inside MULTI has its own error; once a watched key changed
+     * EXEC fails whatever else is watched: both are answered here.  Keys
+     * watched here mark the client here, so they combine with a WATCH on
+     * one other node; two other nodes cannot both check one EXEC. */
+    if ((c->flags & (CF_MULTI | CF_DIRTY_CAS)) || where != CLUSTER_REMOTE)
+        return ROUTE_LOCAL;
+    if (c->remote_watch && c->pinned_peer != member) {
         reply_crossslot(c);
         return ROUTE_DONE;
     }
-    if (!remote)
-        return ROUTE_LOCAL;
     int rc = route_forward(c, member, 1);
     c->remote_watch = c->pinned != NULL;
     return rc;

@@ -247,7 +247,7 @@ static void section_server(struct text *t)
                "redis_git_sha1:00000000\r\n"
                "redis_git_dirty:0\r\n"
                "redis_build_id:0\r\n"
-               "redis_mode:standalone\r\n"
+               "redis_mode:%s\r\n"
                "os:%s %s %s\r\n"
                "arch_bits:%d\r\n"
                "monotonic_clock:POSIX clock_gettime\r\n"
@@ -267,7 +267,8 @@ static void section_server(struct text *t)
                "executable:%s\r\n"
                "config_file:%s\r\n"
                "io_threads_active:0\r\n",
-            RC_VERSION, u.sysname, u.release, u.machine, (int)(sizeof(long) * 8),
+            RC_VERSION, server.cluster_enabled ? "cluster" : "standalone", u.sysname, u.release,
+            u.machine, (int)(sizeof(long) * 8),
 #ifdef __GNUC__
             __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else

@@ -363,15 +363,23 @@ def test_watch_of_a_remote_key(ring):
         assert ask("MULTI") == b"+OK\r\n"
         assert ask("INCR", k) == b"+QUEUED\r\n"
         assert ask("EXEC") == b"*1\r\n:7\r\n"
-        # Keys watched on two nodes cannot be checked by one EXEC.
+        # A key watched here combines with keys watched on one other node.
         local = ring.keys_on(0, 1, "lw")[0]
         assert ask("WATCH", k) == b"+OK\r\n"
-        assert ask("WATCH", local).startswith(b"-CROSSSLOT")
+        assert ask("WATCH", local) == b"+OK\r\n"
+        ring.client(1).set(local, "changed")
+        assert ask("MULTI") == b"+OK\r\n"
+        assert ask("INCR", k) == b"+QUEUED\r\n"
+        assert ask("EXEC") == b"*-1\r\n"
+        # Keys watched on two other nodes cannot be checked by one EXEC.
+        third = ring.keys_on(1, 1, "tw")[0]
+        assert ask("WATCH", k) == b"+OK\r\n"
+        assert ask("WATCH", third).startswith(b"-CROSSSLOT")
         # A transaction on another slot than the watched keys' node.
         assert ask("MULTI") == b"+OK\r\n"
         assert ask("SET", local, 1) == b"+QUEUED\r\n"
         assert ask("EXEC").startswith(b"-CROSSSLOT")
-        assert ask("EXISTS", local) == b":0\r\n"
+        assert ask("GET", local) == b"$7\r\nchanged\r\n"
 
 
 # ---- pub/sub and blocking ------------------------------------------------
