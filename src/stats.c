@@ -585,6 +585,15 @@ static void section_errorstats(struct text *t)
         tprintf(t, "errorstat_%s:count=%lld\r\n", errstats[i].name, errstats[i].count);
 }
 
+/* Keys held by this node, every database (INFO keyspace counts the ring). */
+static long long local_keys(void)
+{
+    long long n = 0;
+    for (int i = 0; i < server.dbnum; i++)
+        n += (long long)db_size(&server.dbs[i]);
+    return n;
+}
+
 static void section_cluster(struct text *t)
 {
     tprintf(t, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled());
@@ -603,10 +612,10 @@ static void section_cluster(struct text *t)
                "ring_members_failed:%zu\r\nring_members_joining:%zu\r\nring_replicas:%d\r\n"
                "ring_slots_primary:%u\r\nring_slots_copies:%u\r\n"
                "ring_forwarded_commands:%lld\r\nring_split_commands:%lld\r\n"
-               "ring_fanout_commands:%lld\r\n",
+               "ring_fanout_commands:%lld\r\nring_local_keys:%lld\r\n",
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
-            route_stat_forwarded, route_stat_split, route_stat_fanout);
+            route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys());
 }
 
 static void section_keyspace(struct text *t)
