@@ -29,6 +29,7 @@
 #include "respframe.h"
 #include "ring.h"
 #include "rand.h"
+#include "repl.h"
 #include "server.h"
 
 #define FWD_POOL 2
@@ -186,6 +187,7 @@ static void state_changed(void)
             }
         }
     }
+    repl_state_changed();
     log_notice("Cluster state epoch %llu: %zu members, this node %s",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
 }
@@ -205,6 +207,18 @@ int cluster_slot_route(unsigned slot, int *member, const char **err)
         return CLUSTER_LOCAL;
     *member = p;
     return CLUSTER_REMOTE;
+}
+
+int cluster_holds_copy(unsigned slot)
+{
+    if (cl.ring == NULL || cl.me < 0)
+        return 0;
+    const struct cstate *s = paxos_state(cl.px);
+    const uint16_t *pref = ring_pref(cl.ring, slot);
+    for (int k = 0; k < ring_pref_len(cl.ring); k++)
+        if (pref[k] == cl.me)
+            return s->members[cl.me].status != CSTATE_FAILED;
+    return 0;
 }
 
 int cluster_slot_is_mine(unsigned slot)
@@ -592,6 +606,7 @@ int cluster_init(void)
     if (!server.cluster_enabled)
         return 0;
     cl.on = 1;
+    repl_init();
     struct cstate_record rec;
     memset(&rec, 0, sizeof(rec));
     FILE *fp = fopen(server.cluster_config_file, "r");
@@ -653,6 +668,7 @@ void cluster_deinit(void)
 {
     if (!cl.on)
         return;
+    repl_deinit();
     for (int i = 0; i < 16; i++)
         link_destroy(&deferred[i]);
     for (int k = 0; k < cl.npeers; k++)

@@ -34,6 +34,9 @@ int cluster_my_index(void);
  * reply text (without '-'). */
 enum { CLUSTER_LOCAL, CLUSTER_REMOTE, CLUSTER_DOWN };
 int cluster_slot_route(unsigned slot, int *member, const char **err);
+/* Is this node in slot's preference list, and not failed (it holds a
+ * copy, as primary or replica)? */
+int cluster_holds_copy(unsigned slot);
 /* Does this node serve slot now (CLUSTER_LOCAL)? */
 int cluster_slot_is_mine(unsigned slot);
 

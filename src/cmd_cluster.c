@@ -23,6 +23,7 @@
 #include "netutil.h"
 #include "paxos.h"
 #include "pubsub.h"
+#include "repl.h"
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
@@ -705,6 +706,27 @@ void cmd_ring_state(struct client *c)
     }
 }
 
+/* ---- READONLY, READWRITE ---- */
+
+/* As in Redis Cluster: a READONLY client's reads of a slot this node holds
+ * a copy of are served from that copy, here, even when another member is
+ * the slot's primary (route.c). */
+void cmd_readonly(struct client *c)
+{
+    if (need_ring_mode(c)) {
+        c->flags |= CF_READONLY;
+        reply_ok(c);
+    }
+}
+
+void cmd_readwrite(struct client *c)
+{
+    if (need_ring_mode(c)) {
+        c->flags &= ~CF_READONLY;
+        reply_ok(c);
+    }
+}
+
 /* ---- RINGNODE ---- */
 
 void cmd_ringnode_hello(struct client *c)
@@ -798,6 +820,14 @@ void cmd_ringnode_publish(struct client *c)
     if (need_node(c))
         reply_long(c, pubsub_publish(c->argv[2].len == 1 && c->argv[2].p[0] == '1', &c->argv[3],
                                      &c->argv[4]));
+}
+
+/* RINGNODE REPL <replid> <epoch> <end offset> <slot> <payload>: a batch
+ * of the sender's replication stream (repl.h). */
+void cmd_ringnode_repl(struct client *c)
+{
+    if (need_node(c))
+        repl_apply(c);
 }
 
 void cmd_ringnode_sample(struct client *c)

@@ -423,6 +423,7 @@ static struct cfg configs[] = {
     INT("cluster-announce-port", NULL, 0, cluster_announce_port, 0, 65535, "0", NULL),
     INT("cluster-vnodes", NULL, F_IMMUTABLE, cluster_vnodes, 1, 4096, "256", NULL),
     INT("cluster-replicas", NULL, F_IMMUTABLE, cluster_replicas, 0, 15, "1", NULL),
+    MEM("repl-backlog-size", NULL, 0, repl_backlog_size, 16 * 1024, LLONG_MAX, "1mb", NULL),
     STR("cluster-zone", NULL, F_IMMUTABLE, cluster_zone, "", NULL),
     STR("cluster-secret", NULL, F_SENSITIVE, cluster_secret, "", NULL),
     INT("key-load-delay", NULL, F_DEBUG, key_load_delay, 0, INT_MAX, "0", NULL),

@@ -18,6 +18,7 @@
 #include "aof.h"
 #include "conn.h"
 #include "evict.h"
+#include "repl.h"
 #include "server.h"
 #include "cluster.h"
 #include "link.h"
@@ -108,6 +109,7 @@ static void before_sleep(void)
     update_time();
     expire_active_cycle(1);
     conn_before_sleep();
+    repl_before_sleep();
     links_before_sleep();
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aof.h"
+#include "repl.h"
 #include "server.h"
 
 #define MAX_FRAMES 8
@@ -47,7 +48,7 @@ static int selected_db = -1;
 /* Is anybody listening?  Without a log nothing is serialised. */
 static int active(void)
 {
-    return !suspended && aof_enabled();
+    return !suspended && (aof_enabled() || repl_enabled());
 }
 
 static void buf_reserve(char **buf, size_t *cap, size_t used, size_t more)
@@ -132,12 +133,27 @@ static void emit(int dbid, const char *p, size_t n)
     aof_feed(p, n);
 }
 
+/* Hand the pending records to the replication stream (repl.h). */
+static void feed_repl(int wrap)
+{
+    if (!repl_enabled())
+        return;
+    struct repl_rec *rr = rc_malloc(sizeof(*rr) * nrecs);
+    for (size_t i = 0; i < nrecs; i++)
+        rr[i] = (struct repl_rec){recs[i].dbid, pbuf + recs[i].off, recs[i].len};
+    repl_feed(rr, nrecs, wrap);
+    rc_free(rr);
+}
+
 /* Emit every pending record, wrapped in MULTI/EXEC when there are several
  * or they came from EXEC, and empty the list. */
 static void pending_flush(void)
 {
-    if (nrecs > 0) {
+    if (nrecs > 0 && !aof_enabled()) {
+        feed_repl(nrecs > 1 || wrap_exec);
+    } else if (nrecs > 0) {
         int wrap = nrecs > 1 || wrap_exec;
+        feed_repl(wrap);
         if (wrap)
             emit(recs[0].dbid, "*1\r\n$5\r\nMULTI\r\n", 15);
         for (size_t i = 0; i < nrecs; i++)

@@ -993,6 +993,10 @@ int route_command(struct client *c, struct command *cmd)
         if (where == CLUSTER_DOWN) {
             reply_error(c, err);
             rc = ROUTE_DONE;
+        } else if (where == CLUSTER_REMOTE && (c->flags & CF_READONLY) &&
+                   (cmd->flags & CMD_READONLY) && !(cmd->flags & CMD_WRITE) &&
+                   cluster_holds_copy(slot0)) {
+            rc = ROUTE_LOCAL;   /* READONLY: this node's copy */
         } else if (where == CLUSTER_REMOTE) {
             if (cmd->proc == cmd_watch)
                 rc = route_watch(c, where, member);

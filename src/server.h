@@ -94,6 +94,7 @@ enum client_flag {
     CF_WAIT_FWD = 1 << 20,          /* input held until a forwarded reply arrives */
     CF_CAPTURE = 1 << 21,           /* fake client whose replies are kept (route.c) */
     CF_RESUME = 1 << 22,            /* on the conn_resume() list */
+    CF_READONLY = 1 << 23,          /* READONLY: reads served from local copies */
 };
 
 struct client {
@@ -269,6 +270,7 @@ struct server {
     int cluster_announce_port;
     int cluster_vnodes;
     int cluster_replicas;
+    long long repl_backlog_size;
     char *cluster_zone;
     char *cluster_secret;
 

@@ -26,6 +26,7 @@
 #include "pubsub.h"
 #include "rdbobj.h"
 #include "reply.h"
+#include "repl.h"
 #include "server.h"
 #include "cluster.h"
 #include "cstate.h"
@@ -616,6 +617,9 @@ static void section_cluster(struct text *t)
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
             route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys());
+    char *rl = repl_info();
+    tprintf(t, "%s", rl);
+    rc_free(rl);
 }
 
 static void section_keyspace(struct text *t)

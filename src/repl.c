@@ -1,0 +1,520 @@
+/*
+ * repl.c — the replication stream of ring mode (see repl.h).
+ *
+ * The backlog is a FIFO of batches, oldest first, trimmed to
+ * repl-backlog-size bytes.  Each peer has a cursor: the next batch to look
+ * at.  A peer whose cursor batch is trimmed before it was sent has lost
+ * batches (logged once per episode); so has a peer whose link failed with
+ * batches unacknowledged.  Catch-up (issue 9) will repair both.
+ */
+#include "repl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aoffmt.h"
+#include "cluster.h"
+#include "command.h"
+#include "conn.h"
+#include "cstate.h"
+#include "link.h"
+#include "log.h"
+#include "mem.h"
+#include "multi.h"
+#include "rand.h"
+#include "reply.h"
+#include "ring.h"
+#include "server.h"
+#include "slot.h"
+#include "util.h"
+
+struct batch {
+    struct batch *next;
+    uint64_t end;               /* stream offset after this batch */
+    unsigned slot;
+    size_t len;
+    char data[];
+};
+
+struct rpeer {
+    char id[CSTATE_ID_LEN + 1];
+    char host[CSTATE_HOST_MAX + 1];
+    int port;
+    int member;                 /* ring index in the current state */
+    struct link *link;
+    struct batch *cursor;       /* next batch to consider; NULL: at the end */
+    uint64_t scanned;           /* stream offset up to which batches were looked at */
+    uint64_t sent, acked;       /* end offsets of the last batch sent to it, acked by it */
+    long long acked_ms;
+    int lost;                   /* lost batches since the last catch-up */
+    long long batches_sent;
+};
+
+static struct {
+    char replid[41];
+    uint64_t offset;            /* stream offset: bytes of all batches made */
+    struct batch *head, *tail;
+    size_t bytes;               /* payload bytes in the backlog */
+    struct rpeer **peers;
+    int npeers;
+    struct client *applier;     /* fake client that runs received batches */
+    long long applied, refused;
+} rs;
+
+void repl_init(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 40; i++)
+        rs.replid[i] = hex[rc_random_u64() & 15];
+    rs.replid[40] = '\0';
+}
+
+static void peer_free(struct rpeer *p)
+{
+    link_destroy(&p->link);
+    rc_free(p);
+}
+
+void repl_deinit(void)
+{
+    for (int i = 0; i < rs.npeers; i++)
+        peer_free(rs.peers[i]);
+    rc_free(rs.peers);
+    rs.peers = NULL;
+    rs.npeers = 0;
+    while (rs.head) {
+        struct batch *b = rs.head;
+        rs.head = b->next;
+        rc_free(b);
+    }
+    rs.tail = NULL;
+    rs.bytes = 0;
+}
+
+int repl_enabled(void)
+{
+    const struct cstate *s = cluster_state();
+    return cluster_enabled() && s && s->replicas > 0 && s->nmembers > 1;
+}
+
+/* Does member hold a copy of slot that this node, its primary, sends? */
+static int copy_holder(unsigned slot, int member)
+{
+    const struct ring *r = cluster_ring();
+    const struct cstate *s = cluster_state();
+    if (r == NULL || member == cluster_my_index() || !cluster_slot_is_mine(slot))
+        return 0;
+    const uint16_t *pref = ring_pref(r, slot);
+    for (int k = 0; k < ring_pref_len(r); k++) {
+        if (pref[k] == member)
+            return s->members[member].status != CSTATE_FAILED;
+    }
+    return 0;
+}
+
+void repl_state_changed(void)
+{
+    const struct cstate *s = cluster_state();
+    int n = s ? (int)s->nmembers : 0;
+    struct rpeer **np = rc_calloc(sizeof(*np) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        if (i == cluster_my_index())
+            continue;
+        const struct cstate_member *m = &s->members[i];
+        for (int k = 0; k < rs.npeers; k++) {
+            struct rpeer *o = rs.peers[k];
+            if (o && strcmp(o->id, m->id) == 0 && strcmp(o->host, m->host) == 0 &&
+                o->port == (int)m->port) {
+                np[i] = o;
+                rs.peers[k] = NULL;
+            }
+        }
+        if (np[i] == NULL) {
+            struct rpeer *p = rc_calloc(sizeof(*p));
+            memcpy(p->id, m->id, sizeof(p->id));
+            snprintf(p->host, sizeof(p->host), "%s", m->host);
+            p->port = (int)m->port;
+            /* A new peer starts at the end of the stream: earlier writes
+             * reach it by catch-up, not from the backlog. */
+            p->scanned = p->sent = p->acked = rs.offset;
+            np[i] = p;
+        }
+        np[i]->member = i;
+    }
+    for (int k = 0; k < rs.npeers; k++)
+        if (rs.peers[k])
+            peer_free(rs.peers[k]);
+    rc_free(rs.peers);
+    rs.peers = np;
+    rs.npeers = n;
+}
+
+/* ---- making batches ---- */
+
+/* The slot of a record's keys: 0..16383, -1 if it has none, -2 if they
+ * are in several slots. */
+static int record_slot(const char *p, size_t len, int *argc_out, const char **av, size_t *al,
+                       size_t cap)
+{
+    size_t pos = 0, argc = 0;
+    if (aoffmt_next(p, len, &pos, av, al, cap, &argc) != 1)
+        return -3;
+    *argc_out = (int)argc;
+    struct slice sv[argc];
+    for (size_t i = 0; i < argc; i++)
+        sv[i] = (struct slice){av[i], al[i]};
+    struct command *cmd = command_lookup_argv((int)argc, sv);
+    if (cmd == NULL || !command_has_keys(cmd))
+        return -1;
+    struct key_ref refs[64];
+    int n = command_find_keys(cmd, (int)argc, sv, refs, 64);
+    if (n <= 0)
+        return -1;
+    if (n > 64)
+        return -2;
+    int slot = -1;
+    for (int i = 0; i < n; i++) {
+        int s = (int)rc_key_slot(sv[refs[i].pos].p, sv[refs[i].pos].len);
+        if (slot != -1 && s != slot)
+            return -2;
+        slot = s;
+    }
+    return slot;
+}
+
+static void put(char **b, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (*cap - *len < n) {
+        size_t c = *cap ? *cap : 256;
+        while (c - *len < n)
+            c *= 2;
+        *b = rc_realloc(*b, c);
+        *cap = c;
+    }
+    memcpy(*b + *len, p, n);
+    *len += n;
+}
+
+static void put_bulk(char **b, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    char h[32];
+    int k = snprintf(h, sizeof(h), "$%zu\r\n", n);
+    put(b, len, cap, h, (size_t)k);
+    put(b, len, cap, p, n);
+    put(b, len, cap, "\r\n", 2);
+}
+
+static void put_select(char **b, size_t *len, size_t *cap, int db)
+{
+    char num[16];
+    int k = snprintf(num, sizeof(num), "%d", db);
+    put(b, len, cap, "*2\r\n", 4);
+    put_bulk(b, len, cap, "SELECT", 6);
+    put_bulk(b, len, cap, num, (size_t)k);
+}
+
+static void trim(void)
+{
+    while (rs.head && rs.head != rs.tail && rs.bytes > (size_t)server.repl_backlog_size) {
+        struct batch *b = rs.head;
+        for (int i = 0; i < rs.npeers; i++) {
+            struct rpeer *p = rs.peers[i];
+            if (p && p->cursor == b) {
+                if (!p->lost)
+                    log_warn("Replica %.40s fell behind the replication backlog "
+                             "(repl-backlog-size %lld): its copies are stale until catch-up",
+                             p->id, server.repl_backlog_size);
+                p->lost = 1;
+                p->cursor = b->next;
+            }
+        }
+        rs.head = b->next;
+        rs.bytes -= b->len;
+        rc_free(b);
+    }
+}
+
+static void append(unsigned slot, const char *p, size_t len)
+{
+    struct batch *b = rc_malloc(sizeof(*b) + len);
+    b->next = NULL;
+    b->slot = slot;
+    b->len = len;
+    memcpy(b->data, p, len);
+    rs.offset += len;
+    b->end = rs.offset;
+    if (rs.tail)
+        rs.tail->next = b;
+    else
+        rs.head = b;
+    rs.tail = b;
+    rs.bytes += len;
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p2 = rs.peers[i];
+        if (p2 && p2->cursor == NULL && p2->scanned == b->end - len)
+            p2->cursor = b;
+    }
+    trim();
+}
+
+/* A record whose keys span slots (a split MSET, DEL or UNLINK ran here
+ * for several of this node's slots): one record per slot. */
+static void feed_split(int dbid, int argc, const char **av, const size_t *al)
+{
+    int step = (al[0] == 4 && strncasecmp(av[0], "mset", 4) == 0) ? 2 : 1;
+    int done[argc];
+    memset(done, 0, sizeof(done));
+    for (int i = 1; i < argc; i += step) {
+        if (done[i])
+            continue;
+        unsigned slot = rc_key_slot(av[i], al[i]);
+        char *b = NULL;
+        size_t len = 0, cap = 0;
+        int count = 1;
+        for (int j = i; j < argc; j += step)
+            if (!done[j] && rc_key_slot(av[j], al[j]) == slot)
+                count += step;
+        put_select(&b, &len, &cap, dbid);
+        char h[32];
+        int k = snprintf(h, sizeof(h), "*%d\r\n", count);
+        put(&b, &len, &cap, h, (size_t)k);
+        put_bulk(&b, &len, &cap, av[0], al[0]);
+        for (int j = i; j < argc; j += step) {
+            if (done[j] || rc_key_slot(av[j], al[j]) != slot)
+                continue;
+            done[j] = 1;
+            for (int s = 0; s < step && j + s < argc; s++)
+                put_bulk(&b, &len, &cap, av[j + s], al[j + s]);
+        }
+        if (cluster_slot_is_mine(slot))
+            append(slot, b, len);
+        rc_free(b);
+    }
+}
+
+void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
+{
+    if (n == 0 || !repl_enabled())
+        return;
+    const char *av[1024];
+    size_t al[1024];
+    int argc = 0;
+    int slot = -1;
+    for (size_t i = 0; i < n; i++) {
+        int s = record_slot(recs[i].p, recs[i].len, &argc, av, al, 1024);
+        if (s == -2 && n == 1 && !wrap) {
+            feed_split(recs[i].dbid, argc, av, al);
+            return;
+        }
+        if (s < -1 || (s >= 0 && slot >= 0 && s != slot)) {
+            log_warn("A write touched keys of several slots and was not replicated");
+            return;
+        }
+        if (s >= 0)
+            slot = s;
+    }
+    /* Keyless writes (FLUSHALL, FLUSHDB, SWAPDB) run on every member by
+     * themselves; batches are the writes of one slot. */
+    if (slot < 0 || !cluster_slot_is_mine((unsigned)slot))
+        return;
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    int db = -1;
+    int multi = wrap || n > 1;
+    if (multi)
+        put(&b, &len, &cap, "*1\r\n$5\r\nMULTI\r\n", 15);
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].dbid != db) {
+            put_select(&b, &len, &cap, recs[i].dbid);
+            db = recs[i].dbid;
+        }
+        put(&b, &len, &cap, recs[i].p, recs[i].len);
+    }
+    if (multi)
+        put(&b, &len, &cap, "*1\r\n$4\r\nEXEC\r\n", 14);
+    append((unsigned)slot, b, len);
+    rc_free(b);
+}
+
+/* ---- sending ---- */
+
+struct ack {
+    struct rpeer *p;
+    uint64_t end;
+};
+
+static void on_ack(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct rpeer *p = priv;
+    if (reply && len > 1 && reply[0] == ':') {
+        unsigned long long v;
+        if (rc_str2ull(reply + 1, len - 3, &v) && v > p->acked) {
+            p->acked = v;
+            p->acked_ms = server.mstime;
+        }
+        return;
+    }
+    if (!p->lost)
+        log_warn("Replica %.40s did not apply a batch (%.*s): its copies are stale until "
+                 "catch-up", p->id, reply ? (int)(len > 200 ? 200 : len - 2) : (int)strlen(err),
+                 reply ? reply : err);
+    p->lost = 1;
+}
+
+static void send_to(struct rpeer *p)
+{
+    const struct cstate *s = cluster_state();
+    while (p->cursor) {
+        if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
+            return;     /* back-pressure: go on when it has drained */
+        struct batch *b = p->cursor;
+        if (copy_holder(b->slot, p->member)) {
+            if (p->link == NULL)
+                p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+            char ep[24], end[24], slot[8];
+            snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+            snprintf(end, sizeof(end), "%llu", (unsigned long long)b->end);
+            snprintf(slot, sizeof(slot), "%u", b->slot);
+            const char *argv[] = {"RINGNODE", "REPL", rs.replid, ep, end, slot, b->data};
+            size_t lens[] = {8, 4, 40, strlen(ep), strlen(end), strlen(slot), b->len};
+            const char *err;
+            if (link_send_argv(p->link, 7, argv, lens, on_ack, p, &err) != 0) {
+                if (!p->lost)
+                    log_warn("Replication to %.40s failed (%s): its copies are stale until "
+                             "catch-up", p->id, err);
+                p->lost = 1;
+            }
+            p->batches_sent++;
+            p->sent = b->end;
+        }
+        p->scanned = b->end;
+        p->cursor = b->next;
+    }
+}
+
+void repl_before_sleep(void)
+{
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i])
+            send_to(rs.peers[i]);
+}
+
+/* ---- receiving ---- */
+
+static void refuse(struct client *c, const char *why)
+{
+    const struct cstate *s = cluster_state();
+    rs.refused++;
+    reply_errorf(c, "STALE %s (my state epoch %llu)", why,
+                 (unsigned long long)(s ? s->epoch : 0));
+}
+
+/* RINGNODE REPL <replid> <epoch> <end> <slot> <payload> */
+void repl_apply(struct client *c)
+{
+    const struct cstate *s = cluster_state();
+    unsigned long long epoch, end, slot;
+    if (!rc_str2ull(c->argv[3].p, c->argv[3].len, &epoch) ||
+        !rc_str2ull(c->argv[4].p, c->argv[4].len, &end) ||
+        !rc_str2ull(c->argv[5].p, c->argv[5].len, &slot) || slot >= RC_SLOTS) {
+        reply_error(c, "ERR malformed replication batch");
+        return;
+    }
+    if (s == NULL || epoch < s->epoch) {
+        refuse(c, "the sender's cluster state is older than mine");
+        return;
+    }
+    int member;
+    const char *err;
+    const struct ring *r = cluster_ring();
+    int where = cluster_slot_route((unsigned)slot, &member, &err);
+    if (where != CLUSTER_REMOTE || c->peer_id == NULL ||
+        strcmp(ring_member_id(r, member), c->peer_id) != 0) {
+        refuse(c, "the sender is not the slot's acting primary in my cluster state");
+        return;
+    }
+    if (rs.applier == NULL) {
+        rs.applier = conn_fake_create();
+        rs.applier->flags |= CF_NODE;
+    }
+    struct client *a = rs.applier;
+    const char *payload = c->argv[6].p;
+    size_t len = c->argv[6].len, pos = 0;
+    const char *av[1024];
+    size_t al[1024];
+    struct slice sv[1024];
+    while (pos < len) {
+        size_t start = pos, argc = 0;
+        int rc = aoffmt_next(payload, len, &pos, av, al, 1024, &argc);
+        if (rc == 0)
+            continue;
+        struct command *cmd = NULL;
+        if (rc == 1) {
+            for (size_t i = 0; i < argc; i++)
+                sv[i] = (struct slice){av[i], al[i]};
+            a->argc = (int)argc;
+            a->argv = sv;
+            cmd = command_lookup_argv(a->argc, a->argv);
+        }
+        if (rc != 1 || cmd == NULL || !(cmd->arity > 0 ? (int)argc == cmd->arity
+                                                       : (int)argc >= -cmd->arity)) {
+            log_warn("A replication batch from %.40s is malformed at byte %zu: not applied "
+                     "further", c->peer_id, start);
+            if (a->flags & CF_MULTI)
+                multi_discard(a);
+            a->argc = 0;
+            a->argv = NULL;
+            reply_error(c, "ERR malformed replication batch");
+            return;
+        }
+        if ((a->flags & CF_MULTI) && !multi_runs_now(cmd))
+            multi_queue(a, cmd);
+        else
+            command_call(a, cmd);
+    }
+    if (a->flags & CF_MULTI)
+        multi_discard(a);
+    a->argc = 0;
+    a->argv = NULL;
+    conn_take_reply(a, &len);
+    rs.applied++;
+    reply_long(c, (long long)end);
+}
+
+/* ---- INFO ---- */
+
+static void addf(char **b, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        put(b, len, cap, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
+}
+
+char *repl_info(void)
+{
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    addf(&b, &len, &cap,
+         "ring_replid:%s\r\nring_repl_offset:%llu\r\nring_repl_backlog_bytes:%zu\r\n"
+         "ring_repl_batches_applied:%lld\r\nring_repl_batches_refused:%lld\r\n",
+         rs.replid, (unsigned long long)rs.offset, rs.bytes, rs.applied, rs.refused);
+    int k = 0;
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL)
+            continue;
+        addf(&b, &len, &cap,
+             "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,stale=%d\r\n",
+             k++, p->id, p->host, p->port, p->link && link_connected(p->link) ? "up" : "down",
+             (unsigned long long)p->sent, (unsigned long long)p->acked,
+             (unsigned long long)(p->sent - p->acked), p->lost);
+    }
+    put(&b, &len, &cap, "", 1);
+    return b;
+}

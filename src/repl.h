@@ -1,0 +1,57 @@
+/*
+ * repl.h — the replication stream of ring mode (DESIGN.md "Replication").
+ *
+ * Every write this node makes as the acting primary of a slot becomes a
+ * batch of this node's stream: the records of one command (or transaction)
+ * for one slot, as RESP, starting with a SELECT of their database.  The
+ * stream has a replication id (made at start-up) and byte offsets; recent
+ * batches are kept in a backlog of `repl-backlog-size` bytes.  Each member
+ * that holds a copy of a slot (the other up or joining members of its
+ * preference list) gets that slot's batches, in stream order, over a link
+ * of its own:
+ *
+ *   RINGNODE REPL <replid> <epoch> <end offset> <slot> <payload>
+ *
+ * and answers with the end offset once it applied the batch, which is the
+ * acknowledgement (INFO replication shows both offsets per peer).  A
+ * member applies a batch only when the sender is the slot's acting primary
+ * in its own state and the sender's epoch is not older than its own;
+ * otherwise it refuses with -STALE and its epoch, so a primary that was
+ * replaced cannot have its writes applied.
+ *
+ * What is not here yet (issue 9): a peer that falls behind the backlog or
+ * whose link drops loses batches until catch-up, which is not built; the
+ * node logs it.  Writes do not wait for acknowledgements.
+ */
+#ifndef RC_REPL_H
+#define RC_REPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct client;
+struct slice;
+
+/* One record of a propagated command, as propagate.c holds it. */
+struct repl_rec {
+    int dbid;
+    const char *p;          /* one RESP command */
+    size_t len;
+};
+
+void repl_init(void);
+void repl_deinit(void);
+/* Is there a stream to feed (ring mode with copies to make)? */
+int repl_enabled(void);
+/* The records of one top-level command; wrap: they ran as a transaction. */
+void repl_feed(const struct repl_rec *recs, size_t n, int wrap);
+/* Send what peers have not been sent; before the loop sleeps. */
+void repl_before_sleep(void);
+/* The cluster state changed: peers and slot copies may differ. */
+void repl_state_changed(void);
+/* RINGNODE REPL, from a node link. */
+void repl_apply(struct client *c);
+/* INFO lines about the stream and each peer (rc_free the result). */
+char *repl_info(void);
+
+#endif

@@ -1,0 +1,160 @@
+"""Replication to successors (issue 9, first part): every write a slot's
+primary makes reaches the other members of the slot's preference list,
+which apply it, log it and acknowledge it; READONLY clients read those
+copies; a batch from a node that is not the slot's primary is refused."""
+
+import socket
+import time
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+from conftest import HOST
+from conftest import resp as cmd
+from ringutil import Ring, key_slot, pairs
+
+
+def owners(ring, key):
+    """(primary index, [replica indexes]) of key, from RING OWNERS."""
+    ports = [n.port for n in ring.nodes]
+    _, pref = ring.client(0).execute_command("RING", "OWNERS", key)
+    primary, replicas = None, []
+    for e in (pairs(x) for x in pref):
+        i = ports.index(int(e["addr"].rsplit(":", 1)[1]))
+        if e["role"] == "primary":
+            primary = i
+        else:
+            replicas.append(i)
+    return primary, replicas
+
+
+def readonly_client(ring, i):
+    c = ring.client(i, single_connection_client=True)
+    assert c.execute_command("READONLY") in (True, "OK")
+    return c
+
+
+def wait_until(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def cluster_info(r):
+    return r.info("cluster")
+
+
+@pytest.fixture(scope="module")
+def ring():
+    ring = Ring(3, replicas=1, extra=["--appendonly", "yes"])
+    try:
+        yield ring
+    finally:
+        ring.stop()
+
+
+def test_writes_reach_the_replicas(ring):
+    r = ring.client(1)
+    keys = ["repl:%d" % j for j in range(300)]
+    for j, k in enumerate(keys):
+        r.set(k, "v%d" % j)
+    r.rpush("repl:list", *range(10))
+    r.hset("repl:{h}", mapping={"a": 1, "b": 2})
+    with r.pipeline(transaction=True) as p:
+        p.incr("repl:{tx}a").incrby("repl:{tx}b", 5)
+        p.execute()
+    ro = [readonly_client(ring, i) for i in range(3)]
+    for j, k in enumerate(keys + ["repl:list", "repl:{h}", "repl:{tx}b"]):
+        primary, replicas = owners(ring, k)
+        assert len(replicas) == 1 and replicas[0] != primary
+        rep = ro[replicas[0]]
+        if k == "repl:list":
+            assert wait_until(lambda: rep.lrange(k, 0, -1) == [str(x) for x in range(10)])
+        elif k == "repl:{h}":
+            assert wait_until(lambda: rep.hgetall(k) == {"a": "1", "b": "2"})
+        elif k == "repl:{tx}b":
+            assert wait_until(lambda: rep.get(k) == "5")
+        else:
+            assert wait_until(lambda: rep.get(k) == "v%d" % j), k
+    # Deletes and expiries travel as well.
+    r.delete(*keys[:100])
+    r.expire(keys[100], 100)
+    for k in keys[:101]:
+        _, (rep,) = owners(ring, k)
+        if k == keys[100]:
+            assert wait_until(lambda: 0 < ro[rep].ttl(k) <= 100)
+        else:
+            assert wait_until(lambda: ro[rep].exists(k) == 0)
+
+
+def test_acknowledged_offsets_catch_up(ring):
+    r = ring.client(0)
+    r.mset({"ack:%d" % j: j for j in range(200)})
+
+    def in_step():
+        for i in range(3):
+            info = cluster_info(ring.client(i))
+            for name, value in info.items():
+                if name.startswith("ring_peer") and value["acked"] != value["sent"]:
+                    return False
+        return True
+    assert wait_until(in_step)
+    applied = sum(cluster_info(ring.client(i))["ring_repl_batches_applied"] for i in range(3))
+    assert applied >= 200
+
+
+def test_a_replica_copy_survives_its_kill9(ring):
+    k = "survive:1"
+    ring.client(2).set(k, "kept")
+    primary, (rep,) = owners(ring, k)
+    assert wait_until(lambda: readonly_client(ring, rep).get(k) == "kept")
+    ring.kill(rep)
+    ring.restart(rep)
+    ring.wait_converged()
+    assert readonly_client(ring, rep).get(k) == "kept"
+
+
+def test_readonly_without_a_copy_is_forwarded(ring):
+    k = "fwd:1"
+    ring.client(0).set(k, "x")
+    primary, replicas = owners(ring, k)
+    other = ({0, 1, 2} - {primary} - set(replicas)).pop()
+    assert readonly_client(ring, other).get(k) == "x"
+    # READWRITE: back to the primary's copy.
+    c = ring.client(replicas[0], single_connection_client=True)
+    c.execute_command("READONLY")
+    assert c.execute_command("READWRITE") in (True, "OK")
+    assert c.get(k) == "x"
+
+
+def test_batch_from_a_node_that_is_not_the_primary_is_refused(ring):
+    k = "fence:1"
+    slot = key_slot(k)
+    primary, (rep,) = owners(ring, k)
+    impostor = ({0, 1, 2} - {primary, rep}).pop()
+    impostor_id = ring.client(impostor).execute_command("CLUSTER", "MYID")
+    epoch = ring.state(rep)["epoch"]
+    payload = cmd("SELECT", 0) + cmd("SET", k, "forged")
+    with socket.create_connection((HOST, ring.nodes[rep].port), timeout=5) as s:
+        s.sendall(cmd("RINGNODE", "HELLO", "", impostor_id, 2) +
+                  cmd("RINGNODE", "REPL", "0" * 40, epoch, 100, slot, payload))
+        time.sleep(0.3)
+        out = s.recv(65536)
+    assert out.startswith(b"+OK\r\n-STALE"), out
+    assert readonly_client(ring, rep).exists(k) == 0
+    assert cluster_info(ring.client(rep))["ring_repl_batches_refused"] >= 1
+
+
+def test_readonly_needs_ring_mode():
+    from conftest import start_node, stop_node
+    port, proc = start_node()
+    try:
+        r = redis.Redis(host=HOST, port=port)
+        with pytest.raises(redis.ResponseError, match="cluster support disabled"):
+            r.execute_command("READONLY")
+    finally:
+        stop_node(proc)
