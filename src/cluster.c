@@ -584,6 +584,7 @@ void cluster_cron(void)
         return;
     paxos_tick(cl.px, (uint64_t)server.mstime);
     pump();
+    repl_cron();
     long long every = server.cluster_node_timeout / 10;
     if (every < 10)
         every = 10;

@@ -19,6 +19,7 @@
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
+#include "repl.h"
 #include "reply.h"
 #include "route.h"
 #include "server.h"
@@ -369,10 +370,18 @@ int command_process(struct client *c)
     c->lastcmd = cmd;
     /* Ring mode: the one routing decision (route.h). */
     if (route_command(c, cmd) == ROUTE_LOCAL) {
-        if ((c->flags & CF_MULTI) && !multi_runs_now(cmd))
+        const char *err;
+        if ((c->flags & CF_MULTI) && !multi_runs_now(cmd)) {
             multi_queue(c, cmd);
-        else
+        } else if (!repl_enough_replicas(c, cmd, &err)) {
+            reply_error(c, err);    /* min-replica-acks: refused before it runs */
+        } else {
+            struct reply_mark mark;
+            reply_mark(c, &mark);
+            uint64_t before = repl_offset();
             command_call(c, cmd);
+            repl_hold_reply(c, &mark, before);
+        }
         db_clear_slot_hint();
         /* Serve clients blocked on keys this command (or transaction)
          * fed, before any reply is written (handleClientsBlockedOnKeys). */

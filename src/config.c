@@ -424,6 +424,8 @@ static struct cfg configs[] = {
     INT("cluster-vnodes", NULL, F_IMMUTABLE, cluster_vnodes, 1, 4096, "256", NULL),
     INT("cluster-replicas", NULL, F_IMMUTABLE, cluster_replicas, 0, 15, "1", NULL),
     MEM("repl-backlog-size", NULL, 0, repl_backlog_size, 16 * 1024, LLONG_MAX, "1mb", NULL),
+    INT("min-replica-acks", NULL, 0, min_replica_acks, 0, 15, "0", NULL),
+    INT("min-replica-acks-timeout", NULL, 0, min_replica_acks_timeout, 1, LLONG_MAX, "1000", NULL),
     STR("cluster-zone", NULL, F_IMMUTABLE, cluster_zone, "", NULL),
     STR("cluster-secret", NULL, F_SENSITIVE, cluster_secret, "", NULL),
     INT("key-load-delay", NULL, F_DEBUG, key_load_delay, 0, INT_MAX, "0", NULL),

@@ -52,6 +52,18 @@ struct rpeer {
     long long batches_sent;
 };
 
+struct waiter {
+    struct waiter *next;
+    struct client *c;           /* NULL once the client is gone */
+    void *hole;
+    char *reply;
+    size_t len;
+    uint64_t before, after;     /* the batches it waits for: ends in (before, after] */
+    long long deadline;
+};
+
+static struct waiter *waiters;
+
 static struct {
     char replid[41];
     uint64_t offset;            /* stream offset: bytes of all batches made */
@@ -79,6 +91,12 @@ static void peer_free(struct rpeer *p)
 
 void repl_deinit(void)
 {
+    while (waiters) {
+        struct waiter *w = waiters;
+        waiters = w->next;
+        rc_free(w->reply);
+        rc_free(w);
+    }
     for (int i = 0; i < rs.npeers; i++)
         peer_free(rs.peers[i]);
     rc_free(rs.peers);
@@ -340,6 +358,8 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
 
 /* ---- sending ---- */
 
+static void check_waiters(int timeouts);
+
 struct ack {
     struct rpeer *p;
     uint64_t end;
@@ -353,6 +373,8 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
         if (rc_str2ull(reply + 1, len - 3, &v) && v > p->acked) {
             p->acked = v;
             p->acked_ms = server.mstime;
+            if (waiters)
+                check_waiters(0);
         }
         return;
     }
@@ -399,6 +421,139 @@ void repl_before_sleep(void)
     for (int i = 0; i < rs.npeers; i++)
         if (rs.peers[i])
             send_to(rs.peers[i]);
+}
+
+/* ---- min-replica-acks: replies held until replicas acknowledge ---- */
+
+
+uint64_t repl_offset(void)
+{
+    return rs.offset;
+}
+
+/* Up replicas of slot (members of its preference list other than this
+ * node, status up, heard from lately). */
+static int up_replicas(unsigned slot)
+{
+    const struct ring *r = cluster_ring();
+    const struct cstate *s = cluster_state();
+    int me = cluster_my_index(), n = 0;
+    const uint16_t *pref = ring_pref(r, slot);
+    for (int k = 0; k < ring_pref_len(r); k++) {
+        int m = pref[k];
+        n += m != me && s->members[m].status == CSTATE_UP && cluster_member_link_ok(m);
+    }
+    return n;
+}
+
+int repl_enough_replicas(struct client *c, const struct command *cmd, const char **err)
+{
+    if (server.min_replica_acks <= 0 || !(cmd->flags & CMD_WRITE) || !cluster_enabled() ||
+        cluster_ring() == NULL)
+        return 1;
+    struct key_ref refs[64];
+    int n = command_find_keys(cmd, c->argc, c->argv, refs, 64);
+    for (int i = 0; i < n && i < 64; i++) {
+        unsigned slot = rc_key_slot(c->argv[refs[i].pos].p, c->argv[refs[i].pos].len);
+        if (cluster_slot_is_mine(slot) && up_replicas(slot) < server.min_replica_acks) {
+            *err = "NOREPLICAS Not enough good replicas to write.";
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Replicas of slot that acknowledged offset end. */
+static int acked_by(unsigned slot, uint64_t end)
+{
+    int n = 0;
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p && p->acked >= end && copy_holder(slot, p->member))
+            n++;
+    }
+    return n;
+}
+
+/* Have the batches of w been acknowledged enough?  1 yes, 0 not yet, -1
+ * never (a batch left the backlog unacknowledged). */
+static int satisfied(const struct waiter *w)
+{
+    uint64_t start = rs.head ? rs.head->end - rs.head->len : rs.offset;
+    if (w->before < start)
+        return -1;
+    for (struct batch *b = rs.head; b; b = b->next) {
+        if (b->end <= w->before)
+            continue;
+        if (b->end > w->after)
+            break;
+        if (acked_by(b->slot, b->end) < server.min_replica_acks)
+            return 0;
+    }
+    return 1;
+}
+
+static void release(struct waiter *w, int ok)
+{
+    if (w->c) {
+        if (ok) {
+            reply_fill(w->c, w->hole, w->reply, w->len);
+        } else {
+            static const char err[] =
+                "-NOREPLICAS The write ran on the primary but was not acknowledged by "
+                "min-replica-acks replicas within min-replica-acks-timeout\r\n";
+            reply_fill(w->c, w->hole, err, sizeof(err) - 1);
+        }
+    }
+    rc_free(w->reply);
+    rc_free(w);
+}
+
+static void check_waiters(int timeouts)
+{
+    for (struct waiter **pp = &waiters; *pp;) {
+        struct waiter *w = *pp;
+        int st = w->c ? satisfied(w) : 1;
+        if (st == 0 && !(timeouts && server.mstime >= w->deadline)) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        release(w, st == 1);
+    }
+}
+
+void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t before)
+{
+    if (server.min_replica_acks <= 0 || rs.offset == before)
+        return;
+    struct waiter *w = rc_calloc(sizeof(*w));
+    w->hole = reply_hold_since(c, m, &w->reply, &w->len);
+    if (w->hole == NULL) {
+        rc_free(w);
+        return;
+    }
+    w->c = c;
+    w->before = before;
+    w->after = rs.offset;
+    w->deadline = server.mstime + server.min_replica_acks_timeout;
+    /* Appended at the end: replies are released in the order made. */
+    struct waiter **pp = &waiters;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = w;
+}
+
+void repl_client_gone(struct client *c)
+{
+    for (struct waiter *w = waiters; w; w = w->next)
+        if (w->c == c)
+            w->c = NULL;
+}
+
+void repl_cron(void)
+{
+    check_waiters(1);
 }
 
 /* ---- receiving ---- */

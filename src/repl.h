@@ -30,6 +30,8 @@
 #include <stdint.h>
 
 struct client;
+struct command;
+struct reply_mark;
 struct slice;
 
 /* One record of a propagated command, as propagate.c holds it. */
@@ -51,6 +53,21 @@ void repl_before_sleep(void);
 void repl_state_changed(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
+/* min-replica-acks (DESIGN.md "Replication").  Before a write runs
+ * here: does every slot it writes have enough up replicas?  0 with *err
+ * set (the -NOREPLICAS reply) if not. */
+int repl_enough_replicas(struct client *c, const struct command *cmd, const char **err);
+/* The stream offset: compare before and after a command to learn whether
+ * it made batches. */
+uint64_t repl_offset(void);
+/* After a command that made batches past `before`: hold c's reply until
+ * min-replica-acks replicas acknowledged them (or the timeout). */
+void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t before);
+/* The client is going away: its held replies are dropped. */
+void repl_client_gone(struct client *c);
+/* Timeouts of held replies. */
+void repl_cron(void);
+
 /* INFO lines about the stream and each peer (rc_free the result). */
 char *repl_info(void);
 

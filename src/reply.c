@@ -385,6 +385,46 @@ void *reply_await(struct client *c)
     return hole;
 }
 
+void reply_mark(const struct client *c, struct reply_mark *m)
+{
+    m->tail = c->reply_tail;
+    m->used = c->reply_tail ? c->reply_tail->used : 0;
+}
+
+void *reply_hold_since(struct client *c, const struct reply_mark *m, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    struct obuf *first = m->tail ? m->tail->next : c->reply_head;
+    size_t total = m->tail ? m->tail->used - m->used : 0;
+    for (struct obuf *b = first; b; b = b->next)
+        total += b->used;
+    if (total == 0 || reply_suppressed(c))
+        return NULL;
+    char *buf = rc_malloc(total);
+    size_t off = 0;
+    if (m->tail) {
+        memcpy(buf, m->tail->buf + m->used, m->tail->used - m->used);
+        off = m->tail->used - m->used;
+        m->tail->used = m->used;
+        m->tail->next = NULL;
+    } else {
+        c->reply_head = NULL;
+    }
+    while (first) {
+        struct obuf *b = first;
+        first = b->next;
+        memcpy(buf + off, b->buf, b->used);
+        off += b->used;
+        rc_free(b);
+    }
+    c->reply_tail = m->tail;
+    c->reply_bytes -= total;
+    *out = buf;
+    *len = total;
+    return reply_await(c);
+}
+
 void reply_fill(struct client *c, void *hole, const char *p, size_t len)
 {
     struct obuf *h = hole;

@@ -50,6 +50,18 @@ void reply_set_set_len(struct client *c, void *hole, long n);
  * with the complete RESP bytes of the reply.  NULL when c's replies are
  * suppressed (CLIENT REPLY OFF/SKIP); reply_fill(NULL) does nothing. */
 void *reply_await(struct client *c);
+
+/* Held replies (min-replica-acks): note where c's reply list ends, run a
+ * command, then take what it replied out of the list into a buffer of
+ * its own (rc_free it) and leave an awaited place there, filled later
+ * with reply_fill().  Returns the place, or NULL (and *out NULL) when the
+ * command replied nothing. */
+struct reply_mark {
+    struct obuf *tail;
+    size_t used;
+};
+void reply_mark(const struct client *c, struct reply_mark *m);
+void *reply_hold_since(struct client *c, const struct reply_mark *m, char **out, size_t *len);
 void reply_fill(struct client *c, void *hole, const char *p, size_t len);
 
 /* Common errors, with Redis's exact texts. */

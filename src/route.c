@@ -41,6 +41,7 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "rand.h"
+#include "repl.h"
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
@@ -114,6 +115,7 @@ static void fwd_free(struct fwd *f)
 
 void route_client_free(struct client *c)
 {
+    repl_client_gone(c);
     for (struct fwd *f = c->fwds; f; f = f->next)
         f->c = NULL;
     c->fwds = NULL;

@@ -271,6 +271,8 @@ struct server {
     int cluster_vnodes;
     int cluster_replicas;
     long long repl_backlog_size;
+    int min_replica_acks;
+    long long min_replica_acks_timeout;
     char *cluster_zone;
     char *cluster_secret;
 

@@ -170,6 +170,20 @@ class Ring:
             time.sleep(0.05)
         raise AssertionError("ring did not converge: %r" % (last,))
 
+    def wait_serving(self, timeout=10.0):
+        """Until every node reaches every other (DBSIZE fans out to all)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                for i in range(len(self.nodes)):
+                    self.client(i).dbsize()
+                return
+            except redis.RedisError as e:
+                last = e
+                time.sleep(0.05)
+        raise AssertionError("ring not serving: %r" % (last,))
+
     def owner(self, key):
         """Index of the node that is the key's primary."""
         slot, pref = self.client(0).execute_command("RING", "OWNERS", key)

@@ -3,6 +3,7 @@ primary makes reaches the other members of the slot's preference list,
 which apply it, log it and acknowledge it; READONLY clients read those
 copies; a batch from a node that is not the slot's primary is refused."""
 
+import signal
 import socket
 import time
 
@@ -115,6 +116,7 @@ def test_a_replica_copy_survives_its_kill9(ring):
     ring.kill(rep)
     ring.restart(rep)
     ring.wait_converged()
+    ring.wait_serving()
     assert readonly_client(ring, rep).get(k) == "kept"
 
 
@@ -158,3 +160,70 @@ def test_readonly_needs_ring_mode():
             r.execute_command("READONLY")
     finally:
         stop_node(proc)
+
+
+def set_all(ring, name, value):
+    for i in range(len(ring.nodes)):
+        ring.client(i).config_set(name, value)
+
+
+def test_min_replica_acks_waits_for_the_copy(ring):
+    set_all(ring, "min-replica-acks", 1)
+    try:
+        ro = [readonly_client(ring, i) for i in range(3)]
+        for j in range(100):
+            k = "sync:%d" % j
+            assert ring.client(j % 3).set(k, j)
+            _, (rep,) = owners(ring, k)
+            # Acknowledged means replicated: the copy is there already.
+            assert ro[rep].get(k) == str(j)
+        with ring.client(0).pipeline(transaction=True) as p:
+            p.set("sync:{t}a", 1).incr("sync:{t}a")
+            assert p.execute() == [True, 2]
+        _, (rep,) = owners(ring, "sync:{t}a")
+        assert ro[rep].get("sync:{t}a") == "2"
+    finally:
+        set_all(ring, "min-replica-acks", 0)
+
+
+def test_min_replica_acks_with_too_few_replicas(ring):
+    set_all(ring, "min-replica-acks", 2)       # cluster-replicas 1: never enough
+    try:
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS Not enough good replicas"):
+            ring.client(0).set("few:1", 1)
+        assert ring.client(1).exists("few:1") == 0
+        assert ring.client(2).get("few:1") is None   # reads need no replicas
+    finally:
+        set_all(ring, "min-replica-acks", 0)
+
+
+def test_min_replica_acks_with_a_stopped_replica(ring):
+    k = "stopped:1"
+    primary, (rep,) = owners(ring, k)
+    set_all(ring, "min-replica-acks", 1)
+    set_all(ring, "min-replica-acks-timeout", 300)
+    ring.nodes[rep].signal(signal.SIGSTOP)
+    try:
+        r = ring.client(primary)
+        # Within the node timeout the replica still counts: the write runs,
+        # and its reply says it was not confirmed replicated.
+        t0 = time.monotonic()
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS The write ran on the primary"):
+            r.set(k, "x")
+        assert 0.25 <= time.monotonic() - t0 < 3
+        # Past the node timeout the replica is not a good one: refused first.
+        deadline = time.monotonic() + 5
+        msg = ""
+        while time.monotonic() < deadline:
+            try:
+                r.set(k, "y")
+            except redis.ResponseError as e:
+                msg = str(e)
+                if "Not enough good replicas" in msg:
+                    break
+        assert "Not enough good replicas" in msg
+        assert r.get(k) in ("x", "y")    # they ran on the primary, unconfirmed
+    finally:
+        ring.nodes[rep].signal(signal.SIGCONT)
+        set_all(ring, "min-replica-acks", 0)
+        set_all(ring, "min-replica-acks-timeout", 1000)
