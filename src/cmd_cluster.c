@@ -16,6 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crc64.h"
+#include "object.h"
+#include "propagate.h"
+#include "rdb.h"
+#include "rdbobj.h"
 #include "cluster.h"
 #include "conn.h"
 #include "cstate.h"
@@ -596,6 +601,9 @@ void cmd_ring_help(struct client *c)
         "MEET <ip> <port>",
         "    Add the node at <ip>:<port> to this node's ring (as CLUSTER MEET); replies",
         "    once a majority of the members agreed.",
+        "DIGEST [<slot> [<last slot>]]",
+        "    Return [slot, digest, keys] for each slot in range holding keys here: equal on",
+        "    every member holding a copy of the slot once they are in step.",
         "OWNERS <key>",
         "    Return the key's slot and its preference list: each member's id, address,",
         "    role (primary, replica) and status (up, failed, joining).",
@@ -820,6 +828,119 @@ void cmd_ringnode_publish(struct client *c)
     if (need_node(c))
         reply_long(c, pubsub_publish(c->argv[2].len == 1 && c->argv[2].p[0] == '1', &c->argv[3],
                                      &c->argv[4]));
+}
+
+/* ---- slots as a whole: RINGNODE SLOTFLUSH, RING DIGEST ---- */
+
+struct keylist {
+    char **keys;
+    size_t *lens;
+    size_t n, cap;
+};
+
+static void collect_key(void *priv, struct kv *o)
+{
+    struct keylist *kl = priv;
+    if (kl->n == kl->cap) {
+        kl->cap = kl->cap ? kl->cap * 2 : 16;
+        kl->keys = rc_realloc(kl->keys, kl->cap * sizeof(*kl->keys));
+        kl->lens = rc_realloc(kl->lens, kl->cap * sizeof(*kl->lens));
+    }
+    kl->keys[kl->n] = rc_malloc(o->klen ? o->klen : 1);
+    memcpy(kl->keys[kl->n], kv_key(o), o->klen);
+    kl->lens[kl->n++] = o->klen;
+}
+
+static void scan_slot(struct db *db, unsigned slot, void (*fn)(void *, struct kv *), void *priv)
+{
+    unsigned long long cursor = slot;
+    do {
+        cursor = db_scan_range(db, cursor, slot, fn, priv);
+    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
+}
+
+/* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in the current
+ * database (a catch-up dump follows).  Logged as the deletions. */
+void cmd_ringnode_slotflush(struct client *c)
+{
+    unsigned slot;
+    if (!need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
+        return;
+    struct keylist kl = {NULL, NULL, 0, 0};
+    scan_slot(c->db, slot, collect_key, &kl);
+    for (size_t i = 0; i < kl.n; i++) {
+        if (db_delete(c->db, kl.keys[i], kl.lens[i], 0)) {
+            propagate_deletion(c->db->id, kl.keys[i], kl.lens[i], 0);
+            server.stat_dirty++;
+        }
+        rc_free(kl.keys[i]);
+    }
+    rc_free(kl.keys);
+    rc_free(kl.lens);
+    propagate_prevent(c);
+    reply_long(c, (long long)kl.n);
+}
+
+struct digest_ctx {
+    uint64_t digest;
+    long long keys;
+    int db;
+};
+
+static void digest_one(void *priv, struct kv *o)
+{
+    struct digest_ctx *d = priv;
+    struct rdb_out out;
+    rdb_out_init(&out);
+    rdb_dump_payload(&out, o);
+    long long when = kv_expire(o);
+    uint64_t h = crc64(0, &d->db, sizeof(d->db));
+    h = crc64(h, kv_key(o), o->klen);
+    h = crc64(h, out.p, out.len);
+    h = crc64(h, &when, sizeof(when));
+    rdb_out_free(&out);
+    d->digest ^= h;     /* order-free: the table order differs between nodes */
+    d->keys++;
+}
+
+/* RING DIGEST [slot | first last]: for each slot in range holding keys on
+ * this node, [slot, digest, keys]; equal on every node holding a copy of
+ * the slot once they are in step. */
+void cmd_ring_digest(struct client *c)
+{
+    if (!need_ring_mode(c))
+        return;
+    unsigned first = 0, last = RC_SLOTS - 1;
+    if (c->argc > 4) {
+        reply_err_syntax(c);
+        return;
+    }
+    if (c->argc >= 3 && parse_slot(c, &c->argv[2], &first) != 0)
+        return;
+    last = first;
+    if (c->argc == 2)
+        last = RC_SLOTS - 1;
+    if (c->argc == 4 && parse_slot(c, &c->argv[3], &last) != 0)
+        return;
+    void *hole = reply_defer_len(c);
+    long n = 0;
+    for (unsigned slot = first; slot <= last; slot++) {
+        struct digest_ctx d = {0, 0, 0};
+        for (int db = 0; db < server.dbnum; db++) {
+            d.db = db;
+            scan_slot(&server.dbs[db], slot, digest_one, &d);
+        }
+        if (d.keys == 0)
+            continue;
+        char hex[17];
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)d.digest);
+        reply_array_len(c, 3);
+        reply_long(c, slot);
+        reply_bulk(c, hex, 16);
+        reply_long(c, d.keys);
+        n++;
+    }
+    reply_set_array_len(c, hole, n);
 }
 
 /* RINGNODE REPL <replid> <epoch> <end offset> <slot> <payload>: a batch

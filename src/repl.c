@@ -24,6 +24,9 @@
 #include "mem.h"
 #include "multi.h"
 #include "rand.h"
+#include "object.h"
+#include "rdb.h"
+#include "rdbobj.h"
 #include "reply.h"
 #include "ring.h"
 #include "server.h"
@@ -34,6 +37,7 @@ struct batch {
     struct batch *next;
     uint64_t end;               /* stream offset after this batch */
     unsigned slot;
+    char only[CSTATE_ID_LEN + 1];   /* a slot dump for one member; "" for all */
     size_t len;
     char data[];
 };
@@ -49,6 +53,9 @@ struct rpeer {
     uint64_t sent, acked;       /* end offsets of the last batch sent to it, acked by it */
     long long acked_ms;
     int lost;                   /* lost batches since the last catch-up */
+    int resyncing;              /* sending it dumps of its slots */
+    unsigned resync_slot;       /* the next slot to dump */
+    long long resync_keys, resync_bytes, resyncs;
     long long batches_sent;
 };
 
@@ -254,11 +261,12 @@ static void trim(void)
     }
 }
 
-static void append(unsigned slot, const char *p, size_t len)
+static void append(unsigned slot, const char *only, const char *p, size_t len)
 {
     struct batch *b = rc_malloc(sizeof(*b) + len);
     b->next = NULL;
     b->slot = slot;
+    snprintf(b->only, sizeof(b->only), "%s", only ? only : "");
     b->len = len;
     memcpy(b->data, p, len);
     rs.offset += len;
@@ -307,7 +315,7 @@ static void feed_split(int dbid, int argc, const char **av, const size_t *al)
                 put_bulk(&b, &len, &cap, av[j + s], al[j + s]);
         }
         if (cluster_slot_is_mine(slot))
-            append(slot, b, len);
+            append(slot, NULL, b, len);
         rc_free(b);
     }
 }
@@ -352,8 +360,104 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
     }
     if (multi)
         put(&b, &len, &cap, "*1\r\n$4\r\nEXEC\r\n", 14);
-    append((unsigned)slot, b, len);
+    append((unsigned)slot, NULL, b, len);
     rc_free(b);
+}
+
+/* ---- catch-up: dumps of a peer's slots inside the stream ---- */
+
+struct dump_ctx {
+    char **b;
+    size_t *len, *cap;
+    long long keys;
+};
+
+static void dump_one(void *priv, struct kv *o)
+{
+    struct dump_ctx *d = priv;
+    struct rdb_out out;
+    rdb_out_init(&out);
+    rdb_dump_payload(&out, o);
+    long long when = kv_expire(o);
+    char ttl[24];
+    int tl = snprintf(ttl, sizeof(ttl), "%lld", when < 0 ? 0 : when);
+    put(d->b, d->len, d->cap, when < 0 ? "*5\r\n" : "*6\r\n", 4);
+    put_bulk(d->b, d->len, d->cap, "RESTORE", 7);
+    put_bulk(d->b, d->len, d->cap, kv_key(o), o->klen);
+    put_bulk(d->b, d->len, d->cap, ttl, (size_t)tl);
+    put_bulk(d->b, d->len, d->cap, (const char *)out.p, out.len);
+    put_bulk(d->b, d->len, d->cap, "REPLACE", 7);
+    if (when >= 0)
+        put_bulk(d->b, d->len, d->cap, "ABSTTL", 6);
+    rdb_out_free(&out);
+    d->keys++;
+}
+
+/* One batch for peer p holding the whole of slot in every database: the
+ * slot emptied, then every key restored.  Returns the bytes made. */
+static size_t dump_slot(struct rpeer *p, unsigned slot)
+{
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    char num[8];
+    int nl = snprintf(num, sizeof(num), "%u", slot);
+    struct dump_ctx d = {&b, &len, &cap, 0};
+    for (int db = 0; db < server.dbnum; db++) {
+        put_select(&b, &len, &cap, db);
+        put(&b, &len, &cap, "*3\r\n", 4);
+        put_bulk(&b, &len, &cap, "RINGNODE", 8);
+        put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
+        put_bulk(&b, &len, &cap, num, (size_t)nl);
+        unsigned long long cursor = slot;
+        do {
+            cursor = db_scan_range(&server.dbs[db], cursor, slot, dump_one, &d);
+        } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
+    }
+    append(slot, p->id, b, len);
+    p->resync_keys += d.keys;
+    p->resync_bytes += (long long)len;
+    rc_free(b);
+    return len;
+}
+
+/* A peer that lost batches and is reachable again gets dumps of every
+ * slot it holds a copy of, in stream order, a bounded amount per turn and
+ * only once every peer has been sent the stream so far (so the dumps never
+ * push unsent batches out of the backlog). */
+static void resync_step(void)
+{
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i] && rs.peers[i]->cursor)
+            return;
+    size_t budget = (size_t)server.repl_backlog_size / 4;
+    for (int i = 0; i < rs.npeers && budget > 0; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL)
+            continue;
+        if (p->lost && !p->resyncing && cluster_member_link_ok(p->member) &&
+            (p->link == NULL || link_connected(p->link))) {
+            p->lost = 0;
+            p->resyncing = 1;
+            p->resync_slot = 0;
+            p->resync_keys = p->resync_bytes = 0;
+            log_notice("Replica %.40s missed batches: sending it its slots again", p->id);
+        }
+        if (!p->resyncing)
+            continue;
+        while (p->resync_slot < RC_SLOTS && budget > 0) {
+            unsigned slot = p->resync_slot++;
+            if (copy_holder(slot, p->member)) {
+                size_t n = dump_slot(p, slot);
+                budget = n >= budget ? 0 : budget - n;
+            }
+        }
+        if (p->resync_slot >= RC_SLOTS) {
+            p->resyncing = 0;
+            p->resyncs++;
+            log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
+                       p->resync_keys, p->resync_bytes);
+        }
+    }
 }
 
 /* ---- sending ---- */
@@ -392,7 +496,7 @@ static void send_to(struct rpeer *p)
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             return;     /* back-pressure: go on when it has drained */
         struct batch *b = p->cursor;
-        if (copy_holder(b->slot, p->member)) {
+        if (copy_holder(b->slot, p->member) && (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
             if (p->link == NULL)
                 p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
             char ep[24], end[24], slot[8];
@@ -418,6 +522,7 @@ static void send_to(struct rpeer *p)
 
 void repl_before_sleep(void)
 {
+    resync_step();
     for (int i = 0; i < rs.npeers; i++)
         if (rs.peers[i])
             send_to(rs.peers[i]);
@@ -665,10 +770,11 @@ char *repl_info(void)
         if (p == NULL)
             continue;
         addf(&b, &len, &cap,
-             "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,stale=%d\r\n",
+             "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,stale=%d,"
+             "resyncing=%d,resyncs=%lld\r\n",
              k++, p->id, p->host, p->port, p->link && link_connected(p->link) ? "up" : "down",
              (unsigned long long)p->sent, (unsigned long long)p->acked,
-             (unsigned long long)(p->sent - p->acked), p->lost);
+             (unsigned long long)(p->sent - p->acked), p->lost, p->resyncing, p->resyncs);
     }
     put(&b, &len, &cap, "", 1);
     return b;

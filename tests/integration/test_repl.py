@@ -227,3 +227,74 @@ def test_min_replica_acks_with_a_stopped_replica(ring):
         ring.nodes[rep].signal(signal.SIGCONT)
         set_all(ring, "min-replica-acks", 0)
         set_all(ring, "min-replica-acks-timeout", 1000)
+
+
+def digests(ring, i):
+    """slot -> (digest, keys) of node i's data."""
+    return {s: (d, n) for s, d, n in ring.client(i).execute_command("RING", "DIGEST")}
+
+
+def copies_in_step(ring):
+    """Every slot's digest is the same on its primary and its replica."""
+    table = ring.slot_owners()
+    d = [digests(ring, i) for i in range(len(ring.nodes))]
+    ports = [n.port for n in ring.nodes]
+    for start, end, primary, *replicas in ring.client(0).execute_command("CLUSTER", "SLOTS"):
+        p = ports.index(int(primary[1]))
+        for rep in replicas:
+            q = ports.index(int(rep[1]))
+            for slot in range(start, end + 1):
+                if d[p].get(slot) != d[q].get(slot):
+                    return False
+    return True
+
+
+def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
+    victim = 1
+    r = ring.client(0)
+    r.mset({"miss:%d" % j: "old" for j in range(300)})
+    assert wait_until(lambda: copies_in_step(ring))
+    ring.kill(victim)
+    # Writes while it is down: those of its own slots fail (replicas 1
+    # without failover), the others go to their primaries, whose batches
+    # for the victim are lost.
+    wrote = 0
+    for j in range(300):
+        try:
+            ring.client(0).set("miss:%d" % j, "new")
+            wrote += 1
+        except redis.ResponseError:
+            pass
+        try:
+            ring.client(2).delete("miss:%d" % (j + 1000))
+        except redis.ResponseError:
+            pass
+    assert wrote > 50
+    ring.restart(victim)
+    ring.wait_converged()
+    ring.wait_serving()
+    # One more write per node makes the primaries notice the lost batches.
+    for j in range(30):
+        ring.client(2).set("nudge:%d" % j, 1)
+    assert wait_until(lambda: copies_in_step(ring), timeout=20)
+    resyncs = 0
+    for i in range(3):
+        info = cluster_info(ring.client(i))
+        resyncs += sum(v["resyncs"] for k, v in info.items() if k.startswith("ring_peer"))
+    assert resyncs >= 1
+    assert "was sent its slots again" in "".join(n.log() for n in ring.nodes)
+
+
+def test_ring_digest_by_slot(ring):
+    k = "dig:1"
+    ring.client(0).set(k, "v")
+    slot = key_slot(k)
+    primary, (rep,) = owners(ring, k)
+    assert wait_until(lambda: ring.client(rep).execute_command("RING", "DIGEST", slot) ==
+                      ring.client(primary).execute_command("RING", "DIGEST", slot))
+    one = ring.client(primary).execute_command("RING", "DIGEST", slot)
+    assert len(one) == 1 and one[0][0] == slot and one[0][2] >= 1
+    ring.client(0).set(k, "changed")
+    assert ring.client(primary).execute_command("RING", "DIGEST", slot) != one
+    assert ring.client(primary).execute_command("RING", "DIGEST", slot, slot) == \
+        ring.client(primary).execute_command("RING", "DIGEST", slot)
