@@ -245,6 +245,8 @@ struct link *cluster_fwd_link(int member, int resp, uint64_t client_id)
     struct link **l = &p->fwd[resp == 3][client_id % FWD_POOL];
     if (*l == NULL)
         *l = link_create(p->host, p->port, resp, server.cluster_node_timeout, "forward");
+    else if (server.mstime - p->last_heard_ms < server.cluster_node_timeout / 5)
+        link_clear_backoff(*l);     /* it answered a ping just now: try again */
     return *l;
 }
 

@@ -285,6 +285,12 @@ static int ensure_connected(struct link *l, const char **err)
     return start_connect(l, err);
 }
 
+void link_clear_backoff(struct link *l)
+{
+    if (l)
+        l->failed_ms = 0;
+}
+
 static int admit(struct link *l, size_t len, const char **err)
 {
     if (l->doomed) {

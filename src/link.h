@@ -60,6 +60,9 @@ int link_connected(const struct link *l);
 size_t link_pending(const struct link *l);
 long long link_last_reply_ms(const struct link *l);
 void link_set_timeout(struct link *l, long long timeout_ms);
+/* The peer is known to answer again (pings): reconnect at the next request
+ * instead of after the reconnect delay. */
+void link_clear_backoff(struct link *l);
 
 /* Loop hooks: write queued output (before sleep), check timeouts (cron). */
 void links_before_sleep(void);

@@ -434,8 +434,7 @@ static void resync_step(void)
         struct rpeer *p = rs.peers[i];
         if (p == NULL)
             continue;
-        if (p->lost && !p->resyncing && cluster_member_link_ok(p->member) &&
-            (p->link == NULL || link_connected(p->link))) {
+        if (p->lost && !p->resyncing && cluster_member_link_ok(p->member)) {
             p->lost = 0;
             p->resyncing = 1;
             p->resync_slot = 0;
