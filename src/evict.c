@@ -30,9 +30,13 @@
 #include <unistd.h>
 
 #include "bio.h"
+#include "cluster.h"
+#include "object.h"
 #include "propagate.h"
 #include "rand.h"
+#include "repl.h"
 #include "server.h"
+#include "slot.h"
 
 #define POOL_SIZE 16
 #define SAMPLE_MAX 64       /* the upper bound of maxmemory-samples */
@@ -194,6 +198,16 @@ static void pool_remove(int i)
     pool_len--;
 }
 
+/* In a ring that keeps copies, only a slot's primary evicts its keys (the
+ * deletion is replicated); a copy held for another primary is not this
+ * node's to evict, or the copies would differ. */
+static int evictable(const struct kv *o)
+{
+    if (!server.cluster_enabled || !repl_enabled())
+        return 1;
+    return cluster_slot_is_mine(rc_key_slot(kv_key(o), o->klen));
+}
+
 /* Offer o (of database dbid) to the pool with its current score.  A key
  * already pooled has its entry replaced, so that a key touched since it was
  * sampled is not evicted on the strength of its old score. */
@@ -254,7 +268,8 @@ static void sample_db(struct db *db)
     if (volatile_policy()) {
         size_t n = dict_sample(db->expires_dict, got, (size_t)want);
         for (size_t i = 0; i < n; i++)
-            pool_insert(db->id, db_expire_ref_kv(got[i]));
+            if (evictable(db_expire_ref_kv(got[i])))
+                pool_insert(db->id, db_expire_ref_kv(got[i]));
         return;
     }
     /* The key space is split into per-slot tables: a key of uniformly
@@ -266,7 +281,7 @@ static void sample_db(struct db *db)
             return;
         unsigned slot = db_slot_of_rank(db, (unsigned long)(rc_random_u64() % keys));
         struct dict *d = db->slots[slot];
-        if (d && dict_sample(d, got, 1) == 1)
+        if (d && dict_sample(d, got, 1) == 1 && evictable((const struct kv *)got[0]))
             pool_insert(db->id, (const struct kv *)got[0]);
     }
 }
@@ -282,14 +297,19 @@ static struct kv *pick_random(struct db **out_db)
         struct db *db = &server.dbs[next_db];
         struct kv *o = NULL;
         if (volatile_policy()) {
-            if (db->expires) {
+            for (int tries = 0; tries < 16 && db->expires && (o == NULL || !evictable(o));
+                 tries++) {
                 struct dnode *n = dict_random(db->expires_dict);
-                if (n)
-                    o = db_expire_ref_kv(n);
+                o = n ? db_expire_ref_kv(n) : NULL;
             }
         } else if (db->keys) {
-            o = db_random(db);
+            /* Another primary's copies are skipped: a few draws find one
+             * of this node's keys unless it holds almost none. */
+            for (int tries = 0; tries < 16 && (o == NULL || !evictable(o)); tries++)
+                o = db_random(db);
         }
+        if (o && !evictable(o))
+            o = NULL;
         if (o) {
             *out_db = db;
             return o;

@@ -305,3 +305,22 @@ def test_ring_digest_by_slot(ring):
     assert ring.client(primary).execute_command("RING", "DIGEST", slot) != one
     assert ring.client(primary).execute_command("RING", "DIGEST", slot, slot) == \
         ring.client(primary).execute_command("RING", "DIGEST", slot)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-random"])
+def test_only_primaries_evict(policy):
+    ring = Ring(3, replicas=1, extra=["--maxmemory", "6mb", "--maxmemory-policy", policy])
+    try:
+        value = "x" * 1000
+        for i in range(3):
+            p = ring.client(i).pipeline(transaction=False)
+            for j in range(3000):
+                p.set("ev:%d:%d" % (i, j), value)
+            for reply in p.execute(raise_on_error=False):
+                assert reply is True or "OOM" in str(reply)
+        evicted = sum(ring.client(i).info("stats")["evicted_keys"] for i in range(3))
+        assert evicted > 0
+        # Every eviction was a primary's, replicated: the copies agree.
+        assert wait_until(lambda: copies_in_step(ring), timeout=20)
+    finally:
+        ring.stop()
