@@ -19,10 +19,12 @@
 
 #include "bio.h"
 #include "block.h"
+#include "cluster.h"
 #include "evict.h"
 #include "hash.h"
 #include "propagate.h"
 #include "rand.h"
+#include "repl.h"
 #include "watch.h"
 
 struct expire_ref {
@@ -381,10 +383,22 @@ int db_delete(struct db *db, const char *key, size_t len, int lazy)
     return 1;
 }
 
+int db_expiry_is_mine(const struct kv *o)
+{
+    return !server.cluster_enabled || !repl_enabled() ||
+           cluster_slot_is_mine(rc_key_slot(kv_key(o), o->klen));
+}
+
 int db_expire_if_needed(struct db *db, struct kv *o)
 {
     if (!kv_is_expired(o))
         return 0;
+    if (!db_expiry_is_mine(o)) {
+        /* A copy of another primary's slot: that primary decides when the
+         * key goes (its DEL will come).  Reads here do not see it; the
+         * primary's own commands, being applied, still do. */
+        return repl_applying() ? 0 : 1;
+    }
     server.stat_expiredkeys++;
     propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_expire);
     db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_expire);

@@ -114,7 +114,8 @@ static unsigned long batch_expire(struct db *db, struct expire_batch *b)
     unsigned long expired = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct kv *o = db_lookup_nostat(db, b->keys[i].key, b->keys[i].len);
-        if (o != NULL && (o->flags & KV_EXPIRE) && kv_expire(o) < b->now) {
+        if (o != NULL && (o->flags & KV_EXPIRE) && kv_expire(o) < b->now &&
+            db_expiry_is_mine(o)) {
             propagate_deletion(db->id, b->keys[i].key, b->keys[i].len,
                                server.lazyfree_lazy_expire);
             db_delete(db, b->keys[i].key, b->keys[i].len, server.lazyfree_lazy_expire);

@@ -670,6 +670,13 @@ static void refuse(struct client *c, const char *why)
                  (unsigned long long)(s ? s->epoch : 0));
 }
 
+static int applying;
+
+int repl_applying(void)
+{
+    return applying;
+}
+
 /* RINGNODE REPL <replid> <epoch> <end> <slot> <payload> */
 void repl_apply(struct client *c)
 {
@@ -704,6 +711,7 @@ void repl_apply(struct client *c)
     const char *av[1024];
     size_t al[1024];
     struct slice sv[1024];
+    applying = 1;
     while (pos < len) {
         size_t start = pos, argc = 0;
         int rc = aoffmt_next(payload, len, &pos, av, al, 1024, &argc);
@@ -725,6 +733,7 @@ void repl_apply(struct client *c)
                 multi_discard(a);
             a->argc = 0;
             a->argv = NULL;
+            applying = 0;
             reply_error(c, "ERR malformed replication batch");
             return;
         }
@@ -733,6 +742,7 @@ void repl_apply(struct client *c)
         else
             command_call(a, cmd);
     }
+    applying = 0;
     if (a->flags & CF_MULTI)
         multi_discard(a);
     a->argc = 0;
@@ -753,6 +763,17 @@ static void addf(char **b, size_t *len, size_t *cap, const char *fmt, ...)
     va_end(ap);
     if (k > 0)
         put(b, len, cap, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
+}
+
+void repl_summary(struct repl_summary *out)
+{
+    out->replid = rs.replid;
+    out->offset = rs.offset;
+    out->histlen = rs.bytes;
+    out->first_byte = rs.offset - rs.bytes + 1;
+    out->peers_up = 0;
+    for (int i = 0; i < rs.npeers; i++)
+        out->peers_up += rs.peers[i] && rs.peers[i]->link && link_connected(rs.peers[i]->link);
 }
 
 char *repl_info(void)

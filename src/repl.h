@@ -51,6 +51,8 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap);
 void repl_before_sleep(void);
 /* The cluster state changed: peers and slot copies may differ. */
 void repl_state_changed(void);
+/* Is a received batch being applied now? */
+int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
 /* min-replica-acks (DESIGN.md "Replication").  Before a write runs
@@ -68,6 +70,13 @@ void repl_client_gone(struct client *c);
 /* Timeouts of held replies. */
 void repl_cron(void);
 
+/* The stream's figures for INFO replication's Redis fields. */
+struct repl_summary {
+    const char *replid;
+    uint64_t offset, first_byte, histlen;
+    int peers_up;
+};
+void repl_summary(struct repl_summary *s);
 /* INFO lines about the stream and each peer (rc_free the result). */
 char *repl_info(void);
 

@@ -342,6 +342,9 @@ int db_delete(struct db *db, const char *key, size_t len, int lazy);
 struct kv *db_unlink(struct db *db, const char *key, size_t len);
 void db_flush(struct db *db, int async);
 size_t db_size(const struct db *db);
+/* Is expiring o this node's decision (not a copy held for another
+ * primary in a ring with copies)? */
+int db_expiry_is_mine(const struct kv *o);
 /* The slot of the running command's key, already computed by routing:
  * valid until db_clear_slot_hint(), which runs after every command. */
 void db_set_slot_hint(const char *key, size_t len, unsigned slot);

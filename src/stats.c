@@ -518,6 +518,26 @@ static void section_stats(struct text *t)
 
 static void section_replication(struct text *t)
 {
+    if (cluster_enabled() && cluster_state() && cluster_state()->epoch > 0) {
+        /* Ring mode: this node's stream to the members holding copies of
+         * its slots (repl.h); each is a ring_peer line, not a slave line,
+         * since it is primary for some slots and replica for others. */
+        struct repl_summary rs;
+        repl_summary(&rs);
+        tprintf(t, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+                   "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+                   "master_replid2:0000000000000000000000000000000000000000\r\n"
+                   "master_repl_offset:%llu\r\nsecond_repl_offset:-1\r\n"
+                   "repl_backlog_active:1\r\nrepl_backlog_size:%lld\r\n"
+                   "repl_backlog_first_byte_offset:%llu\r\nrepl_backlog_histlen:%llu\r\n"
+                   "ring_repl_peers_connected:%d\r\n",
+                rs.replid, (unsigned long long)rs.offset, server.repl_backlog_size,
+                (unsigned long long)rs.first_byte, (unsigned long long)rs.histlen, rs.peers_up);
+        char *rl = repl_info();
+        tprintf(t, "%s", rl);
+        rc_free(rl);
+        return;
+    }
     tprintf(t, "# Replication\r\n"
                "role:master\r\n"
                "connected_slaves:0\r\n"
@@ -617,9 +637,6 @@ static void section_cluster(struct text *t)
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
             route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys());
-    char *rl = repl_info();
-    tprintf(t, "%s", rl);
-    rc_free(rl);
 }
 
 static void section_keyspace(struct text *t)

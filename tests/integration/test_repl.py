@@ -58,8 +58,8 @@ def retry_tryagain(fn, timeout=5.0):
             time.sleep(0.05)
 
 
-def cluster_info(r):
-    return r.info("cluster")
+def repl_section(r):
+    return r.info("replication")
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +111,13 @@ def test_acknowledged_offsets_catch_up(ring):
 
     def in_step():
         for i in range(3):
-            info = cluster_info(ring.client(i))
+            info = repl_section(ring.client(i))
             for name, value in info.items():
                 if name.startswith("ring_peer") and value["acked"] != value["sent"]:
                     return False
         return True
     assert wait_until(in_step)
-    applied = sum(cluster_info(ring.client(i))["ring_repl_batches_applied"] for i in range(3))
+    applied = sum(repl_section(ring.client(i))["ring_repl_batches_applied"] for i in range(3))
     assert applied >= 200
 
 
@@ -161,7 +161,7 @@ def test_batch_from_a_node_that_is_not_the_primary_is_refused(ring):
         out = s.recv(65536)
     assert out.startswith(b"+OK\r\n-STALE"), out
     assert readonly_client(ring, rep).exists(k) == 0
-    assert cluster_info(ring.client(rep))["ring_repl_batches_refused"] >= 1
+    assert repl_section(ring.client(rep))["ring_repl_batches_refused"] >= 1
 
 
 def test_readonly_needs_ring_mode():
@@ -286,7 +286,7 @@ def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
     assert ro.exists(*keys[50:]) == 0
     resyncs = 0
     for i in range(3):
-        info = cluster_info(ring.client(i))
+        info = repl_section(ring.client(i))
         resyncs += sum(v["resyncs"] for k, v in info.items() if k.startswith("ring_peer"))
     assert resyncs >= 1
     assert "was sent its slots again" in "".join(n.log() for n in ring.nodes)
@@ -324,3 +324,25 @@ def test_only_primaries_evict(policy):
         assert wait_until(lambda: copies_in_step(ring), timeout=20)
     finally:
         ring.stop()
+
+
+def test_expiry_is_the_primarys_decision(ring):
+    k = "ttl:1"
+    slot = key_slot(k)
+    primary, (rep,) = owners(ring, k)
+    ring.client(primary).set(k, "short", px=400)
+    ro = readonly_client(ring, rep)
+    assert wait_until(lambda: ro.get(k) == "short")
+    ring.nodes[primary].signal(signal.SIGSTOP)
+    try:
+        time.sleep(0.7)
+        # Expired: reads of the copy do not see it, but the copy keeps the
+        # key until its primary says it is gone.
+        assert ro.get(k) is None
+        assert [s for s, _, n in ring.client(rep).execute_command("RING", "DIGEST", slot)] == [slot]
+    finally:
+        ring.nodes[primary].signal(signal.SIGCONT)
+    assert wait_until(lambda: ring.client(rep).execute_command("RING", "DIGEST", slot) ==
+                      ring.client(primary).execute_command("RING", "DIGEST", slot))
+    info = ring.client(rep).info("replication")
+    assert info["master_repl_offset"] > 0 and info["repl_backlog_active"] == 1
