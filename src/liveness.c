@@ -32,6 +32,7 @@ struct sent_ping {
 struct peer {
     char id[CSTATE_ID_LEN + 1];
     uint64_t last_heard;
+    uint64_t last_granted;      /* last pong with a grant sent to it */
     uint64_t next_ping;
     uint64_t asked_at;          /* last time "failed" was asked for */
     int asked;
@@ -63,6 +64,9 @@ struct liveness {
     struct cstate_ballot acc_ballot;
     int all_lose;
     unsigned char *loser;       /* by member index */
+    struct cstate *acc_value;   /* a copy of it */
+    uint64_t acc_since;         /* when that value was first seen accepted */
+    uint64_t redrive_at;        /* last time its changes were asked again */
 
     struct liveness_ready rd;
     size_t msgs_cap, changes_cap;
@@ -179,7 +183,7 @@ static void emit(struct liveness *l, const char *to, const struct liveness_msg *
     o->msg = *m;
 }
 
-static void ask_failed(struct liveness *l, const char *id)
+static void ask(struct liveness *l, const char *id, enum cstate_status st)
 {
     struct cstate_change *c;
 
@@ -191,7 +195,7 @@ static void ask_failed(struct liveness *l, const char *id)
     memset(c, 0, sizeof(*c));
     c->kind = CSTATE_SET_STATUS;
     memcpy(c->id, id, CSTATE_ID_LEN);
-    c->status = CSTATE_FAILED;
+    c->status = st;
 }
 
 /* ---- following paxos ---- */
@@ -250,6 +254,7 @@ static void adopt(struct liveness *l, const struct cstate *s, uint64_t now)
         } else {
             memcpy(peers[i].id, s->members[i].id, sizeof(peers[i].id));
             peers[i].last_heard = now;  /* silence counts from now */
+            peers[i].last_granted = now;    /* as if granted just before a restart */
         }
         peers[i].next_ping = now;       /* tell everyone the new epoch at once */
         peers[i].asked = 0;
@@ -321,6 +326,13 @@ static void sync(struct liveness *l, uint64_t now)
     if (l->acc_seen && l->acc_epoch == rec->acc.value->epoch &&
         cstate_ballot_cmp(&l->acc_ballot, &rec->acc.accepted) == 0)
         return;
+    if (!l->acc_seen || l->acc_epoch != rec->acc.value->epoch ||
+        !cstate_equal(rec->acc.value, l->acc_value)) {
+        l->acc_since = l->now;
+        l->redrive_at = l->now;
+        cstate_destroy(&l->acc_value);
+        l->acc_value = cstate_clone(rec->acc.value);
+    }
     l->acc_seen = 1;
     l->acc_epoch = rec->acc.value->epoch;
     l->acc_ballot = rec->acc.accepted;
@@ -336,6 +348,8 @@ static int grants(const struct liveness *l, long i)
         return 1;
     return !l->all_lose && !l->loser[i];
 }
+
+static int lease_held(const struct liveness *l, uint64_t now_ms);
 
 /* ---- entry points ---- */
 
@@ -374,6 +388,7 @@ void liveness_destroy(struct liveness **lp)
     rc_free(l->primary);
     rc_free(l->ready_at);
     rc_free(l->loser);
+    cstate_destroy(&l->acc_value);
     liveness_ready_deinit(&l->rd);
     rc_free(l);
     *lp = NULL;
@@ -400,13 +415,43 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
         int quiet = !me && p != NULL && since(l->now, p->last_heard) >= l->cfg.node_timeout_ms;
 
         if (will == CSTATE_FAILED && was != CSTATE_FAILED && !quiet &&
-            !(l->cfg.debug_bugs & LIVENESS_BUG_ACCEPT_UNHEARD))
-            return 0;
+            !(l->cfg.debug_bugs & LIVENESS_BUG_ACCEPT_UNHEARD)) {
+            /* Two ways out of a value that a minority accepted while X was
+             * cut off, which would otherwise hold its epoch for ever: an
+             * acceptor already refusing X (it accepted X's failure) that
+             * has not granted X for T, and X itself without a lease, may
+             * accept it again.  Both keep argument C of liveness.h: no
+             * grant to X within T before the acceptance. */
+            long k = cstate_index(l->state, id);
+            int refusing = p != NULL && k >= 0 && (l->all_lose || l->loser[k]) &&
+                           since(l->now, p->last_granted) >= l->cfg.node_timeout_ms;
+            if (!(me ? !lease_held(l, l->now) : refusing))
+                return 0;
+        }
         if (will == CSTATE_UP && was != CSTATE_UP &&
             (p == NULL || !p->caught_up || (!me && quiet)))
             return 0;
     }
     return 1;
+}
+
+/* A value this node accepted for the next epoch that has not become the
+ * state within T: ask again for what it changes, so some proposer finishes
+ * the epoch (Paxos proposes the accepted value again). */
+static void redrive(struct liveness *l, uint64_t now_ms)
+{
+    const struct cstate *v = l->acc_value;
+    size_t i;
+
+    if (!l->acc_seen || v == NULL || v->epoch != l->state->epoch + 1 ||
+        since(now_ms, l->acc_since) < l->cfg.node_timeout_ms ||
+        since(now_ms, l->redrive_at) < l->cfg.node_timeout_ms ||
+        !same_members(l->state, v))
+        return;
+    l->redrive_at = now_ms;
+    for (i = 0; i < v->nmembers; i++)
+        if (v->members[i].status != l->state->members[i].status)
+            ask(l, v->members[i].id, v->members[i].status);
 }
 
 void liveness_tick(struct liveness *l, uint64_t now_ms)
@@ -419,6 +464,7 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
         return;
     if (period == 0)
         period = 1;
+    redrive(l, now_ms);
     for (i = 0; i < l->state->nmembers; i++) {
         struct peer *p = &l->peers[i];
         if ((long)i == l->me)
@@ -441,7 +487,7 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
         if (l->state->members[i].status == CSTATE_UP &&
             since(now_ms, p->last_heard) >= l->cfg.node_timeout_ms &&
             (!p->asked || since(now_ms, p->asked_at) >= l->cfg.node_timeout_ms)) {
-            ask_failed(l, p->id);
+            ask(l, p->id, CSTATE_FAILED);
             p->asked = 1;
             p->asked_at = now_ms;
         }
@@ -491,6 +537,8 @@ void liveness_step(struct liveness *l, const char *from, const struct liveness_m
         r.nonce = m->nonce;
         r.grant = l->state->epoch != 0 && m->epoch == l->state->epoch && i != l->me &&
                   grants(l, i);
+        if (r.grant)
+            p->last_granted = now_ms;
         emit(l, from, &r);
     } else if (p && i != l->me) {
         on_pong(l, p, m);
@@ -518,12 +566,12 @@ int liveness_alive(struct liveness *l, const char *id, uint64_t now_ms)
     return p != NULL && since(now_ms, p->last_heard) < l->cfg.node_timeout_ms;
 }
 
-int liveness_holds_lease(struct liveness *l, uint64_t now_ms)
+/* The lease at now from what is known, without looking at paxos again. */
+static int lease_held(const struct liveness *l, uint64_t now_ms)
 {
     uint64_t lease = lease_ms(l);
     size_t i, count = 0;
 
-    sync(l, now_ms);
     if (l->state == NULL || l->state->epoch == 0 || l->me < 0)
         return 0;
     for (i = 0; i < l->state->nmembers; i++) {
@@ -535,6 +583,12 @@ int liveness_holds_lease(struct liveness *l, uint64_t now_ms)
             count++;
     }
     return count > l->state->nmembers / 2;
+}
+
+int liveness_holds_lease(struct liveness *l, uint64_t now_ms)
+{
+    sync(l, now_ms);
+    return lease_held(l, now_ms);
 }
 
 int liveness_acting_primary(struct liveness *l, unsigned slot)

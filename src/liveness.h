@@ -19,9 +19,15 @@
  *
  * ACCEPTOR RULE (liveness_validate, plugged into paxos_config.validate).
  * A next state that marks X failed (X up or joining before) is accepted
- * only if X is not this node and this node has not heard X for T; one that
- * marks X up is accepted only if the glue said X caught up and X is heard
- * within T.  Everything else is accepted.
+ * only if this node has not heard X for T — or, so that a value a
+ * minority accepted while X was cut off cannot hold the epoch for ever,
+ * if this node already refuses X grants because of its accepted value and
+ * has not granted X for T, or X is this node and it holds no lease (both
+ * keep argument C below: no grant to X within T of the acceptance).  One
+ * that marks X up is accepted only if the glue said X caught up and X is
+ * heard within T.  Everything else is accepted.  A value accepted for T
+ * without becoming the state is asked for again (its status changes go
+ * out as changes), so some proposer finishes the epoch.
  *
  * LEASE.  L = T/2.  The node holds its lease at local time t iff a
  * majority of the members of its state, itself included, granted pings it
