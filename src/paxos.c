@@ -46,6 +46,7 @@ struct paxos_node {
     struct cstate_ballot best;      /* highest accepted ballot among promises */
     struct cstate *best_value;
     struct cstate *p_value;         /* the value of phase 2 */
+    int p_fresh;                    /* p_value is built from our queue, not recovered */
     struct pending pend[PAXOS_PENDING_MAX];
     size_t npend;
     uint64_t next_token;
@@ -144,6 +145,7 @@ static void broadcast(struct paxos_node *n, enum paxos_msg_type t, const struct 
             continue;
         msg_init(n, &m, t, &n->p_ballot);
         m.value = v ? cstate_clone(v) : NULL;
+        m.fresh = t == PAXOS_ACCEPT && n->p_fresh;
         emit(n, id, &m);
     }
 }
@@ -270,9 +272,11 @@ static void acceptor_prepare(struct paxos_node *n, const struct cstate_ballot *b
     }
 }
 
-/* Answer ACCEPT(b, v) into *r; returns 0 when there is nothing to say. */
+/* Answer ACCEPT(b, v) into *r; returns 0 when there is nothing to say.
+ * The content hook judges only a fresh value: a recovered one may already
+ * be chosen, and Paxos obliges every later ballot to carry it (paxos.h). */
 static int acceptor_accept(struct paxos_node *n, const struct cstate_ballot *b,
-                           const struct cstate *v, struct paxos_msg *r)
+                           const struct cstate *v, int fresh, struct paxos_msg *r)
 {
     struct cstate_acceptor *a = &n->rec.acc;
     const struct cstate *cur = n->rec.state;
@@ -291,7 +295,7 @@ static int acceptor_accept(struct paxos_node *n, const struct cstate_ballot *b,
         return 1;
     }
     if (v->epoch != cur->epoch + 1 || strcmp(v->ring, cur->ring) != 0 ||
-        (n->cfg.validate && !n->cfg.validate(n->cfg.validate_ctx, cur, v))) {
+        (fresh && n->cfg.validate && !n->cfg.validate(n->cfg.validate_ctx, cur, v))) {
         msg_init(n, r, PAXOS_NACK, b);
         r->rejected = 1;
         return 1;
@@ -323,11 +327,13 @@ static void begin_accept(struct paxos_node *n, uint64_t now)
 {
     struct paxos_msg r;
     struct cstate *v;
+    int fresh = 0;
 
     if (n->best_value) {
         v = n->best_value;
         n->best_value = NULL;
     } else {
+        fresh = 1;
         v = build_value(n);
         if (v == NULL) {
             clear_round(n);
@@ -338,10 +344,11 @@ static void begin_accept(struct paxos_node *n, uint64_t now)
     }
     clear_round(n);
     n->p_value = v;
+    n->p_fresh = fresh;
     n->phase = PH_ACCEPTING;
     n->p_deadline = now + n->cfg.round_timeout_ms;
     broadcast(n, PAXOS_ACCEPT, v);
-    if (acceptor_accept(n, &n->p_ballot, v, &r)) {
+    if (acceptor_accept(n, &n->p_ballot, v, fresh, &r)) {
         if (r.type == PAXOS_ACCEPTED)
             on_accepted(n, n->rec.myid, &r, now);
         else
@@ -536,7 +543,7 @@ void paxos_step(struct paxos_node *n, const char *from, const struct paxos_msg *
     case PAXOS_ACCEPT:
         if (!i_am_member(n) || m->value == NULL)
             return;
-        if (acceptor_accept(n, &m->ballot, m->value, &r))
+        if (acceptor_accept(n, &m->ballot, m->value, m->fresh, &r))
             emit(n, from, &r);
         break;
     case PAXOS_PROMISE: on_promise(n, from, m, now_ms); break;
@@ -716,6 +723,10 @@ void paxos_msg_encode(const struct paxos_msg *m, struct paxos_wire *w)
         }
         break;
     case PAXOS_ACCEPT:
+        if (m->fresh)
+            wire_put(w, "fresh", 5);
+        else
+            wire_put(w, "recovered", 9);
         wire_state(w, m->value);
         break;
     case PAXOS_NACK:
@@ -775,7 +786,7 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
 {
     static const struct { const char *name; enum paxos_msg_type type; int argc; } kinds[] = {
         {"prepare", PAXOS_PREPARE, 5}, {"promise", PAXOS_PROMISE, 6},
-        {"accept", PAXOS_ACCEPT, 6},   {"accepted", PAXOS_ACCEPTED, 5},
+        {"accept", PAXOS_ACCEPT, 7},   {"accepted", PAXOS_ACCEPTED, 5},
         {"nack", PAXOS_NACK, 6},       {"learn", PAXOS_LEARN, 2},
     };
     size_t k;
@@ -847,7 +858,13 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
             goto fail;
         break;
     case PAXOS_ACCEPT:
-        if (!arg_value(argv[5], len[5], m, err, errlen))
+        if (arg_is(argv[5], len[5], "fresh"))
+            m->fresh = 1;
+        else if (!arg_is(argv[5], len[5], "recovered")) {
+            snprintf(err, errlen, "bad value origin");
+            goto fail;
+        }
+        if (!arg_value(argv[6], len[6], m, err, errlen))
             goto fail;
         break;
     case PAXOS_NACK:
