@@ -82,11 +82,19 @@ static uint64_t next_rand(struct liveness *l)
     return z ^ (z >> 31);
 }
 
+/* L as the holder uses it (the planted bug lengthens only this, not W). */
 static uint64_t lease_ms(const struct liveness *l)
 {
     if (l->cfg.debug_bugs & LIVENESS_BUG_LONG_LEASE)
         return l->cfg.node_timeout_ms;
     return l->cfg.node_timeout_ms / 2;
+}
+
+uint64_t liveness_handover_ms(uint64_t node_timeout_ms)
+{
+    uint64_t lease = node_timeout_ms / 2;
+
+    return (lease * LIVENESS_RATE_MAX_PM + LIVENESS_RATE_MIN_PM - 1) / LIVENESS_RATE_MIN_PM;
 }
 
 /* now - then, 0 if then is later (times from one clock never are, but a
@@ -209,8 +217,7 @@ static void plan_slots(struct liveness *l, const struct cstate *s, const struct 
     long me = cstate_index(s, l->myid);
     long old_me = old ? cstate_index(old, l->myid) : -1;
     int next = old && old->epoch > 0 && s->epoch == old->epoch + 1;
-    int failover = next && same_members(old, s) &&
-                   since(now, l->adopted_at) >= l->cfg.node_timeout_ms;
+    uint64_t wait = liveness_handover_ms(l->cfg.node_timeout_ms);
     unsigned slot;
 
     for (slot = 0; slot < RC_SLOTS; slot++) {
@@ -223,12 +230,9 @@ static void plan_slots(struct liveness *l, const struct cstate *s, const struct 
         if (l->cfg.debug_bugs & LIVENESS_BUG_NO_WAIT)
             ready[slot] = now;
         else if (next && q >= 0 && q == old_me)
-            ready[slot] = l->ready_at[slot];     /* (i): keep serving, or keep waiting */
-        else if (failover && q >= 0 && old->members[q].status == CSTATE_UP &&
-                 s->members[q].status == CSTATE_FAILED)
-            ready[slot] = now;                   /* (ii): its lease already ran out */
+            ready[slot] = l->ready_at[slot];     /* kept: keep serving, or keep waiting */
         else
-            ready[slot] = now + l->cfg.node_timeout_ms;     /* (iii) */
+            ready[slot] = now + wait;            /* gained (or restarted): wait W */
     }
 }
 
@@ -349,8 +353,6 @@ static int grants(const struct liveness *l, long i)
     return !l->all_lose && !l->loser[i];
 }
 
-static int lease_held(const struct liveness *l, uint64_t now_ms);
-
 /* ---- entry points ---- */
 
 struct liveness *liveness_create(const struct liveness_config *cfg, const char *myid,
@@ -405,6 +407,8 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
     struct liveness *l = ctx;
     size_t i;
 
+    /* Paxos calls this for fresh values only (paxos.h); it filters what
+     * gets proposed and is no safety rule: liveness.h. */
     if (!same_members(cur, next))
         return 1;   /* membership changes are the operator's, not judged here */
     for (i = 0; i < cur->nmembers; i++) {
@@ -414,20 +418,8 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
         int me = strcmp(id, l->myid) == 0;
         int quiet = !me && p != NULL && since(l->now, p->last_heard) >= l->cfg.node_timeout_ms;
 
-        if (will == CSTATE_FAILED && was != CSTATE_FAILED && !quiet &&
-            !(l->cfg.debug_bugs & LIVENESS_BUG_ACCEPT_UNHEARD)) {
-            /* Two ways out of a value that a minority accepted while X was
-             * cut off, which would otherwise hold its epoch for ever: an
-             * acceptor already refusing X (it accepted X's failure) that
-             * has not granted X for T, and X itself without a lease, may
-             * accept it again.  Both keep argument C of liveness.h: no
-             * grant to X within T before the acceptance. */
-            long k = cstate_index(l->state, id);
-            int refusing = p != NULL && k >= 0 && (l->all_lose || l->loser[k]) &&
-                           since(l->now, p->last_granted) >= l->cfg.node_timeout_ms;
-            if (!(me ? !lease_held(l, l->now) : refusing))
-                return 0;
-        }
+        if (will == CSTATE_FAILED && was != CSTATE_FAILED && !quiet)
+            return 0;
         if (will == CSTATE_UP && was != CSTATE_UP &&
             (p == NULL || !p->caught_up || (!me && quiet)))
             return 0;

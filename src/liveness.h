@@ -17,17 +17,17 @@
  * longer suspected; proposing it `up` is the glue's call once X reports
  * its slots caught up (liveness_alive() and liveness_set_caught_up()).
  *
- * ACCEPTOR RULE (liveness_validate, plugged into paxos_config.validate).
- * A next state that marks X failed (X up or joining before) is accepted
- * only if this node has not heard X for T — or, so that a value a
- * minority accepted while X was cut off cannot hold the epoch for ever,
- * if this node already refuses X grants because of its accepted value and
- * has not granted X for T, or X is this node and it holds no lease (both
- * keep argument C below: no grant to X within T of the acceptance).  One
- * that marks X up is accepted only if the glue said X caught up and X is
- * heard within T.  Everything else is accepted.  A value accepted for T
- * without becoming the state is asked for again (its status changes go
- * out as changes), so some proposer finishes the epoch.
+ * ACCEPTOR FILTER (liveness_validate, plugged into paxos_config.validate).
+ * Paxos runs it on FRESH values only (a proposer's own changes applied to
+ * its state), never on a value recovered from promises (paxos.h): a fresh
+ * value marking X failed (X up or joining before) is accepted only if this
+ * node has not heard X for T; one marking X up only if the glue said X
+ * caught up and X is heard within T.  Everything else is accepted.  This
+ * keeps nodes from failing members they can hear; it is NOT what makes
+ * leases safe (below), so a value a minority accepted during a partition
+ * is re-proposed as recovered and taken by everyone, and the epoch moves.
+ * A value accepted for T without becoming the state is asked for again
+ * (its status changes go out as changes), so some proposer finishes it.
  *
  * LEASE.  L = T/2.  The node holds its lease at local time t iff a
  * majority of the members of its state, itself included, granted pings it
@@ -40,46 +40,43 @@
  *     primary of a slot in G's state whose acting primary differs in the
  *     value, or the value's member set differs (then everyone loses).
  * The grant rule reads paxos's acceptor record directly (liveness_bind),
- * so it holds from the instant paxos accepts, before the ACCEPTED leaves.
+ * so it holds from the instant paxos accepts, before the ACCEPTED leaves,
+ * and across restarts (the record is persisted).
  *
  * SERVING.  The acting primary of a slot is the first `up` member of its
  * preference list in the node's state.  The node serves slot s at local
  * time t iff it is that primary, holds its lease at t, and its hand-over
- * wait for s has passed.  On adopting state S_b from S_a the wait is:
- *   (i)   none new: b = a+1, the node was primary of s in S_a too (its
- *         earlier wait, if running, continues);
- *   (ii)  none: b = a+1, same member set, the primary of s in S_a is `up`
- *         there and `failed` in S_b, and the node held S_a for >= T;
- *   (iii) otherwise W = T from adoption (a restart starts here).
+ * wait for s has passed.  On adopting state S_b the wait is:
+ *   - kept: b = a+1 for its previous state S_a and the node was primary of
+ *     s in S_a too (its earlier wait, if running, continues);
+ *   - otherwise (it gains s from anyone, failed or not; epochs skipped; a
+ *     restart): W = ceil(L * RATE_MAX / RATE_MIN) of its own clock from
+ *     adoption, liveness_handover_ms() (T = 1000: L = 500, W = 612).
  *
  * WHY AT MOST ONE NODE SERVES A SLOT.  Assume every clock's rate lies in
- * [rmin, rmax] of true time with rmax/rmin < 2 (DESIGN.md's ±10% gives
- * 1.22).  Then L/rmin < T/rmax: a lease lasts less true time than any
- * node's T.  Let c_k be the true time S_k is chosen, by a majority Q_k of
- * S_{k-1}; every lease majority of a node at epoch k-1 meets Q_k (member
- * sets equal, or Q_k stopped granting everyone).
- *   A. A lease at epoch e is dead from c_{e+2} + L/rmin on, for ever: a
- *      majority of S_{e+1} is at epoch e+1 before c_{e+2} and grants only
- *      pings stamped e+1 from then on.
+ * [RATE_MIN, RATE_MAX] = [0.9, 1.1] of true time (DESIGN.md's +-10%).  A
+ * lease from a ping sent at true time p ends by p + L/RATE_MIN; a wait of
+ * W local lasts >= W/RATE_MAX = L/RATE_MIN true.  Let c_k be the true
+ * time S_k is chosen, by a majority Q_k of S_{k-1} at one ballot.
+ *   A. A lease at epoch e is dead from c_{e+2} + L/RATE_MIN on: every q
+ *      in Q_{e+2} is at epoch >= e+1 before c_{e+2} and grants only pings
+ *      stamped with its own epoch (if S_{e+1}'s members differ, B's Q_{e+1}
+ *      already stopped granting everyone).
  *   B. If P is primary of s in S_e but not in S_{e+1}, P's epoch-e lease is
- *      dead from c_{e+1} + L/rmin on: each q in Q_{e+1} stopped granting P
- *      when it accepted S_{e+1} (any later value it accepts for e+1 is
- *      S_{e+1} again: Paxos), and by epoch once it adopted it.
- *   C. If S_{e+1} marks X failed, every lease of X at epoch <= e is dead
- *      at c_{e+1}: q in Q_{e+1} meeting X's lease majority granted X at
- *      some true g (it heard X then) and accepted at a >= g + T/rmax, while
- *      the lease from that grant ended by g + L/rmin < a.  The paper trail:
- *      the pinged nonce is X's ping sent at s <= g, the lease needs
- *      X(now) - X(s) <= L, i.e. true now - s <= L/rmin.
- * A node adopting S_b at true time >= c_b and waiting W = T local (>= T/rmax
- * true > L/rmin) outlives, by A and B, every other primary's lease of s at
- * epochs < b; in case (ii) it held S_{b-1} for T, so A and B cover
- * epochs <= b-2 and C covers the one primary of s at b-1; in case (i) its
- * own earlier wait did.  At epoch b everyone agrees on the primary; later
- * epochs are the same argument from the other side.  Liveness cost: a lease
- * needs grants at the current epoch, so after every state change a node is
- * without lease until a majority answered a ping stamped with the new
- * epoch (it pings everyone at once on adoption).
+ *      dead from c_{e+1} + L/RATE_MIN on: each q in Q_{e+1} stopped
+ *      granting P when it accepted S_{e+1} at the choosing ballot (any
+ *      value it accepts for e+1 later is S_{e+1} again: Paxos), so every
+ *      grant by q to P came for a ping sent before c_{e+1}, and every
+ *      lease majority of P at epoch e meets Q_{e+1}.
+ *   No content check appears in A or B: failed or not, heard or not.
+ * A node G gaining s in S_b adopts it at true time >= c_b and serves from
+ * >= c_b + L/RATE_MIN; any other primary P of s at an epoch < b lost s at
+ * some epoch j <= b, so by B (epoch j-1) and A (older ones) its leases are
+ * dead by then; while G keeps s (kept case) nobody else is primary of s.
+ * Liveness cost: failover = T (suspicion) + a Paxos round + W, e.g. about
+ * 1.65 s for T = 1000 ms; and after every state change a node is without
+ * lease until a majority answered a ping stamped with the new epoch (it
+ * pings everyone at once on adoption).
  *
  * CALLER CONTRACT (the glue):
  *   lv = liveness_create(&cfg, myid, now);
@@ -146,11 +143,17 @@ int liveness_msg_decode(int argc, const char *const *argv, const size_t *len,
 /* Test-only switches that break the rules on purpose, so the simulator can
  * show it notices.  Never set outside tests. */
 enum {
-    LIVENESS_BUG_LONG_LEASE = 1,        /* lease T instead of T/2: no clock margin */
-    LIVENESS_BUG_ACCEPT_UNHEARD = 2,    /* accept "X failed" without T of silence */
+    LIVENESS_BUG_LONG_LEASE = 1,        /* lease T instead of T/2 (W still from T/2) */
     LIVENESS_BUG_GRANT_ACCEPTED = 4,    /* grant despite an accepted value */
     LIVENESS_BUG_NO_WAIT = 8            /* serve gained slots at once */
 };
+
+/* The clock-rate bound the hand-over wait assumes, per mille of true time. */
+#define LIVENESS_RATE_MIN_PM 900
+#define LIVENESS_RATE_MAX_PM 1100
+
+/* W for node timeout T: ceil((T/2) * RATE_MAX / RATE_MIN) ms. */
+uint64_t liveness_handover_ms(uint64_t node_timeout_ms);
 
 struct liveness_config {
     uint64_t node_timeout_ms;   /* T; 0: 15000 (Redis's cluster-node-timeout) */

@@ -47,6 +47,8 @@ struct paxos_node {
     struct cstate *best_value;
     struct cstate *p_value;         /* the value of phase 2 */
     int p_fresh;                    /* p_value is built from our queue, not recovered */
+    uint64_t solo;                  /* 0: propose every queued change; k: after k
+                                     * refusals, only one, the k-th in turn */
     struct pending pend[PAXOS_PENDING_MAX];
     size_t npend;
     uint64_t next_token;
@@ -190,18 +192,42 @@ static void resolve_pending(struct paxos_node *n)
     }
 }
 
+static int same_change(const struct cstate_change *a, const struct cstate_change *b)
+{
+    return a->kind == b->kind && a->status == b->status && a->replicas == b->replicas &&
+           strcmp(a->id, b->id) == 0 && strcmp(a->member.id, b->member.id) == 0;
+}
+
 /* The next state with every queued change that still applies; NULL if
- * none does. */
+ * none does.  After refusals (n->solo > 0) only one distinct applicable
+ * change, taking each in turn, so that one change the acceptors refuse
+ * (a stale "X failed" for a member they hear) does not hold back the
+ * others until it times out. */
 static struct cstate *build_value(const struct paxos_node *n)
 {
     struct cstate *v = cstate_clone(n->rec.state);
+    size_t pick[PAXOS_PENDING_MAX], npick = 0, i, k;
     int changed = 0;
-    size_t i;
 
     v->epoch++;
-    for (i = 0; i < n->npend; i++)
-        if (cstate_change_apply(v, &n->pend[i].change) == 0)
+    if (n->solo == 0) {
+        for (i = 0; i < n->npend; i++)
+            if (cstate_change_apply(v, &n->pend[i].change) == 0)
+                changed = 1;
+    } else {
+        for (i = 0; i < n->npend; i++) {
+            if (cstate_change_check(n->rec.state, &n->pend[i].change, NULL) != CSTATE_APPLIES)
+                continue;
+            for (k = 0; k < npick && !same_change(&n->pend[pick[k]].change,
+                                                  &n->pend[i].change); k++)
+                ;
+            if (k == npick)
+                pick[npick++] = i;
+        }
+        if (npick > 0 &&
+            cstate_change_apply(v, &n->pend[pick[(n->solo - 1) % npick]].change) == 0)
             changed = 1;
+    }
     if (!changed)
         cstate_destroy(&v);
     return v;
@@ -237,6 +263,7 @@ static void adopt(struct paxos_node *n, const struct cstate *s, int own, uint64_
     n->rec.state = cstate_clone(s);
     cstate_acceptor_reset(&n->rec.acc);
     n->max_round = 0;
+    n->solo = 0;
     n->rd.persist = 1;
     n->rd.state_changed = 1;
     clear_round(n);
@@ -428,8 +455,11 @@ static void on_nack(struct paxos_node *n, const char *from, const struct paxos_m
     if (i < 0 || !bit_set(n->refused, (size_t)i))
         return;
     n->nrefused++;
-    if (n->rec.state->nmembers - n->nrefused < quorum(n))
+    if (n->rec.state->nmembers - n->nrefused < quorum(n)) {
+        if (n->p_fresh)
+            n->solo++;
         back_off(n, now);
+    }
 }
 
 static void start_round(struct paxos_node *n, uint64_t now)

@@ -62,7 +62,9 @@
  * later ballot must carry it; judging it again could hold the epoch for
  * ever.  After any state is adopted, the
  * queued changes it reflects are reported done; the rest are proposed at
- * the next epoch.  A round that meets a higher ballot, is refused by too
+ * the next epoch.  When acceptors refuse a fresh value, the following
+ * fresh values of that epoch carry one distinct queued change each, in
+ * turn, so one change they refuse does not hold back the others.  A round that meets a higher ballot, is refused by too
  * many acceptors, or gets no quorum within round_timeout_ms is retried with
  * a higher round after a random back-off.  A change still not reflected
  * after change_timeout_ms is dropped with PAXOS_GAVE_UP.  Only a member of

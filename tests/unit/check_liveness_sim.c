@@ -56,6 +56,8 @@
 
 #define MAXN 5
 #define T_MS 200                /* node timeout of every node (local ms) */
+#define SIM_LIVENESS_BUGS 0xffu /* LIVENESS_BUG_* */
+#define SIM_BUG_PAXOS_PROMISE 0x100u    /* paxos accepts below its promise */
 #define DT 2                    /* simulated ms per step */
 #define FAULT_MS 3000
 #define LIVE_MS 6000
@@ -106,9 +108,9 @@ START_TEST(test_wire_round_trip)
 }
 END_TEST
 
-/* Three nodes by hand: A's lease needs one pong with a grant; B refuses to
- * grant once it accepted "A failed", and accepts that only after T of
- * silence from A. */
+/* Three nodes by hand: A's lease needs one pong with a grant; B accepts a
+ * fresh "A failed" only after T of silence from A, a recovered one at
+ * once, and refuses to grant A once it accepted it. */
 START_TEST(test_by_hand_lease)
 {
     struct liveness_config cfg = {.node_timeout_ms = 1000, .seed = 7};
@@ -187,11 +189,60 @@ START_TEST(test_by_hand_lease)
     ck_assert_int_eq(rb.changes[0].kind, CSTATE_SET_STATUS);
     ck_assert_int_eq(rb.changes[0].status, CSTATE_FAILED);
     liveness_ready_deinit(&rb);
-    /* B accepts its own failure only while it holds no lease */
+    /* B never accepts its own failure as a fresh value */
     cstate_set_status(next, ida, CSTATE_UP);
     cstate_set_status(next, idb, CSTATE_FAILED);
-    ck_assert(!liveness_holds_lease(lb, 1005));
-    ck_assert(liveness_validate(lb, paxos_state(pb), next));
+    ck_assert(!liveness_validate(lb, paxos_state(pb), next));
+    cstate_set_status(next, idb, CSTATE_UP);
+    cstate_set_status(next, ida, CSTATE_FAILED);
+    /* B hears A again: a FRESH "A failed" from C is refused, the same value
+     * RECOVERED from promises is taken on the ballot rules alone, and from
+     * then on B grants A nothing */
+    {
+        struct paxos_msg m;
+        struct paxos_ready pr;
+        struct liveness_msg ping;
+        char idc[41];
+        id_of(idc, 3);
+        memset(&ping, 0, sizeof(ping));
+        ping.type = LIVENESS_PING;
+        memcpy(ping.ring, paxos_state(pb)->ring, sizeof(ping.ring));
+        ping.epoch = paxos_state(pb)->epoch;
+        ping.nonce = 77;
+        liveness_step(lb, ida, &ping, 1010);
+        liveness_ready_take(lb, &rb);
+        ck_assert_uint_eq(rb.nmsgs, 1);
+        ck_assert(rb.msgs[0].msg.grant);
+        liveness_ready_deinit(&rb);
+        memset(&m, 0, sizeof(m));
+        m.type = PAXOS_ACCEPT;
+        memcpy(m.ring, next->ring, sizeof(m.ring));
+        m.epoch = next->epoch;
+        m.ballot.round = 1;
+        memcpy(m.ballot.id, idc, sizeof(m.ballot.id));
+        m.value = next;
+        m.fresh = 1;
+        paxos_step(pb, idc, &m, 1011);
+        paxos_ready_take(pb, &pr);
+        ck_assert_uint_eq(pr.nmsgs, 1);
+        ck_assert_int_eq(pr.msgs[0].msg.type, PAXOS_NACK);
+        ck_assert(pr.msgs[0].msg.rejected);
+        paxos_ready_deinit(&pr);
+        m.ballot.round = 2;
+        m.fresh = 0;
+        paxos_step(pb, idc, &m, 1012);
+        paxos_ready_take(pb, &pr);
+        ck_assert_uint_eq(pr.nmsgs, 1);
+        ck_assert_int_eq(pr.msgs[0].msg.type, PAXOS_ACCEPTED);
+        paxos_ready_deinit(&pr);
+        ping.nonce = 78;
+        liveness_step(lb, ida, &ping, 1013);
+        liveness_ready_take(lb, &rb);
+        ck_assert_uint_eq(rb.nmsgs, 1);
+        ck_assert(!rb.msgs[0].msg.grant);
+        liveness_ready_deinit(&rb);
+    }
+    ck_assert_uint_eq(liveness_handover_ms(1000), 612);
     cstate_destroy(&next);
     liveness_destroy(&la);
     liveness_destroy(&lb);
@@ -226,6 +277,8 @@ struct snode {
 
 struct sim {
     uint64_t seed, rng, now, seq;
+    uint64_t t_ms;                  /* node timeout T */
+    int prod_timing;                /* paxos's default timeouts, not the sim's short ones */
     int n, verbose, faults;
     unsigned bugs;
     struct snode nodes[MAXN];
@@ -427,16 +480,20 @@ static void start_node(struct sim *s, int i)
     uint64_t now = clock_of(s, i);
 
     memset(&lc, 0, sizeof(lc));
-    lc.node_timeout_ms = T_MS;
+    lc.node_timeout_ms = s->t_ms;
     lc.seed = rnd(s);
-    lc.debug_bugs = s->bugs;
+    lc.debug_bugs = s->bugs & SIM_LIVENESS_BUGS;
     nd->lv = liveness_create(&lc, nd->id, now);
     memset(&pc, 0, sizeof(pc));
     pc.seed = rnd(s);
-    pc.round_timeout_ms = 60;
-    pc.backoff_min_ms = 5;
-    pc.backoff_max_ms = 50;
-    pc.change_timeout_ms = 2000;
+    if (!s->prod_timing) {
+        pc.round_timeout_ms = 60;
+        pc.backoff_min_ms = 5;
+        pc.backoff_max_ms = 50;
+        pc.change_timeout_ms = 2000;
+    }   /* else paxos's defaults: 500, 50 .. 250, 30000 */
+    if (s->bugs & SIM_BUG_PAXOS_PROMISE)
+        pc.debug_bugs = PAXOS_BUG_SKIP_PROMISE_CHECK;
     pc.validate = liveness_validate;
     pc.validate_ctx = nd->lv;
     nd->pn = paxos_create(&pc, &nd->disk, now);
@@ -477,6 +534,11 @@ static void deliver(struct sim *s, struct smsg *m)
             sim_fail(s, "a paxos message failed to decode: %s", err);
             return;
         }
+        if (s->verbose > 1)
+            say(s, "paxos %s %d -> %d round %llu%s", paxos_msg_type_name(pm.type), m->from,
+                m->to, (unsigned long long)pm.ballot.round,
+                pm.type == PAXOS_ACCEPT ? (pm.fresh ? " fresh" : " recovered")
+                : pm.type == PAXOS_NACK ? (pm.rejected ? " rejected" : " higher") : "");
         paxos_step(to->pn, from, &pm, now);
         paxos_msg_deinit(&pm);
     } else {
@@ -672,11 +734,11 @@ static void sim_step(struct sim *s)
             say(s, "node %d resumes", i);
         }
         if (s->faults && one_in_pm(s, s->crash_pm)) {
-            crash(s, i, s->now + 20 + below(s, 4 * T_MS));
+            crash(s, i, s->now + 20 + below(s, 4 * s->t_ms));
             continue;
         }
         if (s->faults && one_in_pm(s, s->pause_pm)) {
-            nd->paused_until = s->now + T_MS / 2 + below(s, 3 * T_MS);
+            nd->paused_until = s->now + s->t_ms / 2 + below(s, 3 * s->t_ms);
             s->pauses++;
             say(s, "node %d pauses until %llu", i, (unsigned long long)nd->paused_until);
             continue;
@@ -700,7 +762,8 @@ static void sim_step(struct sim *s)
     s->now += DT;
 }
 
-static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose)
+static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose, uint64_t t_ms,
+                     int prod_timing)
 {
     struct cstate_member m;
     struct cstate *init = NULL;
@@ -715,6 +778,8 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose)
     s->rng = seed * 0x2545f4914f6cdd1dULL + 1;
     s->bugs = bugs;
     s->verbose = verbose;
+    s->t_ms = t_ms;
+    s->prod_timing = prod_timing;
     s->faults = 1;
     s->n = 3 + (int)below(s, MAXN - 2);
     s->loss_pm = below(s, 150);
@@ -802,19 +867,112 @@ static int settled(struct sim *s)
     return check_serving(s) == s->nreps;
 }
 
+/* The node that can serve slot at this instant (check_serving() already
+ * makes sure there is at most one), or -1. */
+static int server_of(struct sim *s, unsigned slot)
+{
+    int i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->nodes[i].pn != NULL &&
+            liveness_can_serve(s->nodes[i].lv, slot, clock_of(s, i)) == LIVENESS_SERVE)
+            return i;
+    return -1;
+}
+
+/* Failover on a clean network: crash a node that serves some slots (if a
+ * majority stays up without it) and return the true ms until every slot
+ * it served is served by another node; -1 if no node could be crashed.
+ * More than 10 T is a failure. */
+static long measure_failover(struct sim *s)
+{
+    unsigned char mine[RC_SLOTS];
+    unsigned r;
+    int i, k, x = -1, alive = 0, start = (int)below(s, (unsigned)s->n);
+    uint64_t t0, deadline;
+
+    for (i = 0; i < s->n; i++)
+        alive += running(s, i);
+    if (alive - 1 < s->n / 2 + 1)
+        return -1;
+    memset(mine, 0, sizeof(mine));
+    for (k = 0; k < s->n && x < 0; k++) {
+        i = (start + k) % s->n;
+        if (!running(s, i))
+            continue;
+        for (r = 0; r < s->nreps; r++)
+            if (server_of(s, s->reps[r]) == i) {
+                mine[r] = 1;
+                x = i;
+            }
+    }
+    if (x < 0)
+        return -1;
+    say(s, "failover: crash node %d", x);
+    crash(s, x, NEVER);
+    t0 = s->now;
+    deadline = t0 + 10 * s->t_ms;
+    while (!s->failed && s->now < deadline) {
+        int done = 1;
+        sim_step(s);
+        for (r = 0; r < s->nreps && done; r++)
+            if (mine[r] && server_of(s, s->reps[r]) < 0)
+                done = 0;
+        if (done) {
+            say(s, "failover: done after %llu ms", (unsigned long long)(s->now - t0));
+            return (long)(s->now - t0);
+        }
+    }
+    sim_fail(s, "failover: node %d's slots not served %llu ms after its crash", x,
+             (unsigned long long)(s->now - t0));
+    return -1;
+}
+
 struct totals {
     unsigned long seeds, steps, crashes, pauses, partitions, epochs;
     uint64_t settle_max;
+    long *fo;               /* failover times, true ms */
+    size_t nfo, fo_cap;
 };
 
-/* Run one seed; returns 0, or -1 with the failure printed. */
+static void note_failover(struct totals *t, long ms)
+{
+    if (t == NULL || ms < 0)
+        return;
+    if (t->nfo == t->fo_cap) {
+        t->fo_cap = t->fo_cap ? t->fo_cap * 2 : 256;
+        t->fo = rc_realloc(t->fo, t->fo_cap * sizeof(*t->fo));
+    }
+    t->fo[t->nfo++] = ms;
+}
+
+static int by_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sort the failover times; max and median (0 if none). */
+static void failover_stats(struct totals *t, long *max, long *median)
+{
+    *max = *median = 0;
+    if (t->nfo == 0)
+        return;
+    qsort(t->fo, t->nfo, sizeof(*t->fo), by_long);
+    *max = t->fo[t->nfo - 1];
+    *median = t->fo[t->nfo / 2];
+}
+
+/* Run one seed; returns 0, -1 with a safety failure printed, or -2 with a
+ * liveness failure (not settled, or a failover that never completed). */
 static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, struct totals *t)
 {
     struct sim s;
     int i, rc, down = 0, live_fail = 0;
     uint64_t end, stop;
 
-    sim_init(&s, seed, bugs, verbose);
+    sim_init(&s, seed, bugs, verbose, T_MS, 0);
     while (!s.failed && s.now < FAULT_MS)
         sim_step(&s);
     if (!s.failed && liveness) {
@@ -853,13 +1011,19 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
                                                                    clock_of(&s, i)));
                 fputc('\n', stderr);
             }
-        if (!s.failed && s.now >= end)
+        if (!s.failed && s.now >= end) {
             live_fail = 1;
-        if (!s.failed && s.now >= end)
             sim_fail(&s, "liveness: not settled %d ms after the faults stopped "
                      "(epoch %llu)", LIVE_MS, (unsigned long long)newest_epoch(&s));
+        }
         if (t && s.now - stop > t->settle_max)
             t->settle_max = s.now - stop;
+        if (!s.failed) {
+            long ms = measure_failover(&s);
+            if (s.failed)
+                live_fail = 1;
+            note_failover(t, ms);
+        }
     }
     rc = !s.failed ? 0 : live_fail ? -2 : -1;
     if (s.failed && (verbose || bugs == 0))
@@ -889,18 +1053,27 @@ static unsigned long env_ul(const char *name, unsigned long dflt)
     return v && *v ? strtoul(v, NULL, 10) : dflt;
 }
 
+/* Failover bound under no other faults, in true ms, for node timeout T
+ * and the paxos back-off ceiling B: suspicion at the slowest clock
+ * (T/RATE_MIN, plus a ping period), one refused round and back-off (B +
+ * round), a round, the wait W/RATE_MIN, and a ping round trip; below 2T
+ * plus this margin. */
+#define FAILOVER_BOUND(t) (2 * (t) + (t) / 5)
+
 START_TEST(test_sim_seeds)
 {
-    unsigned long nseeds = env_ul("LIVE_SEEDS", 500), i, bad = 0, stuck = 0;
-    int strict = env_ul("LIVE_STRICT", 0) != 0, rc;
+    unsigned long nseeds = env_ul("LIVE_SEEDS", 1000), i, bad = 0, stuck = 0;
+    int strict = env_ul("LIVE_STRICT", 1) != 0, rc;
     const char *one = getenv("LIVE_SEED");
     struct totals t;
+    long fo_max, fo_median;
     clock_t t0 = clock();
 
     memset(&t, 0, sizeof(t));
     if (one && *one) {
-        ck_assert_int_eq(run_seed(strtoull(one, NULL, 10),
-                                  (unsigned)env_ul("LIVE_BUGS", 0), 1, 1, &t), 0);
+        ck_assert_int_eq(run_seed(strtoull(one, NULL, 10), (unsigned)env_ul("LIVE_BUGS", 0),
+                                  (int)env_ul("LIVE_VERBOSE", 1), 1, &t), 0);
+        rc_free(t.fo);
         return;
     }
     for (i = 1; i <= nseeds; i++) {
@@ -910,14 +1083,62 @@ START_TEST(test_sim_seeds)
         else if (rc == -2)
             stuck++;
     }
+    failover_stats(&t, &fo_max, &fo_median);
     fprintf(stderr, "liveness sim: %lu seeds, %lu steps, %lu crashes, %lu pauses, "
                     "%lu partitions, %lu states chosen, %.1f s cpu; %lu safety failures, "
-                    "%lu not settled after the faults (KNOWN: see README-liveness.md)\n",
+                    "%lu liveness failures%s; settle max %llu ms; failover (T = %d ms, "
+                    "%zu seeds) max %ld ms, median %ld ms\n",
             t.seeds, t.steps, t.crashes, t.pauses, t.partitions, t.epochs,
-            (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck);
+            (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck,
+            strict ? "" : " (not counted: LIVE_STRICT=0)", (unsigned long long)t.settle_max,
+            T_MS, t.nfo, fo_max, fo_median);
+    rc_free(t.fo);
     ck_assert_uint_eq(bad, 0);
     if (strict)
         ck_assert_uint_eq(stuck, 0);
+    ck_assert_int_lt(fo_max, FAILOVER_BOUND(T_MS));
+}
+END_TEST
+
+/* Failover with T = 1000 ms and paxos's default timeouts on a clean
+ * network (clock rates still differ): start, settle, crash a primary. */
+START_TEST(test_sim_failover_t1000)
+{
+    unsigned long nseeds = env_ul("LIVE_FAILOVER_SEEDS", 100), i;
+    struct totals t;
+    long fo_max, fo_median;
+    clock_t t0 = clock();
+
+    if (getenv("LIVE_SEED"))
+        return;
+    memset(&t, 0, sizeof(t));
+    for (i = 1; i <= nseeds; i++) {
+        struct sim s;
+        uint64_t end;
+        sim_init(&s, 500000 + i, 0, 0, 1000, 1);
+        s.faults = 0;
+        memset(s.cut, 0, sizeof(s.cut));
+        end = s.now + 10000;
+        while (!s.failed && s.now < end && !settled(&s))
+            sim_step(&s);
+        if (!s.failed && s.now >= end)
+            sim_fail(&s, "did not settle before the crash");
+        if (!s.failed)
+            note_failover(&t, measure_failover(&s));
+        if (s.failed)
+            fprintf(stderr, "liveness failover: seed %llu FAILED: %s\n",
+                    (unsigned long long)s.seed, s.fail);
+        ck_assert(!s.failed);
+        sim_deinit(&s);
+    }
+    failover_stats(&t, &fo_max, &fo_median);
+    fprintf(stderr, "liveness failover: T = 1000 ms, W = %llu ms, %zu crashes of a primary: "
+                    "max %ld ms, median %ld ms (%.1f s cpu)\n",
+            (unsigned long long)liveness_handover_ms(1000), t.nfo, fo_max, fo_median,
+            (double)(clock() - t0) / CLOCKS_PER_SEC);
+    rc_free(t.fo);
+    ck_assert_uint_gt(t.nfo, 0);
+    ck_assert_int_lt(fo_max, FAILOVER_BOUND(1000));
 }
 END_TEST
 
@@ -929,11 +1150,11 @@ static void expect_caught(unsigned bugs)
     if (getenv("LIVE_SEED"))
         return;
     for (i = 1; i <= budget; i++)
-        if (run_seed(100000 + i, bugs, 0, 0, NULL) != 0) {
-            fprintf(stderr, "liveness sim: planted bug %u caught after %lu seeds\n", bugs, i);
+        if (run_seed(100000 + i, bugs, 0, 0, NULL) == -1) {
+            fprintf(stderr, "liveness sim: planted bug %#x caught after %lu seeds\n", bugs, i);
             return;
         }
-    ck_abort_msg("planted bug %u not caught in %lu seeds", bugs, budget);
+    ck_abort_msg("planted bug %#x not caught in %lu seeds", bugs, budget);
 }
 
 START_TEST(test_sim_catches_long_lease)
@@ -942,9 +1163,9 @@ START_TEST(test_sim_catches_long_lease)
 }
 END_TEST
 
-START_TEST(test_sim_catches_accept_unheard)
+START_TEST(test_sim_catches_accept_below_promise)
 {
-    expect_caught(LIVENESS_BUG_ACCEPT_UNHEARD);
+    expect_caught(SIM_BUG_PAXOS_PROMISE);
 }
 END_TEST
 
@@ -970,8 +1191,9 @@ static Suite *liveness_suite(void)
     tcase_add_test(hand, test_by_hand_lease);
     suite_add_tcase(s, hand);
     tcase_add_test(sim, test_sim_seeds);
+    tcase_add_test(sim, test_sim_failover_t1000);
     tcase_add_test(sim, test_sim_catches_long_lease);
-    tcase_add_test(sim, test_sim_catches_accept_unheard);
+    tcase_add_test(sim, test_sim_catches_accept_below_promise);
     tcase_add_test(sim, test_sim_catches_grant_accepted);
     tcase_add_test(sim, test_sim_catches_no_wait);
     tcase_set_timeout(sim, 600);
