@@ -46,6 +46,9 @@ struct paxos_node {
     struct cstate_ballot best;      /* highest accepted ballot among promises */
     struct cstate *best_value;
     struct cstate *p_value;         /* the value of phase 2 */
+    int p_fresh;                    /* p_value is built from our queue, not recovered */
+    uint64_t solo;                  /* 0: propose every queued change; k: after k
+                                     * refusals, only one, the k-th in turn */
     struct pending pend[PAXOS_PENDING_MAX];
     size_t npend;
     uint64_t next_token;
@@ -144,6 +147,7 @@ static void broadcast(struct paxos_node *n, enum paxos_msg_type t, const struct 
             continue;
         msg_init(n, &m, t, &n->p_ballot);
         m.value = v ? cstate_clone(v) : NULL;
+        m.fresh = t == PAXOS_ACCEPT && n->p_fresh;
         emit(n, id, &m);
     }
 }
@@ -188,18 +192,42 @@ static void resolve_pending(struct paxos_node *n)
     }
 }
 
+static int same_change(const struct cstate_change *a, const struct cstate_change *b)
+{
+    return a->kind == b->kind && a->status == b->status && a->replicas == b->replicas &&
+           strcmp(a->id, b->id) == 0 && strcmp(a->member.id, b->member.id) == 0;
+}
+
 /* The next state with every queued change that still applies; NULL if
- * none does. */
+ * none does.  After refusals (n->solo > 0) only one distinct applicable
+ * change, taking each in turn, so that one change the acceptors refuse
+ * (a stale "X failed" for a member they hear) does not hold back the
+ * others until it times out. */
 static struct cstate *build_value(const struct paxos_node *n)
 {
     struct cstate *v = cstate_clone(n->rec.state);
+    size_t pick[PAXOS_PENDING_MAX], npick = 0, i, k;
     int changed = 0;
-    size_t i;
 
     v->epoch++;
-    for (i = 0; i < n->npend; i++)
-        if (cstate_change_apply(v, &n->pend[i].change) == 0)
+    if (n->solo == 0) {
+        for (i = 0; i < n->npend; i++)
+            if (cstate_change_apply(v, &n->pend[i].change) == 0)
+                changed = 1;
+    } else {
+        for (i = 0; i < n->npend; i++) {
+            if (cstate_change_check(n->rec.state, &n->pend[i].change, NULL) != CSTATE_APPLIES)
+                continue;
+            for (k = 0; k < npick && !same_change(&n->pend[pick[k]].change,
+                                                  &n->pend[i].change); k++)
+                ;
+            if (k == npick)
+                pick[npick++] = i;
+        }
+        if (npick > 0 &&
+            cstate_change_apply(v, &n->pend[pick[(n->solo - 1) % npick]].change) == 0)
             changed = 1;
+    }
     if (!changed)
         cstate_destroy(&v);
     return v;
@@ -235,6 +263,7 @@ static void adopt(struct paxos_node *n, const struct cstate *s, int own, uint64_
     n->rec.state = cstate_clone(s);
     cstate_acceptor_reset(&n->rec.acc);
     n->max_round = 0;
+    n->solo = 0;
     n->rd.persist = 1;
     n->rd.state_changed = 1;
     clear_round(n);
@@ -270,9 +299,11 @@ static void acceptor_prepare(struct paxos_node *n, const struct cstate_ballot *b
     }
 }
 
-/* Answer ACCEPT(b, v) into *r; returns 0 when there is nothing to say. */
+/* Answer ACCEPT(b, v) into *r; returns 0 when there is nothing to say.
+ * The content hook judges only a fresh value: a recovered one may already
+ * be chosen, and Paxos obliges every later ballot to carry it (paxos.h). */
 static int acceptor_accept(struct paxos_node *n, const struct cstate_ballot *b,
-                           const struct cstate *v, struct paxos_msg *r)
+                           const struct cstate *v, int fresh, struct paxos_msg *r)
 {
     struct cstate_acceptor *a = &n->rec.acc;
     const struct cstate *cur = n->rec.state;
@@ -291,7 +322,7 @@ static int acceptor_accept(struct paxos_node *n, const struct cstate_ballot *b,
         return 1;
     }
     if (v->epoch != cur->epoch + 1 || strcmp(v->ring, cur->ring) != 0 ||
-        (n->cfg.validate && !n->cfg.validate(n->cfg.validate_ctx, cur, v))) {
+        (fresh && n->cfg.validate && !n->cfg.validate(n->cfg.validate_ctx, cur, v))) {
         msg_init(n, r, PAXOS_NACK, b);
         r->rejected = 1;
         return 1;
@@ -323,11 +354,13 @@ static void begin_accept(struct paxos_node *n, uint64_t now)
 {
     struct paxos_msg r;
     struct cstate *v;
+    int fresh = 0;
 
     if (n->best_value) {
         v = n->best_value;
         n->best_value = NULL;
     } else {
+        fresh = 1;
         v = build_value(n);
         if (v == NULL) {
             clear_round(n);
@@ -338,10 +371,11 @@ static void begin_accept(struct paxos_node *n, uint64_t now)
     }
     clear_round(n);
     n->p_value = v;
+    n->p_fresh = fresh;
     n->phase = PH_ACCEPTING;
     n->p_deadline = now + n->cfg.round_timeout_ms;
     broadcast(n, PAXOS_ACCEPT, v);
-    if (acceptor_accept(n, &n->p_ballot, v, &r)) {
+    if (acceptor_accept(n, &n->p_ballot, v, fresh, &r)) {
         if (r.type == PAXOS_ACCEPTED)
             on_accepted(n, n->rec.myid, &r, now);
         else
@@ -421,8 +455,11 @@ static void on_nack(struct paxos_node *n, const char *from, const struct paxos_m
     if (i < 0 || !bit_set(n->refused, (size_t)i))
         return;
     n->nrefused++;
-    if (n->rec.state->nmembers - n->nrefused < quorum(n))
+    if (n->rec.state->nmembers - n->nrefused < quorum(n)) {
+        if (n->p_fresh)
+            n->solo++;
         back_off(n, now);
+    }
 }
 
 static void start_round(struct paxos_node *n, uint64_t now)
@@ -536,7 +573,7 @@ void paxos_step(struct paxos_node *n, const char *from, const struct paxos_msg *
     case PAXOS_ACCEPT:
         if (!i_am_member(n) || m->value == NULL)
             return;
-        if (acceptor_accept(n, &m->ballot, m->value, &r))
+        if (acceptor_accept(n, &m->ballot, m->value, m->fresh, &r))
             emit(n, from, &r);
         break;
     case PAXOS_PROMISE: on_promise(n, from, m, now_ms); break;
@@ -716,6 +753,10 @@ void paxos_msg_encode(const struct paxos_msg *m, struct paxos_wire *w)
         }
         break;
     case PAXOS_ACCEPT:
+        if (m->fresh)
+            wire_put(w, "fresh", 5);
+        else
+            wire_put(w, "recovered", 9);
         wire_state(w, m->value);
         break;
     case PAXOS_NACK:
@@ -775,7 +816,7 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
 {
     static const struct { const char *name; enum paxos_msg_type type; int argc; } kinds[] = {
         {"prepare", PAXOS_PREPARE, 5}, {"promise", PAXOS_PROMISE, 6},
-        {"accept", PAXOS_ACCEPT, 6},   {"accepted", PAXOS_ACCEPTED, 5},
+        {"accept", PAXOS_ACCEPT, 7},   {"accepted", PAXOS_ACCEPTED, 5},
         {"nack", PAXOS_NACK, 6},       {"learn", PAXOS_LEARN, 2},
     };
     size_t k;
@@ -847,7 +888,13 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
             goto fail;
         break;
     case PAXOS_ACCEPT:
-        if (!arg_value(argv[5], len[5], m, err, errlen))
+        if (arg_is(argv[5], len[5], "fresh"))
+            m->fresh = 1;
+        else if (!arg_is(argv[5], len[5], "recovered")) {
+            snprintf(err, errlen, "bad value origin");
+            goto fail;
+        }
+        if (!arg_value(argv[6], len[6], m, err, errlen))
             goto fail;
         break;
     case PAXOS_NACK:

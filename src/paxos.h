@@ -38,12 +38,13 @@
  *   PREPARE(E, b)                  phase 1a
  *   PROMISE(E, b, ab, av)          phase 1b; ab/av the highest accepted
  *                                  ballot/value, ab.round 0 if none
- *   ACCEPT(E, b, v)                phase 2a
+ *   ACCEPT(E, b, v, fresh)         phase 2a; fresh: v is the proposer's own
+ *                                  value, else recovered from promises
  *   ACCEPTED(E, b)                 phase 2b
  *   NACK(E, b, rejected)           rejected == 0: b is the higher ballot the
  *                                  acceptor promised; rejected == 1: the
  *                                  acceptor's validate hook refused the
- *                                  value of ballot b (the proposer's own)
+ *                                  fresh value of ballot b
  *   LEARN(v)                       a chosen state, epoch v->epoch
  * A node at epoch c answers any message for an epoch other than c+1 (and
  * a LEARN older than c) with LEARN(its state): a laggard so receives the
@@ -55,9 +56,15 @@
  * Proposer: paxos_propose() queues a change (cstate.h); the value proposed
  * for epoch c+1 is the current state with every queued change that still
  * applies applied in order.  If a promise reports an accepted value, the
- * highest such value is proposed instead.  After any state is adopted, the
+ * highest such value is proposed instead, marked recovered: acceptors
+ * take a recovered value on the ballot rules alone (the validate hook
+ * judges fresh values only), since it may already be chosen and every
+ * later ballot must carry it; judging it again could hold the epoch for
+ * ever.  After any state is adopted, the
  * queued changes it reflects are reported done; the rest are proposed at
- * the next epoch.  A round that meets a higher ballot, is refused by too
+ * the next epoch.  When acceptors refuse a fresh value, the following
+ * fresh values of that epoch carry one distinct queued change each, in
+ * turn, so one change they refuse does not hold back the others.  A round that meets a higher ballot, is refused by too
  * many acceptors, or gets no quorum within round_timeout_ms is retried with
  * a higher round after a random back-off.  A change still not reflected
  * after change_timeout_ms is dropped with PAXOS_GAVE_UP.  Only a member of
@@ -94,6 +101,9 @@ struct paxos_msg {
     struct cstate_ballot ballot;
     struct cstate_ballot accepted;  /* PROMISE only; round 0: none */
     int rejected;                   /* NACK only */
+    int fresh;                      /* ACCEPT only: 1 the proposer's own value (its
+                                     * queued changes applied to its state), 0 a
+                                     * value recovered from promises */
     struct cstate *value;           /* PROMISE (if accepted), ACCEPT, LEARN; owned */
 };
 
@@ -110,7 +120,7 @@ const char *paxos_msg_type_name(enum paxos_msg_type t);
  *   prepare  <ring> <epoch> <round> <bid>
  *   promise  <ring> <epoch> <round> <bid> none
  *   promise  <ring> <epoch> <round> <bid> <around> <aid> <state line>
- *   accept   <ring> <epoch> <round> <bid> <state line>
+ *   accept   <ring> <epoch> <round> <bid> fresh|recovered <state line>
  *   accepted <ring> <epoch> <round> <bid>
  *   nack     <ring> <epoch> <round> <bid> higher|rejected
  *   learn    <state line>
@@ -141,8 +151,12 @@ int paxos_msg_decode(int argc, const char *const *argv, const size_t *len,
 /*
  * The acceptor's content check (DESIGN.md: accept "X failed" only if this
  * node suspects X, "X up" only once X has caught up).  Called when an
- * ACCEPT for a new ballot arrives, with the current state and the proposed
- * next state; return 1 to accept, 0 to refuse.  NULL accepts everything.
+ * ACCEPT of a FRESH value for a new ballot arrives (the proposer's own
+ * changes; never for a value recovered from promises, which Paxos obliges
+ * everyone to accept), with the current state and the proposed next
+ * state; return 1 to accept, 0 to refuse.  NULL accepts everything.  So
+ * the hook is a filter on what gets proposed, not a safety rule: a value
+ * one acceptor validated may be chosen without the others judging it.
  * A function pointer because this is the boundary to the glue.
  */
 typedef int (*paxos_validate_fn)(void *ctx, const struct cstate *cur, const struct cstate *next);

@@ -410,6 +410,26 @@ START_TEST(test_msg_wire)
     wire_roundtrip(&m);
     m.type = PAXOS_ACCEPT;
     wire_roundtrip(&m);
+    m.fresh = 1;
+    wire_roundtrip(&m);
+    {
+        /* the origin word is strict: fresh|recovered, in its place */
+        struct paxos_wire w;
+        struct paxos_msg d;
+        paxos_msg_encode(&m, &w);
+        ck_assert_int_eq(w.argc, 7);
+        ck_assert_str_eq(w.argv[5], "fresh");
+        ck_assert_int_eq(paxos_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                          sizeof(err)), 0);
+        ck_assert_int_eq(d.fresh, 1);
+        paxos_msg_deinit(&d);
+        w.argv[5][0] = 'F';
+        ck_assert_int_eq(paxos_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                          sizeof(err)), -1);
+        ck_assert_str_eq(err, "bad value origin");
+        paxos_wire_deinit(&w);
+    }
+    m.fresh = 0;
     m.type = PAXOS_LEARN;
     wire_roundtrip(&m);
 
