@@ -1243,7 +1243,7 @@ def tagged_case(case, finder, tag):
 
 
 CROSSSLOT_ERROR = b"-CROSSSLOT "
-WATCH_TWO_NODES_ERROR = b"-ERR WATCH of keys that two ring nodes serve"
+WATCH_TWO_NODES_ERROR = CROSSSLOT_ERROR   # keys watched on two other nodes
 
 
 def crossslot_command(args, conn, multi, watch, owner, finder, seen):
