@@ -53,6 +53,7 @@ struct rpeer {
     uint64_t sent, acked;       /* end offsets of the last batch sent to it, acked by it */
     long long acked_ms;
     int lost;                   /* lost batches since the last catch-up */
+    long long lost_ms;          /* when the loss was noticed */
     int resyncing;              /* sending it dumps of its slots */
     unsigned resync_slot;       /* the next slot to dump */
     long long resync_keys, resync_bytes, resyncs;
@@ -92,6 +93,8 @@ void repl_init(void)
 
 static void peer_free(struct rpeer *p)
 {
+    if (p == NULL)
+        return;     /* this node's own place in the member order */
     link_destroy(&p->link);
     rc_free(p);
 }
@@ -252,6 +255,7 @@ static void trim(void)
                              "(repl-backlog-size %lld): its copies are stale until catch-up",
                              p->id, server.repl_backlog_size);
                 p->lost = 1;
+                p->lost_ms = server.mstime;
                 p->cursor = b->next;
             }
         }
@@ -434,7 +438,9 @@ static void resync_step(void)
         struct rpeer *p = rs.peers[i];
         if (p == NULL)
             continue;
-        if (p->lost && !p->resyncing && cluster_member_link_ok(p->member)) {
+        /* Only once it answered a ping after the loss: a peer that is
+         * going down would lose the dumps too. */
+        if (p->lost && !p->resyncing && cluster_member_last_heard(p->member) > p->lost_ms) {
             p->lost = 0;
             p->resyncing = 1;
             p->resync_slot = 0;
@@ -486,6 +492,7 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
                  "catch-up", p->id, reply ? (int)(len > 200 ? 200 : len - 2) : (int)strlen(err),
                  reply ? reply : err);
     p->lost = 1;
+    p->lost_ms = server.mstime;
 }
 
 static void send_to(struct rpeer *p)
@@ -510,6 +517,7 @@ static void send_to(struct rpeer *p)
                     log_warn("Replication to %.40s failed (%s): its copies are stale until "
                              "catch-up", p->id, err);
                 p->lost = 1;
+                p->lost_ms = server.mstime;
             }
             p->batches_sent++;
             p->sent = b->end;
