@@ -755,7 +755,8 @@ void repl_apply(struct client *c)
         multi_discard(a);
     a->argc = 0;
     a->argv = NULL;
-    conn_take_reply(a, &len);
+    size_t rlen;
+    rc_free(conn_take_reply(a, &rlen));     /* the applied commands' replies */
     rs.applied++;
     reply_long(c, (long long)end);
 }
