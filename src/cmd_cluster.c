@@ -851,14 +851,6 @@ static void collect_key(void *priv, struct kv *o)
     kl->lens[kl->n++] = o->klen;
 }
 
-static void scan_slot(struct db *db, unsigned slot, void (*fn)(void *, struct kv *), void *priv)
-{
-    unsigned long long cursor = slot;
-    do {
-        cursor = db_scan_range(db, cursor, slot, fn, priv);
-    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
-}
-
 /* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in the current
  * database (a catch-up dump follows).  Logged as the deletions. */
 void cmd_ringnode_slotflush(struct client *c)
@@ -867,7 +859,7 @@ void cmd_ringnode_slotflush(struct client *c)
     if (!need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
         return;
     struct keylist kl = {NULL, NULL, 0, 0};
-    scan_slot(c->db, slot, collect_key, &kl);
+    db_scan_slot(c->db, slot, 0, collect_key, &kl);
     for (size_t i = 0; i < kl.n; i++) {
         if (db_delete(c->db, kl.keys[i], kl.lens[i], 0)) {
             propagate_deletion(c->db->id, kl.keys[i], kl.lens[i], 0);
@@ -928,7 +920,7 @@ void cmd_ring_digest(struct client *c)
         struct digest_ctx d = {0, 0, 0};
         for (int db = 0; db < server.dbnum; db++) {
             d.db = db;
-            scan_slot(&server.dbs[db], slot, digest_one, &d);
+            db_scan_slot(&server.dbs[db], slot, 0, digest_one, &d);
         }
         if (d.keys == 0)
             continue;

@@ -511,6 +511,16 @@ unsigned long long db_scan_range(struct db *db, unsigned long long cursor, unsig
     return ((unsigned long long)dcur << 14) | slot;
 }
 
+unsigned long long db_scan_slot(struct db *db, unsigned slot, unsigned long dcur,
+                                void (*fn)(void *priv, struct kv *o), void *priv)
+{
+    unsigned long long cursor = ((unsigned long long)dcur << 14) | slot;
+    do {
+        cursor = db_scan_range(db, cursor, slot, fn, priv);
+    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
+    return cursor;
+}
+
 void db_cron(void)
 {
     /* Keep the tables the right size without touching all 16384 slots of

@@ -412,10 +412,7 @@ static size_t dump_slot(struct rpeer *p, unsigned slot)
         put_bulk(&b, &len, &cap, "RINGNODE", 8);
         put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
         put_bulk(&b, &len, &cap, num, (size_t)nl);
-        unsigned long long cursor = slot;
-        do {
-            cursor = db_scan_range(&server.dbs[db], cursor, slot, dump_one, &d);
-        } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
+        db_scan_slot(&server.dbs[db], slot, 0, dump_one, &d);
     }
     append(slot, p->id, b, len);
     p->resync_keys += d.keys;

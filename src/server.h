@@ -359,6 +359,10 @@ unsigned long long db_scan(struct db *db, unsigned long long cursor,
 unsigned long long db_scan_range(struct db *db, unsigned long long cursor, unsigned last,
                                  void (*fn)(void *priv, struct kv *o), void *priv);
 struct dict *db_slot_dict(struct db *db, unsigned slot);
+/* Every key of slot from the slot table's cursor dcur (0: all of it) on;
+ * returns the cursor past the slot, as db_scan_range(). */
+unsigned long long db_scan_slot(struct db *db, unsigned slot, unsigned long dcur,
+                                void (*fn)(void *priv, struct kv *o), void *priv);
 void db_cron(void);
 struct kv *db_replace(struct db *db, struct kv *old, struct kv *n);
 void kv_touch(struct kv *o);

@@ -478,18 +478,6 @@ static void scan_collect(void *priv, struct kv *o)
     sk->items[sk->len++] = o;
 }
 
-/* Every key of slot `slot` from dict cursor dcur on; returns the cursor
- * past the slot. */
-static unsigned long long scan_whole_slot(struct db *db, unsigned slot, unsigned long dcur,
-                                          struct scan_keys *sk)
-{
-    unsigned long long cursor = ((unsigned long long)dcur << 14) | slot;
-    do {
-        cursor = db_scan_range(db, cursor, slot, scan_collect, sk);
-    } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) == slot);
-    return cursor;
-}
-
 void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot,
                    int (*mine)(unsigned slot))
 {
@@ -536,7 +524,7 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
         unsigned long dcur = (unsigned long)(cursor >> 14);
         for (unsigned slot = first; slot <= last_slot; slot++) {
             if (mine(slot))
-                scan_whole_slot(c->db, slot, slot == first ? dcur : 0, &sk);
+                db_scan_slot(c->db, slot, slot == first ? dcur : 0, scan_collect, &sk);
         }
         cursor = last_slot + 1 >= RC_SLOTS ? 0 : last_slot + 1;
     } else {
