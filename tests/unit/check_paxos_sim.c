@@ -302,64 +302,7 @@ struct sim {
     unsigned long steps, delivered;
 };
 
-static uint64_t rnd(struct sim *s)
-{
-    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned rnd_below(struct sim *s, unsigned n)
-{
-    return n ? (unsigned)(rnd(s) % n) : 0;
-}
-
-static int chance_pm(struct sim *s, unsigned pm)
-{
-    return rnd_below(s, 1000) < pm;
-}
-
-static void trace(struct sim *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!s->verbose)
-        return;
-    fprintf(stderr, "[%6llu] ", (unsigned long long)s->now);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static void violation(struct sim *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (s->failed)
-        return;
-    s->failed = 1;
-    va_start(ap, fmt);
-    vsnprintf(s->fail, sizeof(s->fail), fmt, ap);
-    va_end(ap);
-    trace(s, "VIOLATION: %s", s->fail);
-}
-
-static uint64_t local_now(const struct sim *s, int i)
-{
-    return s->nodes[i].offset + s->now * s->nodes[i].rate_pm / 1000;
-}
-
-static int node_index(const struct sim *s, const char *id)
-{
-    int i;
-
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->nodes[i].id, id) == 0)
-            return i;
-    return -1;
-}
+#include "simcore.h"
 
 static void hist_reserve(struct sim *s, uint64_t epoch)
 {
@@ -382,10 +325,10 @@ static void note_value(struct sim *s, struct cstate **slot, struct cstate **othe
     if (*slot == NULL)
         *slot = cstate_clone(v);
     else if (!cstate_equal(*slot, v))
-        violation(s, "two different states %s for epoch %llu", what,
+        sim_fail(s, "two different states %s for epoch %llu", what,
                   (unsigned long long)v->epoch);
     if (*other != NULL && !cstate_equal(*other, v))
-        violation(s, "epoch %llu: adopted state differs from the chosen value",
+        sim_fail(s, "epoch %llu: adopted state differs from the chosen value",
                   (unsigned long long)v->epoch);
 }
 
@@ -398,7 +341,7 @@ static int majority_in(const struct sim *s, uint64_t epoch, unsigned mask)
     if (prev == NULL)
         return 0;
     for (i = 0; i < prev->nmembers; i++) {
-        int k = node_index(s, prev->members[i].id);
+        int k = index_of(s, prev->members[i].id);
         if (k >= 0 && (mask & (1u << k)))
             count++;
     }
@@ -429,7 +372,7 @@ static void note_acceptance(struct sim *s, int i)
         e->value = cstate_clone(a->value);
         e->mask = 0;
     } else if (!cstate_equal(e->value, a->value)) {
-        violation(s, "two values accepted under one ballot in epoch %llu",
+        sim_fail(s, "two values accepted under one ballot in epoch %llu",
                   (unsigned long long)epoch);
         return;
     }
@@ -456,8 +399,8 @@ static void crash(struct sim *s, int i, const char *why)
     struct snode *nd = &s->nodes[i];
 
     paxos_destroy(&nd->pn);
-    nd->up_at = s->now + 20 + rnd_below(s, 800);
-    trace(s, "node %d crashes (%s), back at %llu", i, why, (unsigned long long)nd->up_at);
+    nd->up_at = s->now + 20 + below(s, 800);
+    say(s, "node %d crashes (%s), back at %llu", i, why, (unsigned long long)nd->up_at);
 }
 
 static void send_wire(struct sim *s, int from, int to, const struct paxos_msg *m);
@@ -472,15 +415,15 @@ static void check_sent(struct sim *s, int i, const struct paxos_msg *m)
     case PAXOS_PREPARE:
     case PAXOS_PROMISE:
         if (m->epoch != e || cstate_ballot_cmp(&d->acc.promised, &m->ballot) < 0)
-            violation(s, "node %d sent %s before persisting its promise", i,
+            sim_fail(s, "node %d sent %s before persisting its promise", i,
                       paxos_msg_type_name(m->type));
         if (m->type == PAXOS_PROMISE &&
             cstate_ballot_cmp(&d->acc.accepted, &m->accepted) != 0)
-            violation(s, "node %d promised with an accepted ballot it has not persisted", i);
+            sim_fail(s, "node %d promised with an accepted ballot it has not persisted", i);
         break;
     case PAXOS_ACCEPTED:
         if (m->epoch != e || cstate_ballot_cmp(&d->acc.accepted, &m->ballot) != 0)
-            violation(s, "node %d sent accepted before persisting its acceptance", i);
+            sim_fail(s, "node %d sent accepted before persisting its acceptance", i);
         break;
     default:
         break;
@@ -500,7 +443,7 @@ static void drain(struct sim *s, int i)
     paxos_ready_take(nd->pn, &rd);
     s->steps++;
     if (rd.persist) {
-        if (s->faults && chance_pm(s, s->crash_persist_pm)) {
+        if (s->faults && one_in_pm(s, s->crash_persist_pm)) {
             paxos_ready_deinit(&rd);
             crash(s, i, "before persisting");
             return;
@@ -510,26 +453,26 @@ static void drain(struct sim *s, int i)
         note_acceptance(s, i);
     }
     if (!cstate_record_equal(&nd->disk, paxos_record(nd->pn)))
-        violation(s, "node %d changed its record without asking to persist it", i);
+        sim_fail(s, "node %d changed its record without asking to persist it", i);
     epoch = nd->disk.state->epoch;
     if (epoch < nd->last_epoch)
-        violation(s, "node %d went back from epoch %llu to %llu", i,
+        sim_fail(s, "node %d went back from epoch %llu to %llu", i,
                   (unsigned long long)nd->last_epoch, (unsigned long long)epoch);
     if (epoch > nd->last_epoch) {
-        trace(s, "node %d adopts epoch %llu", i, (unsigned long long)epoch);
+        say(s, "node %d adopts epoch %llu", i, (unsigned long long)epoch);
         nd->last_epoch = epoch;
         hist_reserve(s, epoch);
         note_value(s, &s->adopted[epoch], &s->chosen[epoch], nd->disk.state, "adopted");
         recheck_chosen(s, epoch);
     }
     for (k = 0; k < rd.nmsgs; k++) {
-        int to = node_index(s, rd.msgs[k].to);
+        int to = index_of(s, rd.msgs[k].to);
         check_sent(s, i, &rd.msgs[k].msg);
         if (to >= 0)
             send_wire(s, i, to, &rd.msgs[k].msg);
     }
     for (k = 0; k < rd.nevents; k++) {
-        trace(s, "node %d: change %llu outcome %d", i, (unsigned long long)rd.events[k].token,
+        say(s, "node %d: change %llu outcome %d", i, (unsigned long long)rd.events[k].token,
               rd.events[k].outcome);
         if (i == s->final_node && rd.events[k].token == s->final_token) {
             if (rd.events[k].outcome == PAXOS_DONE)
@@ -543,10 +486,10 @@ static void drain(struct sim *s, int i)
 
 static void enqueue(struct sim *s, struct sim_msg *m)
 {
-    uint64_t delay = 1 + rnd_below(s, s->max_delay);
+    uint64_t delay = 1 + below(s, s->max_delay);
 
-    if (s->faults && chance_pm(s, 30))
-        delay += rnd_below(s, 400);     /* a straggler: reordering */
+    if (s->faults && one_in_pm(s, 30))
+        delay += below(s, 400);     /* a straggler: reordering */
     m->at = s->now + delay;
     m->seq = s->seq++;
     if (s->nmsgs == s->msgs_cap) {
@@ -561,9 +504,9 @@ static void send_wire(struct sim *s, int from, int to, const struct paxos_msg *p
     struct sim_msg m;
     int copies = 1, c;
 
-    if (s->faults && chance_pm(s, s->loss_pm))
+    if (s->faults && one_in_pm(s, s->loss_pm))
         return;
-    if (s->faults && chance_pm(s, s->dup_pm))
+    if (s->faults && one_in_pm(s, s->dup_pm))
         copies = 2;
     for (c = 0; c < copies; c++) {
         memset(&m, 0, sizeof(m));
@@ -571,7 +514,7 @@ static void send_wire(struct sim *s, int from, int to, const struct paxos_msg *p
         m.to = to;
         paxos_msg_encode(pm, &m.w);
         if (c == 0 && s->verbose)
-            trace(s, "send %d->%d %s e=%llu b=%llu", from, to, m.w.argv[0],
+            say(s, "send %d->%d %s e=%llu b=%llu", from, to, m.w.argv[0],
                   (unsigned long long)pm->epoch, (unsigned long long)pm->ballot.round);
         enqueue(s, &m);
     }
@@ -587,16 +530,16 @@ static void deliver(struct sim *s, struct sim_msg *m)
         return;
     s->delivered++;
     if (m->ping) {
-        paxos_observe_epoch(to->pn, s->nodes[m->from].id, m->epoch, local_now(s, m->to));
+        paxos_observe_epoch(to->pn, s->nodes[m->from].id, m->epoch, clock_of(s, m->to));
         drain(s, m->to);
         return;
     }
     if (paxos_msg_decode(m->w.argc, (const char *const *)m->w.argv, m->w.len, &pm, err,
                          sizeof(err)) != 0) {
-        violation(s, "a message failed to decode: %s", err);
+        sim_fail(s, "a message failed to decode: %s", err);
         return;
     }
-    paxos_step(to->pn, s->nodes[m->from].id, &pm, local_now(s, m->to));
+    paxos_step(to->pn, s->nodes[m->from].id, &pm, clock_of(s, m->to));
     paxos_msg_deinit(&pm);
     drain(s, m->to);
 }
@@ -645,7 +588,7 @@ static int sim_validate(void *ctx, const struct cstate *cur, const struct cstate
 
     (void)cur;
     (void)next;
-    return !(s->faults && chance_pm(s, s->reject_pm));
+    return !(s->faults && one_in_pm(s, s->reject_pm));
 }
 
 static void start_node(struct sim *s, int i)
@@ -662,11 +605,11 @@ static void start_node(struct sim *s, int i)
     cfg.validate = sim_validate;
     cfg.validate_ctx = s;
     cfg.debug_bugs = s->bugs;
-    nd->pn = paxos_create(&cfg, &nd->disk, local_now(s, i));
+    nd->pn = paxos_create(&cfg, &nd->disk, clock_of(s, i));
     if (nd->pn == NULL)
-        violation(s, "node %d could not start from its record", i);
+        sim_fail(s, "node %d could not start from its record", i);
     else if (nd->disk.state->epoch < nd->last_epoch)
-        violation(s, "node %d restarted at an older epoch", i);
+        sim_fail(s, "node %d restarted at an older epoch", i);
 }
 
 static void random_change(struct sim *s, int i)
@@ -675,8 +618,8 @@ static void random_change(struct sim *s, int i)
     const struct cstate *st = paxos_state(nd->pn);
     struct cstate_change ch;
     char err[128];
-    unsigned r = rnd_below(s, 100);
-    int k = (int)rnd_below(s, (unsigned)s->n);
+    unsigned r = below(s, 100);
+    int k = (int)below(s, (unsigned)s->n);
 
     if (st->nmembers == 0)
         return;
@@ -684,11 +627,11 @@ static void random_change(struct sim *s, int i)
     if (r < 35) {
         static const enum cstate_status sts[] = {CSTATE_UP, CSTATE_FAILED, CSTATE_JOINING};
         ch.kind = CSTATE_SET_STATUS;
-        memcpy(ch.id, st->members[rnd_below(s, (unsigned)st->nmembers)].id, CSTATE_ID_LEN);
-        ch.status = sts[rnd_below(s, 3)];
+        memcpy(ch.id, st->members[below(s, (unsigned)st->nmembers)].id, CSTATE_ID_LEN);
+        ch.status = sts[below(s, 3)];
     } else if (r < 55) {
         ch.kind = CSTATE_SET_REPLICAS;
-        ch.replicas = (int)rnd_below(s, 4);
+        ch.replicas = (int)below(s, 4);
     } else if (r < 80) {
         ch.kind = CSTATE_ADD_MEMBER;
         ch.member = member_for((unsigned)k + 1);
@@ -699,10 +642,10 @@ static void random_change(struct sim *s, int i)
         if (st->nmembers <= 2)
             return;
         ch.kind = CSTATE_REMOVE_MEMBER;
-        memcpy(ch.id, st->members[rnd_below(s, (unsigned)st->nmembers)].id, CSTATE_ID_LEN);
+        memcpy(ch.id, st->members[below(s, (unsigned)st->nmembers)].id, CSTATE_ID_LEN);
     }
-    if (paxos_propose(nd->pn, &ch, local_now(s, i), err, sizeof(err)) != 0)
-        trace(s, "node %d proposes change kind %d", i, ch.kind);
+    if (paxos_propose(nd->pn, &ch, clock_of(s, i), err, sizeof(err)) != 0)
+        say(s, "node %d proposes change kind %d", i, ch.kind);
     drain(s, i);
 }
 
@@ -717,19 +660,19 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose)
     s->bugs = bugs;
     s->verbose = verbose;
     s->final_node = -1;
-    s->n = 3 + (int)rnd_below(s, MAXN - 2);
-    members = s->n - (int)rnd_below(s, s->n > 3 ? 3 : 1);
+    s->n = 3 + (int)below(s, MAXN - 2);
+    members = s->n - (int)below(s, s->n > 3 ? 3 : 1);
     if (members < 3)
         members = 3;
-    s->loss_pm = rnd_below(s, 200);
-    s->dup_pm = rnd_below(s, 100);
-    s->reject_pm = rnd_below(s, 100);
-    s->max_delay = 5 + rnd_below(s, 60);
-    s->crash_pm = rnd_below(s, 3);
-    s->crash_persist_pm = rnd_below(s, 30);
-    s->prop_pm = 10 + rnd_below(s, 150);
+    s->loss_pm = below(s, 200);
+    s->dup_pm = below(s, 100);
+    s->reject_pm = below(s, 100);
+    s->max_delay = 5 + below(s, 60);
+    s->crash_pm = below(s, 3);
+    s->crash_persist_pm = below(s, 30);
+    s->prop_pm = 10 + below(s, 150);
     s->faults = 1;
-    s->next_partition = rnd_below(s, 500);
+    s->next_partition = below(s, 500);
 
     /* ids in random order, so sorted order differs from node order */
     for (i = 0; i < s->n; i++)
@@ -757,8 +700,8 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose)
             nd->disk.state = cstate_clone(init);
             nd->last_epoch = 1;
         }
-        nd->rate_pm = 700 + rnd_below(s, 701);
-        nd->offset = rnd_below(s, 1000000);
+        nd->rate_pm = 700 + below(s, 701);
+        nd->offset = below(s, 1000000);
         start_node(s, i);
     }
     cstate_destroy(&init);
@@ -794,34 +737,34 @@ static void sim_step(struct sim *s)
 
     deliver_due(s);
     if (s->faults && s->now >= s->next_partition) {
-        int split = chance_pm(s, 500);
-        int groups = 2 + (int)rnd_below(s, 2);
+        int split = one_in_pm(s, 500);
+        int groups = 2 + (int)below(s, 2);
         for (i = 0; i < s->n; i++)
-            s->nodes[i].group = split ? (int)rnd_below(s, (unsigned)groups) : 0;
-        s->next_partition = s->now + 50 + rnd_below(s, 600);
-        trace(s, split ? "partition" : "heal");
+            s->nodes[i].group = split ? (int)below(s, (unsigned)groups) : 0;
+        s->next_partition = s->now + 50 + below(s, 600);
+        say(s, split ? "partition" : "heal");
     }
     for (i = 0; i < s->n && !s->failed; i++) {
         struct snode *nd = &s->nodes[i];
         if (nd->pn == NULL) {
             if (s->now >= nd->up_at) {
-                trace(s, "node %d restarts at epoch %llu", i,
+                say(s, "node %d restarts at epoch %llu", i,
                       (unsigned long long)nd->disk.state->epoch);
                 start_node(s, i);
             }
             continue;
         }
-        if (s->faults && chance_pm(s, s->crash_pm)) {
+        if (s->faults && one_in_pm(s, s->crash_pm)) {
             crash(s, i, "any time");
             continue;
         }
-        paxos_tick(nd->pn, local_now(s, i));
+        paxos_tick(nd->pn, clock_of(s, i));
         drain(s, i);
         if (nd->pn != NULL && s->now >= nd->next_ping) {
             /* the glue pings a member of its state, carrying its epoch */
             const struct cstate *st = paxos_state(nd->pn);
             if (st->nmembers > 0) {
-                int to = node_index(s, st->members[rnd_below(s, (unsigned)st->nmembers)].id);
+                int to = index_of(s, st->members[below(s, (unsigned)st->nmembers)].id);
                 if (to >= 0 && to != i) {
                     struct sim_msg m;
                     memset(&m, 0, sizeof(m));
@@ -829,15 +772,15 @@ static void sim_step(struct sim *s)
                     m.to = to;
                     m.ping = 1;
                     m.epoch = st->epoch;
-                    if (!(s->faults && chance_pm(s, s->loss_pm)))
+                    if (!(s->faults && one_in_pm(s, s->loss_pm)))
                         enqueue(s, &m);
                 }
             }
-            nd->next_ping = s->now + (20 + rnd_below(s, 60)) * 1000 / nd->rate_pm;
+            nd->next_ping = s->now + (20 + below(s, 60)) * 1000 / nd->rate_pm;
         }
     }
-    if (s->faults && chance_pm(s, s->prop_pm)) {
-        i = (int)rnd_below(s, (unsigned)s->n);
+    if (s->faults && one_in_pm(s, s->prop_pm)) {
+        i = (int)below(s, (unsigned)s->n);
         if (s->nodes[i].pn != NULL)
             random_change(s, i);
     }
@@ -885,7 +828,7 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness,
     if (!s.failed && liveness) {
         uint64_t end = s.now + LIVE_MS, top;
         s.faults = 0;
-        trace(&s, "faults stop");
+        say(&s, "faults stop");
         for (i = 0; i < s.n; i++) {
             s.nodes[i].group = 0;
             if (s.nodes[i].pn == NULL)
@@ -900,15 +843,15 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness,
                 top = highest_epoch(&s);
                 for (i = 0; i < s.n; i++)
                     if (cstate_find(s.adopted[top], s.nodes[i].id) != NULL &&
-                        rnd_below(&s, 2) == 0)
+                        below(&s, 2) == 0)
                         break;
                 if (i < s.n) {
                     memset(&ch, 0, sizeof(ch));
                     ch.kind = CSTATE_SET_REPLICAS;
                     ch.replicas = 7;
                     s.final_node = i;
-                    s.final_token = paxos_propose(s.nodes[i].pn, &ch, local_now(&s, i), NULL, 0);
-                    trace(&s, "node %d proposes the final change: token %llu", i,
+                    s.final_token = paxos_propose(s.nodes[i].pn, &ch, clock_of(&s, i), NULL, 0);
+                    say(&s, "node %d proposes the final change: token %llu", i,
                           (unsigned long long)s.final_token);
                     drain(&s, i);
                 }
@@ -918,9 +861,9 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness,
         while (!s.failed && s.now < end && !(s.final_done && converged(&s)))
             sim_step(&s);
         if (!s.failed && !s.final_done)
-            violation(&s, "liveness: the final change was not chosen within %d ms", LIVE_MS);
+            sim_fail(&s, "liveness: the final change was not chosen within %d ms", LIVE_MS);
         else if (!s.failed && !converged(&s))
-            violation(&s, "liveness: members did not converge on epoch %llu",
+            sim_fail(&s, "liveness: members did not converge on epoch %llu",
                       (unsigned long long)highest_epoch(&s));
     }
     rc = s.failed ? -1 : 0;
@@ -969,7 +912,7 @@ START_TEST(test_sim_seeds)
 }
 END_TEST
 
-/* With a planted bug the simulator must find a violation within budget. */
+/* With a planted bug the simulator must find a sim_fail within budget. */
 static void expect_caught(unsigned bugs)
 {
     unsigned long budget = env_ul("PAXOS_BUG_SEEDS", 2000), i;
