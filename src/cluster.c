@@ -16,6 +16,7 @@
 #include "cluster.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,14 @@
 
 #include "cstate.h"
 #include "link.h"
+#include "liveness.h"
 #include "paxos.h"
 #include "respframe.h"
 #include "ring.h"
 #include "rand.h"
 #include "repl.h"
 #include "server.h"
+#include "util.h"
 
 #define FWD_POOL 2
 
@@ -41,22 +44,27 @@ struct peer {
     struct link *ctrl;
     struct link *fwd[2][FWD_POOL];  /* [resp 2, resp 3][pool] */
     long long last_heard_ms;
-    long long ping_sent_ms;
-    int ping_pending;
 };
 
 static struct {
     int on;
     char myid[CSTATE_ID_LEN + 1];
     struct paxos_node *px;
+    struct liveness *lv;            /* failure detector and lease (liveness.h) */
+    struct event *tick;             /* drives lv and px every few ms */
     struct ring *ring;
     uint64_t ring_epoch;
     int me;                         /* my ring index, -1 if not a member */
     struct peer *peers;             /* by ring index; peers[me] unused */
     int npeers;
     uint16_t primary[RC_SLOTS];     /* acting primary per slot, NO_MEMBER if none */
-    long long last_ping_round_ms;
 } cl = {.me = -1};
+
+/* The clock leases are measured with: monotonic, never the wall clock. */
+static uint64_t mono_ms(void)
+{
+    return rc_monotonic_us() / 1000;
+}
 
 #define NO_MEMBER 0xffff
 
@@ -263,6 +271,31 @@ static struct link *ctrl_link(struct peer *p)
     return p->ctrl;
 }
 
+static struct peer *peer_by_id(const char *id)
+{
+    for (int i = 0; i < cl.npeers; i++)
+        if (i != cl.me && strcmp(cl.peers[i].id, id) == 0)
+            return &cl.peers[i];
+    return NULL;
+}
+
+/* Send RINGNODE <verb> <wire args> on link l (replies ignored). */
+static void send_wire(struct link *l, const char *verb, const struct paxos_wire *w)
+{
+    const char *argv[PAXOS_WIRE_MAXARGS + 2];
+    size_t lens[PAXOS_WIRE_MAXARGS + 2];
+    argv[0] = "RINGNODE";
+    lens[0] = 8;
+    argv[1] = verb;
+    lens[1] = strlen(verb);
+    for (int i = 0; i < w->argc; i++) {
+        argv[i + 2] = w->argv[i];
+        lens[i + 2] = w->len[i];
+    }
+    const char *err;
+    link_send_argv(l, w->argc + 2, argv, lens, NULL, NULL, &err);
+}
+
 static const struct cstate_member *member_rec(int member)
 {
     const struct cstate *s = cluster_state();
@@ -356,13 +389,10 @@ static void pump(void)
 static void send_paxos(const char *to, const struct paxos_msg *m)
 {
     if (strcmp(to, cl.myid) == 0) {
-        paxos_step(cl.px, cl.myid, m, (uint64_t)server.mstime);
+        paxos_step(cl.px, cl.myid, m, mono_ms());
         return;
     }
-    struct peer *p = NULL;
-    for (int i = 0; i < cl.npeers; i++)
-        if (i != cl.me && strcmp(cl.peers[i].id, to) == 0)
-            p = &cl.peers[i];
+    struct peer *p = peer_by_id(to);
     const struct cstate_member *target = NULL;
     if (p == NULL) {
         /* Not in our state (a node being told of the ring that added it):
@@ -374,23 +404,12 @@ static void send_paxos(const char *to, const struct paxos_msg *m)
     }
     struct paxos_wire w;
     paxos_msg_encode(m, &w);
-    const char *argv[PAXOS_WIRE_MAXARGS + 2];
-    size_t lens[PAXOS_WIRE_MAXARGS + 2];
-    argv[0] = "RINGNODE";
-    lens[0] = 8;
-    argv[1] = "PAXOS";
-    lens[1] = 5;
-    for (int i = 0; i < w.argc; i++) {
-        argv[i + 2] = w.argv[i];
-        lens[i + 2] = w.len[i];
-    }
-    const char *err;
     if (p) {
-        link_send_argv(ctrl_link(p), w.argc + 2, argv, lens, NULL, NULL, &err);
+        send_wire(ctrl_link(p), "PAXOS", &w);
     } else {
         struct link *l = link_create(target->host, (int)target->port, 2,
                                      server.cluster_node_timeout, "learn");
-        link_send_argv(l, w.argc + 2, argv, lens, NULL, NULL, &err);
+        send_wire(l, "PAXOS", &w);
         cluster_defer_link_free(l);
     }
     paxos_wire_deinit(&w);
@@ -403,7 +422,7 @@ void cluster_paxos_message(const char *from, int argc, const char *const *argv,
     memset(&m, 0, sizeof(m));
     if (paxos_msg_decode(argc, argv, lens, &m, err, errlen) != 0)
         return;
-    paxos_step(cl.px, from, &m, (uint64_t)server.mstime);
+    paxos_step(cl.px, from, &m, mono_ms());
     paxos_msg_deinit(&m);
     pump();
 }
@@ -416,19 +435,41 @@ void cluster_heard(const char *id, uint64_t epoch)
     }
     const struct cstate *s = paxos_state(cl.px);
     if (epoch != s->epoch && cstate_find(s, id)) {
-        paxos_observe_epoch(cl.px, id, epoch, (uint64_t)server.mstime);
+        paxos_observe_epoch(cl.px, id, epoch, mono_ms());
         pump();
     }
 }
 
 uint64_t cluster_propose(const struct cstate_change *ch, char *err, size_t errlen)
 {
-    return paxos_propose(cl.px, ch, (uint64_t)server.mstime, err, errlen);
+    return paxos_propose(cl.px, ch, mono_ms(), err, errlen);
 }
 
 void cluster_pump(void)
 {
     pump();
+}
+
+/* (Re)create the Paxos node from rec, with the failure detector as its
+ * acceptor filter and lease keeper. */
+static void make_nodes(const struct cstate_record *rec)
+{
+    uint64_t now = mono_ms();
+    liveness_destroy(&cl.lv);
+    paxos_destroy(&cl.px);
+    struct liveness_config lc;
+    memset(&lc, 0, sizeof(lc));
+    lc.node_timeout_ms = (uint64_t)server.cluster_node_timeout;
+    lc.seed = rc_random_u64();
+    lc.debug_bugs = (unsigned)server.cluster_debug_bugs;
+    cl.lv = liveness_create(&lc, rec->myid, now);
+    struct paxos_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.seed = rc_random_u64();
+    cfg.validate = liveness_validate;
+    cfg.validate_ctx = cl.lv;
+    cl.px = paxos_create(&cfg, rec, now);
+    liveness_bind(cl.lv, cl.px, now);
 }
 
 /* Make this node the first member of a new ring (epoch 1).  No other
@@ -467,11 +508,7 @@ int cluster_bootstrap(int replicas, const char **why)
         *why = "ERR could not write the cluster config file";
         return -1;
     }
-    struct paxos_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.seed = rc_random_u64();
-    paxos_destroy(&cl.px);
-    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    make_nodes(&rec);
     cstate_record_deinit(&rec);
     state_changed();
     return 0;
@@ -489,56 +526,93 @@ void cluster_my_member(struct cstate_member *m)
     m->status = CSTATE_UP;
 }
 
-/* ---- pings ---- */
+/* ---- liveness: pings, leases, failure marks ---- */
 
-static void on_pong(void *priv, const char *reply, size_t len, const char *err)
+/* Drain the detector's output: pings and pongs out, failure marks (and
+ * values to finish) to Paxos. */
+static void drain_liveness(void)
 {
-    struct peer *want = priv;
-    (void)err;
-    /* The peer array may have been rebuilt since: find it again. */
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (p != want)
+    struct liveness_ready rd;
+    liveness_ready_take(cl.lv, &rd);
+    for (size_t i = 0; i < rd.nmsgs; i++) {
+        struct peer *p = peer_by_id(rd.msgs[i].to);
+        if (p == NULL)
             continue;
-        p->ping_pending = 0;
-        /* *3 $id $ring $epoch */
-        struct rframe_iter it;
-        struct rframe_bulk id, ring, ep;
-        unsigned long long epoch;
-        if (reply && rframe_array_open(&it, reply, len) == 3 &&
-            rframe_array_next(&it, &id) == 1 && rframe_array_next(&it, &ring) == 1 &&
-            rframe_array_next(&it, &ep) == 1 && id.data && ring.data && ep.data &&
-            id.len == CSTATE_ID_LEN && memcmp(id.data, p->id, CSTATE_ID_LEN) == 0 &&
-            rc_str2ull(ep.data, ep.len, &epoch)) {
-            const struct cstate *s = paxos_state(cl.px);
-            if (ring.len != CSTATE_ID_LEN || memcmp(ring.data, s->ring, CSTATE_ID_LEN) != 0) {
-                if (epoch != 0)
-                    log_warn("Node %s at %s:%d is in another ring (%.*s): ignored", p->id,
-                             p->host, p->port, (int)ring.len, ring.data);
-            }
-            cluster_heard(p->id, epoch);
+        struct paxos_wire w;
+        liveness_msg_encode(&rd.msgs[i].msg, &w);
+        send_wire(ctrl_link(p), "LIVE", &w);
+        paxos_wire_deinit(&w);
+    }
+    for (size_t i = 0; i < rd.nchanges; i++) {
+        char err[256];
+        /* An error here (a proposal already running) is harmless: the
+         * detector asks again while the reason lasts. */
+        paxos_propose(cl.px, &rd.changes[i], mono_ms(), err, sizeof(err));
+    }
+    liveness_ready_deinit(&rd);
+    pump();
+}
+
+void cluster_live_message(const char *from, int argc, const char *const *argv,
+                          const size_t *lens, char *err, size_t errlen)
+{
+    struct liveness_msg m;
+    if (liveness_msg_decode(argc, argv, lens, &m, err, errlen) != 0)
+        return;
+    const struct cstate *s = paxos_state(cl.px);
+    if (s->epoch != 0 && m.epoch != 0 && strcmp(m.ring, s->ring) != 0) {
+        static long long warned_ms;
+        if (server.mstime - warned_ms > 10000) {
+            warned_ms = server.mstime;
+            log_warn("Node %.40s is in another ring (%.40s): its pings are ignored", from,
+                     m.ring);
         }
         return;
     }
+    liveness_step(cl.lv, from, &m, mono_ms());
+    cluster_heard(from, m.epoch);
+    drain_liveness();
 }
 
-static void ping_all(void)
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    const struct cstate *s = paxos_state(cl.px);
-    char ep[24];
-    int eplen = snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (i == cl.me || p->ping_pending)
-            continue;
-        const char *argv[] = {"RINGNODE", "PING", cl.myid, s->ring, ep};
-        size_t lens[] = {8, 4, CSTATE_ID_LEN, strlen(s->ring), (size_t)eplen};
-        const char *err;
-        if (link_send_argv(ctrl_link(p), 5, argv, lens, on_pong, p, &err) == 0) {
-            p->ping_pending = 1;
-            p->ping_sent_ms = server.mstime;
-        }
+    (void)fd;
+    (void)what;
+    (void)arg;
+    uint64_t now = mono_ms();
+    paxos_tick(cl.px, now);
+    pump();
+    liveness_tick(cl.lv, now);
+    drain_liveness();
+}
+
+int cluster_slot_serve(unsigned slot, int *member, const char **err)
+{
+    int where = cluster_slot_route(slot, member, err);
+    if (where != CLUSTER_LOCAL)
+        return where;
+    switch (liveness_can_serve(cl.lv, slot, mono_ms())) {
+    case LIVENESS_SERVE:
+        return CLUSTER_LOCAL;
+    case LIVENESS_NO_LEASE:
+        *err = "CLUSTERDOWN No majority: this node's primary lease lapsed (no majority of the "
+               "ring answered its pings lately)";
+        return CLUSTER_DOWN;
+    case LIVENESS_HANDOVER:
+        *err = "CLUSTERDOWN Hash slot changing primary: waiting out the previous primary's lease";
+        return CLUSTER_DOWN;
+    case LIVENESS_NOT_PRIMARY:
+        break;
     }
+    *err = "CLUSTERDOWN The cluster is down";
+    return CLUSTER_DOWN;
+}
+
+const char *cluster_serving_state(void)
+{
+    if (cl.lv == NULL || cl.me < 0)
+        return "not a member";
+    return liveness_holds_lease(cl.lv, mono_ms()) ? "lease held" : "no majority (lease lapsed)";
 }
 
 /* ---- pub/sub across the ring ---- */
@@ -584,22 +658,8 @@ void cluster_cron(void)
 {
     if (!cl.on)
         return;
-    paxos_tick(cl.px, (uint64_t)server.mstime);
-    pump();
     repl_cron();
-    long long every = server.cluster_node_timeout / 10;
-    if (every < 10)
-        every = 10;
-    if (server.mstime - cl.last_ping_round_ms >= every) {
-        cl.last_ping_round_ms = server.mstime;
-        ping_all();
-    }
     reap_deferred();
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (p->ping_pending && server.mstime - p->ping_sent_ms > server.cluster_node_timeout)
-            p->ping_pending = 0;
-    }
 }
 
 /* ---- start and stop ---- */
@@ -658,12 +718,14 @@ int cluster_init(void)
         return -1;
     }
     memcpy(cl.myid, rec.myid, sizeof(cl.myid));
-    struct paxos_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.seed = rc_random_u64();
-    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    make_nodes(&rec);
     cstate_record_deinit(&rec);
     state_changed();
+    /* Pings every T/10 and leases measured in ms want a finer timer than
+     * the server's cron. */
+    cl.tick = event_new(server.base, -1, EV_PERSIST, on_tick, NULL);
+    struct timeval tv = {0, 5000};
+    event_add(cl.tick, &tv);
     return 0;
 }
 
@@ -680,6 +742,10 @@ void cluster_deinit(void)
     cl.peers = NULL;
     cl.npeers = 0;
     ring_destroy(&cl.ring);
+    if (cl.tick)
+        event_free(cl.tick);
+    cl.tick = NULL;
+    liveness_destroy(&cl.lv);
     paxos_destroy(&cl.px);
     cl.on = 0;
 }

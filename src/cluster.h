@@ -37,8 +37,16 @@ int cluster_slot_route(unsigned slot, int *member, const char **err);
 /* Is this node in slot's preference list, and not failed (it holds a
  * copy, as primary or replica)? */
 int cluster_holds_copy(unsigned slot);
-/* Does this node serve slot now (CLUSTER_LOCAL)? */
+/* Is this node slot's acting primary in its state (CLUSTER_LOCAL)?
+ * Structural: says nothing of the lease; see cluster_slot_serve. */
 int cluster_slot_is_mine(unsigned slot);
+/* cluster_slot_route, and for a slot routed here, whether this node may
+ * serve it now: it holds its primary lease and any hand-over wait has
+ * passed (liveness.h); else CLUSTER_DOWN with the reason in *err.  Every
+ * client command's keys are checked with this. */
+int cluster_slot_serve(unsigned slot, int *member, const char **err);
+/* "lease held", "no majority (lease lapsed)" or "not a member". */
+const char *cluster_serving_state(void);
 
 /* The shared, pipelined link to member for forwarded commands of a client
  * with this id speaking resp (one client always uses the same link, so its
@@ -68,6 +76,8 @@ struct slice;
 void cluster_heard(const char *id, uint64_t epoch);
 /* A RINGNODE PAXOS message from peer `from` (its arguments after PAXOS);
  * err gets a message if it does not decode. */
+void cluster_live_message(const char *from, int argc, const char *const *argv,
+                          const size_t *lens, char *err, size_t errlen);
 void cluster_paxos_message(const char *from, int argc, const char *const *argv,
                            const size_t *lens, char *err, size_t errlen);
 /* Ask for a state change; the token cluster_admin_done() will name, or 0

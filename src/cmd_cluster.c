@@ -384,12 +384,12 @@ void cmd_cluster_getkeysinslot(struct client *c)
 static const char *state_ok(void)
 {
     const struct ring *r = cluster_ring();
-    if (r == NULL)
+    if (r == NULL || strcmp(cluster_serving_state(), "lease held") != 0)
         return "fail";
     for (unsigned s = 0; s < RC_SLOTS; s++) {
         int m;
         const char *err;
-        if (cluster_slot_route(s, &m, &err) == CLUSTER_DOWN)
+        if (cluster_slot_serve(s, &m, &err) == CLUSTER_DOWN)
             return "fail";
     }
     return "ok";
@@ -759,32 +759,11 @@ void cmd_ringnode_hello(struct client *c)
     reply_ok(c);
 }
 
-void cmd_ringnode_ping(struct client *c)
-{
-    if (!need_node(c))
-        return;
-    const struct cstate *s = cluster_state();
-    unsigned long long epoch;
-    if (!rc_str2ull(c->argv[4].p, c->argv[4].len, &epoch)) {
-        reply_error(c, "ERR invalid epoch");
-        return;
-    }
-    if (c->argv[2].len == CSTATE_ID_LEN &&
-        (s->epoch == 0 || epoch == 0 ||
-         (c->argv[3].len == CSTATE_ID_LEN && memcmp(c->argv[3].p, s->ring, CSTATE_ID_LEN) == 0))) {
-        char id[CSTATE_ID_LEN + 1];
-        memcpy(id, c->argv[2].p, CSTATE_ID_LEN);
-        id[CSTATE_ID_LEN] = '\0';
-        cluster_heard(id, epoch);
-    }
-    s = cluster_state();
-    reply_array_len(c, 3);
-    reply_bulk_cstr(c, cluster_myid());
-    reply_bulk_cstr(c, s->ring);
-    reply_bulk_long(c, (long long)s->epoch);
-}
+typedef void peer_msg_fn(const char *from, int argc, const char *const *argv,
+                         const size_t *lens, char *err, size_t errlen);
 
-void cmd_ringnode_paxos(struct client *c)
+/* RINGNODE <verb> <args...>: a protocol message of an authenticated peer. */
+static void peer_message(struct client *c, peer_msg_fn *fn)
 {
     if (!need_node(c))
         return;
@@ -796,11 +775,22 @@ void cmd_ringnode_paxos(struct client *c)
         lens[i] = c->argv[i + 2].len;
     }
     char err[256] = "";
-    cluster_paxos_message(c->peer_id, argc, argv, lens, err, sizeof(err));
+    fn(c->peer_id, argc, argv, lens, err, sizeof(err));
     if (err[0])
         reply_errorf(c, "ERR %s", err);
     else
         reply_ok(c);
+}
+
+void cmd_ringnode_paxos(struct client *c)
+{
+    peer_message(c, cluster_paxos_message);
+}
+
+/* RINGNODE LIVE: a ping or pong of the failure detector (liveness.h). */
+void cmd_ringnode_live(struct client *c)
+{
+    peer_message(c, cluster_live_message);
 }
 
 void cmd_ringnode_info(struct client *c)

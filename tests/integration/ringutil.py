@@ -142,6 +142,22 @@ class Ring:
             assert first.execute_command("CLUSTER", "MEET", HOST, node.port) == "OK"
         self.wait_converged()
 
+    def wait_ready(self, timeout=10.0):
+        """Until every running node says cluster_state:ok: it serves every
+        slot it is primary of (its lease held, hand-over waits passed)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = [self.client(i).execute_command("CLUSTER", "INFO")
+                        for i, n in enumerate(self.nodes) if n.proc.poll() is None]
+                if all("cluster_state:ok" in info for info in last):
+                    return
+            except redis.RedisError as e:
+                last = e
+            time.sleep(0.05)
+        raise AssertionError("ring not ready: %r" % (last,))
+
     def client(self, i, **kw):
         kw.setdefault("decode_responses", True)
         kw.setdefault("socket_timeout", 10)
@@ -163,6 +179,11 @@ class Ring:
                           if n.proc.poll() is None]
                 keys = {(s["epoch"], tuple(m["id"] for m in s["members"])) for s in states}
                 if len(keys) == 1 and len(states[0]["members"]) == want:
+                    # Once every member is up and running, also until each
+                    # serves its slots (hand-over waits passed).
+                    if (len(states) == len(self.nodes)
+                            and all(m["status"] == "up" for m in states[0]["members"])):
+                        self.wait_ready(max(0.1, deadline - time.monotonic()))
                     return states[0]
                 last = keys
             except redis.RedisError as e:
