@@ -58,6 +58,13 @@ static struct {
     struct peer *peers;             /* by ring index; peers[me] unused */
     int npeers;
     uint16_t primary[RC_SLOTS];     /* acting primary per slot, NO_MEMBER if none */
+    /* The slot's acting primary in the previous state, if another member
+     * up in this one: its last batches are still welcome, and if the slot
+     * came to this node it is served only after that member's HANDOFF
+     * marker (DESIGN.md "Rejoin and handback"). */
+    uint16_t prev_primary[RC_SLOTS];
+    long long adopted_ms;           /* monotonic ms the current state was adopted */
+    uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
 } cl = {.me = -1};
 
 /* The clock leases are measured with: monotonic, never the wall clock. */
@@ -156,6 +163,13 @@ static void state_changed(void)
             log_warn("Cluster state epoch %llu gives no valid ring", (unsigned long long)s->epoch);
     }
     int n = nr ? ring_members(nr) : 0;
+    /* Old primaries by id, to find them in the new member order. */
+    char (*oldids)[CSTATE_ID_LEN + 1] = rc_calloc(sizeof(*oldids) * (size_t)(cl.npeers + 1));
+    for (int k = 0; k < cl.npeers; k++)
+        memcpy(oldids[k], cl.peers[k].id, sizeof(oldids[k]));
+    if (cl.me >= 0 && cl.me < cl.npeers)
+        memcpy(oldids[cl.me], cl.myid, sizeof(oldids[cl.me]));
+    int oldn = cl.npeers;
     struct peer *np = rc_calloc(sizeof(struct peer) * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
         /* Ring and state both order members by id. */
@@ -184,7 +198,9 @@ static void state_changed(void)
     cl.ring_epoch = s->epoch;
     cl.me = nr ? ring_member_index(nr, cl.myid) : -1;
     for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        uint16_t old = cl.primary[slot];
         cl.primary[slot] = NO_MEMBER;
+        cl.prev_primary[slot] = NO_MEMBER;
         if (nr == NULL)
             continue;
         const uint16_t *pref = ring_pref(nr, slot);
@@ -194,7 +210,17 @@ static void state_changed(void)
                 break;
             }
         }
+        if (old != NO_MEMBER && old < oldn) {
+            long idx = cstate_index(s, oldids[old]);
+            if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
+                cl.prev_primary[slot] = (uint16_t)idx;
+        }
     }
+    rc_free(oldids);
+    cl.adopted_ms = (long long)mono_ms();
+    for (size_t i = 0; i < s->nmembers; i++)
+        if (s->members[i].status == CSTATE_FAILED && cl.lv)
+            liveness_set_caught_up(cl.lv, s->members[i].id, 0);
     repl_state_changed();
     log_notice("Cluster state epoch %llu: %zu members, this node %s",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
@@ -215,6 +241,33 @@ int cluster_slot_route(unsigned slot, int *member, const char **err)
         return CLUSTER_LOCAL;
     *member = p;
     return CLUSTER_REMOTE;
+}
+
+int cluster_prev_primary(unsigned slot)
+{
+    return cl.ring && cl.prev_primary[slot] != NO_MEMBER ? cl.prev_primary[slot] : -1;
+}
+
+/* Is slot, just come to this node from a member still up, waiting for
+ * that member's HANDOFF marker? */
+static int handback_pending(unsigned slot)
+{
+    uint16_t prev = cl.prev_primary[slot];
+    if (prev == NO_MEMBER || !repl_enabled())
+        return 0;
+    if (repl_marker_epoch(prev, 1) >= cl.ring_epoch)
+        return 0;
+    /* A marker that cannot come (the link to that member is down for
+     * good) would keep the slot down until the member is marked failed,
+     * which the next state does; say so once in a while. */
+    static long long warned_ms;
+    long long waited = (long long)mono_ms() - cl.adopted_ms;
+    if (waited > 4 * server.cluster_node_timeout && server.mstime - warned_ms > 10000) {
+        warned_ms = server.mstime;
+        log_warn("Slot %u: still waiting for member %.40s's HANDOFF marker after %lld ms", slot,
+                 cl.peers[prev].id, waited);
+    }
+    return 1;
 }
 
 int cluster_holds_copy(unsigned slot)
@@ -574,6 +627,72 @@ void cluster_live_message(const char *from, int argc, const char *const *argv,
     drain_liveness();
 }
 
+/* Does every slot this node holds a copy of have its data from the
+ * slot's acting primary at the current epoch (its SYNCED marker)? */
+static int caught_up(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (!repl_enabled())
+        return 1;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        uint16_t p = cl.primary[slot];
+        if (p == NO_MEMBER || (int)p == cl.me || !cluster_holds_copy(slot))
+            continue;
+        if (repl_marker_epoch(p, 0) < s->epoch)
+            return 0;
+    }
+    return 1;
+}
+
+static void propose_my_status(enum cstate_status st)
+{
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_SET_STATUS;
+    memcpy(ch.id, cl.myid, sizeof(ch.id));
+    ch.status = st;
+    char err[256];
+    paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
+}
+
+/* A node its ring marked failed comes back: it asks to be `joining`, the
+ * primaries send it its slots (repl.c), and once every slot is in step it
+ * tells everyone (RINGNODE CAUGHTUP, which their acceptor filter wants)
+ * and proposes its return. */
+static void rejoin_step(uint64_t now)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (cl.me < 0 || now - cl.rejoin_ms < (uint64_t)server.cluster_node_timeout / 2)
+        return;
+    cl.rejoin_ms = now;
+    enum cstate_status st = s->members[cl.me].status;
+    if (st == CSTATE_FAILED) {
+        log_notice("This node is marked failed in epoch %llu: asking to rejoin",
+                   (unsigned long long)s->epoch);
+        propose_my_status(CSTATE_JOINING);
+    } else if (st == CSTATE_JOINING && caught_up()) {
+        log_notice("Every slot this node holds is in step (epoch %llu): proposing its return",
+                   (unsigned long long)s->epoch);
+        liveness_set_caught_up(cl.lv, cl.myid, 1);
+        char ep[24];
+        snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+        const char *argv[] = {"RINGNODE", "CAUGHTUP", ep};
+        size_t lens[] = {8, 8, strlen(ep)};
+        for (int i = 0; i < cl.npeers; i++) {
+            const char *err;
+            if (i != cl.me)
+                link_send_argv(ctrl_link(&cl.peers[i]), 3, argv, lens, NULL, NULL, &err);
+        }
+        propose_my_status(CSTATE_UP);
+    }
+}
+
+void cluster_caught_up(const char *from, uint64_t epoch)
+{
+    if (cl.on && epoch == paxos_state(cl.px)->epoch)
+        liveness_set_caught_up(cl.lv, from, 1);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -584,6 +703,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     pump();
     liveness_tick(cl.lv, now);
     drain_liveness();
+    rejoin_step(now);
+    pump();
 }
 
 int cluster_slot_serve(unsigned slot, int *member, const char **err)
@@ -593,7 +714,11 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err)
         return where;
     switch (liveness_can_serve(cl.lv, slot, mono_ms())) {
     case LIVENESS_SERVE:
-        return CLUSTER_LOCAL;
+        if (!handback_pending(slot))
+            return CLUSTER_LOCAL;
+        *err = "CLUSTERDOWN Hash slot being handed back: waiting for the previous primary's "
+               "last writes";
+        return CLUSTER_DOWN;
     case LIVENESS_NO_LEASE:
         *err = "CLUSTERDOWN No majority: this node's primary lease lapsed (no majority of the "
                "ring answered its pings lately)";

@@ -45,6 +45,12 @@ int cluster_slot_is_mine(unsigned slot);
  * passed (liveness.h); else CLUSTER_DOWN with the reason in *err.  Every
  * client command's keys are checked with this. */
 int cluster_slot_serve(unsigned slot, int *member, const char **err);
+/* The slot's acting primary in the previous state when another member,
+ * still up, is it now (its last batches are welcome until its HANDOFF
+ * marker); else -1. */
+int cluster_prev_primary(unsigned slot);
+/* RINGNODE CAUGHTUP <epoch> from member `from`. */
+void cluster_caught_up(const char *from, uint64_t epoch);
 /* "lease held", "no majority (lease lapsed)" or "not a member". */
 const char *cluster_serving_state(void);
 

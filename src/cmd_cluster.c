@@ -793,6 +793,43 @@ void cmd_ringnode_live(struct client *c)
     peer_message(c, cluster_live_message);
 }
 
+/* RINGNODE SYNCED|HANDOFF|CAUGHTUP <epoch>: the markers of catch-up and
+ * handback (repl.c, cluster.c). */
+static int marker_epoch(struct client *c, uint64_t *epoch)
+{
+    unsigned long long e;
+    if (!need_node(c))
+        return 0;
+    if (!rc_str2ull(c->argv[2].p, c->argv[2].len, &e)) {
+        reply_error(c, "ERR invalid epoch");
+        return 0;
+    }
+    *epoch = e;
+    reply_ok(c);
+    return 1;
+}
+
+void cmd_ringnode_synced(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        repl_marker(c->peer_id, 0, e);
+}
+
+void cmd_ringnode_handoff(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        repl_marker(c->peer_id, 1, e);
+}
+
+void cmd_ringnode_caughtup(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        cluster_caught_up(c->peer_id, e);
+}
+
 void cmd_ringnode_info(struct client *c)
 {
     /* Asked by a node meeting us; it holds nothing secret. */

@@ -38,6 +38,8 @@ struct batch {
     uint64_t end;               /* stream offset after this batch */
     unsigned slot;
     char only[CSTATE_ID_LEN + 1];   /* a slot dump for one member; "" for all */
+    int marker;                 /* 0: data; MARK_SYNCED or MARK_HANDOFF (for `only`) */
+    uint64_t marker_epoch;
     size_t len;
     char data[];
 };
@@ -58,7 +60,18 @@ struct rpeer {
     unsigned resync_slot;       /* the next slot to dump */
     long long resync_keys, resync_bytes, resyncs;
     long long batches_sent;
+    int sync_due;               /* it is joining: end its dumps with a SYNCED marker */
+    uint64_t synced_epoch;      /* received: the last SYNCED marker's epoch from it */
+    uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
 };
+
+/* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
+ * after every batch before them:
+ *   SYNCED e:  every slot the peer holds and this node is primary of at
+ *              epoch e was dumped to it before this point (catch-up done);
+ *   HANDOFF e: this node adopted epoch e; every write it made as primary
+ *              before that is before this point. */
+enum { MARK_SYNCED = 1, MARK_HANDOFF = 2 };
 
 struct waiter {
     struct waiter *next;
@@ -127,12 +140,12 @@ int repl_enabled(void)
     return cluster_enabled() && s && s->replicas > 0 && s->nmembers > 1;
 }
 
-/* Does member hold a copy of slot that this node, its primary, sends? */
-static int copy_holder(unsigned slot, int member)
+/* Is member (not this node) in slot's preference list, and not failed? */
+static int holds(unsigned slot, int member)
 {
     const struct ring *r = cluster_ring();
     const struct cstate *s = cluster_state();
-    if (r == NULL || member == cluster_my_index() || !cluster_slot_is_mine(slot))
+    if (r == NULL || member == cluster_my_index())
         return 0;
     const uint16_t *pref = ring_pref(r, slot);
     for (int k = 0; k < ring_pref_len(r); k++) {
@@ -141,6 +154,15 @@ static int copy_holder(unsigned slot, int member)
     }
     return 0;
 }
+
+/* Does member hold a copy of slot that this node, its primary, sends? */
+static int copy_holder(unsigned slot, int member)
+{
+    return cluster_slot_is_mine(slot) && holds(slot, member);
+}
+
+static void append_marker(const struct rpeer *p, int kind);
+static int is_joining(const struct rpeer *p);
 
 void repl_state_changed(void)
 {
@@ -177,6 +199,43 @@ void repl_state_changed(void)
     rc_free(rs.peers);
     rs.peers = np;
     rs.npeers = n;
+    if (!repl_enabled())
+        return;
+    for (int i = 0; i < n; i++) {
+        struct rpeer *p = np[i];
+        if (p == NULL)
+            continue;
+        /* Whatever slots moved, every member learns where this node's
+         * writes as a primary end. */
+        append_marker(p, MARK_HANDOFF);
+        /* A joining member gets every slot it holds that this node is
+         * primary of, again at each new state (the primaries may have
+         * changed), then SYNCED. */
+        if (is_joining(p)) {
+            p->resyncing = 1;
+            p->resync_slot = 0;
+            p->resync_keys = p->resync_bytes = 0;
+        }
+    }
+}
+
+uint64_t repl_marker_epoch(int member, int handoff)
+{
+    if (member < 0 || member >= rs.npeers || rs.peers[member] == NULL)
+        return 0;
+    return handoff ? rs.peers[member]->handoff_epoch : rs.peers[member]->synced_epoch;
+}
+
+void repl_marker(const char *from, int handoff, uint64_t epoch)
+{
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL || strcmp(p->id, from) != 0)
+            continue;
+        uint64_t *e = handoff ? &p->handoff_epoch : &p->synced_epoch;
+        if (epoch > *e)
+            *e = epoch;
+    }
 }
 
 /* ---- making batches ---- */
@@ -265,10 +324,12 @@ static void trim(void)
     }
 }
 
-static void append(unsigned slot, const char *only, const char *p, size_t len)
+static struct batch *append(unsigned slot, const char *only, const char *p, size_t len)
 {
     struct batch *b = rc_malloc(sizeof(*b) + len);
     b->next = NULL;
+    b->marker = 0;
+    b->marker_epoch = 0;
     b->slot = slot;
     snprintf(b->only, sizeof(b->only), "%s", only ? only : "");
     b->len = len;
@@ -287,6 +348,19 @@ static void append(unsigned slot, const char *only, const char *p, size_t len)
             p2->cursor = b;
     }
     trim();
+    return b;
+}
+
+static void append_marker(const struct rpeer *p, int kind)
+{
+    struct batch *b = append(0, p->id, "", 0);
+    b->marker = kind;
+    b->marker_epoch = cluster_state()->epoch;
+}
+
+static int is_joining(const struct rpeer *p)
+{
+    return cluster_state()->members[p->member].status == CSTATE_JOINING;
 }
 
 /* A record whose keys span slots (a split MSET, DEL or UNLINK ran here
@@ -456,6 +530,8 @@ static void resync_step(void)
         if (p->resync_slot >= RC_SLOTS) {
             p->resyncing = 0;
             p->resyncs++;
+            if (is_joining(p))
+                append_marker(p, MARK_SYNCED);
             log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
                        p->resync_keys, p->resync_bytes);
         }
@@ -499,7 +575,21 @@ static void send_to(struct rpeer *p)
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             return;     /* back-pressure: go on when it has drained */
         struct batch *b = p->cursor;
-        if (copy_holder(b->slot, p->member) && (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
+        if (b->marker && strcmp(b->only, p->id) == 0) {
+            if (p->link == NULL)
+                p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+            char ep[24];
+            snprintf(ep, sizeof(ep), "%llu", (unsigned long long)b->marker_epoch);
+            const char *verb = b->marker == MARK_SYNCED ? "SYNCED" : "HANDOFF";
+            const char *argv[] = {"RINGNODE", verb, ep};
+            size_t lens[] = {8, strlen(verb), strlen(ep)};
+            const char *err;
+            link_send_argv(p->link, 3, argv, lens, NULL, NULL, &err);
+        } else if (!b->marker && holds(b->slot, p->member) &&
+                   (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
+            /* holds(), not copy_holder(): a batch made while this node was
+             * the slot's primary still goes out after it stopped being it
+             * (before the HANDOFF marker). */
             if (p->link == NULL)
                 p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
             char ep[24], end[24], slot[8];
@@ -693,16 +783,21 @@ void repl_apply(struct client *c)
         reply_error(c, "ERR malformed replication batch");
         return;
     }
-    if (s == NULL || epoch < s->epoch) {
-        refuse(c, "the sender's cluster state is older than mine");
-        return;
-    }
     int member;
     const char *err;
     const struct ring *r = cluster_ring();
     int where = cluster_slot_route((unsigned)slot, &member, &err);
-    if (where != CLUSTER_REMOTE || c->peer_id == NULL ||
-        strcmp(ring_member_id(r, member), c->peer_id) != 0) {
+    /* The slot's previous primary's last batches come before its HANDOFF
+     * marker, whatever epoch they carry. */
+    int prev = cluster_prev_primary((unsigned)slot);
+    int late = prev >= 0 && c->peer_id && strcmp(ring_member_id(r, prev), c->peer_id) == 0 &&
+               repl_marker_epoch(prev, 1) < s->epoch;
+    if (!late && (s == NULL || epoch < s->epoch)) {
+        refuse(c, "the sender's cluster state is older than mine");
+        return;
+    }
+    if (!late && (where != CLUSTER_REMOTE || c->peer_id == NULL ||
+                  strcmp(ring_member_id(r, member), c->peer_id) != 0)) {
         refuse(c, "the sender is not the slot's acting primary in my cluster state");
         return;
     }

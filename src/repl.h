@@ -55,6 +55,10 @@ void repl_state_changed(void);
 int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
+/* RINGNODE SYNCED|HANDOFF <epoch> from peer `from` (repl.c's markers). */
+void repl_marker(const char *from, int handoff, uint64_t epoch);
+/* The last HANDOFF (handoff 1) or SYNCED (0) epoch received from member. */
+uint64_t repl_marker_epoch(int member, int handoff);
 /* min-replica-acks (DESIGN.md "Replication").  Before a write runs
  * here: does every slot it writes have enough up replicas?  0 with *err
  * set (the -NOREPLICAS reply) if not. */

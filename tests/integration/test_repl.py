@@ -240,6 +240,8 @@ def test_min_replica_acks_with_a_stopped_replica(ring):
         ring.nodes[rep].signal(signal.SIGCONT)
         set_all(ring, "min-replica-acks", 0)
         set_all(ring, "min-replica-acks-timeout", 1000)
+    # Stopped past the node timeout, it was marked failed: it rejoins.
+    ring.wait_healthy()
 
 
 def digests(ring, i):
