@@ -169,7 +169,7 @@ static void state_changed(void)
         memcpy(oldids[k], cl.peers[k].id, sizeof(oldids[k]));
     if (cl.me >= 0 && cl.me < cl.npeers)
         memcpy(oldids[cl.me], cl.myid, sizeof(oldids[cl.me]));
-    int oldn = cl.npeers;
+    int oldn = cl.npeers, gained_from_failed = 0;
     struct peer *np = rc_calloc(sizeof(struct peer) * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
         /* Ring and state both order members by id. */
@@ -210,18 +210,19 @@ static void state_changed(void)
                 break;
             }
         }
-        if (old != NO_MEMBER && old < oldn) {
-            long idx = cstate_index(s, oldids[old]);
-            if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
-                cl.prev_primary[slot] = (uint16_t)idx;
-        }
+        long idx = old != NO_MEMBER && old < oldn ? cstate_index(s, oldids[old]) : -1;
+        if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
+            cl.prev_primary[slot] = (uint16_t)idx;
+        else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
+                 strcmp(oldids[old], cl.myid) != 0)
+            gained_from_failed = 1;
     }
     rc_free(oldids);
     cl.adopted_ms = (long long)mono_ms();
     for (size_t i = 0; i < s->nmembers; i++)
         if (s->members[i].status == CSTATE_FAILED && cl.lv)
             liveness_set_caught_up(cl.lv, s->members[i].id, 0);
-    repl_state_changed();
+    repl_state_changed(gained_from_failed);
     log_notice("Cluster state epoch %llu: %zu members, this node %s",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
 }
@@ -720,6 +721,8 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err)
                "last writes";
         return CLUSTER_DOWN;
     case LIVENESS_NO_LEASE:
+        if (server.cluster_debug_bugs & CLUSTER_BUG_IGNORE_LEASE)
+            return CLUSTER_LOCAL;
         *err = "CLUSTERDOWN No majority: this node's primary lease lapsed (no majority of the "
                "ring answered its pings lately)";
         return CLUSTER_DOWN;

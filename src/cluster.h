@@ -51,6 +51,13 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err);
 int cluster_prev_primary(unsigned slot);
 /* RINGNODE CAUGHTUP <epoch> from member `from`. */
 void cluster_caught_up(const char *from, uint64_t epoch);
+/* Planted bugs for the fault tests (cluster-debug-bugs, beside the
+ * LIVENESS_BUG_* bits); never set outside tests. */
+enum {
+    CLUSTER_BUG_IGNORE_LEASE = 0x1000,  /* serve a slot without the primary lease */
+    CLUSTER_BUG_ACK_UNREPLICATED = 0x2000   /* acknowledge writes never replicated */
+};
+
 /* "lease held", "no majority (lease lapsed)" or "not a member". */
 const char *cluster_serving_state(void);
 

@@ -164,7 +164,7 @@ static int copy_holder(unsigned slot, int member)
 static void append_marker(const struct rpeer *p, int kind);
 static int is_joining(const struct rpeer *p);
 
-void repl_state_changed(void)
+void repl_state_changed(int gained_from_failed)
 {
     const struct cstate *s = cluster_state();
     int n = s ? (int)s->nmembers : 0;
@@ -210,8 +210,9 @@ void repl_state_changed(void)
         append_marker(p, MARK_HANDOFF);
         /* A joining member gets every slot it holds that this node is
          * primary of, again at each new state (the primaries may have
-         * changed), then SYNCED. */
-        if (is_joining(p)) {
+         * changed), then SYNCED; after a failover every member gets this
+         * node's copies of its slots, so all copies agree again. */
+        if (is_joining(p) || gained_from_failed) {
             p->resyncing = 1;
             p->resync_slot = 0;
             p->resync_keys = p->resync_bytes = 0;
@@ -400,7 +401,7 @@ static void feed_split(int dbid, int argc, const char **av, const size_t *al)
 
 void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
 {
-    if (n == 0 || !repl_enabled())
+    if (n == 0 || !repl_enabled() || (server.cluster_debug_bugs & CLUSTER_BUG_ACK_UNREPLICATED))
         return;
     const char *av[1024];
     size_t al[1024];

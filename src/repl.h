@@ -50,7 +50,10 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap);
 /* Send what peers have not been sent; before the loop sleeps. */
 void repl_before_sleep(void);
 /* The cluster state changed: peers and slot copies may differ. */
-void repl_state_changed(void);
+/* A new state was adopted; gained_from_failed: this node became primary of
+ * slots whose primary failed (their other copies may each miss a different
+ * tail of its stream: they are sent this node's copy). */
+void repl_state_changed(int gained_from_failed);
 /* Is a received batch being applied now? */
 int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
