@@ -533,6 +533,7 @@ static void resync_step(void)
             p->resyncs++;
             if (is_joining(p))
                 append_marker(p, MARK_SYNCED);
+            append_marker(p, MARK_HANDOFF);
             log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
                        p->resync_keys, p->resync_bytes);
         }
@@ -569,6 +570,21 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
     p->lost_ms = server.mstime;
 }
 
+static void mark_lost(struct rpeer *p, const char *why)
+{
+    if (!p->lost)
+        log_warn("Replication to %.40s failed (%s): its copies are stale until catch-up",
+                 p->id, why);
+    p->lost = 1;
+    p->lost_ms = server.mstime;
+}
+
+static void on_marker(void *priv, const char *reply, size_t len, const char *err)
+{
+    if (reply == NULL || len == 0 || reply[0] != '+')
+        mark_lost(priv, reply ? "a marker was refused" : err);
+}
+
 static void send_to(struct rpeer *p)
 {
     const struct cstate *s = cluster_state();
@@ -585,7 +601,11 @@ static void send_to(struct rpeer *p)
             const char *argv[] = {"RINGNODE", verb, ep};
             size_t lens[] = {8, strlen(verb), strlen(ep)};
             const char *err;
-            link_send_argv(p->link, 3, argv, lens, NULL, NULL, &err);
+            /* A marker that does not arrive would leave the peer waiting:
+             * a failure counts as lost batches, and the catch-up that
+             * follows ends with the markers again. */
+            if (link_send_argv(p->link, 3, argv, lens, on_marker, p, &err) != 0)
+                mark_lost(p, err);
         } else if (!b->marker && holds(b->slot, p->member) &&
                    (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
             /* holds(), not copy_holder(): a batch made while this node was
@@ -793,10 +813,9 @@ void repl_apply(struct client *c)
     int prev = cluster_prev_primary((unsigned)slot);
     int late = prev >= 0 && c->peer_id && strcmp(ring_member_id(r, prev), c->peer_id) == 0 &&
                repl_marker_epoch(prev, 1) < s->epoch;
-    if (!late && (s == NULL || epoch < s->epoch)) {
-        refuse(c, "the sender's cluster state is older than mine");
-        return;
-    }
+    /* A sender whose stamp is older than my state is still welcome if my
+     * newer state names it the slot's primary: it is not fenced. */
+    (void)epoch;
     if (!late && (where != CLUSTER_REMOTE || c->peer_id == NULL ||
                   strcmp(ring_member_id(r, member), c->peer_id) != 0)) {
         refuse(c, "the sender is not the slot's acting primary in my cluster state");
