@@ -63,6 +63,7 @@ static struct {
      * came to this node it is served only after that member's HANDOFF
      * marker (DESIGN.md "Rejoin and handback"). */
     uint16_t prev_primary[RC_SLOTS];
+    uint8_t handed_back[RC_SLOTS];  /* this node was its primary and an up member is now */
     long long adopted_ms;           /* monotonic ms the current state was adopted */
     uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
 } cl = {.me = -1};
@@ -211,6 +212,9 @@ static void state_changed(void)
             }
         }
         long idx = old != NO_MEMBER && old < oldn ? cstate_index(s, oldids[old]) : -1;
+        cl.handed_back[slot] = old != NO_MEMBER && old < oldn &&
+                               strcmp(oldids[old], cl.myid) == 0 &&
+                               cl.primary[slot] != NO_MEMBER && (int)cl.primary[slot] != cl.me;
         if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
             cl.prev_primary[slot] = (uint16_t)idx;
         else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
@@ -223,6 +227,10 @@ static void state_changed(void)
         if (s->members[i].status == CSTATE_FAILED && cl.lv)
             liveness_set_caught_up(cl.lv, s->members[i].id, 0);
     repl_state_changed(gained_from_failed);
+    /* A HANDOFF marker may have come before this state did. */
+    for (int i = 0; i < n; i++)
+        if (i != cl.me)
+            cluster_handoff_arrived(i);
     log_notice("Cluster state epoch %llu: %zu members, this node %s",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
 }
@@ -269,6 +277,22 @@ static int handback_pending(unsigned slot)
                  cl.peers[prev].id, waited);
     }
     return 1;
+}
+
+int cluster_handed_back(unsigned slot)
+{
+    return cl.ring && cl.handed_back[slot];
+}
+
+void cluster_handoff_arrived(int member)
+{
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        if (cl.prev_primary[slot] == member && (int)cl.primary[slot] == cl.me &&
+            repl_marker_epoch(member, 1) >= cl.ring_epoch) {
+            cl.prev_primary[slot] = NO_MEMBER;
+            repl_took_back(slot);
+        }
+    }
 }
 
 int cluster_holds_copy(unsigned slot)

@@ -49,6 +49,13 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err);
  * still up, is it now (its last batches are welcome until its HANDOFF
  * marker); else -1. */
 int cluster_prev_primary(unsigned slot);
+/* Did this node hand slot over at the last state change (it was its
+ * primary; another member, up, is now)? */
+int cluster_handed_back(unsigned slot);
+/* Member's HANDOFF marker for this state arrived (repl.c): the slots it
+ * handed to this node are taken over (their copies pushed to the other
+ * holders) and served. */
+void cluster_handoff_arrived(int member);
 /* RINGNODE CAUGHTUP <epoch> from member `from`. */
 void cluster_caught_up(const char *from, uint64_t epoch);
 /* Planted bugs for the fault tests (cluster-debug-bugs, beside the

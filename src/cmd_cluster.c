@@ -878,26 +878,31 @@ static void collect_key(void *priv, struct kv *o)
     kl->lens[kl->n++] = o->klen;
 }
 
-/* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in the current
+/* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in every
  * database (a catch-up dump follows).  Logged as the deletions. */
 void cmd_ringnode_slotflush(struct client *c)
 {
     unsigned slot;
     if (!need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
         return;
-    struct keylist kl = {NULL, NULL, 0, 0};
-    db_scan_slot(c->db, slot, 0, collect_key, &kl);
-    for (size_t i = 0; i < kl.n; i++) {
-        if (db_delete(c->db, kl.keys[i], kl.lens[i], 0)) {
-            propagate_deletion(c->db->id, kl.keys[i], kl.lens[i], 0);
-            server.stat_dirty++;
+    long long n = 0;
+    for (int dbi = 0; dbi < server.dbnum; dbi++) {
+        struct db *db = &server.dbs[dbi];
+        struct keylist kl = {NULL, NULL, 0, 0};
+        db_scan_slot(db, slot, 0, collect_key, &kl);
+        for (size_t i = 0; i < kl.n; i++) {
+            if (db_delete(db, kl.keys[i], kl.lens[i], 0)) {
+                propagate_deletion(db->id, kl.keys[i], kl.lens[i], 0);
+                server.stat_dirty++;
+            }
+            rc_free(kl.keys[i]);
         }
-        rc_free(kl.keys[i]);
+        n += (long long)kl.n;
+        rc_free(kl.keys);
+        rc_free(kl.lens);
     }
-    rc_free(kl.keys);
-    rc_free(kl.lens);
     propagate_prevent(c);
-    reply_long(c, (long long)kl.n);
+    reply_long(c, n);
 }
 
 struct digest_ctx {

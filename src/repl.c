@@ -63,6 +63,7 @@ struct rpeer {
     int sync_due;               /* it is joining: end its dumps with a SYNCED marker */
     uint64_t synced_epoch;      /* received: the last SYNCED marker's epoch from it */
     uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
+    uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
 };
 
 /* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
@@ -120,8 +121,11 @@ void repl_deinit(void)
         rc_free(w->reply);
         rc_free(w);
     }
-    for (int i = 0; i < rs.npeers; i++)
-        peer_free(rs.peers[i]);
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *o = rs.peers[i];
+        rs.peers[i] = NULL;     /* its link's callbacks look peers up */
+        peer_free(o);
+    }
     rc_free(rs.peers);
     rs.peers = NULL;
     rs.npeers = 0;
@@ -193,9 +197,11 @@ void repl_state_changed(int gained_from_failed)
         }
         np[i]->member = i;
     }
-    for (int k = 0; k < rs.npeers; k++)
-        if (rs.peers[k])
-            peer_free(rs.peers[k]);
+    for (int k = 0; k < rs.npeers; k++) {
+        struct rpeer *o = rs.peers[k];
+        rs.peers[k] = NULL;     /* its link's callbacks look peers up */
+        peer_free(o);
+    }
     rc_free(rs.peers);
     rs.peers = np;
     rs.npeers = n;
@@ -236,6 +242,8 @@ void repl_marker(const char *from, int handoff, uint64_t epoch)
         uint64_t *e = handoff ? &p->handoff_epoch : &p->synced_epoch;
         if (epoch > *e)
             *e = epoch;
+        if (handoff)
+            cluster_handoff_arrived(i);
     }
 }
 
@@ -449,11 +457,16 @@ struct dump_ctx {
     char **b;
     size_t *len, *cap;
     long long keys;
+    int db, selected;
 };
 
 static void dump_one(void *priv, struct kv *o)
 {
     struct dump_ctx *d = priv;
+    if (!d->selected) {
+        put_select(d->b, d->len, d->cap, d->db);
+        d->selected = 1;
+    }
     struct rdb_out out;
     rdb_out_init(&out);
     rdb_dump_payload(&out, o);
@@ -472,21 +485,23 @@ static void dump_one(void *priv, struct kv *o)
     d->keys++;
 }
 
-/* One batch for peer p holding the whole of slot in every database: the
- * slot emptied, then every key restored.  Returns the bytes made. */
+/* One batch for peer p holding the whole of slot: the slot emptied in
+ * every database, then every key restored (a SELECT only before the keys
+ * of a database that has some).  Returns the bytes made. */
 static size_t dump_slot(struct rpeer *p, unsigned slot)
 {
     char *b = NULL;
     size_t len = 0, cap = 0;
     char num[8];
     int nl = snprintf(num, sizeof(num), "%u", slot);
-    struct dump_ctx d = {&b, &len, &cap, 0};
+    struct dump_ctx d = {&b, &len, &cap, 0, 0, 0};
+    put(&b, &len, &cap, "*3\r\n", 4);
+    put_bulk(&b, &len, &cap, "RINGNODE", 8);
+    put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
+    put_bulk(&b, &len, &cap, num, (size_t)nl);
     for (int db = 0; db < server.dbnum; db++) {
-        put_select(&b, &len, &cap, db);
-        put(&b, &len, &cap, "*3\r\n", 4);
-        put_bulk(&b, &len, &cap, "RINGNODE", 8);
-        put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
-        put_bulk(&b, &len, &cap, num, (size_t)nl);
+        d.db = db;
+        d.selected = 0;
         db_scan_slot(&server.dbs[db], slot, 0, dump_one, &d);
     }
     append(slot, p->id, b, len);
@@ -494,6 +509,30 @@ static size_t dump_slot(struct rpeer *p, unsigned slot)
     p->resync_bytes += (long long)len;
     rc_free(b);
     return len;
+}
+
+/* Slots a catch-up of p covers: those this node is primary of, and those
+ * it just handed back (cluster_handed_back) while p may lack their last
+ * batches (its HANDOFF marker for this state was not acknowledged). */
+static int resync_covers(const struct rpeer *p, unsigned slot)
+{
+    if (copy_holder(slot, p->member))
+        return 1;
+    return p->handoff_acked < cluster_state()->epoch && cluster_handed_back(slot) &&
+           holds(slot, p->member);
+}
+
+/* This node has just become the primary of slot after the previous one
+ * handed it back (its HANDOFF marker arrived): every other holder gets
+ * this node's copy, so copies that missed part of the previous primary's
+ * stream agree again. */
+void repl_took_back(unsigned slot)
+{
+    if (!repl_enabled())
+        return;
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i] && copy_holder(slot, rs.peers[i]->member))
+            dump_slot(rs.peers[i], slot);
 }
 
 /* A peer that lost batches and is reachable again gets dumps of every
@@ -523,7 +562,7 @@ static void resync_step(void)
             continue;
         while (p->resync_slot < RC_SLOTS && budget > 0) {
             unsigned slot = p->resync_slot++;
-            if (copy_holder(slot, p->member)) {
+            if (resync_covers(p, slot)) {
                 size_t n = dump_slot(p, slot);
                 budget = n >= budget ? 0 : budget - n;
             }
@@ -579,10 +618,26 @@ static void mark_lost(struct rpeer *p, const char *why)
     p->lost_ms = server.mstime;
 }
 
+struct marker_ack {
+    char id[CSTATE_ID_LEN + 1];
+    int kind;
+    uint64_t epoch;
+};
+
 static void on_marker(void *priv, const char *reply, size_t len, const char *err)
 {
-    if (reply == NULL || len == 0 || reply[0] != '+')
-        mark_lost(priv, reply ? "a marker was refused" : err);
+    struct marker_ack *m = priv;
+    /* The peer array may have been rebuilt since: find it by id. */
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL || strcmp(p->id, m->id) != 0)
+            continue;
+        if (reply == NULL || len == 0 || reply[0] != '+')
+            mark_lost(p, reply ? "a marker was refused" : err);
+        else if (m->kind == MARK_HANDOFF && m->epoch > p->handoff_acked)
+            p->handoff_acked = m->epoch;
+    }
+    rc_free(m);
 }
 
 static void send_to(struct rpeer *p)
@@ -604,8 +659,19 @@ static void send_to(struct rpeer *p)
             /* A marker that does not arrive would leave the peer waiting:
              * a failure counts as lost batches, and the catch-up that
              * follows ends with the markers again. */
-            if (link_send_argv(p->link, 3, argv, lens, on_marker, p, &err) != 0)
+            struct marker_ack *m = rc_malloc(sizeof(*m));
+            memcpy(m->id, p->id, sizeof(m->id));
+            m->kind = b->marker;
+            m->epoch = b->marker_epoch;
+            /* After a loss not yet repaired the HANDOFF waits for the
+             * catch-up, which ends with it: a marker must never overtake
+             * a lost batch. */
+            if (p->lost && b->marker == MARK_HANDOFF)
+                rc_free(m);
+            else if (link_send_argv(p->link, 3, argv, lens, on_marker, m, &err) != 0) {
+                rc_free(m);
                 mark_lost(p, err);
+            }
         } else if (!b->marker && holds(b->slot, p->member) &&
                    (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
             /* holds(), not copy_holder(): a batch made while this node was

@@ -58,6 +58,9 @@ void repl_state_changed(int gained_from_failed);
 int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
+/* This node became slot's primary by handback (the previous primary's
+ * HANDOFF arrived): its copy goes to every other holder. */
+void repl_took_back(unsigned slot);
 /* RINGNODE SYNCED|HANDOFF <epoch> from peer `from` (repl.c's markers). */
 void repl_marker(const char *from, int handoff, uint64_t epoch);
 /* The last HANDOFF (handoff 1) or SYNCED (0) epoch received from member. */
