@@ -522,8 +522,8 @@ void cmd_xadd(struct client *c)
         id = a.id;
         if (!a.seq_given && s->last_id.ms == a.id.ms) {
             if (s->last_id.seq == UINT64_MAX) {
-                reply_error(c, "ERR The ID specified in XADD is equal or smaller than the "
-                               "target stream top item");
+                /* Redis 7.0 answers this one with its other error text. */
+                reply_error(c, "ERR Elements are too large to be stored");
                 return;
             }
             id.seq = s->last_id.seq + 1;
@@ -728,11 +728,6 @@ void cmd_xsetid(struct client *c)
         return;
     }
     struct stream *s = stream_of(o);
-    if (stream_id_cmp(&id, &s->max_deleted_id) < 0) {
-        reply_error(c, "ERR The ID specified in XSETID is smaller than current "
-                       "max_deleted_entry_id");
-        return;
-    }
     if (s->length > 0) {
         struct stream_id top;
         stream_edge_id(s, 0, &top);
@@ -887,7 +882,7 @@ static void xread_generic(struct client *c, int group_mode)
     long long timeout = -1, count = 0, deadline = 0;
     int streams_arg = 0, nstreams = 0, noack = 0;
     const struct slice *gname = NULL, *cname = NULL;
-    const char *fullname = group_mode ? "xreadgroup" : "xread";
+    const char *fullname = group_mode ? "XREADGROUP" : "XREAD";
 
     for (int i = 1; i < c->argc; i++) {
         int more = c->argc - i - 1;
@@ -914,7 +909,7 @@ static void xread_generic(struct client *c, int group_mode)
             streams_arg = i + 1;
             nstreams = c->argc - streams_arg;
             if (nstreams % 2 != 0) {
-                reply_errorf(c, "ERR Unbalanced '%s' list of streams: for each stream key an "
+                reply_errorf(c, "ERR Unbalanced %s list of streams: for each stream key an "
                                 "ID or '%c' must be specified.", fullname,
                              group_mode ? '>' : '$');
                 return;
