@@ -682,30 +682,3 @@ int lp_validate(const unsigned char *buf, size_t size, int deep)
     return off == LP_HEADER_SIZE && back == count;
 }
 
-unsigned char *lp_from_redis(const unsigned char *p, size_t len)
-{
-    /* Redis: total:u32 count:u16 entry* 0xFF, the same entry encoding. */
-    if (len < 7 || len > LP_MAX_BYTES - 1 || rd32(p) != len || p[len - 1] != 0xFF)
-        return NULL;
-    size_t n = len - 7, total = LP_HEADER_SIZE + n;
-    unsigned char *lp = rc_malloc(total);
-    memcpy(lp + LP_HEADER_SIZE, p + 6, n);
-    set_total(lp, total);
-    size_t off = LP_HEADER_SIZE, count = 0;
-    while (off < total) {
-        size_t esz;
-        if (!validate_entry(lp, off, total, &esz)) {
-            rc_free(lp);
-            return NULL;
-        }
-        off += esz;
-        count++;
-    }
-    size_t rcount = (size_t)p[4] | (size_t)p[5] << 8;
-    set_count(lp, count);
-    if ((rcount != 65535 && rcount != count) || !lp_validate(lp, total, 1)) {
-        rc_free(lp);
-        return NULL;
-    }
-    return lp;
-}

@@ -167,12 +167,4 @@ unsigned char *lp_delete_range(unsigned char *lp, long long index, size_t n);
  */
 int lp_validate(const unsigned char *buf, size_t size, int deep);
 
-/*
- * A listpack of ours from p[0..len) in Redis's listpack format (6-byte
- * header with a 16-bit count, 0xFF terminator; the entries are encoded as
- * ours), fully validated as lp_validate(deep) does.  NULL if malformed.
- * The caller owns the result.
- */
-unsigned char *lp_from_redis(const unsigned char *p, size_t len);
-
 #endif

@@ -99,6 +99,14 @@ static int in_raw_id(struct rdb_in *in, struct stream_id *id)
     return 0;
 }
 
+/* Appends one element of a Redis listpack to ours (arg). */
+static int add_entry(void *arg, const unsigned char *p, size_t len)
+{
+    unsigned char **lp = arg;
+    *lp = lp_append(*lp, (const char *)p, len);
+    return 0;
+}
+
 /* Reads the nodes; checks them and their order.  *last: the last entry id
  * (deleted or not), 0-0 if none. */
 static int in_nodes(struct rdb_in *in, struct stream *s, struct stream_id *last)
@@ -120,12 +128,17 @@ static int in_nodes(struct rdb_in *in, struct stream *s, struct stream_id *last)
             return -1;
         struct stream_id node_last;
         uint64_t live = 0;
-        unsigned char *ours = lp_from_redis(lp.p, lp.len);
+        unsigned char *ours = lp_new(lp.len);
+        size_t rbytes = lp.len;
+        if (rdb_listpack_walk(lp.p, lp.len, add_entry, &ours) <= 0) {
+            lp_free(ours);
+            ours = NULL;
+        }
         rdb_str_free(&lp);
         ok = ours && (s->nnodes == 0 || stream_id_cmp(&master, last) > 0) &&
              stream_node_validate(ours, &master, &node_last, &live);
         if (ok) {
-            stream_push_node(s, &master, ours);
+            stream_push_node(s, &master, ours, rbytes);
             *last = node_last;
             total += live;
         } else {

@@ -8,6 +8,7 @@
 
 #include "listpack.h"
 #include "mem.h"
+#include "rdb.h"
 #include "util.h"
 
 /* ---- ids ---- */
@@ -233,7 +234,8 @@ void stream_destroy(struct stream **sp)
     *sp = NULL;
 }
 
-void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp)
+void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
+                      size_t rbytes)
 {
     if (s->nnodes == s->nodes_cap) {
         s->nodes_cap = s->nodes_cap ? s->nodes_cap * 2 : 4;
@@ -241,6 +243,7 @@ void stream_push_node(struct stream *s, const struct stream_id *master, unsigned
     }
     s->nodes[s->nnodes].master = *master;
     s->nodes[s->nnodes].lp = lp;
+    s->nodes[s->nnodes].rbytes = rbytes;
     s->nnodes++;
 }
 
@@ -252,7 +255,7 @@ struct stream *stream_dup(const struct stream *s)
     d->nnodes = d->nodes_cap = 0;
     memset(&d->groups, 0, sizeof(d->groups));
     for (size_t i = 0; i < s->nnodes; i++)
-        stream_push_node(d, &s->nodes[i].master, lp_dup(s->nodes[i].lp));
+        stream_push_node(d, &s->nodes[i].master, lp_dup(s->nodes[i].lp), s->nodes[i].rbytes);
     for (size_t g = 0; g < s->groups.n; g++) {
         const struct stream_cg *cg = s->groups.v[g];
         struct stream_cg *ncg =
@@ -316,9 +319,7 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
         if (maxb == 0 || maxb > STREAM_NODE_HARD_MAX_BYTES)
             maxb = STREAM_NODE_HARD_MAX_BYTES;
         size_t p = lp_first(n->lp);
-        /* Redis's listpack is one byte shorter than ours (header of 6
-         * bytes and a terminator, against 8): compare its size. */
-        if (lp_bytes(n->lp) - 1 + tot >= maxb)
+        if (n->rbytes + tot >= maxb)
             n = NULL;
         else if (node_max_entries > 0 &&
                  lp_int(n->lp, p) + lp_int(n->lp, lp_next(n->lp, p)) >= node_max_entries)
@@ -326,20 +327,27 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
     }
     unsigned char *lp;
     struct stream_id master;
+    size_t rb;
     if (n == NULL) {
         lp = lp_new(0);
         lp = lp_append_int(lp, 1);
         lp = lp_append_int(lp, 0);
         lp = lp_append_int(lp, (long long)nfields);
-        for (size_t i = 0; i < nfields; i++)
+        rb = 7 + rlp_entry_size_int(1) + rlp_entry_size_int(0) +
+             rlp_entry_size_int((long long)nfields) + rlp_entry_size_int(0);
+        for (size_t i = 0; i < nfields; i++) {
             lp = lp_append(lp, fv[2 * i].p, fv[2 * i].len);
+            rb += rlp_entry_size(fv[2 * i].p, fv[2 * i].len);
+        }
         lp = lp_append_int(lp, 0);
         master = *id;
     } else {
         lp = n->lp;
         master = n->master;
         size_t p = lp_first(lp);
-        lp = lp_replace_int(lp, p, lp_int(lp, p) + 1);
+        int64_t cnt = lp_int(lp, p);
+        lp = lp_replace_int(lp, p, cnt + 1);
+        rb = n->rbytes + rlp_entry_size_int(cnt + 1) - rlp_entry_size_int(cnt);
     }
 
     size_t mf, first;
@@ -349,22 +357,30 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
     for (size_t i = 0; same && i < nfields; i++, mf = lp_next(lp, mf))
         same = lp_equal(lp, mf, fv[2 * i].p, fv[2 * i].len);
 
-    lp = lp_append_int(lp, same ? STREAM_ITEM_SAMEFIELDS : 0);
-    lp = lp_append_int(lp, (long long)(id->ms - master.ms));
-    lp = lp_append_int(lp, (long long)(id->seq - master.seq));
-    if (!same)
-        lp = lp_append_int(lp, (long long)nfields);
-    for (size_t i = 0; i < nfields; i++) {
-        if (!same)
-            lp = lp_append(lp, fv[2 * i].p, fv[2 * i].len);
-        lp = lp_append(lp, fv[2 * i + 1].p, fv[2 * i + 1].len);
+    long long head[4] = {same ? STREAM_ITEM_SAMEFIELDS : 0, (long long)(id->ms - master.ms),
+                         (long long)(id->seq - master.seq), (long long)nfields};
+    long long lpcount = (long long)(nfields + 3 + (same ? 0 : nfields + 1));
+    for (int i = 0; i < (same ? 3 : 4); i++) {
+        lp = lp_append_int(lp, head[i]);
+        rb += rlp_entry_size_int(head[i]);
     }
-    lp = lp_append_int(lp, (long long)(nfields + 3 + (same ? 0 : nfields + 1)));
+    for (size_t i = 0; i < nfields; i++) {
+        if (!same) {
+            lp = lp_append(lp, fv[2 * i].p, fv[2 * i].len);
+            rb += rlp_entry_size(fv[2 * i].p, fv[2 * i].len);
+        }
+        lp = lp_append(lp, fv[2 * i + 1].p, fv[2 * i + 1].len);
+        rb += rlp_entry_size(fv[2 * i + 1].p, fv[2 * i + 1].len);
+    }
+    lp = lp_append_int(lp, lpcount);
+    rb += rlp_entry_size_int(lpcount);
 
-    if (n == NULL)
-        stream_push_node(s, &master, lp);
-    else
+    if (n == NULL) {
+        stream_push_node(s, &master, lp, rb);
+    } else {
         n->lp = lp;
+        n->rbytes = rb;
+    }
     s->length++;
     s->entries_added++;
     s->last_id = *id;
@@ -522,7 +538,10 @@ void stream_iter_delete(struct stream_iter *it)
     int64_t live = lp_int(n->lp, p) - 1;
     n->lp = lp_replace_int(n->lp, p, live);
     p = lp_next(n->lp, p);
-    n->lp = lp_replace_int(n->lp, p, lp_int(n->lp, p) + 1);
+    int64_t dead = lp_int(n->lp, p);
+    n->lp = lp_replace_int(n->lp, p, dead + 1);
+    n->rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
+                 rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
     s->length--;
     if (live == 0) {
         lp_free(n->lp);

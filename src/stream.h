@@ -24,7 +24,11 @@
  *   - A new node starts when the last one holds node_max_entries entries
  *     (live and deleted) or would reach node_max_bytes with the new entry
  *     (stream-node-max-entries / stream-node-max-bytes; 0 means no limit,
- *     bytes are capped at 1 GB as in Redis).
+ *     bytes are capped at 1 GB as in Redis).  Our listpacks encode entries
+ *     differently from Redis's (listpack.c), so each node also keeps the
+ *     size Redis's listpack of the same entries has, and the byte limit
+ *     is checked against that: nodes split where redis-server splits
+ *     them.  RDB and DUMP convert the nodes to Redis's encoding.
  *
  * This file knows nothing of clients or replies: t_stream.c does the
  * commands, rdbstream.c the RDB encoding.
@@ -61,6 +65,7 @@ struct stream_parr {
 struct stream_node {
     struct stream_id master;
     unsigned char *lp;
+    size_t rbytes;          /* size of the node in Redis's listpack encoding */
 };
 
 struct stream_consumer;
@@ -247,6 +252,7 @@ int stream_node_validate(const unsigned char *lp, const struct stream_id *master
                          struct stream_id *last, uint64_t *live);
 
 /* Adds a node as loaded (the caller validated it and keeps the order). */
-void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp);
+void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
+                      size_t rbytes);
 
 #endif
