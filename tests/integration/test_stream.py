@@ -15,19 +15,17 @@
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import HOST, ping, pick_port, start_in_dir, stop_node
+from conftest import HOST, start_in_dir, stop_node
 from ringutil import Ring
+from test_geo import start_redis, stop_proc
 
 redis = pytest.importorskip("redis")
-
-REDIS_SERVER = shutil.which("redis-server")
 
 
 def raw_client(port):
@@ -37,35 +35,6 @@ def raw_client(port):
         if name.upper().startswith("X"):
             del r.response_callbacks[name]
     return r
-
-
-def start_redis(workdir, *extra):
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
-    for _ in range(3):
-        port = pick_port()
-        proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-             "--daemonize", "no", "--dir", workdir] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL, cwd=workdir)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            if ping(port):
-                return port, proc
-            time.sleep(0.02)
-        stop_proc(proc)
-    raise RuntimeError("redis-server did not start")
-
-
-def stop_proc(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
