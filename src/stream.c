@@ -274,6 +274,16 @@ struct stream *stream_dup(const struct stream *s)
     return d;
 }
 
+size_t stream_free_effort(const struct stream *s)
+{
+    size_t n = s->nnodes;
+    for (size_t g = 0; g < s->groups.n; g++) {
+        const struct stream_cg *cg = s->groups.v[g];
+        n += 1 + cg->pel.n + cg->consumers.n;
+    }
+    return n;
+}
+
 size_t stream_mem(const struct stream *s)
 {
     size_t m = sizeof(*s) + s->nodes_cap * sizeof(*s->nodes);

@@ -131,6 +131,9 @@ struct stream *stream_new(void);
 void stream_destroy(struct stream **s);
 struct stream *stream_dup(const struct stream *s);
 size_t stream_mem(const struct stream *s);
+/* Allocations freeing s takes (lazy free decides by it, as Redis's
+ * lazyfreeGetFreeEffort: nodes, plus groups and their PELs). */
+size_t stream_free_effort(const struct stream *s);
 
 /*
  * Appends an entry of nfields field/value pairs (fv[0..2*nfields)) under
