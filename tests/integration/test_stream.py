@@ -377,3 +377,37 @@ def test_log_replay(workdir):
             stop_proc(rproc)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- COMMAND DOCS ----
+
+STREAM_COMMANDS = ("xadd xrange xrevrange xlen xdel xtrim xsetid xread xreadgroup xack "
+                   "xpending xclaim xautoclaim xgroup|create xgroup|createconsumer "
+                   "xgroup|delconsumer xgroup|destroy xgroup|setid xgroup|help "
+                   "xinfo|stream xinfo|groups xinfo|consumers xinfo|help").split()
+
+
+def docs_structure(r, name):
+    """COMMAND DOCS of one command without the prose (summary, complexity,
+    history notes are our own words): keys, since, group, arguments."""
+    reply = r.execute_command("COMMAND", "DOCS", name)
+    assert len(reply) == 2
+    doc = reply[1]
+    out = []
+    for k, v in zip(doc[::2], doc[1::2]):
+        if k in (b"summary", b"complexity"):
+            out.append(k)
+        elif k == b"history":
+            out.append((k, [h[0] for h in v]))
+        else:
+            out.append((k, v))
+    return out
+
+
+def test_command_docs_structure(node, reference):
+    _, port, _ = node
+    ours = raw_client(port)
+    ours.response_callbacks.pop("COMMAND", None)
+    reference.response_callbacks.pop("COMMAND", None)
+    for name in STREAM_COMMANDS:
+        assert docs_structure(ours, name) == docs_structure(reference, name), name
