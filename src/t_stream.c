@@ -345,16 +345,20 @@ static size_t reply_range(struct client *c, struct stream *s, const struct strea
     struct stream_iter it;
     struct stream_id id;
     int64_t nf;
-    size_t n = 0;
-    void *hole = reply_defer_len(c);
+    /* Counted first: a known length keeps the reply in one buffer (a
+     * deferred length would start a new one per reply). */
+    size_t n = 0, total = 0;
     stream_iter_start(&it, s, start, end, rev);
-    while ((count == 0 || (long long)n < count) && stream_iter_next(&it, &id, &nf)) {
+    while ((count == 0 || (long long)total < count) && stream_iter_next(&it, &id, &nf))
+        total++;
+    reply_array_len(c, (long)total);
+    stream_iter_start(&it, s, start, end, rev);
+    while (n < total && stream_iter_next(&it, &id, &nf)) {
         if (d)
             deliver_entry(d, s, &id);
         reply_entry(c, &it, &id, nf);
         n++;
     }
-    reply_set_array_len(c, hole, (long)n);
     if (d && n)
         propagate_setid(d->db, d->key, d->klen, d->cg);
     return n;
@@ -364,10 +368,12 @@ static size_t reply_range(struct client *c, struct stream *s, const struct strea
 static size_t reply_history(struct client *c, struct stream *s, const struct stream_id *start,
                             long long count, struct stream_consumer *cons)
 {
-    size_t n = 0;
-    void *hole = reply_defer_len(c);
-    for (size_t i = stream_pel_lower(&cons->pel, start);
-         i < cons->pel.n && (count == 0 || (long long)n < count); i++) {
+    size_t n = 0, first = stream_pel_lower(&cons->pel, start);
+    size_t total = cons->pel.n - first;
+    if (count > 0 && (size_t)count < total)
+        total = (size_t)count;
+    reply_array_len(c, (long)total);
+    for (size_t i = first; n < total; i++) {
         struct stream_nack *nack = cons->pel.v[i];
         if (reply_one(c, s, &nack->id)) {
             nack->delivery_time = now_ms();
@@ -379,7 +385,6 @@ static size_t reply_history(struct client *c, struct stream *s, const struct str
         }
         n++;
     }
-    reply_set_array_len(c, hole, (long)n);
     return n;
 }
 
@@ -877,6 +882,26 @@ static enum block_serve_result xread_serve(struct client *c, struct db *db, cons
     return BLOCK_SERVED;
 }
 
+/* Whether a stream can serve an XREAD/XREADGROUP at once: 0 no, 1 entries
+ * after *gt (for a group's ">", *gt becomes the group's last id), 2 the
+ * consumer's history (a group read with an id). */
+static int xread_decide(const struct stream *s, const struct stream_cg *cg,
+                        struct stream_id *gt)
+{
+    struct stream_id top;
+    if (cg && stream_id_cmp(gt, &ID_MAX) != 0)
+        return 2;
+    if (s->length == 0 || !stream_edge_id(s, 0, &top))
+        return 0;
+    if (cg) {
+        if (stream_id_cmp(&top, &cg->last_id) <= 0)
+            return 0;
+        *gt = cg->last_id;
+        return 1;
+    }
+    return stream_id_cmp(&top, gt) > 0;
+}
+
 static void xread_generic(struct client *c, int group_mode)
 {
     long long timeout = -1, count = 0, deadline = 0;
@@ -995,8 +1020,23 @@ static void xread_generic(struct client *c, int group_mode)
             goto done;
     }
 
+    /* XREAD has no side effects: its reply length is counted first, so
+     * that the reply stays in one buffer.  XREADGROUP serves as it goes
+     * (the same key twice sees the first delivery) with a deferred length. */
     long served = 0;
     void *hole = NULL;
+    if (!gname) {
+        for (int k = 0; k < nstreams; k++) {
+            const struct slice *key = &c->argv[streams_arg + k];
+            struct kv *o = db_lookup(c->db, key->p, key->len);
+            struct stream_id gt = ids[k];
+            served += o && xread_decide(stream_of(o), NULL, &gt) != 0;
+        }
+        if (served && c->resp == 2)
+            reply_array_len(c, served);
+        else if (served)
+            reply_map_len(c, served);
+    }
     for (int k = 0; k < nstreams; k++) {
         const struct slice *key = &c->argv[streams_arg + k];
         struct kv *o = db_lookup(c->db, key->p, key->len);
@@ -1004,26 +1044,11 @@ static void xread_generic(struct client *c, int group_mode)
             continue;
         struct stream *s = stream_of(o);
         struct stream_id gt = ids[k];
-        int sync = 0, history = 0;
-        if (groups[k]) {
-            if (stream_id_cmp(&gt, &ID_MAX) != 0) {
-                sync = history = 1;
-            } else if (s->length) {
-                struct stream_id top;
-                stream_edge_id(s, 0, &top);
-                if (stream_id_cmp(&top, &groups[k]->last_id) > 0) {
-                    sync = 1;
-                    gt = groups[k]->last_id;
-                }
-            }
-        } else if (s->length) {
-            struct stream_id top;
-            stream_edge_id(s, 0, &top);
-            sync = stream_id_cmp(&top, &gt) > 0;
-        }
-        if (!sync)
+        int how = xread_decide(s, groups[k], &gt);
+        if (how == 0)
             continue;
-        if (served++ == 0)
+        int history = how == 2;
+        if (gname && served++ == 0)
             hole = reply_defer_len(c);
         struct stream_id start = gt;
         stream_id_incr(&start);
@@ -1043,9 +1068,9 @@ static void xread_generic(struct client *c, int group_mode)
         }
     }
     if (served) {
-        if (c->resp == 2)
+        if (gname && c->resp == 2)
             reply_set_array_len(c, hole, served);
-        else
+        else if (gname)
             reply_set_map_len(c, hole, served);
         goto done;
     }
