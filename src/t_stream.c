@@ -1590,11 +1590,22 @@ void cmd_xautoclaim(struct client *c)
     struct stream_cg *cg = lookup_group(c, &s);
     if (cg == NULL)
         return;
+    /* Redis allocates COUNT ids up front and answers this when that fails;
+     * we allocate for the PEL only, and refuse what cannot be mapped in a
+     * 47-bit address space, where Redis's allocation fails. */
+    if ((unsigned long long)count > (1ULL << 47) / sizeof(struct stream_id)) {
+        reply_error(c, "ERR Insufficient memory, failed allocating transient memory, COUNT "
+                       "too high.");
+        return;
+    }
     long long attempts = count * 10, now = now_ms();
     struct stream_consumer *cons = NULL;
     /* Claim first (ids kept), reply after: the cursor comes first. */
-    struct stream_id *deleted = rc_malloc((size_t)count * sizeof(*deleted));
-    struct stream_id *claimed = rc_malloc((size_t)count * sizeof(*claimed));
+    /* At most one id per pending entry, whatever COUNT says (COUNT may be
+     * huge: memory follows the PEL, not the argument). */
+    size_t cap = (size_t)count < cg->pel.n ? (size_t)count : cg->pel.n;
+    struct stream_id *deleted = rc_malloc((cap ? cap : 1) * sizeof(*deleted));
+    struct stream_id *claimed = rc_malloc((cap ? cap : 1) * sizeof(*claimed));
     long ndel = 0, n = 0;
     size_t i = stream_pel_lower(&cg->pel, &start);
     while (attempts-- && count && i < cg->pel.n) {
