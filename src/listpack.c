@@ -681,4 +681,3 @@ int lp_validate(const unsigned char *buf, size_t size, int deep)
     }
     return off == LP_HEADER_SIZE && back == count;
 }
-
