@@ -46,6 +46,7 @@ static struct command table[] = {
 #include "commands_cluster.def"
 #include "commands_hll.def"
 #include "commands_geo.def"
+#include "commands_stream.def"
 #undef CMD
 #undef SUB
 };

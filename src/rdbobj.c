@@ -33,9 +33,11 @@
 #include "mem.h"
 #include "object.h"
 #include "quicklist.h"
+#include "rdbstream.h"
 #include "reply.h"
 #include "server.h"
 #include "snapshot.h"
+#include "stream.h"
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
@@ -44,25 +46,6 @@
 #include "zskiplist.h"
 
 /* ---- writing values ---- */
-
-/* Re-encodes one of our listpacks in Redis's listpack format and writes
- * it as an RDB string. */
-static void put_listpack(struct rdb_out *out, const unsigned char *lp)
-{
-    struct rlp_builder b;
-    rlp_init(&b);
-    for (size_t off = lp_first(lp); off != LP_NONE; off = lp_next(lp, off)) {
-        struct lp_entry e;
-        lp_get(lp, off, &e);
-        if (e.sval)
-            rlp_add(&b, e.sval, e.slen);
-        else
-            rlp_add_int(&b, e.lval);
-    }
-    rlp_finish(&b);
-    rdb_out_string(out, b.out.p, b.out.len, 1);
-    rlp_free(&b);
-}
 
 /* Redis 7.0's quicklist node limits (list-max-listpack-size): a node
  * takes another element while its listpack size plus the element's length
@@ -157,7 +140,7 @@ static void put_zset(struct rdb_out *out, const struct kv *o)
 {
     if (o->enc == ENC_LISTPACK) {
         rdb_out_byte(out, RDB_TYPE_ZSET_LISTPACK);
-        put_listpack(out, o->v.ptr);
+        rdb_out_listpack(out, o->v.ptr);
         return;
     }
     const struct zsl *z = zset_skiplist(o);
@@ -175,7 +158,7 @@ static void put_hash(struct rdb_out *out, const struct kv *o)
 {
     if (o->enc == ENC_LISTPACK) {
         rdb_out_byte(out, RDB_TYPE_HASH_LISTPACK);
-        put_listpack(out, o->v.ptr);
+        rdb_out_listpack(out, o->v.ptr);
         return;
     }
     rdb_out_byte(out, RDB_TYPE_HASH);
@@ -212,6 +195,9 @@ void rdb_put_value(struct rdb_out *out, const struct kv *o)
         break;
     case OBJ_ZSET:
         put_zset(out, o);
+        break;
+    case OBJ_STREAM:
+        rdb_put_stream(out, o->v.ptr);
         break;
     default:
         put_hash(out, o);
@@ -316,6 +302,10 @@ static int b_intset(void *arg, const unsigned char *blob, size_t len)
 
 struct kv *rdb_get_value(struct rdb_in *in, int type, const char *key, size_t klen)
 {
+    if (rdb_is_stream_type(type)) {
+        struct stream *s = rdb_get_stream(in, type);
+        return s ? kv_new_ptr(key, klen, OBJ_STREAM, ENC_STREAM, s, -1) : NULL;
+    }
     struct builder b = {.key = key, .klen = klen};
     struct rdb_sink sink = {&b, b_begin, b_elem, b_zelem, b_pair, b_intset};
     if (rdb_decode_value(in, type, &sink) < 0 || b.o == NULL) {
@@ -820,7 +810,7 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
         default:
             break;
         }
-        if (!rdb_type_supported(type)) {
+        if (!rdb_type_supported(type) && !rdb_is_stream_type(type)) {
             load_fail(err, errlen, path, at, "unsupported value type");
             goto out;
         }
