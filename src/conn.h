@@ -37,6 +37,10 @@ void conn_check_obuf_limits(struct client *c);
 /* Before sleep: write pending replies, free closed clients. */
 void conn_before_sleep(void);
 
+/* While a script runs past busy-reply-threshold: accept, read and answer
+ * the other clients once, without blocking (script.c's hook). */
+void conn_serve_busy(struct client *caller);
+
 /* Periodic: idle timeouts, pause expiry, buffer trimming. */
 void conn_cron(void);
 
