@@ -44,6 +44,7 @@
 #include "conn.h"
 #include "evict.h"
 #include "luaconv.h"
+#include "lualibs.h"
 #include "propagate.h"
 #include "reply.h"
 #include "server.h"
@@ -560,6 +561,8 @@ lua_State *script_state_create(int functions)
     open_lib(L, luaopen_debug, LUA_DBLIBNAME);
     open_lib(L, luaopen_cjson, "cjson");
     open_lib(L, luaopen_bit, "bit");
+    open_lib(L, luaopen_struct, "struct");
+    open_lib(L, luaopen_cmsgpack, "cmsgpack");
     static const char *const drop[] = {"dofile", "loadfile", "print", "getfenv", "setfenv",
                                        "newproxy", "module", "require", "package"};
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
