@@ -12,7 +12,7 @@
  * smallest integer form, else float32 when exact, else float64; strings ->
  * str (fixstr, str8, str16, str32); tables whose keys are exactly 1..n ->
  * array, other tables -> map; tables nested 16 deep (cycles) and other
- * types -> nil.  Decoding accepts str and bin as strings.
+ * types -> nil.  Decoding knows the str types, not bin (as Redis's).
  */
 #include "lualibs.h"
 
@@ -320,8 +320,8 @@ static void decode(lua_State *L, struct cursor *c)
         unsigned char bytes;
     } widths[] = {
         {0xcc, 1}, {0xcd, 2}, {0xce, 4}, {0xcf, 8}, {0xd0, 1}, {0xd1, 2}, {0xd2, 4},
-        {0xd3, 8}, {0xca, 4}, {0xcb, 8}, {0xd9, 1}, {0xda, 2}, {0xdb, 4}, {0xc4, 1},
-        {0xc5, 2}, {0xc6, 4}, {0xdc, 2}, {0xdd, 4}, {0xde, 2}, {0xdf, 4},
+        {0xd3, 8}, {0xca, 4}, {0xcb, 8}, {0xd9, 1}, {0xda, 2}, {0xdb, 4}, {0xdc, 2},
+        {0xdd, 4}, {0xde, 2}, {0xdf, 4},
     };
     switch (t) {
     case 0xc0:
@@ -349,7 +349,7 @@ static void decode(lua_State *L, struct cursor *c)
         return;
     uint64_t v = be(c->p + 1, bytes);
     switch (t) {
-    case 0xd9: case 0xda: case 0xdb: case 0xc4: case 0xc5: case 0xc6:
+    case 0xd9: case 0xda: case 0xdb:
         decode_bytes(L, c, 1 + bytes, (size_t)v);
         return;
     default:

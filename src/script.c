@@ -377,7 +377,7 @@ static int l_set_repl(lua_State *L)
     if (cur == NULL)
         return script_raise(L, "redis.set_repl can only be called inside a script invocation");
     if (lua_gettop(L) != 1)
-        return script_raise(L, "redis.set_repl() requires one argument.");
+        return script_raise(L, "redis.set_repl() requires two arguments.");
     int flags = (int)lua_tonumber(L, 1);
     if ((flags & ~REPL_ALL) != 0)
         return script_raise(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL "
