@@ -178,10 +178,10 @@ static struct cached *script_find(const struct slice *sha)
 
 /* numkeys of EVAL/FCALL-shaped commands at argv[2].  Returns 0 or -1 after
  * replying. */
-int script_parse_numkeys(struct client *c, long long *numkeys)
+int script_parse_numkeys(struct client *c, const char *not_int, long long *numkeys)
 {
     if (!rc_str2ll(c->argv[2].p, c->argv[2].len, numkeys)) {
-        reply_err_not_int(c);
+        reply_error(c, not_int);
         return -1;
     }
     if (*numkeys > c->argc - 3) {
@@ -198,7 +198,7 @@ int script_parse_numkeys(struct client *c, long long *numkeys)
 static void eval_generic(struct client *c, int by_sha, int ro)
 {
     long long numkeys;
-    if (script_parse_numkeys(c, &numkeys) != 0)
+    if (script_parse_numkeys(c, ERR_NOT_INT, &numkeys) != 0)
         return;
     struct cached *e;
     if (by_sha) {

@@ -8,8 +8,8 @@
  *     member and merged; SCAN: a COUNT-sized range of slots per call, each
  *     member returning its keys in it; INFO: the keyspace section summed
  *     over the members; PUBLISH: delivered here and broadcast, as Redis
- *     Cluster does; SCRIPT LOAD and SCRIPT FLUSH: applied on every
- *     member, answered with this node's reply);
+ *     Cluster does; SCRIPT LOAD/FLUSH and FUNCTION LOAD/DELETE/FLUSH/
+ *     RESTORE: applied on every member, answered with this node's reply);
  *   - keys of one slot: runs here if this node is the slot's acting
  *     primary, else is forwarded to it;
  *   - keys of several slots: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are
@@ -799,7 +799,9 @@ static int route_keyless(struct client *c, struct command *cmd)
         return fanout(c, cmd, M_OK, c->argc, c->argv);
     /* Scripts are loaded and flushed on every member, so that an EVALSHA
      * works on whichever member serves its keys. */
-    if (cmd->proc == cmd_script_load || cmd->proc == cmd_script_flush)
+    if (cmd->proc == cmd_script_load || cmd->proc == cmd_script_flush ||
+        cmd->proc == cmd_function_load || cmd->proc == cmd_function_delete ||
+        cmd->proc == cmd_function_flush || cmd->proc == cmd_function_restore)
         return fanout(c, cmd, M_LOCAL, c->argc, c->argv);
     if (cmd->proc == cmd_randomkey) {
         struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};

@@ -654,6 +654,23 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+void script_reply_running(struct client *c)
+{
+    if (cur == NULL) {
+        reply_null(c);
+        return;
+    }
+    reply_map_len(c, 3);
+    reply_bulk_cstr(c, "name");
+    reply_bulk_cstr(c, cur->name);
+    reply_bulk_cstr(c, "command");
+    reply_array_len(c, cur->c->argc);
+    for (int i = 0; i < cur->c->argc; i++)
+        reply_bulk(c, cur->c->argv[i].p, cur->c->argv[i].len);
+    reply_bulk_cstr(c, "duration_ms");
+    reply_long(c, (long long)(rc_ustime() / 1000) - cur->start_ms);
+}
+
 void script_kill(struct client *c, int eval)
 {
     if (cur == NULL) {

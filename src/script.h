@@ -46,8 +46,9 @@ void script_run(struct client *c, lua_State *L, const char *name, uint32_t flags
                 const struct slice *args);
 
 /* numkeys of an EVAL- or FCALL-shaped command (argv[2]), checked against
- * argc.  Returns 0, or -1 after replying the error. */
-int script_parse_numkeys(struct client *c, long long *numkeys);
+ * argc (not_int: the error when it is not a number).  Returns 0, or -1
+ * after replying the error.  In eval.c. */
+int script_parse_numkeys(struct client *c, const char *not_int, long long *numkeys);
 
 /* A script is running and has passed busy-reply-threshold: other
  * clients get script_busy_error(). */
@@ -55,6 +56,10 @@ int script_timed_out(void);
 const char *script_busy_error(void);
 /* Is c the client whose script runs? */
 int script_is_caller(const struct client *c);
+
+/* FUNCTION STATS's running_script: null, or the running script's name,
+ * command and duration. */
+void script_reply_running(struct client *c);
 
 /* SCRIPT KILL (eval != 0) / FUNCTION KILL: replies to c. */
 void script_kill(struct client *c, int eval);
