@@ -337,3 +337,138 @@ def test_ring_script_rules(ring):
     with pytest.raises(redis.ResponseError, match="^Can not run script on cluster, "
                        "'no-cluster' flag is set."):
         c.eval("#!lua flags=no-cluster\nreturn 1", 0)
+
+
+# ---- functions ----
+
+LIB = ("#!lua name=counters\n"
+       "redis.register_function('bump', function(keys, args) "
+       "return redis.call('incrby', keys[1], args[1]) end)\n"
+       "redis.register_function{function_name='peek', callback=function(keys) "
+       "return redis.call('get', keys[1]) end, flags={'no-writes'}}\n")
+
+
+def test_function_kill_and_stats(server, r):
+    port = server[0]
+    r.config_set("busy-reply-threshold", 100)
+    r.function_load("#!lua name=spin\nredis.register_function('spin', function() "
+                    "while true do end end)", replace=True)
+    runner = client(port)
+    t, out = run_in_thread(lambda: runner.fcall("spin", 0))
+    other = client(port, socket_timeout=5)
+    start = time.monotonic()
+    deadline = start + 5
+    while True:
+        try:
+            other.ping()
+        except redis.ResponseError as e:
+            assert str(e).startswith("BUSY Redis is busy running a script. You can only call "
+                                     "FUNCTION KILL or SHUTDOWN NOSAVE.")
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    stats = other.execute_command("FUNCTION", "STATS")
+    running = dict(zip(stats[1][0::2], stats[1][1::2]))
+    assert running[b"name"] == b"spin" and running[b"command"] == [b"FCALL", b"spin", b"0"]
+    with pytest.raises(redis.ResponseError, match="^BUSY"):
+        other.execute_command("SCRIPT", "KILL")
+    assert other.execute_command("FUNCTION", "KILL") == b"OK"
+    t.join(5)
+    assert not t.is_alive()
+    assert "Script killed by user with FUNCTION KILL..." in str(out["error"])
+    r.function_delete("spin")
+
+
+def redis_server(workdir, port, *extra):
+    import subprocess
+    return subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", HOST,
+                             "--save", "", "--appendonly", "no", "--dir", workdir,
+                             "--daemonize", "no"] + list(extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_functions_rdb_interop_with_redis_server(workdir):
+    from conftest import pick_port, ping
+    if not os.access("/usr/bin/redis-server", os.X_OK):
+        pytest.skip("redis-server not installed")
+    # ringcached writes, redis-server reads.
+    port, proc = start_in_dir(workdir)
+    try:
+        c = client(port)
+        assert c.function_load(LIB) == b"counters"
+        c.set("n", 5)
+        assert c.save()
+    finally:
+        stop_node(proc)
+    rport = pick_port()
+    rs = redis_server(workdir, rport)
+    try:
+        wait_for(lambda: ping(rport), "redis-server up")
+        rc = client(rport)
+        assert rc.fcall("bump", 1, "n", 2) == 7
+        assert rc.fcall_ro("peek", 1, "n") == b"7"
+        # redis-server writes a library of its own, ringcached reads both.
+        rc.function_load("#!lua name=other\nredis.register_function('hello', "
+                         "function() return 'hi' end)")
+        assert rc.save()
+    finally:
+        rs.terminate()
+        rs.wait(10)
+    port, proc = start_in_dir(workdir)
+    try:
+        c = client(port)
+        assert c.fcall("hello", 0) == b"hi"
+        assert c.fcall("bump", 1, "n", 1) == 8
+        names = sorted(lib[b"library_name"] if isinstance(lib, dict) else lib[1]
+                       for lib in c.function_list())
+        assert names == [b"counters", b"other"]
+    finally:
+        stop_node(proc)
+
+
+def test_functions_in_the_log(workdir):
+    port, proc = start_in_dir(workdir, "--appendonly", "yes")
+    try:
+        c = client(port)
+        c.function_load(LIB)
+        c.function_load("#!lua name=gone\nredis.register_function('gone', function() end)")
+        c.function_delete("gone")
+        assert c.fcall("bump", 1, "k", 3) == 3
+        log = aof_bytes(workdir)
+        assert b"FUNCTION" in log and b"LOAD" in log and b"REPLACE" in log
+        assert b"fcall" not in log.lower()
+    finally:
+        stop_node(proc)
+    port, proc = start_in_dir(workdir, "--appendonly", "yes")
+    try:
+        c = client(port)
+        assert c.fcall("bump", 1, "k", 1) == 4
+        with pytest.raises(redis.ResponseError, match="Function not found"):
+            c.fcall("gone", 0)
+        # A rewrite keeps them in the base snapshot.
+        c.bgrewriteaof()
+        wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, "rewrite")
+    finally:
+        stop_node(proc)
+    port, proc = start_in_dir(workdir, "--appendonly", "yes")
+    try:
+        assert client(port).fcall("bump", 1, "k", 1) == 5
+    finally:
+        stop_node(proc)
+
+
+def test_ring_functions_everywhere(ring):
+    c = ring.client(0)
+    assert c.function_load(LIB, replace=True) == "counters"
+    for i in range(3):
+        assert len(ring.client(i).function_list()) == 1
+    for i in range(8):
+        key = "fn%d" % i
+        assert c.fcall("bump", 1, key, 2) == 2
+        assert ring.client(ring.owner(key)).get(key) == "2"
+    a, b = keys_on_other_nodes(ring, 0)
+    with pytest.raises(redis.ResponseError, match="^CROSSSLOT"):
+        c.fcall("bump", 2, a, b, 1)
+    c.function_flush()
+    for i in range(3):
+        assert ring.client(i).function_list() == []
