@@ -52,7 +52,7 @@ static struct dict *cache;
 static void eval_init(void)
 {
     if (L == NULL)
-        L = script_state_create(0);
+        L = script_state_create();
     if (cache == NULL)
         cache = dict_create(&cached_type);
 }
@@ -68,6 +68,11 @@ void eval_flush(void)
 size_t eval_lua_memory(void)
 {
     return script_lua_memory(L);
+}
+
+size_t eval_overhead(void)
+{
+    return cache ? dict_mem_usage(cache) + dict_size(cache) * sizeof(struct cached) : 0;
 }
 
 size_t eval_scripts(void)

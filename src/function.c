@@ -304,7 +304,7 @@ static void state_init(void)
 {
     if (L)
         return;
-    L = script_state_create(0);
+    L = script_state_create();
     lua_getfield(L, LUA_REGISTRYINDEX, "rc_real_globals");
     if (luaL_loadbuffer(L, env_lua, sizeof(env_lua) - 1, "=sandbox") != 0)
         abort();                    /* a constant chunk */
@@ -519,6 +519,32 @@ void function_rdb_save(struct rdb_out *out)
 size_t function_count_libraries(void)
 {
     return libs ? dict_size(libs) : 0;
+}
+
+size_t function_count_functions(void)
+{
+    return fns ? dict_size(fns) : 0;
+}
+
+size_t function_lua_memory(void)
+{
+    return script_lua_memory(L);
+}
+
+size_t function_overhead(void)
+{
+    size_t n = 0;
+    if (libs == NULL)
+        return 0;
+    struct dict_iter it;
+    struct dnode *d;
+    dict_iter_init(&it, libs);
+    while ((d = dict_iter_next(&it)) != NULL) {
+        const struct flib *lib = (const struct flib *)d;
+        n += sizeof(*lib) + lib->codelen + (size_t)lib->nfns * sizeof(struct ffn);
+    }
+    dict_iter_done(&it);
+    return n + dict_mem_usage(libs) + dict_mem_usage(fns);
 }
 
 /* ---- commands ---- */

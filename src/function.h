@@ -19,6 +19,10 @@ void function_rdb_save(struct rdb_out *out);
 /* Drop every library (FUNCTION FLUSH, shutdown, before loading a file). */
 void function_flush_all(void);
 
+/* For INFO: libraries, functions, the Lua state's bytes, the tables'. */
 size_t function_count_libraries(void);
+size_t function_count_functions(void);
+size_t function_lua_memory(void);
+size_t function_overhead(void);
 
 #endif

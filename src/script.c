@@ -76,6 +76,11 @@ struct run {
 static struct run *cur;
 static struct client *fake;
 
+void script_deinit(void)
+{
+    conn_fake_destroy(&fake);
+}
+
 int script_timed_out(void)
 {
     return cur && cur->timed_out;
@@ -551,7 +556,7 @@ static void set_num(lua_State *L, const char *name, double v)
     lua_settable(L, -3);
 }
 
-lua_State *script_state_create(int functions)
+lua_State *script_state_create(void)
 {
     lua_State *L = luaL_newstate();
     open_lib(L, luaopen_base, "");
@@ -573,16 +578,14 @@ lua_State *script_state_create(int functions)
     lua_setglobal(L, "loadstring");
 
     lua_newtable(L);
-    if (!functions) {
-        set_fn(L, "call", l_call);
-        set_fn(L, "pcall", l_pcall);
-        set_fn(L, "setresp", l_setresp);
-        set_fn(L, "set_repl", l_set_repl);
-        set_fn(L, "replicate_commands", l_replicate_commands);
-        set_fn(L, "breakpoint", l_breakpoint);
-        set_fn(L, "debug", l_debug);
-        set_fn(L, "acl_check_cmd", l_acl_check_cmd);
-    }
+    set_fn(L, "call", l_call);
+    set_fn(L, "pcall", l_pcall);
+    set_fn(L, "setresp", l_setresp);
+    set_fn(L, "set_repl", l_set_repl);
+    set_fn(L, "replicate_commands", l_replicate_commands);
+    set_fn(L, "breakpoint", l_breakpoint);
+    set_fn(L, "debug", l_debug);
+    set_fn(L, "acl_check_cmd", l_acl_check_cmd);
     set_fn(L, "sha1hex", l_sha1hex);
     set_fn(L, "error_reply", l_error_reply);
     set_fn(L, "status_reply", l_status_reply);

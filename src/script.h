@@ -25,11 +25,12 @@ enum script_flag {
     SF_EVAL_COMPAT = 1u << 5,       /* EVAL script without a shebang */
 };
 
-/* A new sandboxed Lua state with Redis's libraries and the redis table;
- * with_api != 0 adds redis.call & co. (functions' loading state has
- * only register_function, log and the constants).  Close with
- * lua_close. */
-lua_State *script_state_create(int functions);
+/* A new sandboxed Lua state with Redis's libraries and the redis table.
+ * Close with lua_close. */
+lua_State *script_state_create(void);
+
+/* Free the fake client scripts run their commands on (shutdown). */
+void script_deinit(void);
 
 /* Parse a comma-separated flag list (shebang or register_function).
  * Returns 0, or -1 with *bad set to the offending flag (rc_malloc'd). */
