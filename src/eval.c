@@ -202,6 +202,7 @@ int script_parse_numkeys(struct client *c, const char *not_int, long long *numke
 
 static void eval_generic(struct client *c, int by_sha, int ro)
 {
+    script_monitor(c);
     long long numkeys;
     if (script_parse_numkeys(c, ERR_NOT_INT, &numkeys) != 0)
         return;

@@ -839,6 +839,7 @@ void cmd_function_help(struct client *c)
 
 static void fcall_generic(struct client *c, int ro)
 {
+    script_monitor(c);
     char buf[128], *heap = NULL;
     const char *key = fn_key(c->argv[1].p, c->argv[1].len, buf, &heap);
     struct ffn *f = fns ? (struct ffn *)dict_find(fns, key, c->argv[1].len) : NULL;

@@ -44,6 +44,7 @@
 #include "conn.h"
 #include "evict.h"
 #include "luaconv.h"
+#include "monitor.h"
 #include "lualibs.h"
 #include "propagate.h"
 #include "reply.h"
@@ -753,6 +754,14 @@ static void reply_script_error(struct client *c, lua_State *L, const char *name)
     rc_free(msg);
 }
 
+void script_monitor(struct client *c)
+{
+    /* EVAL and FCALL are flagged skip_monitor, yet Redis shows them, before
+     * the commands they run and even when they fail. */
+    if (server.monitors && !server.loading)
+        monitor_feed(c);
+}
+
 void script_run(struct client *c, lua_State *L, const char *name, uint32_t flags, int eval,
                 int ro, int nkeys, const struct slice *keys, int nargs,
                 const struct slice *args)
@@ -768,6 +777,8 @@ void script_run(struct client *c, lua_State *L, const char *name, uint32_t flags
     if (fake == NULL) {
         fake = conn_fake_create();
         fake->flags |= CF_CAPTURE;
+        /* MONITOR shows the script's commands as "[db lua]". */
+        snprintf(fake->addr, sizeof(fake->addr), "lua");
     }
     fake->db = c->db;
     /* Declared keys fix the slot the script may touch (ring mode). */

@@ -46,6 +46,10 @@ void script_run(struct client *c, lua_State *L, const char *name, uint32_t flags
                 int ro, int nkeys, const struct slice *keys, int nargs,
                 const struct slice *args);
 
+/* Show the EVAL/FCALL command c runs to MONITOR clients (first thing in
+ * their handlers). */
+void script_monitor(struct client *c);
+
 /* numkeys of an EVAL- or FCALL-shaped command (argv[2]), checked against
  * argc (not_int: the error when it is not a number).  Returns 0, or -1
  * after replying the error.  In eval.c. */

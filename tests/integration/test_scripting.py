@@ -472,3 +472,19 @@ def test_ring_functions_everywhere(ring):
     c.function_flush()
     for i in range(3):
         assert ring.client(i).function_list() == []
+
+
+def test_monitor_shows_scripts_and_their_commands(server, r):
+    port = server[0]
+    with socket.create_connection((HOST, port), timeout=5) as m:
+        m.sendall(b"MONITOR\r\n")
+        assert m.recv(5) == b"+OK\r\n"
+        r.eval("redis.call('set', KEYS[1], 'v') return 1", 1, "mk")
+        data = b""
+        while data.count(b"\r\n") < 2:
+            chunk = m.recv(4096)
+            assert chunk
+            data += chunk
+    lines = data.split(b"\r\n")
+    assert b'"eval" "redis.call(\'set\', KEYS[1], \'v\') return 1" "1" "mk"' in lines[0]
+    assert lines[1].endswith(b' [0 lua] "set" "mk" "v"')
