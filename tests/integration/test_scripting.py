@@ -486,5 +486,5 @@ def test_monitor_shows_scripts_and_their_commands(server, r):
             assert chunk
             data += chunk
     lines = data.split(b"\r\n")
-    assert b'"eval" "redis.call(\'set\', KEYS[1], \'v\') return 1" "1" "mk"' in lines[0]
+    assert b'"EVAL" "redis.call(\'set\', KEYS[1], \'v\') return 1" "1" "mk"' in lines[0]
     assert lines[1].endswith(b' [0 lua] "set" "mk" "v"')
