@@ -212,6 +212,38 @@ char *conn_take_reply(struct client *c, size_t *len)
     return out;
 }
 
+const char *conn_reply_view(struct client *c, size_t *len, char **owned)
+{
+    *owned = NULL;
+    if (c->reply_head == NULL) {
+        *len = 0;
+        return "";
+    }
+    if (c->reply_head == c->reply_tail) {
+        *len = c->reply_head->used;
+        return c->reply_head->buf;
+    }
+    *owned = conn_take_reply(c, len);
+    return *owned;
+}
+
+void conn_reply_clear(struct client *c)
+{
+    /* One chunk stays for the next reply: a script's commands would
+     * otherwise allocate and free one each. */
+    struct obuf *keep = c->reply_head;
+    if (keep == NULL || keep->size > 64 * 1024) {
+        free_reply_list(c);         /* a big reply's chunk is not kept */
+        return;
+    }
+    c->reply_head = keep->next;
+    free_reply_list(c);
+    keep->next = NULL;
+    keep->used = 0;
+    keep->waiting = 0;
+    c->reply_head = c->reply_tail = keep;
+}
+
 void conn_fake_destroy(struct client **c)
 {
     if (*c) {

@@ -54,6 +54,7 @@
 
 #define HOOK_INSTRUCTIONS 100000
 #define REPLY_MAX_DEPTH 1000
+#define GC_PERIOD 50
 
 /* redis.set_repl() flags. */
 enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
@@ -263,10 +264,12 @@ static int redis_generic_call(lua_State *L, int raise)
     fake->argc = 0;
     fake->argv = NULL;
     size_t len;
-    char *bytes = conn_take_reply(fake, &len);
-    if (bytes == NULL || luaconv_push_reply(L, bytes, len, REPLY_MAX_DEPTH) == 0)
+    char *owned;
+    const char *bytes = conn_reply_view(fake, &len, &owned);
+    if (luaconv_push_reply(L, bytes, len, REPLY_MAX_DEPTH) == 0)
         script_push_error(L, "Reply from the command could not be read by the script");
-    rc_free(bytes);
+    rc_free(owned);
+    conn_reply_clear(fake);
     if (lua_istable(L, -1)) {
         lua_pushstring(L, "err");
         lua_rawget(L, -2);
@@ -829,5 +832,11 @@ void script_run(struct client *c, lua_State *L, const char *name, uint32_t flags
         }
     }
     lua_settop(L, base - 1);
-    lua_gc(L, LUA_GCSTEP, 1);
+    /* A garbage collection step every GC_PERIOD scripts, as Redis does:
+     * one per script costs too much CPU, none lets a full cycle hit one. */
+    static int gc_count;
+    if (++gc_count == GC_PERIOD) {
+        lua_gc(L, LUA_GCSTEP, GC_PERIOD);
+        gc_count = 0;
+    }
 }
