@@ -379,6 +379,15 @@ def test_function_kill_and_stats(server, r):
     r.function_delete("spin")
 
 
+def test_function_load_timeout(r):
+    start = time.monotonic()
+    with pytest.raises(redis.ResponseError, match="^Error registering functions: ERR FUNCTION "
+                       "LOAD timeout$"):
+        r.function_load("#!lua name=forever\nwhile true do end")
+    assert 0.4 < time.monotonic() - start < 3.0
+    assert r.function_list() == []
+
+
 def redis_server(workdir, port, *extra):
     import subprocess
     return subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", HOST,
