@@ -25,6 +25,7 @@
 
 #include "childinfo.h"
 #include "crc64.h"
+#include "function.h"
 #include "evict.h"
 #include "intset.h"
 #include "listpack.h"
@@ -594,6 +595,7 @@ int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
     aux_int(&f.buf, "ctime", server.mstime / 1000);
     aux_int(&f.buf, "used-mem", (long long)rc_used_memory());
     aux_int(&f.buf, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
+    function_rdb_save(&f.buf);
     for (int i = 0; i < server.dbnum; i++)
         save_db(&f, &server.dbs[i]);
     rdb_out_byte(&f.buf, RDB_OPCODE_EOF);
@@ -802,10 +804,24 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
             rdb_str_free(&v);
             continue;
         }
+        case RDB_OPCODE_FUNCTION2: {
+            struct rdb_str code;
+            char ferr[512];
+            if (rdb_in_string(&in, &code) < 0) {
+                load_fail(err, errlen, path, at, "bad function library");
+                goto out;
+            }
+            int frc = function_load_code((const char *)code.p, code.len, 0, ferr, sizeof(ferr));
+            rdb_str_free(&code);
+            if (frc != 0) {
+                load_fail(err, errlen, path, at, ferr);
+                goto out;
+            }
+            continue;
+        }
         case RDB_OPCODE_MODULE_AUX:
         case RDB_OPCODE_FUNCTION:
-        case RDB_OPCODE_FUNCTION2:
-            load_fail(err, errlen, path, at, "modules and functions are not supported");
+            load_fail(err, errlen, path, at, "modules and pre-release functions are not supported");
             goto out;
         default:
             break;
