@@ -17,6 +17,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "stream.h"
 #include "t_zset.h"
 
 /* Values with fewer allocations than this are freed on the spot: handing
@@ -146,6 +147,8 @@ static size_t kv_free_effort(const struct kv *o)
         return set_free_effort(o->enc, o->v.ptr);
     if (o->type == OBJ_ZSET)
         return zset_free_effort(o->enc, o->v.ptr);
+    if (o->type == OBJ_STREAM)
+        return stream_free_effort(o->v.ptr);
     return LAZY_FREE_THRESHOLD;   /* aggregates: decided by their modules later */
 }
 

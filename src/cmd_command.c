@@ -21,6 +21,8 @@
  *     arg   := NAME ":" TYPE ["=" TOKEN] ["@" SINCE] ["!" DEPRECATED_SINCE]
  *              ["#" KEY_SPEC_INDEX] FLAG* ["(" args ")"]
  *     FLAG  := "?" optional | "*" multiple | "+" multiple_token
+ *     TOKEN := text up to a modifier, or 'text' in single quotes for a
+ *              token that is itself a modifier character (XADD's '*', '=')
  *
  * NAME may itself contain ':' (e.g. "ip:port"): the type is the text after
  * the last ':' before the first modifier.  "(...)" holds the members of a
@@ -584,6 +586,12 @@ struct cmd_doc {
 };
 
 #define H(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* The trimming argument of XADD and XTRIM. */
+#define STREAM_DOC_TRIM(opt)                                                                \
+    "trim:block" opt "(strategy:oneof(maxlen:pure-token=MAXLEN minid:pure-token=MINID@6.2.0) "     \
+    "operator:oneof?(equal:pure-token='=' approximately:pure-token=~) threshold:string "     \
+    "count:integer=LIMIT@6.2.0?)"
 
 /* Argument pieces the geo commands share. */
 #define GEO_DOC_UNIT "unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI)"
@@ -1310,6 +1318,89 @@ static const struct cmd_doc docs_table[] = {
      "key:key#0 member:string radius:double " GEO_DOC_UNIT " " GEO_DOC_WITH " " GEO_DOC_COUNT
      " " GEO_DOC_ORDER,
      NULL, "6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"},
+
+    /* ---- streams ---- */
+    {"xadd", "Appends an entry to a stream, creating it if needed",
+     "O(1) per entry added; trimming is O(N) in the entries removed",
+     "key:key#0 nomkstream:pure-token=NOMKSTREAM@6.2.0? " STREAM_DOC_TRIM("?") " "
+     "id_or_auto:oneof(auto_id:pure-token='*' id:string) "
+     "field_value:block*(field:string value:string)",
+     H("6.2.0 NOMKSTREAM, the MINID strategy and LIMIT.", "7.0.0 Explicit ids of the form <ms>-*."),
+     NULL, NULL},
+    {"xrange", "Returns the entries of a stream between two ids",
+     "O(log(N)+M), M the entries returned", "key:key#0 start:string end:string "
+     "count:integer=COUNT?", H("6.2.0 Exclusive bounds."), NULL, NULL},
+    {"xrevrange", "Returns the entries of a stream between two ids, newest first",
+     "O(log(N)+M), M the entries returned", "key:key#0 end:string start:string "
+     "count:integer=COUNT?", H("6.2.0 Exclusive bounds."), NULL, NULL},
+    {"xlen", "Returns the number of entries of a stream", "O(1)", "key:key#0", NULL, NULL,
+     NULL},
+    {"xdel", "Deletes entries of a stream by id", "O(1) per id", "key:key#0 id:string*", NULL,
+     NULL, NULL},
+    {"xtrim", "Removes the oldest entries of a stream",
+     "O(N) in the entries removed", "key:key#0 " STREAM_DOC_TRIM(""),
+     H("6.2.0 The MINID strategy and LIMIT."), NULL, NULL},
+    {"xsetid", "Sets the last id (and counters) of a stream", "O(1)",
+     "key:key#0 last-id:string entries_added:integer=ENTRIESADDED@7.0.0? "
+     "max_deleted_entry_id:string=MAXDELETEDID@7.0.0?",
+     H("7.0.0 ENTRIESADDED and MAXDELETEDID."), NULL, NULL},
+    {"xread", "Returns entries after given ids from streams, optionally waiting for them",
+     "O(M) per stream, M the entries returned",
+     "count:integer=COUNT? milliseconds:integer=BLOCK? "
+     "streams:block=STREAMS(key:key#0* id:string*)", NULL, NULL, NULL},
+    {"xreadgroup", "Reads entries for a consumer of a group, new ones or its pending ones",
+     "O(M) per stream, M the entries returned",
+     "group_consumer:block=GROUP(group:string consumer:string) count:integer=COUNT? "
+     "milliseconds:integer=BLOCK? noack:pure-token=NOACK? "
+     "streams:block=STREAMS(key:key#0* id:string*)", NULL, NULL, NULL},
+    {"xack", "Acknowledges entries of a group's pending list", "O(1) per id",
+     "key:key#0 group:string id:string*", NULL, NULL, NULL},
+    {"xpending", "Summarizes or lists the entries a group delivered and has not had acknowledged",
+     "O(N) in the entries listed",
+     "key:key#0 group:string filters:block?(min-idle-time:integer=IDLE@6.2.0? start:string "
+     "end:string count:integer consumer:string?)",
+     H("6.2.0 IDLE and exclusive bounds."), NULL, NULL},
+    {"xclaim", "Gives pending entries of a group to another consumer", "O(log N) per id",
+     "key:key#0 group:string consumer:string min-idle-time:string id:string* "
+     "ms:integer=IDLE? unix-time-milliseconds:unix-time=TIME? count:integer=RETRYCOUNT? "
+     "force:pure-token=FORCE? justid:pure-token=JUSTID? id:string=LASTID?",
+     NULL, NULL, NULL},
+    {"xautoclaim", "Gives a consumer the pending entries of a group idle for long enough",
+     "O(1) per entry examined",
+     "key:key#0 group:string consumer:string min-idle-time:string start:string "
+     "count:integer=COUNT? justid:pure-token=JUSTID?",
+     H("7.0.0 A third reply element: the deleted entries cleared from the pending list."),
+     NULL, NULL},
+    {"xgroup", "Groups the consumer group subcommands", "Depends on the subcommand.", "",
+     NULL, NULL, NULL},
+    {"xgroup|create", "Creates a consumer group", "O(1)",
+     "key:key#0 groupname:string id:oneof(id:string new_id:pure-token=$) "
+     "mkstream:pure-token=MKSTREAM? entries_read:integer=ENTRIESREAD?",
+     H("7.0.0 ENTRIESREAD."), NULL, NULL},
+    {"xgroup|createconsumer", "Creates a consumer in a group", "O(1)",
+     "key:key#0 groupname:string consumername:string", NULL, NULL, NULL},
+    {"xgroup|delconsumer", "Deletes a consumer and its pending entries from a group",
+     "O(N) in its pending entries", "key:key#0 groupname:string consumername:string", NULL,
+     NULL, NULL},
+    {"xgroup|destroy", "Deletes a consumer group",
+     "O(N) in its pending entries and consumers", "key:key#0 groupname:string", NULL, NULL,
+     NULL},
+    {"xgroup|setid", "Sets the last delivered id of a group", "O(1)",
+     "key:key#0 groupname:string id:oneof(id:string new_id:pure-token=$) "
+     "entries_read:integer=ENTRIESREAD?", H("7.0.0 ENTRIESREAD."), NULL, NULL},
+    {"xgroup|help", "Lists the XGROUP subcommands", "O(1)", "", NULL, NULL, NULL},
+    {"xinfo", "Groups the stream introspection subcommands", "Depends on the subcommand.", "",
+     NULL, NULL, NULL},
+    {"xinfo|stream", "Describes a stream, in full with its groups when asked",
+     "O(log N) summary; O(N) in the entries and pending entries listed for FULL",
+     "key:key#0 full:block=FULL?(count:integer=COUNT?)",
+     H("6.0.0 FULL.", "7.0.0 max-deleted-entry-id, entries-added, recorded-first-entry-id, "
+       "entries-read and lag."), NULL, NULL},
+    {"xinfo|groups", "Describes the consumer groups of a stream", "O(N) in the groups",
+     "key:key#0", H("7.0.0 entries-read and lag."), NULL, NULL},
+    {"xinfo|consumers", "Describes the consumers of a group", "O(N) in the consumers",
+     "key:key#0 groupname:string", NULL, NULL, NULL},
+    {"xinfo|help", "Lists the XINFO subcommands", "O(1)", "", NULL, NULL, NULL},
 };
 
 /* Internal commands that Redis marks "syscmd" in COMMAND DOCS's doc_flags. */
@@ -1366,8 +1457,9 @@ static const char *parse_doc_arg(const char *s, struct doc_arg *a)
         char m = *s;
         if (m == '=' || m == '@' || m == '!') {
             s++;
-            size_t n = strcspn(s, ARG_STOP);
-            if (n == 0)
+            int quoted = m == '=' && *s == '\'';
+            size_t n = quoted ? strcspn(++s, "'") : strcspn(s, ARG_STOP);
+            if (n == 0 || (quoted && s[n] != '\''))
                 return NULL;
             if (m == '=') {
                 a->token = s;
@@ -1379,7 +1471,7 @@ static const char *parse_doc_arg(const char *s, struct doc_arg *a)
                 a->dep = s;
                 a->dep_len = n;
             }
-            s += n;
+            s += n + (size_t)quoted;
         } else if (m == '#') {
             s++;
             if (parse_int(&s, &a->ksidx) != 0 || a->ksidx < 0)

@@ -9,6 +9,7 @@
 #include "reply.h"
 #include "rdbobj.h"
 #include "server.h"
+#include "script.h"
 #include "snapshot.h"
 
 void cmd_dbsize(struct client *c)
@@ -112,6 +113,12 @@ void cmd_shutdown(struct client *c)
     if (abort_) {
         /* Shutdown is immediate here, so there is never one to abort. */
         reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    /* During a busy script only SHUTDOWN NOSAVE goes through (the hook
+     * then stops the script). */
+    if (script_timed_out() && !nosave) {
+        reply_error(c, script_busy_error());
         return;
     }
     /* While loading, Redis never saves on SHUTDOWN: the dataset is partial. */

@@ -6,6 +6,7 @@
  * the bookkeeping (commandstats, slow log, MONITOR feed).
  */
 #include "command.h"
+#include "script.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ static struct command table[] = {
 #include "commands_cluster.def"
 #include "commands_hll.def"
 #include "commands_geo.def"
+#include "commands_stream.def"
+#include "commands_script.def"
 #undef CMD
 #undef SUB
 };
@@ -349,6 +352,12 @@ int command_process(struct client *c)
                  "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                  cmd->fullname);
         reject(c, cmd, msg);
+        return CMD_DONE;
+    }
+    /* A script past busy-reply-threshold serves other clients from its
+     * hook: only allow_busy commands run (SCRIPT KILL, SHUTDOWN NOSAVE). */
+    if (script_timed_out() && !(cmd->flags & CMD_ALLOW_BUSY)) {
+        reject(c, cmd, script_busy_error());
         return CMD_DONE;
     }
     /* While the start-up load runs only commands flagged `loading` (INFO,

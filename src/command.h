@@ -182,6 +182,8 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_cluster.def"
 #include "commands_hll.def"
 #include "commands_geo.def"
+#include "commands_stream.def"
+#include "commands_script.def"
 #undef CMD
 #undef SUB
 

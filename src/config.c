@@ -414,6 +414,8 @@ static struct cfg configs[] = {
     INT("zset-max-listpack-value", "zset-max-ziplist-value", 0, zset_max_listpack_value, 0,
         LONG_MAX, "64", NULL),
     MEM("hll-sparse-max-bytes", NULL, 0, hll_sparse_max_bytes, 0, LONG_MAX, "3000", NULL),
+    MEM("stream-node-max-bytes", NULL, 0, stream_node_max_bytes, 0, LONG_MAX, "4096", NULL),
+    INT("stream-node-max-entries", NULL, 0, stream_node_max_entries, 0, LLONG_MAX, "100", NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, busy_reply_threshold, 0, LONG_MAX, "5000",
         NULL),
     BOOL("cluster-enabled", NULL, F_IMMUTABLE, cluster_enabled, "no", NULL),

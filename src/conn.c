@@ -17,11 +17,14 @@
  * flagged and put on a to-close list that before-sleep reaps.
  */
 #include "conn.h"
+#include "listener.h"
+
 
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -207,6 +210,38 @@ char *conn_take_reply(struct client *c, size_t *len)
     free_reply_list(c);
     *len = n;
     return out;
+}
+
+const char *conn_reply_view(struct client *c, size_t *len, char **owned)
+{
+    *owned = NULL;
+    if (c->reply_head == NULL) {
+        *len = 0;
+        return "";
+    }
+    if (c->reply_head == c->reply_tail) {
+        *len = c->reply_head->used;
+        return c->reply_head->buf;
+    }
+    *owned = conn_take_reply(c, len);
+    return *owned;
+}
+
+void conn_reply_clear(struct client *c)
+{
+    /* One chunk stays for the next reply: a script's commands would
+     * otherwise allocate and free one each. */
+    struct obuf *keep = c->reply_head;
+    if (keep == NULL || keep->size > 64 * 1024) {
+        free_reply_list(c);         /* a big reply's chunk is not kept */
+        return;
+    }
+    c->reply_head = keep->next;
+    free_reply_list(c);
+    keep->next = NULL;
+    keep->used = 0;
+    keep->waiting = 0;
+    c->reply_head = c->reply_tail = keep;
 }
 
 void conn_fake_destroy(struct client **c)
@@ -603,6 +638,27 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
     after_write(c, write_some(c));
 }
 
+/* Write the replies of the clients on the pending-write list; keep (the
+ * caller of a busy script) stays on the list for later. */
+static void write_pending(struct client *keep)
+{
+    struct client *c = server.pending_writes;
+    server.pending_writes = NULL;
+    while (c) {
+        struct client *next = c->pw_next;
+        c->flags &= ~CF_PENDING_WRITE;
+        c->pw_next = NULL;
+        if (c == keep) {
+            conn_want_write(c);
+        } else if (!(c->flags & CF_CLOSE_ASAP) && c->fd >= 0 && !held_by_log(c)) {
+            /* A client waiting on its write event will be served there. */
+            if (c->wev == NULL || !event_pending(c->wev, EV_WRITE, NULL))
+                after_write(c, write_some(c));
+        }
+        c = next;
+    }
+}
+
 void conn_before_sleep(void)
 {
     /* Clients unblocked since the last pass resume their pipelined input
@@ -624,21 +680,9 @@ void conn_before_sleep(void)
      * them (fsynced first with appendfsync always). */
     aof_before_write();
 
-    struct client *c = server.pending_writes;
-    server.pending_writes = NULL;
-    while (c) {
-        struct client *next = c->pw_next;
-        c->flags &= ~CF_PENDING_WRITE;
-        c->pw_next = NULL;
-        if (!(c->flags & CF_CLOSE_ASAP) && c->fd >= 0 && !held_by_log(c)) {
-            /* A client waiting on its write event will be served there. */
-            if (c->wev == NULL || !event_pending(c->wev, EV_WRITE, NULL))
-                after_write(c, write_some(c));
-        }
-        c = next;
-    }
+    write_pending(NULL);
 
-    c = server.to_close;
+    struct client *c = server.to_close;
     server.to_close = NULL;
     while (c) {
         struct client *next = c->close_next;
@@ -655,6 +699,36 @@ void conn_before_sleep(void)
         client_free(c);
         c = next;
     }
+}
+
+void conn_serve_busy(struct client *caller)
+{
+    /* Like Redis's processEventsWhileBlocked: one non-blocking pass over
+     * the listeners and the clients, without the event loop (which is
+     * running the script's command and cannot be re-entered).  The
+     * caller's connection is not read; nothing is freed (the script may
+     * hold clients), that waits for the next before-sleep. */
+    struct pollfd pfds[256];
+    struct client *owners[256];
+    int n = listener_poll_fds(pfds, 16);
+    int nl = n;
+    for (struct client *c = server.clients; c && n < 256; c = c->next) {
+        if (c == caller || c->fd < 0 || (c->flags & (CF_CLOSE_ASAP | CF_FAKE | CF_NODE)))
+            continue;
+        pfds[n].fd = c->fd;
+        pfds[n].events = POLLIN;
+        pfds[n].revents = 0;
+        owners[n++] = c;
+    }
+    if (poll(pfds, (nfds_t)n, 0) > 0) {
+        for (int i = 0; i < nl; i++)
+            if (pfds[i].revents & POLLIN)
+                listener_accept_ready(pfds[i].fd);
+        for (int i = nl; i < n; i++)
+            if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))
+                on_readable(pfds[i].fd, EV_READ, owners[i]);
+    }
+    write_pending(caller);
 }
 
 void conn_unpause_all(void)

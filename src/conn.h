@@ -24,6 +24,13 @@ void conn_resume(struct client *c);
  * capturing fake client: route.c). */
 char *conn_take_reply(struct client *c, size_t *len);
 
+/* The bytes of c's reply list without copying them when they are in one
+ * chunk (else a copy in *owned, to rc_free); then conn_reply_clear()
+ * empties the list, keeping one chunk for the next reply (the fake
+ * client scripts run their commands on). */
+const char *conn_reply_view(struct client *c, size_t *len, char **owned);
+void conn_reply_clear(struct client *c);
+
 /* Queue c for the before-sleep write pass. */
 void conn_want_write(struct client *c);
 
@@ -36,6 +43,10 @@ void conn_check_obuf_limits(struct client *c);
 
 /* Before sleep: write pending replies, free closed clients. */
 void conn_before_sleep(void);
+
+/* While a script runs past busy-reply-threshold: accept, read and answer
+ * the other clients once, without blocking (script.c's hook). */
+void conn_serve_busy(struct client *caller);
 
 /* Periodic: idle timeouts, pause expiry, buffer trimming. */
 void conn_cron(void);

@@ -247,11 +247,11 @@ void db_signal_modified(struct db *db, const char *key, size_t len)
     watch_touch_key(db, key, len);
 }
 
-/* A list or sorted set appearing under a key (RENAME, COPY, MOVE, ...) may
+/* A list, sorted set or stream appearing under a key (RENAME, COPY, MOVE, ...) may
  * serve clients blocked on that key, as Redis's dbAdd signals. */
 static void signal_ready_if_blockable(struct db *db, const struct kv *o)
 {
-    if (o->type == OBJ_LIST || o->type == OBJ_ZSET)
+    if (o->type == OBJ_LIST || o->type == OBJ_ZSET || o->type == OBJ_STREAM)
         block_signal_key(db, kv_key(o), o->klen);
 }
 

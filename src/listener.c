@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,21 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         }
         conn_accept(fd, is_unix);
     }
+}
+
+int listener_poll_fds(struct pollfd *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < server.listen_count && n < max; i++)
+        out[n++] = (struct pollfd){.fd = server.listen_fds[i], .events = POLLIN};
+    if (unix_fd >= 0 && n < max)
+        out[n++] = (struct pollfd){.fd = unix_fd, .events = POLLIN};
+    return n;
+}
+
+void listener_accept_ready(int lfd)
+{
+    on_accept(lfd, EV_READ, lfd == unix_fd ? (void *)1 : NULL);
 }
 
 static void close_tcp(void)

@@ -25,6 +25,9 @@
 #include "loop.h"
 #include "rand.h"
 #include "server.h"
+#include "eval.h"
+#include "function.h"
+#include "script.h"
 #include "cluster.h"
 #include "slowlog.h"
 #include "snapshot.h"
@@ -207,6 +210,9 @@ stop:
     snapshot_shutdown();
     aof_shutdown();
     conn_free_all();
+    script_deinit();
+    eval_flush();
+    function_flush_all();
     cluster_deinit();
     watch_deinit();
     db_free_all();

@@ -12,6 +12,7 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
+#include "stream.h"
 
 #define KV_HDR offsetof(struct kv, data)
 
@@ -161,6 +162,11 @@ void kv_free_value(int type, int enc, void *ptr)
     case OBJ_ZSET:
         zset_free_value(enc, ptr);
         break;
+    case OBJ_STREAM: {
+        struct stream *s = ptr;
+        stream_destroy(&s);
+        break;
+    }
     default:
         break;
     }
@@ -251,6 +257,9 @@ struct kv *kv_dup(const struct kv *o, const char *key, size_t klen, long long ex
     case OBJ_ZSET:
         n = kv_new_ptr(key, klen, OBJ_ZSET, o->enc, zset_dup_value(o->enc, o->v.ptr), expire);
         break;
+    case OBJ_STREAM:
+        n = kv_new_ptr(key, klen, OBJ_STREAM, o->enc, stream_dup(o->v.ptr), expire);
+        break;
     default:
         n = NULL;
         break;
@@ -280,6 +289,9 @@ size_t kv_mem(const struct kv *o)
     case OBJ_ZSET:
         n += zset_mem(o->enc, o->v.ptr);
         break;
+    case OBJ_STREAM:
+        n += stream_mem(o->v.ptr);
+        break;
     default:
         break;
     }
@@ -294,6 +306,7 @@ const char *obj_type_name(int type)
     case OBJ_SET: return "set";
     case OBJ_ZSET: return "zset";
     case OBJ_HASH: return "hash";
+    case OBJ_STREAM: return "stream";
     default: return "unknown";
     }
 }
@@ -309,6 +322,7 @@ const char *obj_encoding_name(int enc)
     case ENC_SKIPLIST: return "skiplist";
     case ENC_QUICKLIST: return "quicklist";
     case ENC_LISTPACK: return "listpack";
+    case ENC_STREAM: return "stream";
     default: return "unknown";
     }
 }

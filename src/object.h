@@ -28,7 +28,7 @@
 
 #include "dict.h"
 
-enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
+enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6 };
 
 /* Encoding numbers as Redis numbers them (OBJECT ENCODING names them). */
 enum obj_encoding {
@@ -39,6 +39,7 @@ enum obj_encoding {
     ENC_SKIPLIST = 7,
     ENC_EMBSTR = 8,
     ENC_QUICKLIST = 9,
+    ENC_STREAM = 10,
     ENC_LISTPACK = 11,
 };
 

@@ -724,6 +724,39 @@ static long long zl_walk(const unsigned char *p, size_t len, walk_fn *fn, void *
     return count;
 }
 
+long long rdb_listpack_walk(const unsigned char *p, size_t len,
+                           int (*fn)(void *arg, const unsigned char *p, size_t len), void *arg)
+{
+    return lp_walk(p, len, fn, arg);
+}
+
+size_t rlp_entry_size_int(long long v)
+{
+    size_t n;
+    if (v >= 0 && v <= 127)
+        n = 1;
+    else if (v >= -4096 && v <= 4095)
+        n = 2;
+    else if (v >= INT16_MIN && v <= INT16_MAX)
+        n = 3;
+    else if (v >= -8388608 && v <= 8388607)
+        n = 4;
+    else if (v >= INT32_MIN && v <= INT32_MAX)
+        n = 5;
+    else
+        n = 9;
+    return n + backlen_size(n);
+}
+
+size_t rlp_entry_size(const void *p, size_t len)
+{
+    long long v;
+    if (canon_ll(p, len, &v))
+        return rlp_entry_size_int(v);
+    size_t n = len + (len < 64 ? 1 : len < 4096 ? 2 : 5);
+    return n + backlen_size(n);
+}
+
 int rdb_listpack_valid(const unsigned char *p, size_t len)
 {
     return lp_walk(p, len, NULL, NULL) >= 0;

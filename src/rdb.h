@@ -119,6 +119,11 @@ void rlp_add_int(struct rlp_builder *b, long long v);
 void rlp_finish(struct rlp_builder *b);
 void rlp_free(struct rlp_builder *b);
 
+/* Bytes an entry takes in a Redis listpack (encoding and back-length):
+ * a string (stored as an integer when canonical) or an integer. */
+size_t rlp_entry_size(const void *p, size_t len);
+size_t rlp_entry_size_int(long long v);
+
 /* ---- reading ---- */
 
 /* A cursor over untrusted bytes p[0..len). */
@@ -192,6 +197,11 @@ int rdb_decode_value(struct rdb_in *in, int type, const struct rdb_sink *sink);
 
 /* Validators of the embedded blobs (exposed for tests). */
 int rdb_listpack_valid(const unsigned char *p, size_t len);
+/* Walks a Redis listpack, validating it fully, calling fn (may be NULL)
+ * for every element (integers as decimal text).  Returns the number of
+ * elements, or -1 if malformed or fn returned < 0. */
+long long rdb_listpack_walk(const unsigned char *p, size_t len,
+                           int (*fn)(void *arg, const unsigned char *p, size_t len), void *arg);
 int rdb_ziplist_valid(const unsigned char *p, size_t len);
 int rdb_intset_valid(const unsigned char *p, size_t len);
 

@@ -25,6 +25,7 @@
 
 #include "childinfo.h"
 #include "crc64.h"
+#include "function.h"
 #include "evict.h"
 #include "intset.h"
 #include "listpack.h"
@@ -33,9 +34,11 @@
 #include "mem.h"
 #include "object.h"
 #include "quicklist.h"
+#include "rdbstream.h"
 #include "reply.h"
 #include "server.h"
 #include "snapshot.h"
+#include "stream.h"
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
@@ -44,25 +47,6 @@
 #include "zskiplist.h"
 
 /* ---- writing values ---- */
-
-/* Re-encodes one of our listpacks in Redis's listpack format and writes
- * it as an RDB string. */
-static void put_listpack(struct rdb_out *out, const unsigned char *lp)
-{
-    struct rlp_builder b;
-    rlp_init(&b);
-    for (size_t off = lp_first(lp); off != LP_NONE; off = lp_next(lp, off)) {
-        struct lp_entry e;
-        lp_get(lp, off, &e);
-        if (e.sval)
-            rlp_add(&b, e.sval, e.slen);
-        else
-            rlp_add_int(&b, e.lval);
-    }
-    rlp_finish(&b);
-    rdb_out_string(out, b.out.p, b.out.len, 1);
-    rlp_free(&b);
-}
 
 /* Redis 7.0's quicklist node limits (list-max-listpack-size): a node
  * takes another element while its listpack size plus the element's length
@@ -157,7 +141,7 @@ static void put_zset(struct rdb_out *out, const struct kv *o)
 {
     if (o->enc == ENC_LISTPACK) {
         rdb_out_byte(out, RDB_TYPE_ZSET_LISTPACK);
-        put_listpack(out, o->v.ptr);
+        rdb_out_listpack(out, o->v.ptr);
         return;
     }
     const struct zsl *z = zset_skiplist(o);
@@ -175,7 +159,7 @@ static void put_hash(struct rdb_out *out, const struct kv *o)
 {
     if (o->enc == ENC_LISTPACK) {
         rdb_out_byte(out, RDB_TYPE_HASH_LISTPACK);
-        put_listpack(out, o->v.ptr);
+        rdb_out_listpack(out, o->v.ptr);
         return;
     }
     rdb_out_byte(out, RDB_TYPE_HASH);
@@ -212,6 +196,9 @@ void rdb_put_value(struct rdb_out *out, const struct kv *o)
         break;
     case OBJ_ZSET:
         put_zset(out, o);
+        break;
+    case OBJ_STREAM:
+        rdb_put_stream(out, o->v.ptr);
         break;
     default:
         put_hash(out, o);
@@ -316,6 +303,10 @@ static int b_intset(void *arg, const unsigned char *blob, size_t len)
 
 struct kv *rdb_get_value(struct rdb_in *in, int type, const char *key, size_t klen)
 {
+    if (rdb_is_stream_type(type)) {
+        struct stream *s = rdb_get_stream(in, type);
+        return s ? kv_new_ptr(key, klen, OBJ_STREAM, ENC_STREAM, s, -1) : NULL;
+    }
     struct builder b = {.key = key, .klen = klen};
     struct rdb_sink sink = {&b, b_begin, b_elem, b_zelem, b_pair, b_intset};
     if (rdb_decode_value(in, type, &sink) < 0 || b.o == NULL) {
@@ -604,6 +595,7 @@ int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
     aux_int(&f.buf, "ctime", server.mstime / 1000);
     aux_int(&f.buf, "used-mem", (long long)rc_used_memory());
     aux_int(&f.buf, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
+    function_rdb_save(&f.buf);
     for (int i = 0; i < server.dbnum; i++)
         save_db(&f, &server.dbs[i]);
     rdb_out_byte(&f.buf, RDB_OPCODE_EOF);
@@ -812,15 +804,29 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
             rdb_str_free(&v);
             continue;
         }
+        case RDB_OPCODE_FUNCTION2: {
+            struct rdb_str code;
+            char ferr[512];
+            if (rdb_in_string(&in, &code) < 0) {
+                load_fail(err, errlen, path, at, "bad function library");
+                goto out;
+            }
+            int frc = function_load_code((const char *)code.p, code.len, 0, ferr, sizeof(ferr));
+            rdb_str_free(&code);
+            if (frc != 0) {
+                load_fail(err, errlen, path, at, ferr);
+                goto out;
+            }
+            continue;
+        }
         case RDB_OPCODE_MODULE_AUX:
         case RDB_OPCODE_FUNCTION:
-        case RDB_OPCODE_FUNCTION2:
-            load_fail(err, errlen, path, at, "modules and functions are not supported");
+            load_fail(err, errlen, path, at, "modules and pre-release functions are not supported");
             goto out;
         default:
             break;
         }
-        if (!rdb_type_supported(type)) {
+        if (!rdb_type_supported(type) && !rdb_is_stream_type(type)) {
             load_fail(err, errlen, path, at, "unsupported value type");
             goto out;
         }

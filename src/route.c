@@ -8,7 +8,8 @@
  *     member and merged; SCAN: a COUNT-sized range of slots per call, each
  *     member returning its keys in it; INFO: the keyspace section summed
  *     over the members; PUBLISH: delivered here and broadcast, as Redis
- *     Cluster does);
+ *     Cluster does; SCRIPT LOAD/FLUSH and FUNCTION LOAD/DELETE/FLUSH/
+ *     RESTORE: applied on every member, answered with this node's reply);
  *   - keys of one slot: runs here if this node is the slot's acting
  *     primary, else is forwarded to it;
  *   - keys of several slots: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are
@@ -52,7 +53,7 @@ long long route_stat_forwarded;
 long long route_stat_split;
 long long route_stat_fanout;
 
-enum merge { M_ONE, M_SUM, M_MGET, M_OK, M_CONCAT, M_SAMPLE, M_SCAN, M_INFO };
+enum merge { M_ONE, M_SUM, M_MGET, M_OK, M_CONCAT, M_SAMPLE, M_SCAN, M_INFO, M_LOCAL };
 
 struct fwd;
 
@@ -465,6 +466,10 @@ static const char *merge(struct fwd *f, struct buf *b)
     case M_OK:
         buf_add(b, "+OK\r\n", 5);
         return NULL;
+    case M_LOCAL:
+        /* Applied on every member; this node's reply stands for all. */
+        buf_add(b, f->parts[f->local].reply, f->parts[f->local].len);
+        return NULL;
     case M_MGET: {
         struct rframe_bulk *el = rc_calloc((size_t)f->nresult * sizeof(*el));
         for (int i = 0; i < f->nparts; i++) {
@@ -647,6 +652,7 @@ static int fanout(struct client *c, struct command *cmd, enum merge m, int argc,
         return ROUTE_LOCAL;
     int n = ring_members(r);
     struct fwd *f = fwd_new(c, m, n);
+    f->local = me;
     route_stat_fanout++;
     struct command *run = command_lookup_argv(argc, argv);
     for (int i = 0; i < n; i++)
@@ -791,6 +797,12 @@ static int route_keyless(struct client *c, struct command *cmd)
         return fanout(c, cmd, M_CONCAT, c->argc, c->argv);
     if (cmd->proc == cmd_flushdb || cmd->proc == cmd_flushall || cmd->proc == cmd_swapdb)
         return fanout(c, cmd, M_OK, c->argc, c->argv);
+    /* Scripts are loaded and flushed on every member, so that an EVALSHA
+     * works on whichever member serves its keys. */
+    if (cmd->proc == cmd_script_load || cmd->proc == cmd_script_flush ||
+        cmd->proc == cmd_function_load || cmd->proc == cmd_function_delete ||
+        cmd->proc == cmd_function_flush || cmd->proc == cmd_function_restore)
+        return fanout(c, cmd, M_LOCAL, c->argc, c->argv);
     if (cmd->proc == cmd_randomkey) {
         struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};
         return fanout(c, cmd, M_SAMPLE, 2, args);

@@ -292,7 +292,9 @@ struct server {
     unsigned long set_max_intset_entries;
     unsigned long zset_max_listpack_entries;
     unsigned long zset_max_listpack_value;
-    long long hll_sparse_max_bytes;  /* sparse HyperLogLogs longer than this become dense */
+    long long hll_sparse_max_bytes;
+    long long stream_node_max_bytes;     /* a stream node's listpack stops growing here */
+    long long stream_node_max_entries;   /* ... or at this many entries (0: no limit) */  /* sparse HyperLogLogs longer than this become dense */
     int databases_cfg;
 
     /* Statistics (stats.c prints them). */

@@ -6,6 +6,9 @@
  */
 #include "stats.h"
 
+#include "eval.h"
+#include "function.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -310,13 +313,17 @@ static void section_memory(struct text *t)
         overhead += dict_mem_usage(db->expires_dict);
     }
     size_t dataset = used > overhead ? used - overhead : 0;
-    char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_max[32], h_zero[32];
+    char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_max[32];
     human_bytes(h_used, sizeof(h_used), (double)used);
     human_bytes(h_rss, sizeof(h_rss), (double)rss);
     human_bytes(h_peak, sizeof(h_peak), (double)peak);
     human_bytes(h_sys, sizeof(h_sys), (double)total_system_memory());
     human_bytes(h_max, sizeof(h_max), (double)server.maxmemory);
-    human_bytes(h_zero, sizeof(h_zero), 0);
+    size_t vm_eval = eval_lua_memory(), vm_fn = function_lua_memory();
+    char h_vm_eval[32], h_vm_total[32], h_scripts[32];
+    human_bytes(h_vm_eval, sizeof(h_vm_eval), (double)vm_eval);
+    human_bytes(h_vm_total, sizeof(h_vm_total), (double)(vm_eval + vm_fn));
+    human_bytes(h_scripts, sizeof(h_scripts), (double)(eval_overhead() + function_overhead()));
     double frag = used ? (double)rss / (double)used : 0;
     tprintf(t, "# Memory\r\n"
                "used_memory:%zu\r\n"
@@ -335,18 +342,18 @@ static void section_memory(struct text *t)
                "allocator_resident:%zu\r\n"
                "total_system_memory:%llu\r\n"
                "total_system_memory_human:%s\r\n"
-               "used_memory_lua:0\r\n"
-               "used_memory_vm_eval:0\r\n"
+               "used_memory_lua:%zu\r\n"
+               "used_memory_vm_eval:%zu\r\n"
                "used_memory_lua_human:%s\r\n"
-               "used_memory_scripts_eval:0\r\n"
-               "number_of_cached_scripts:0\r\n"
-               "number_of_functions:0\r\n"
-               "number_of_libraries:0\r\n"
-               "used_memory_vm_functions:0\r\n"
-               "used_memory_vm_total:0\r\n"
+               "used_memory_scripts_eval:%zu\r\n"
+               "number_of_cached_scripts:%zu\r\n"
+               "number_of_functions:%zu\r\n"
+               "number_of_libraries:%zu\r\n"
+               "used_memory_vm_functions:%zu\r\n"
+               "used_memory_vm_total:%zu\r\n"
                "used_memory_vm_total_human:%s\r\n"
-               "used_memory_functions:0\r\n"
-               "used_memory_scripts:0\r\n"
+               "used_memory_functions:%zu\r\n"
+               "used_memory_scripts:%zu\r\n"
                "used_memory_scripts_human:%s\r\n"
                "maxmemory:%llu\r\n"
                "maxmemory_human:%s\r\n"
@@ -373,7 +380,10 @@ static void section_memory(struct text *t)
             used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
             overhead, server.startup_memory, dataset,
             used ? 100.0 * (double)dataset / (double)used : 0, used, used, rss,
-            total_system_memory(), h_sys, h_zero, h_zero, h_zero, server.maxmemory, h_max,
+            total_system_memory(), h_sys, vm_eval, vm_eval, h_vm_eval, eval_overhead(),
+            eval_scripts(), function_count_functions(), function_count_libraries(), vm_fn,
+            vm_eval + vm_fn, h_vm_total, function_overhead(), eval_overhead() + function_overhead(),
+            h_scripts, server.maxmemory, h_max,
             policy_name(server.maxmemory_policy), frag, (long long)rss - (long long)used, frag,
             (long long)rss - (long long)used, evict_not_counted(), clients_memory(),
             rc_allocator_name(), bio_pending());

@@ -49,6 +49,8 @@
 #include "crc64.h"
 #include "mem.h"
 #include "rdb.h"
+#include "rdbstream.h"
+#include "stream.h"
 
 enum { EXIT_OK = 0, EXIT_DAMAGE = 1, EXIT_TORN = 2, EXIT_ERROR = 3 };
 
@@ -295,7 +297,7 @@ static int check_rdb_bytes(const char *path, const unsigned char *p, size_t len)
         default:
             break;
         }
-        if (!rdb_type_supported(type)) {
+        if (!rdb_type_supported(type) && !rdb_is_stream_type(type)) {
             char why[64];
             snprintf(why, sizeof(why), "unsupported value type %u", (unsigned)type);
             return rdb_bad(path, at, why);
@@ -304,7 +306,12 @@ static int check_rdb_bytes(const char *path, const unsigned char *p, size_t len)
         if (rdb_in_string(&in, &key) < 0)
             return rdb_bad(path, at, "bad key");
         rdb_str_free(&key);
-        if (rdb_decode_value(&in, type, &check_sink) < 0)
+        if (rdb_is_stream_type(type)) {
+            struct stream *s = rdb_get_stream(&in, type);
+            if (s == NULL)
+                return rdb_bad(path, at, "bad value (the stream does not decode)");
+            stream_destroy(&s);
+        } else if (rdb_decode_value(&in, type, &check_sink) < 0)
             return rdb_bad(path, at, "bad value (the key's value does not decode)");
         keys++;
         expires += (unsigned long long)pending_expire;

@@ -1,0 +1,261 @@
+/*
+ * stream.h — the stream value: entries in listpack nodes, consumer groups,
+ * their consumers and pending entries lists (PELs).
+ *
+ * Entries are kept exactly as Redis 7.0 keeps them, so that a node's
+ * listpack is byte for byte the one redis-server builds for the same
+ * commands (and RDB/DUMP payloads match):
+ *
+ *   - The nodes form an ordered index keyed by the node's master ID (Redis
+ *     uses a radix tree over the 128-bit big-endian IDs; here a sorted
+ *     array with binary search: appends go at the end and trimming removes
+ *     from the front, the two common cases).
+ *   - A node's listpack starts with the master entry
+ *         count | deleted | num-fields | field_1 ... field_N | 0
+ *     (count: live entries, deleted: entries flagged deleted), followed by
+ *     the entries, each
+ *         flags | ms-diff | seq-diff | [num-fields | f_1 v_1 ... ] | lp-count
+ *     or, when the entry has the master's fields in the same order (flag
+ *     SAMEFIELDS), flags | ms-diff | seq-diff | v_1 ... v_N | lp-count.
+ *     The diffs are relative to the master ID; lp-count is the number of
+ *     listpack elements of the entry before it (so the node can be walked
+ *     backwards).  Deleting an entry only sets its DELETED flag; a node
+ *     whose live count drops to zero is removed.
+ *   - A new node starts when the last one holds node_max_entries entries
+ *     (live and deleted) or would reach node_max_bytes with the new entry
+ *     (stream-node-max-entries / stream-node-max-bytes; 0 means no limit,
+ *     bytes are capped at 1 GB as in Redis).  Our listpacks encode entries
+ *     differently from Redis's (listpack.c), so each node also keeps the
+ *     size Redis's listpack of the same entries has, and the byte limit
+ *     is checked against that: nodes split where redis-server splits
+ *     them.  RDB and DUMP convert the nodes to Redis's encoding.
+ *
+ * This file knows nothing of clients or replies: t_stream.c does the
+ * commands, rdbstream.c the RDB encoding.
+ */
+#ifndef RC_STREAM_H
+#define RC_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stream_id {
+    uint64_t ms;
+    uint64_t seq;
+};
+
+/* Entry flags. */
+#define STREAM_ITEM_DELETED 1
+#define STREAM_ITEM_SAMEFIELDS 2
+
+/* Cap of a node's size, as Redis's STREAM_LISTPACK_MAX_SIZE. */
+#define STREAM_NODE_HARD_MAX_BYTES (1UL << 30)
+
+/* An entries-read counter that is not known (SCG_INVALID_ENTRIES_READ). */
+#define STREAM_ENTRIES_READ_INVALID (-1LL)
+
+/* A sorted array of pointers (the ordered maps of groups, consumers and
+ * PELs).  Order is given by the functions that use it. */
+struct stream_parr {
+    void **v;
+    size_t n;
+    size_t cap;
+};
+
+struct stream_node {
+    struct stream_id master;
+    unsigned char *lp;
+    size_t rbytes;          /* size of the node in Redis's listpack encoding */
+};
+
+struct stream_consumer;
+
+/* A delivered, not yet acknowledged entry (one per group and ID; the
+ * group's PEL and its consumer's PEL point to the same nack). */
+struct stream_nack {
+    struct stream_id id;
+    long long delivery_time;            /* unix ms of the last delivery */
+    uint64_t delivery_count;
+    struct stream_consumer *consumer;
+};
+
+struct stream_consumer {
+    char *name;
+    size_t nlen;
+    long long seen_time;                /* unix ms */
+    struct stream_parr pel;             /* nacks ordered by id */
+};
+
+struct stream_cg {
+    char *name;
+    size_t nlen;
+    struct stream_id last_id;
+    long long entries_read;             /* or STREAM_ENTRIES_READ_INVALID */
+    struct stream_parr pel;             /* nacks ordered by id */
+    struct stream_parr consumers;       /* ordered by name, as a radix tree */
+};
+
+struct stream {
+    struct stream_node *nodes;          /* sorted by master id */
+    size_t nnodes;
+    size_t nodes_cap;
+    uint64_t length;                    /* live entries */
+    struct stream_id last_id;           /* last id ever added */
+    struct stream_id first_id;          /* first live entry (see stream_update_first) */
+    struct stream_id max_deleted_id;    /* greatest id ever XDELed */
+    uint64_t entries_added;             /* entries ever added */
+    struct stream_parr groups;          /* ordered by name */
+};
+
+/* A field or value given to stream_append. */
+struct stream_str {
+    const char *p;
+    size_t len;
+};
+
+/* ---- ids ---- */
+
+int stream_id_cmp(const struct stream_id *a, const struct stream_id *b);
+/* Next / previous id; -1 when there is none (max / 0-0). */
+int stream_id_incr(struct stream_id *id);
+int stream_id_decr(struct stream_id *id);
+/* "ms-seq" into buf (at least STREAM_ID_STR_SIZE bytes); returns length. */
+#define STREAM_ID_STR_SIZE 44
+size_t stream_id_fmt(char *buf, const struct stream_id *id);
+void stream_id_encode(unsigned char out[16], const struct stream_id *id);
+void stream_id_decode(const unsigned char in[16], struct stream_id *id);
+
+/* ---- the stream ---- */
+
+struct stream *stream_new(void);
+void stream_destroy(struct stream **s);
+struct stream *stream_dup(const struct stream *s);
+size_t stream_mem(const struct stream *s);
+/* Allocations freeing s takes (lazy free decides by it, as Redis's
+ * lazyfreeGetFreeEffort: nodes, plus groups and their PELs). */
+size_t stream_free_effort(const struct stream *s);
+
+/*
+ * Appends an entry of nfields field/value pairs (fv[0..2*nfields)) under
+ * id, which the caller has checked is greater than s->last_id.  Returns 0,
+ * or -1 if the fields are too large for a node (nothing changed).
+ */
+int stream_append(struct stream *s, const struct stream_id *id, const struct stream_str *fv,
+                  size_t nfields, size_t node_max_bytes, long long node_max_entries);
+
+/* Deletes the live entry id; returns 1 if it was there, else 0.  Does
+ * not update first_id / max_deleted_id (XDEL does). */
+int stream_delete(struct stream *s, const struct stream_id *id);
+
+/* Is there a live entry with this id? */
+int stream_has_entry(const struct stream *s, const struct stream_id *id);
+
+/*
+ * Trims from the head: to at most maxlen live entries (minid NULL) or
+ * every entry below *minid.  approx: only whole nodes go.  limit > 0:
+ * stop before removing more than limit entries (approx only).  Updates
+ * length and first_id; returns the number of entries removed.
+ */
+uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct stream_id *minid,
+                     int approx, long long limit);
+
+/* First (first = 1) or last live id; 0 if the stream has none. */
+int stream_edge_id(const struct stream *s, int first, struct stream_id *id);
+
+/* Nodes of the radix tree Redis would hold for this node index (XINFO's
+ * radix-tree-nodes): counted on the canonical compressed tree of the
+ * 16-byte master ids. */
+size_t stream_rax_nodes(const struct stream *s);
+
+/* Sets first_id from the entries (Redis's streamGetEdgeID semantics: an
+ * empty stream gets 0-0). */
+void stream_update_first(struct stream *s);
+
+/* ---- iterating entries ---- */
+
+struct stream_iter {
+    const struct stream *s;
+    struct stream_id start, end;
+    int rev;
+    size_t node;            /* index of the current node */
+    int started;            /* positioned inside node */
+    const unsigned char *lp;
+    size_t master_fields;   /* offset of the first master field */
+    int64_t master_nfields;
+    size_t first_entry;     /* offset of the first entry's flags */
+    size_t pos;             /* fwd: next entry's flags; rev: next entry's lp-count */
+    /* current entry */
+    size_t entry;           /* offset of its flags */
+    int64_t flags;
+    size_t fv;              /* offset of its first field (or value) */
+    int64_t nfields;
+    size_t mf;              /* field cursor in the master (SAMEFIELDS) */
+    int64_t fv_left;
+};
+
+/* Iterate the live entries with start <= id <= end, ascending (rev = 0)
+ * or descending.  The stream must not change during the walk, except by
+ * stream_iter_delete() of the current entry. */
+void stream_iter_start(struct stream_iter *it, const struct stream *s,
+                       const struct stream_id *start, const struct stream_id *end, int rev);
+/* Next entry: 1 with its id and field count, 0 at the end. */
+int stream_iter_next(struct stream_iter *it, struct stream_id *id, int64_t *nfields);
+/* The next field and value of the current entry (call nfields times).
+ * Integers are formatted into fbuf/vbuf (LP_INTBUF_SIZE bytes). */
+void stream_iter_field(struct stream_iter *it, const char **f, size_t *flen, char *fbuf,
+                       const char **v, size_t *vlen, char *vbuf);
+/* Positions it on the live entry id: 1 (with its field count) or 0. */
+int stream_iter_find(struct stream_iter *it, const struct stream *s, const struct stream_id *id,
+                     int64_t *nfields);
+/* Deletes the current entry (see stream_delete). */
+void stream_iter_delete(struct stream_iter *it);
+
+/* ---- groups, consumers, PELs ---- */
+
+struct stream_cg *stream_cg_find(const struct stream *s, const char *name, size_t len);
+/* NULL if a group of this name exists. */
+struct stream_cg *stream_cg_create(struct stream *s, const char *name, size_t len,
+                                   const struct stream_id *last_id, long long entries_read);
+void stream_cg_destroy(struct stream *s, struct stream_cg *cg);
+
+struct stream_consumer *stream_consumer_find(const struct stream_cg *cg, const char *name,
+                                             size_t len);
+/* NULL if it exists. */
+struct stream_consumer *stream_consumer_create(struct stream_cg *cg, const char *name,
+                                               size_t len, long long now);
+/* Deletes the consumer and its pending entries; returns how many. */
+size_t stream_consumer_delete(struct stream_cg *cg, struct stream_consumer *cons);
+
+/* Index of the first nack with id >= *id in pel (pel->n if none). */
+size_t stream_pel_lower(const struct stream_parr *pel, const struct stream_id *id);
+struct stream_nack *stream_pel_find(const struct stream_parr *pel, const struct stream_id *id);
+/* Adds a new nack for id owned by cons to the group and consumer PELs;
+ * NULL if the group already has one. */
+struct stream_nack *stream_nack_add(struct stream_cg *cg, struct stream_consumer *cons,
+                                    const struct stream_id *id, long long now);
+/* Gives nack to another consumer. */
+void stream_nack_move(struct stream_nack *nack, struct stream_consumer *to);
+/* Removes nack from the group and its consumer and frees it. */
+void stream_nack_del(struct stream_cg *cg, struct stream_nack *nack);
+/* Inserts p in arr at index i (the caller found the place). */
+void stream_parr_insert(struct stream_parr *arr, size_t i, void *p);
+
+/* ---- lag and entries-read (Redis 7.0) ---- */
+
+int stream_range_has_tombstones(const struct stream *s, const struct stream_id *start);
+long long stream_estimate_distance(const struct stream *s, const struct stream_id *id);
+
+/*
+ * Checks a node listpack (already validated as a listpack) against the
+ * stream entry layout: master entry, entry structure, flags, lp-counts,
+ * counters, ids strictly increasing from master (stored in *last, the
+ * node's last id).  Sets *live to the live entries.  1 if valid.
+ */
+int stream_node_validate(const unsigned char *lp, const struct stream_id *master,
+                         struct stream_id *last, uint64_t *live);
+
+/* Adds a node as loaded (the caller validated it and keeps the order). */
+void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
+                      size_t rbytes);
+
+#endif
