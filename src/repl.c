@@ -81,6 +81,7 @@ struct waiter {
     char *reply;
     size_t len;
     uint64_t before, after;     /* the batches it waits for: ends in (before, after] */
+    struct batch *first;        /* the first of them (valid while not trimmed) */
     long long deadline;
 };
 
@@ -93,6 +94,8 @@ static struct {
     size_t bytes;               /* payload bytes in the backlog */
     struct rpeer **peers;
     int npeers;
+    struct batch *mark;         /* the tail when repl_offset() was last asked */
+    uint64_t mark_off;
     struct client *applier;     /* fake client that runs received batches */
     long long applied, refused;
 } rs;
@@ -329,6 +332,8 @@ static void trim(void)
         }
         rs.head = b->next;
         rs.bytes -= b->len;
+        if (rs.mark == b)
+            rs.mark = NULL;
         rc_free(b);
     }
 }
@@ -701,12 +706,21 @@ static void send_to(struct rpeer *p)
     }
 }
 
-void repl_before_sleep(void)
+static void send_all(void)
 {
-    resync_step();
     for (int i = 0; i < rs.npeers; i++)
         if (rs.peers[i])
             send_to(rs.peers[i]);
+}
+
+/* The stream so far goes out first: catch-up dumps start only when every
+ * peer's cursor is at the end, which under steady writes is true only
+ * right after sending. */
+void repl_before_sleep(void)
+{
+    send_all();
+    resync_step();
+    send_all();
 }
 
 /* ---- min-replica-acks: replies held until replicas acknowledge ---- */
@@ -714,6 +728,8 @@ void repl_before_sleep(void)
 
 uint64_t repl_offset(void)
 {
+    rs.mark = rs.tail;
+    rs.mark_off = rs.offset;
     return rs.offset;
 }
 
@@ -768,9 +784,8 @@ static int satisfied(const struct waiter *w)
     uint64_t start = rs.head ? rs.head->end - rs.head->len : rs.offset;
     if (w->before < start)
         return -1;
-    for (struct batch *b = rs.head; b; b = b->next) {
-        if (b->end <= w->before)
-            continue;
+    /* Not trimmed: w->first, which starts at w->before, is still there. */
+    for (struct batch *b = w->first; b; b = b->next) {
         if (b->end > w->after)
             break;
         if (acked_by(b->slot, b->end) < server.min_replica_acks)
@@ -822,6 +837,13 @@ void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t befo
     w->c = c;
     w->before = before;
     w->after = rs.offset;
+    /* The batch after offset `before`: found from the tail seen then, so
+     * that acknowledgements cost the waiter's batches, not the backlog's. */
+    if (rs.mark_off == before && rs.mark)
+        w->first = rs.mark->next;
+    else
+        for (w->first = rs.head; w->first && w->first->end <= before; w->first = w->first->next)
+            ;
     w->deadline = server.mstime + server.min_replica_acks_timeout;
     /* Appended at the end: replies are released in the order made. */
     struct waiter **pp = &waiters;

@@ -53,8 +53,9 @@ class Writers:
             i += 1
             try:
                 ok = r.set(key, val)
-            except redis.ConnectionError:
-                # The node this client talks to is down: its writes wait.
+            except (redis.ConnectionError, redis.TimeoutError):
+                # The node this client talks to is down or stalled: its
+                # writes wait.
                 time.sleep(0.05)
                 r = self.ring.client(node, socket_timeout=3)
                 # Unknown outcome: the key may hold either value now.
@@ -167,17 +168,21 @@ def kill_and_return(extra=()):
     rejoin; returns (ring, writers, failover seconds) with the ring still
     running (the caller stops it)."""
     ring = Ring(3, replicas=2, extra=BASE + list(extra), timeout_ms=TIMEOUT_MS)
-    victim = 2
-    probe = key_on(ring, victim, "probe:")
-    with Writers(ring) as w:
-        time.sleep(1.0)
-        ring.kill(victim)
-        took = first_success(ring, 0, probe)
-        time.sleep(0.5)
-        ring.restart(victim)
-        ring.wait_healthy(timeout=30)
-        time.sleep(0.5)
-    return ring, w, took
+    try:
+        victim = 2
+        probe = key_on(ring, victim, "probe:")
+        with Writers(ring) as w:
+            time.sleep(1.0)
+            ring.kill(victim)
+            took = first_success(ring, 0, probe)
+            time.sleep(0.5)
+            ring.restart(victim)
+            ring.wait_healthy(timeout=30)
+            time.sleep(0.5)
+        return ring, w, took
+    except BaseException:
+        ring.stop()
+        raise
 
 
 def test_kill9_fails_over_within_seconds_and_loses_no_acknowledged_write():
@@ -242,28 +247,32 @@ def stopped_primary_wakes(extra=()):
     others run too and read again.  Returns the ring and the stale values
     the woken node answered (none allowed)."""
     ring = Ring(3, replicas=2, extra=BASE + list(extra), timeout_ms=TIMEOUT_MS)
-    victim, others = 1, (0, 2)
-    k = key_on(ring, victim, "stop:")
-    ring.client(0).set(k, "before")
-    woken = ring.client(victim, socket_timeout=5)
-    assert woken.get(k) == "before"
-    stale = []
-    ring.nodes[victim].signal(signal.SIGSTOP)
     try:
-        assert first_success(ring, 0, k) is not None
-        assert ring.client(0).set(k, "after")
-        for i in others:
-            ring.nodes[i].signal(signal.SIGSTOP)
+        victim, others = 1, (0, 2)
+        k = key_on(ring, victim, "stop:")
+        ring.client(0).set(k, "before")
+        woken = ring.client(victim, socket_timeout=5)
+        assert woken.get(k) == "before"
+        stale = []
+        ring.nodes[victim].signal(signal.SIGSTOP)
         try:
-            ring.nodes[victim].signal(signal.SIGCONT)
-            stale += stale_reads(woken, k, "after", 1.0)
-        finally:
+            assert first_success(ring, 0, k) is not None
+            assert ring.client(0).set(k, "after")
             for i in others:
-                ring.nodes[i].signal(signal.SIGCONT)
-    finally:
-        ring.nodes[victim].signal(signal.SIGCONT)
-    stale += stale_reads(woken, k, "after", 1.0)
-    return ring, stale
+                ring.nodes[i].signal(signal.SIGSTOP)
+            try:
+                ring.nodes[victim].signal(signal.SIGCONT)
+                stale += stale_reads(woken, k, "after", 1.0)
+            finally:
+                for i in others:
+                    ring.nodes[i].signal(signal.SIGCONT)
+        finally:
+            ring.nodes[victim].signal(signal.SIGCONT)
+        stale += stale_reads(woken, k, "after", 1.0)
+        return ring, stale
+    except BaseException:
+        ring.stop()
+        raise
 
 
 def test_sigstopped_primary_never_answers_stale_after_waking():
