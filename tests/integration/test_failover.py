@@ -12,155 +12,20 @@ The planted-bug tests run the same checks against a node started with a
 rule broken on purpose (cluster-debug-bugs) and require the checker to
 find the damage: a check that never fails may check nothing."""
 
-import os
 import signal
-import subprocess
-import threading
 import time
 
 import pytest
+import redis
 
-from conftest import HOST
-from ringutil import Ring, key_slot, pairs
+from faultutil import (Writers, digests_in_step, first_success, key_on, tool_check, verify,
+                       wait_until)
+from ringutil import Ring, pairs
 
-redis = pytest.importorskip("redis")
 
 TIMEOUT_MS = 1000
 BASE = ["--appendonly", "yes", "--appendfsync", "always",
         "--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
-
-
-class Writers:
-    """n threads, each writing its own keys through node (t % nodes) with
-    a fresh value per write, recording what was acknowledged."""
-
-    def __init__(self, ring, n=8, prefix="w"):
-        self.ring, self.n, self.prefix = ring, n, prefix
-        self.acked = {}             # key -> value acknowledged last
-        self.errors = {}            # first words of error replies -> count
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(t,)) for t in range(n)]
-
-    def run(self, t):
-        node = t % len(self.ring.nodes)
-        r = self.ring.client(node, socket_timeout=3)
-        i = 0
-        deadline = time.monotonic() + 120        # bounded whatever happens
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            key = "%s%d:%d" % (self.prefix, t, i)     # never rewritten: a loss shows
-            val = "%d:%d" % (t, i)
-            i += 1
-            try:
-                ok = r.set(key, val)
-            except (redis.ConnectionError, redis.TimeoutError):
-                # The node this client talks to is down or stalled: its
-                # writes wait.
-                time.sleep(0.05)
-                r = self.ring.client(node, socket_timeout=3)
-                # Unknown outcome: the key may hold either value now.
-                with self.lock:
-                    self.acked.pop(key, None)
-                continue
-            except redis.ResponseError as e:
-                word = str(e).split()[0]
-                with self.lock:
-                    self.errors[word] = self.errors.get(word, 0) + 1
-                    # NOREPLICAS after the write ran: outcome unknown too.
-                    self.acked.pop(key, None)
-                time.sleep(0.005)
-                continue
-            if ok:
-                with self.lock:
-                    self.acked[key] = val
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
-        assert not any(t.is_alive() for t in self.threads)
-
-
-def lost_writes(ring, acked, via):
-    """Acknowledged writes that do not read back through node `via`."""
-    r = ring.client(via, socket_timeout=10)
-    keys = sorted(acked)
-    lost = []
-    for i in range(0, len(keys), 100):
-        chunk = keys[i:i + 100]
-        for attempt in range(50):
-            try:
-                got = r.mget(chunk)
-                break
-            except redis.ResponseError:
-                time.sleep(0.1)     # a slot between primaries: retry
-        else:
-            raise AssertionError("MGET through node %d kept failing" % via)
-        lost += [(k, acked[k], v) for k, v in zip(chunk, got) if v != acked[k]]
-    return lost
-
-
-def key_on(ring, node, prefix):
-    """A key whose primary is node."""
-    table = ring.slot_owners()
-    for j in range(100000):
-        k = "%s%d" % (prefix, j)
-        if table[key_slot(k)] == node:
-            return k
-    raise AssertionError("no key on node %d" % node)
-
-
-def first_success(ring, via, key, deadline_s=10.0):
-    """Seconds until SET key through node via succeeds (retrying)."""
-    r = ring.client(via, socket_timeout=2)
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < deadline_s:
-        try:
-            if r.set(key, "probe"):
-                return time.monotonic() - t0
-        except redis.RedisError:
-            pass
-        time.sleep(0.01)
-    return None
-
-
-def digests_in_step(ring):
-    ports = [n.port for n in ring.nodes]
-    d = [{s: (h, n) for s, h, n in ring.client(i).execute_command("RING", "DIGEST")}
-         for i in range(len(ring.nodes))]
-    for start, end, primary, *replicas in ring.client(0).execute_command("CLUSTER", "SLOTS"):
-        p = ports.index(int(primary[1]))
-        for rep in replicas:
-            q = ports.index(int(rep[1]))
-            for slot in range(start, end + 1):
-                if d[p].get(slot) != d[q].get(slot):
-                    return False
-    return True
-
-
-TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "utils", "ringcache-cluster")
-
-
-def tool_check(ring):
-    """`ringcache-cluster check` on the ring's ports: (exit status, output)."""
-    ports = ",".join(str(n.port) for n in ring.nodes)
-    p = subprocess.run(["/usr/bin/python3", TOOL, "check", "--ports", ports],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-    return p.returncode, p.stdout.decode(errors="replace")
-
-
-def wait_until(fn, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def kill_and_return(extra=()):
@@ -193,7 +58,7 @@ def test_kill9_fails_over_within_seconds_and_loses_no_acknowledged_write():
         assert took is not None and took < 5.0   # DESIGN: ~1.7 s at T=1000 ms
         assert len(w.acked) > 500
         for via in range(3):
-            assert lost_writes(ring, w.acked, via) == []
+            assert verify(ring, w, via) == []
         # The returned node took its slots back and every copy is in step.
         st = pairs(ring.client(2).execute_command("RING", "STATE"))
         assert all(pairs(m)["status"] == "up" for m in st["members"])
@@ -216,7 +81,7 @@ def test_planted_bug_unreplicated_acks_is_caught():
     # Writes acknowledged without reaching a replica: the kill loses some.
     ring, w, _ = kill_and_return(["--cluster-debug-bugs", str(0x2000)])
     try:
-        assert lost_writes(ring, w.acked, 0) != []
+        assert any(kind.startswith("lost") for kind, *_ in verify(ring, w, 0))
         # Nothing replicated: the tool finds the copies that differ.
         rc, out = tool_check(ring)
         assert rc == 1 and " differs: " in out, out
