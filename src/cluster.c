@@ -16,6 +16,7 @@
 #include "cluster.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,14 @@
 
 #include "cstate.h"
 #include "link.h"
+#include "liveness.h"
 #include "paxos.h"
 #include "respframe.h"
 #include "ring.h"
 #include "rand.h"
 #include "repl.h"
 #include "server.h"
+#include "util.h"
 
 #define FWD_POOL 2
 
@@ -41,22 +44,35 @@ struct peer {
     struct link *ctrl;
     struct link *fwd[2][FWD_POOL];  /* [resp 2, resp 3][pool] */
     long long last_heard_ms;
-    long long ping_sent_ms;
-    int ping_pending;
 };
 
 static struct {
     int on;
     char myid[CSTATE_ID_LEN + 1];
     struct paxos_node *px;
+    struct liveness *lv;            /* failure detector and lease (liveness.h) */
+    struct event *tick;             /* drives lv and px every few ms */
     struct ring *ring;
     uint64_t ring_epoch;
     int me;                         /* my ring index, -1 if not a member */
     struct peer *peers;             /* by ring index; peers[me] unused */
     int npeers;
     uint16_t primary[RC_SLOTS];     /* acting primary per slot, NO_MEMBER if none */
-    long long last_ping_round_ms;
+    /* The slot's acting primary in the previous state, if another member
+     * up in this one: its last batches are still welcome, and if the slot
+     * came to this node it is served only after that member's HANDOFF
+     * marker (DESIGN.md "Rejoin and handback"). */
+    uint16_t prev_primary[RC_SLOTS];
+    uint8_t handed_back[RC_SLOTS];  /* this node was its primary and an up member is now */
+    long long adopted_ms;           /* monotonic ms the current state was adopted */
+    uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
 } cl = {.me = -1};
+
+/* The clock leases are measured with: monotonic, never the wall clock. */
+static uint64_t mono_ms(void)
+{
+    return rc_monotonic_us() / 1000;
+}
 
 #define NO_MEMBER 0xffff
 
@@ -148,6 +164,13 @@ static void state_changed(void)
             log_warn("Cluster state epoch %llu gives no valid ring", (unsigned long long)s->epoch);
     }
     int n = nr ? ring_members(nr) : 0;
+    /* Old primaries by id, to find them in the new member order. */
+    char (*oldids)[CSTATE_ID_LEN + 1] = rc_calloc(sizeof(*oldids) * (size_t)(cl.npeers + 1));
+    for (int k = 0; k < cl.npeers; k++)
+        memcpy(oldids[k], cl.peers[k].id, sizeof(oldids[k]));
+    if (cl.me >= 0 && cl.me < cl.npeers)
+        memcpy(oldids[cl.me], cl.myid, sizeof(oldids[cl.me]));
+    int oldn = cl.npeers, gained_from_failed = 0;
     struct peer *np = rc_calloc(sizeof(struct peer) * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
         /* Ring and state both order members by id. */
@@ -176,7 +199,9 @@ static void state_changed(void)
     cl.ring_epoch = s->epoch;
     cl.me = nr ? ring_member_index(nr, cl.myid) : -1;
     for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        uint16_t old = cl.primary[slot];
         cl.primary[slot] = NO_MEMBER;
+        cl.prev_primary[slot] = NO_MEMBER;
         if (nr == NULL)
             continue;
         const uint16_t *pref = ring_pref(nr, slot);
@@ -186,8 +211,26 @@ static void state_changed(void)
                 break;
             }
         }
+        long idx = old != NO_MEMBER && old < oldn ? cstate_index(s, oldids[old]) : -1;
+        cl.handed_back[slot] = old != NO_MEMBER && old < oldn &&
+                               strcmp(oldids[old], cl.myid) == 0 &&
+                               cl.primary[slot] != NO_MEMBER && (int)cl.primary[slot] != cl.me;
+        if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
+            cl.prev_primary[slot] = (uint16_t)idx;
+        else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
+                 strcmp(oldids[old], cl.myid) != 0)
+            gained_from_failed = 1;
     }
-    repl_state_changed();
+    rc_free(oldids);
+    cl.adopted_ms = (long long)mono_ms();
+    for (size_t i = 0; i < s->nmembers; i++)
+        if (s->members[i].status == CSTATE_FAILED && cl.lv)
+            liveness_set_caught_up(cl.lv, s->members[i].id, 0);
+    repl_state_changed(gained_from_failed);
+    /* A HANDOFF marker may have come before this state did. */
+    for (int i = 0; i < n; i++)
+        if (i != cl.me)
+            cluster_handoff_arrived(i);
     log_notice("Cluster state epoch %llu: %zu members, this node %s",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
 }
@@ -207,6 +250,49 @@ int cluster_slot_route(unsigned slot, int *member, const char **err)
         return CLUSTER_LOCAL;
     *member = p;
     return CLUSTER_REMOTE;
+}
+
+int cluster_prev_primary(unsigned slot)
+{
+    return cl.ring && cl.prev_primary[slot] != NO_MEMBER ? cl.prev_primary[slot] : -1;
+}
+
+/* Is slot, just come to this node from a member still up, waiting for
+ * that member's HANDOFF marker? */
+static int handback_pending(unsigned slot)
+{
+    uint16_t prev = cl.prev_primary[slot];
+    if (prev == NO_MEMBER || !repl_enabled())
+        return 0;
+    if (repl_marker_epoch(prev, 1) >= cl.ring_epoch)
+        return 0;
+    /* A marker that cannot come (the link to that member is down for
+     * good) would keep the slot down until the member is marked failed,
+     * which the next state does; say so once in a while. */
+    static long long warned_ms;
+    long long waited = (long long)mono_ms() - cl.adopted_ms;
+    if (waited > 4 * server.cluster_node_timeout && server.mstime - warned_ms > 10000) {
+        warned_ms = server.mstime;
+        log_warn("Slot %u: still waiting for member %.40s's HANDOFF marker after %lld ms", slot,
+                 cl.peers[prev].id, waited);
+    }
+    return 1;
+}
+
+int cluster_handed_back(unsigned slot)
+{
+    return cl.ring && cl.handed_back[slot];
+}
+
+void cluster_handoff_arrived(int member)
+{
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        if (cl.prev_primary[slot] == member && (int)cl.primary[slot] == cl.me &&
+            repl_marker_epoch(member, 1) >= cl.ring_epoch) {
+            cl.prev_primary[slot] = NO_MEMBER;
+            repl_took_back(slot);
+        }
+    }
 }
 
 int cluster_holds_copy(unsigned slot)
@@ -261,6 +347,31 @@ static struct link *ctrl_link(struct peer *p)
     if (p->ctrl == NULL)
         p->ctrl = link_create(p->host, p->port, 2, server.cluster_node_timeout, "control");
     return p->ctrl;
+}
+
+static struct peer *peer_by_id(const char *id)
+{
+    for (int i = 0; i < cl.npeers; i++)
+        if (i != cl.me && strcmp(cl.peers[i].id, id) == 0)
+            return &cl.peers[i];
+    return NULL;
+}
+
+/* Send RINGNODE <verb> <wire args> on link l (replies ignored). */
+static void send_wire(struct link *l, const char *verb, const struct paxos_wire *w)
+{
+    const char *argv[PAXOS_WIRE_MAXARGS + 2];
+    size_t lens[PAXOS_WIRE_MAXARGS + 2];
+    argv[0] = "RINGNODE";
+    lens[0] = 8;
+    argv[1] = verb;
+    lens[1] = strlen(verb);
+    for (int i = 0; i < w->argc; i++) {
+        argv[i + 2] = w->argv[i];
+        lens[i + 2] = w->len[i];
+    }
+    const char *err;
+    link_send_argv(l, w->argc + 2, argv, lens, NULL, NULL, &err);
 }
 
 static const struct cstate_member *member_rec(int member)
@@ -356,13 +467,10 @@ static void pump(void)
 static void send_paxos(const char *to, const struct paxos_msg *m)
 {
     if (strcmp(to, cl.myid) == 0) {
-        paxos_step(cl.px, cl.myid, m, (uint64_t)server.mstime);
+        paxos_step(cl.px, cl.myid, m, mono_ms());
         return;
     }
-    struct peer *p = NULL;
-    for (int i = 0; i < cl.npeers; i++)
-        if (i != cl.me && strcmp(cl.peers[i].id, to) == 0)
-            p = &cl.peers[i];
+    struct peer *p = peer_by_id(to);
     const struct cstate_member *target = NULL;
     if (p == NULL) {
         /* Not in our state (a node being told of the ring that added it):
@@ -374,23 +482,12 @@ static void send_paxos(const char *to, const struct paxos_msg *m)
     }
     struct paxos_wire w;
     paxos_msg_encode(m, &w);
-    const char *argv[PAXOS_WIRE_MAXARGS + 2];
-    size_t lens[PAXOS_WIRE_MAXARGS + 2];
-    argv[0] = "RINGNODE";
-    lens[0] = 8;
-    argv[1] = "PAXOS";
-    lens[1] = 5;
-    for (int i = 0; i < w.argc; i++) {
-        argv[i + 2] = w.argv[i];
-        lens[i + 2] = w.len[i];
-    }
-    const char *err;
     if (p) {
-        link_send_argv(ctrl_link(p), w.argc + 2, argv, lens, NULL, NULL, &err);
+        send_wire(ctrl_link(p), "PAXOS", &w);
     } else {
         struct link *l = link_create(target->host, (int)target->port, 2,
                                      server.cluster_node_timeout, "learn");
-        link_send_argv(l, w.argc + 2, argv, lens, NULL, NULL, &err);
+        send_wire(l, "PAXOS", &w);
         cluster_defer_link_free(l);
     }
     paxos_wire_deinit(&w);
@@ -403,7 +500,7 @@ void cluster_paxos_message(const char *from, int argc, const char *const *argv,
     memset(&m, 0, sizeof(m));
     if (paxos_msg_decode(argc, argv, lens, &m, err, errlen) != 0)
         return;
-    paxos_step(cl.px, from, &m, (uint64_t)server.mstime);
+    paxos_step(cl.px, from, &m, mono_ms());
     paxos_msg_deinit(&m);
     pump();
 }
@@ -416,19 +513,41 @@ void cluster_heard(const char *id, uint64_t epoch)
     }
     const struct cstate *s = paxos_state(cl.px);
     if (epoch != s->epoch && cstate_find(s, id)) {
-        paxos_observe_epoch(cl.px, id, epoch, (uint64_t)server.mstime);
+        paxos_observe_epoch(cl.px, id, epoch, mono_ms());
         pump();
     }
 }
 
 uint64_t cluster_propose(const struct cstate_change *ch, char *err, size_t errlen)
 {
-    return paxos_propose(cl.px, ch, (uint64_t)server.mstime, err, errlen);
+    return paxos_propose(cl.px, ch, mono_ms(), err, errlen);
 }
 
 void cluster_pump(void)
 {
     pump();
+}
+
+/* (Re)create the Paxos node from rec, with the failure detector as its
+ * acceptor filter and lease keeper. */
+static void make_nodes(const struct cstate_record *rec)
+{
+    uint64_t now = mono_ms();
+    liveness_destroy(&cl.lv);
+    paxos_destroy(&cl.px);
+    struct liveness_config lc;
+    memset(&lc, 0, sizeof(lc));
+    lc.node_timeout_ms = (uint64_t)server.cluster_node_timeout;
+    lc.seed = rc_random_u64();
+    lc.debug_bugs = (unsigned)server.cluster_debug_bugs;
+    cl.lv = liveness_create(&lc, rec->myid, now);
+    struct paxos_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.seed = rc_random_u64();
+    cfg.validate = liveness_validate;
+    cfg.validate_ctx = cl.lv;
+    cl.px = paxos_create(&cfg, rec, now);
+    liveness_bind(cl.lv, cl.px, now);
 }
 
 /* Make this node the first member of a new ring (epoch 1).  No other
@@ -467,11 +586,7 @@ int cluster_bootstrap(int replicas, const char **why)
         *why = "ERR could not write the cluster config file";
         return -1;
     }
-    struct paxos_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.seed = rc_random_u64();
-    paxos_destroy(&cl.px);
-    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    make_nodes(&rec);
     cstate_record_deinit(&rec);
     state_changed();
     return 0;
@@ -489,56 +604,167 @@ void cluster_my_member(struct cstate_member *m)
     m->status = CSTATE_UP;
 }
 
-/* ---- pings ---- */
+/* ---- liveness: pings, leases, failure marks ---- */
 
-static void on_pong(void *priv, const char *reply, size_t len, const char *err)
+/* Drain the detector's output: pings and pongs out, failure marks (and
+ * values to finish) to Paxos. */
+static void drain_liveness(void)
 {
-    struct peer *want = priv;
-    (void)err;
-    /* The peer array may have been rebuilt since: find it again. */
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (p != want)
+    struct liveness_ready rd;
+    liveness_ready_take(cl.lv, &rd);
+    for (size_t i = 0; i < rd.nmsgs; i++) {
+        struct peer *p = peer_by_id(rd.msgs[i].to);
+        if (p == NULL)
             continue;
-        p->ping_pending = 0;
-        /* *3 $id $ring $epoch */
-        struct rframe_iter it;
-        struct rframe_bulk id, ring, ep;
-        unsigned long long epoch;
-        if (reply && rframe_array_open(&it, reply, len) == 3 &&
-            rframe_array_next(&it, &id) == 1 && rframe_array_next(&it, &ring) == 1 &&
-            rframe_array_next(&it, &ep) == 1 && id.data && ring.data && ep.data &&
-            id.len == CSTATE_ID_LEN && memcmp(id.data, p->id, CSTATE_ID_LEN) == 0 &&
-            rc_str2ull(ep.data, ep.len, &epoch)) {
-            const struct cstate *s = paxos_state(cl.px);
-            if (ring.len != CSTATE_ID_LEN || memcmp(ring.data, s->ring, CSTATE_ID_LEN) != 0) {
-                if (epoch != 0)
-                    log_warn("Node %s at %s:%d is in another ring (%.*s): ignored", p->id,
-                             p->host, p->port, (int)ring.len, ring.data);
-            }
-            cluster_heard(p->id, epoch);
+        struct paxos_wire w;
+        liveness_msg_encode(&rd.msgs[i].msg, &w);
+        send_wire(ctrl_link(p), "LIVE", &w);
+        paxos_wire_deinit(&w);
+    }
+    for (size_t i = 0; i < rd.nchanges; i++) {
+        char err[256];
+        /* An error here (a proposal already running) is harmless: the
+         * detector asks again while the reason lasts. */
+        paxos_propose(cl.px, &rd.changes[i], mono_ms(), err, sizeof(err));
+    }
+    liveness_ready_deinit(&rd);
+    pump();
+}
+
+void cluster_live_message(const char *from, int argc, const char *const *argv,
+                          const size_t *lens, char *err, size_t errlen)
+{
+    struct liveness_msg m;
+    if (liveness_msg_decode(argc, argv, lens, &m, err, errlen) != 0)
+        return;
+    const struct cstate *s = paxos_state(cl.px);
+    if (s->epoch != 0 && m.epoch != 0 && strcmp(m.ring, s->ring) != 0) {
+        static long long warned_ms;
+        if (server.mstime - warned_ms > 10000) {
+            warned_ms = server.mstime;
+            log_warn("Node %.40s is in another ring (%.40s): its pings are ignored", from,
+                     m.ring);
         }
         return;
     }
+    liveness_step(cl.lv, from, &m, mono_ms());
+    cluster_heard(from, m.epoch);
+    drain_liveness();
 }
 
-static void ping_all(void)
+/* Does every slot this node holds a copy of have its data from the
+ * slot's acting primary at the current epoch (its SYNCED marker)? */
+static int caught_up(void)
 {
     const struct cstate *s = paxos_state(cl.px);
-    char ep[24];
-    int eplen = snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (i == cl.me || p->ping_pending)
+    if (!repl_enabled())
+        return 1;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        uint16_t p = cl.primary[slot];
+        if (p == NO_MEMBER || (int)p == cl.me || !cluster_holds_copy(slot))
             continue;
-        const char *argv[] = {"RINGNODE", "PING", cl.myid, s->ring, ep};
-        size_t lens[] = {8, 4, CSTATE_ID_LEN, strlen(s->ring), (size_t)eplen};
-        const char *err;
-        if (link_send_argv(ctrl_link(p), 5, argv, lens, on_pong, p, &err) == 0) {
-            p->ping_pending = 1;
-            p->ping_sent_ms = server.mstime;
-        }
+        if (repl_marker_epoch(p, 0) < s->epoch)
+            return 0;
     }
+    return 1;
+}
+
+static void propose_my_status(enum cstate_status st)
+{
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_SET_STATUS;
+    memcpy(ch.id, cl.myid, sizeof(ch.id));
+    ch.status = st;
+    char err[256];
+    paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
+}
+
+/* A node its ring marked failed comes back: it asks to be `joining`, the
+ * primaries send it its slots (repl.c), and once every slot is in step it
+ * tells everyone (RINGNODE CAUGHTUP, which their acceptor filter wants)
+ * and proposes its return. */
+static void rejoin_step(uint64_t now)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (cl.me < 0 || now - cl.rejoin_ms < (uint64_t)server.cluster_node_timeout / 2)
+        return;
+    cl.rejoin_ms = now;
+    enum cstate_status st = s->members[cl.me].status;
+    if (st == CSTATE_FAILED) {
+        log_notice("This node is marked failed in epoch %llu: asking to rejoin",
+                   (unsigned long long)s->epoch);
+        propose_my_status(CSTATE_JOINING);
+    } else if (st == CSTATE_JOINING && caught_up()) {
+        log_notice("Every slot this node holds is in step (epoch %llu): proposing its return",
+                   (unsigned long long)s->epoch);
+        liveness_set_caught_up(cl.lv, cl.myid, 1);
+        char ep[24];
+        snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+        const char *argv[] = {"RINGNODE", "CAUGHTUP", ep};
+        size_t lens[] = {8, 8, strlen(ep)};
+        for (int i = 0; i < cl.npeers; i++) {
+            const char *err;
+            if (i != cl.me)
+                link_send_argv(ctrl_link(&cl.peers[i]), 3, argv, lens, NULL, NULL, &err);
+        }
+        propose_my_status(CSTATE_UP);
+    }
+}
+
+void cluster_caught_up(const char *from, uint64_t epoch)
+{
+    if (cl.on && epoch == paxos_state(cl.px)->epoch)
+        liveness_set_caught_up(cl.lv, from, 1);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    uint64_t now = mono_ms();
+    paxos_tick(cl.px, now);
+    pump();
+    liveness_tick(cl.lv, now);
+    drain_liveness();
+    rejoin_step(now);
+    pump();
+}
+
+int cluster_slot_serve(unsigned slot, int *member, const char **err)
+{
+    int where = cluster_slot_route(slot, member, err);
+    if (where != CLUSTER_LOCAL)
+        return where;
+    switch (liveness_can_serve(cl.lv, slot, mono_ms())) {
+    case LIVENESS_SERVE:
+        if (!handback_pending(slot))
+            return CLUSTER_LOCAL;
+        *err = "CLUSTERDOWN Hash slot being handed back: waiting for the previous primary's "
+               "last writes";
+        return CLUSTER_DOWN;
+    case LIVENESS_NO_LEASE:
+        if (server.cluster_debug_bugs & CLUSTER_BUG_IGNORE_LEASE)
+            return CLUSTER_LOCAL;
+        *err = "CLUSTERDOWN No majority: this node's primary lease lapsed (no majority of the "
+               "ring answered its pings lately)";
+        return CLUSTER_DOWN;
+    case LIVENESS_HANDOVER:
+        *err = "CLUSTERDOWN Hash slot changing primary: waiting out the previous primary's lease";
+        return CLUSTER_DOWN;
+    case LIVENESS_NOT_PRIMARY:
+        break;
+    }
+    *err = "CLUSTERDOWN The cluster is down";
+    return CLUSTER_DOWN;
+}
+
+const char *cluster_serving_state(void)
+{
+    if (cl.lv == NULL || cl.me < 0)
+        return "not a member";
+    return liveness_holds_lease(cl.lv, mono_ms()) ? "lease held" : "no majority (lease lapsed)";
 }
 
 /* ---- pub/sub across the ring ---- */
@@ -584,22 +810,8 @@ void cluster_cron(void)
 {
     if (!cl.on)
         return;
-    paxos_tick(cl.px, (uint64_t)server.mstime);
-    pump();
     repl_cron();
-    long long every = server.cluster_node_timeout / 10;
-    if (every < 10)
-        every = 10;
-    if (server.mstime - cl.last_ping_round_ms >= every) {
-        cl.last_ping_round_ms = server.mstime;
-        ping_all();
-    }
     reap_deferred();
-    for (int i = 0; i < cl.npeers; i++) {
-        struct peer *p = &cl.peers[i];
-        if (p->ping_pending && server.mstime - p->ping_sent_ms > server.cluster_node_timeout)
-            p->ping_pending = 0;
-    }
 }
 
 /* ---- start and stop ---- */
@@ -658,12 +870,14 @@ int cluster_init(void)
         return -1;
     }
     memcpy(cl.myid, rec.myid, sizeof(cl.myid));
-    struct paxos_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.seed = rc_random_u64();
-    cl.px = paxos_create(&cfg, &rec, (uint64_t)server.mstime);
+    make_nodes(&rec);
     cstate_record_deinit(&rec);
     state_changed();
+    /* Pings every T/10 and leases measured in ms want a finer timer than
+     * the server's cron. */
+    cl.tick = event_new(server.base, -1, EV_PERSIST, on_tick, NULL);
+    struct timeval tv = {0, 5000};
+    event_add(cl.tick, &tv);
     return 0;
 }
 
@@ -680,6 +894,10 @@ void cluster_deinit(void)
     cl.peers = NULL;
     cl.npeers = 0;
     ring_destroy(&cl.ring);
+    if (cl.tick)
+        event_free(cl.tick);
+    cl.tick = NULL;
+    liveness_destroy(&cl.lv);
     paxos_destroy(&cl.px);
     cl.on = 0;
 }

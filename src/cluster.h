@@ -37,8 +37,36 @@ int cluster_slot_route(unsigned slot, int *member, const char **err);
 /* Is this node in slot's preference list, and not failed (it holds a
  * copy, as primary or replica)? */
 int cluster_holds_copy(unsigned slot);
-/* Does this node serve slot now (CLUSTER_LOCAL)? */
+/* Is this node slot's acting primary in its state (CLUSTER_LOCAL)?
+ * Structural: says nothing of the lease; see cluster_slot_serve. */
 int cluster_slot_is_mine(unsigned slot);
+/* cluster_slot_route, and for a slot routed here, whether this node may
+ * serve it now: it holds its primary lease and any hand-over wait has
+ * passed (liveness.h); else CLUSTER_DOWN with the reason in *err.  Every
+ * client command's keys are checked with this. */
+int cluster_slot_serve(unsigned slot, int *member, const char **err);
+/* The slot's acting primary in the previous state when another member,
+ * still up, is it now (its last batches are welcome until its HANDOFF
+ * marker); else -1. */
+int cluster_prev_primary(unsigned slot);
+/* Did this node hand slot over at the last state change (it was its
+ * primary; another member, up, is now)? */
+int cluster_handed_back(unsigned slot);
+/* Member's HANDOFF marker for this state arrived (repl.c): the slots it
+ * handed to this node are taken over (their copies pushed to the other
+ * holders) and served. */
+void cluster_handoff_arrived(int member);
+/* RINGNODE CAUGHTUP <epoch> from member `from`. */
+void cluster_caught_up(const char *from, uint64_t epoch);
+/* Planted bugs for the fault tests (cluster-debug-bugs, beside the
+ * LIVENESS_BUG_* bits); never set outside tests. */
+enum {
+    CLUSTER_BUG_IGNORE_LEASE = 0x1000,  /* serve a slot without the primary lease */
+    CLUSTER_BUG_ACK_UNREPLICATED = 0x2000   /* acknowledge writes never replicated */
+};
+
+/* "lease held", "no majority (lease lapsed)" or "not a member". */
+const char *cluster_serving_state(void);
 
 /* The shared, pipelined link to member for forwarded commands of a client
  * with this id speaking resp (one client always uses the same link, so its
@@ -68,6 +96,8 @@ struct slice;
 void cluster_heard(const char *id, uint64_t epoch);
 /* A RINGNODE PAXOS message from peer `from` (its arguments after PAXOS);
  * err gets a message if it does not decode. */
+void cluster_live_message(const char *from, int argc, const char *const *argv,
+                          const size_t *lens, char *err, size_t errlen);
 void cluster_paxos_message(const char *from, int argc, const char *const *argv,
                            const size_t *lens, char *err, size_t errlen);
 /* Ask for a state change; the token cluster_admin_done() will name, or 0

@@ -384,12 +384,12 @@ void cmd_cluster_getkeysinslot(struct client *c)
 static const char *state_ok(void)
 {
     const struct ring *r = cluster_ring();
-    if (r == NULL)
+    if (r == NULL || strcmp(cluster_serving_state(), "lease held") != 0)
         return "fail";
     for (unsigned s = 0; s < RC_SLOTS; s++) {
         int m;
         const char *err;
-        if (cluster_slot_route(s, &m, &err) == CLUSTER_DOWN)
+        if (cluster_slot_serve(s, &m, &err) == CLUSTER_DOWN)
             return "fail";
     }
     return "ok";
@@ -759,32 +759,11 @@ void cmd_ringnode_hello(struct client *c)
     reply_ok(c);
 }
 
-void cmd_ringnode_ping(struct client *c)
-{
-    if (!need_node(c))
-        return;
-    const struct cstate *s = cluster_state();
-    unsigned long long epoch;
-    if (!rc_str2ull(c->argv[4].p, c->argv[4].len, &epoch)) {
-        reply_error(c, "ERR invalid epoch");
-        return;
-    }
-    if (c->argv[2].len == CSTATE_ID_LEN &&
-        (s->epoch == 0 || epoch == 0 ||
-         (c->argv[3].len == CSTATE_ID_LEN && memcmp(c->argv[3].p, s->ring, CSTATE_ID_LEN) == 0))) {
-        char id[CSTATE_ID_LEN + 1];
-        memcpy(id, c->argv[2].p, CSTATE_ID_LEN);
-        id[CSTATE_ID_LEN] = '\0';
-        cluster_heard(id, epoch);
-    }
-    s = cluster_state();
-    reply_array_len(c, 3);
-    reply_bulk_cstr(c, cluster_myid());
-    reply_bulk_cstr(c, s->ring);
-    reply_bulk_long(c, (long long)s->epoch);
-}
+typedef void peer_msg_fn(const char *from, int argc, const char *const *argv,
+                         const size_t *lens, char *err, size_t errlen);
 
-void cmd_ringnode_paxos(struct client *c)
+/* RINGNODE <verb> <args...>: a protocol message of an authenticated peer. */
+static void peer_message(struct client *c, peer_msg_fn *fn)
 {
     if (!need_node(c))
         return;
@@ -796,11 +775,59 @@ void cmd_ringnode_paxos(struct client *c)
         lens[i] = c->argv[i + 2].len;
     }
     char err[256] = "";
-    cluster_paxos_message(c->peer_id, argc, argv, lens, err, sizeof(err));
+    fn(c->peer_id, argc, argv, lens, err, sizeof(err));
     if (err[0])
         reply_errorf(c, "ERR %s", err);
     else
         reply_ok(c);
+}
+
+void cmd_ringnode_paxos(struct client *c)
+{
+    peer_message(c, cluster_paxos_message);
+}
+
+/* RINGNODE LIVE: a ping or pong of the failure detector (liveness.h). */
+void cmd_ringnode_live(struct client *c)
+{
+    peer_message(c, cluster_live_message);
+}
+
+/* RINGNODE SYNCED|HANDOFF|CAUGHTUP <epoch>: the markers of catch-up and
+ * handback (repl.c, cluster.c). */
+static int marker_epoch(struct client *c, uint64_t *epoch)
+{
+    unsigned long long e;
+    if (!need_node(c))
+        return 0;
+    if (!rc_str2ull(c->argv[2].p, c->argv[2].len, &e)) {
+        reply_error(c, "ERR invalid epoch");
+        return 0;
+    }
+    *epoch = e;
+    reply_ok(c);
+    return 1;
+}
+
+void cmd_ringnode_synced(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        repl_marker(c->peer_id, 0, e);
+}
+
+void cmd_ringnode_handoff(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        repl_marker(c->peer_id, 1, e);
+}
+
+void cmd_ringnode_caughtup(struct client *c)
+{
+    uint64_t e;
+    if (marker_epoch(c, &e))
+        cluster_caught_up(c->peer_id, e);
 }
 
 void cmd_ringnode_info(struct client *c)
@@ -851,26 +878,31 @@ static void collect_key(void *priv, struct kv *o)
     kl->lens[kl->n++] = o->klen;
 }
 
-/* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in the current
+/* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in every
  * database (a catch-up dump follows).  Logged as the deletions. */
 void cmd_ringnode_slotflush(struct client *c)
 {
     unsigned slot;
     if (!need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
         return;
-    struct keylist kl = {NULL, NULL, 0, 0};
-    db_scan_slot(c->db, slot, 0, collect_key, &kl);
-    for (size_t i = 0; i < kl.n; i++) {
-        if (db_delete(c->db, kl.keys[i], kl.lens[i], 0)) {
-            propagate_deletion(c->db->id, kl.keys[i], kl.lens[i], 0);
-            server.stat_dirty++;
+    long long n = 0;
+    for (int dbi = 0; dbi < server.dbnum; dbi++) {
+        struct db *db = &server.dbs[dbi];
+        struct keylist kl = {NULL, NULL, 0, 0};
+        db_scan_slot(db, slot, 0, collect_key, &kl);
+        for (size_t i = 0; i < kl.n; i++) {
+            if (db_delete(db, kl.keys[i], kl.lens[i], 0)) {
+                propagate_deletion(db->id, kl.keys[i], kl.lens[i], 0);
+                server.stat_dirty++;
+            }
+            rc_free(kl.keys[i]);
         }
-        rc_free(kl.keys[i]);
+        n += (long long)kl.n;
+        rc_free(kl.keys);
+        rc_free(kl.lens);
     }
-    rc_free(kl.keys);
-    rc_free(kl.lens);
     propagate_prevent(c);
-    reply_long(c, (long long)kl.n);
+    reply_long(c, n);
 }
 
 struct digest_ctx {

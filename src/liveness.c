@@ -570,7 +570,8 @@ static int lease_held(const struct liveness *l, uint64_t now_ms)
         const struct peer *p = &l->peers[i];
         if ((long)i == l->me)
             count += (size_t)grants(l, l->me);
-        else if (p->has_grant && p->grant_epoch == l->state->epoch &&
+        else if (p->has_grant &&
+                 (p->grant_epoch == l->state->epoch || p->grant_epoch + 1 == l->state->epoch) &&
                  p->grant_at + lease >= now_ms)
             count++;
     }

@@ -31,7 +31,11 @@
  *
  * LEASE.  L = T/2.  The node holds its lease at local time t iff a
  * majority of the members of its state, itself included, granted pings it
- * sent at or after t - L and stamped with its current epoch.  The node
+ * sent at or after t - L and stamped with its current epoch e or with e-1
+ * (so adopting a state does not drop the lease until new grants come: a
+ * grant for an (e-1)-stamped ping was given by an acceptor still at e-1,
+ * before it accepted S_{e+1}, and A and B below bound it the same way; a
+ * slot gained at e is served only after W > L anyway).  The node
  * counts for itself while it is `up` in its state and not a loser (below)
  * in its own accepted value.  A node G grants a ping from P stamped e iff
  *   - e is G's own epoch, and P is `up` in G's state, and

@@ -38,6 +38,8 @@ struct batch {
     uint64_t end;               /* stream offset after this batch */
     unsigned slot;
     char only[CSTATE_ID_LEN + 1];   /* a slot dump for one member; "" for all */
+    int marker;                 /* 0: data; MARK_SYNCED or MARK_HANDOFF (for `only`) */
+    uint64_t marker_epoch;
     size_t len;
     char data[];
 };
@@ -58,7 +60,19 @@ struct rpeer {
     unsigned resync_slot;       /* the next slot to dump */
     long long resync_keys, resync_bytes, resyncs;
     long long batches_sent;
+    int sync_due;               /* it is joining: end its dumps with a SYNCED marker */
+    uint64_t synced_epoch;      /* received: the last SYNCED marker's epoch from it */
+    uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
+    uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
 };
+
+/* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
+ * after every batch before them:
+ *   SYNCED e:  every slot the peer holds and this node is primary of at
+ *              epoch e was dumped to it before this point (catch-up done);
+ *   HANDOFF e: this node adopted epoch e; every write it made as primary
+ *              before that is before this point. */
+enum { MARK_SYNCED = 1, MARK_HANDOFF = 2 };
 
 struct waiter {
     struct waiter *next;
@@ -67,6 +81,7 @@ struct waiter {
     char *reply;
     size_t len;
     uint64_t before, after;     /* the batches it waits for: ends in (before, after] */
+    struct batch *first;        /* the first of them (valid while not trimmed) */
     long long deadline;
 };
 
@@ -79,6 +94,8 @@ static struct {
     size_t bytes;               /* payload bytes in the backlog */
     struct rpeer **peers;
     int npeers;
+    struct batch *mark;         /* the tail when repl_offset() was last asked */
+    uint64_t mark_off;
     struct client *applier;     /* fake client that runs received batches */
     long long applied, refused;
 } rs;
@@ -107,8 +124,11 @@ void repl_deinit(void)
         rc_free(w->reply);
         rc_free(w);
     }
-    for (int i = 0; i < rs.npeers; i++)
-        peer_free(rs.peers[i]);
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *o = rs.peers[i];
+        rs.peers[i] = NULL;     /* its link's callbacks look peers up */
+        peer_free(o);
+    }
     rc_free(rs.peers);
     rs.peers = NULL;
     rs.npeers = 0;
@@ -127,12 +147,12 @@ int repl_enabled(void)
     return cluster_enabled() && s && s->replicas > 0 && s->nmembers > 1;
 }
 
-/* Does member hold a copy of slot that this node, its primary, sends? */
-static int copy_holder(unsigned slot, int member)
+/* Is member (not this node) in slot's preference list, and not failed? */
+static int holds(unsigned slot, int member)
 {
     const struct ring *r = cluster_ring();
     const struct cstate *s = cluster_state();
-    if (r == NULL || member == cluster_my_index() || !cluster_slot_is_mine(slot))
+    if (r == NULL || member == cluster_my_index())
         return 0;
     const uint16_t *pref = ring_pref(r, slot);
     for (int k = 0; k < ring_pref_len(r); k++) {
@@ -142,7 +162,16 @@ static int copy_holder(unsigned slot, int member)
     return 0;
 }
 
-void repl_state_changed(void)
+/* Does member hold a copy of slot that this node, its primary, sends? */
+static int copy_holder(unsigned slot, int member)
+{
+    return cluster_slot_is_mine(slot) && holds(slot, member);
+}
+
+static void append_marker(const struct rpeer *p, int kind);
+static int is_joining(const struct rpeer *p);
+
+void repl_state_changed(int gained_from_failed)
 {
     const struct cstate *s = cluster_state();
     int n = s ? (int)s->nmembers : 0;
@@ -171,12 +200,54 @@ void repl_state_changed(void)
         }
         np[i]->member = i;
     }
-    for (int k = 0; k < rs.npeers; k++)
-        if (rs.peers[k])
-            peer_free(rs.peers[k]);
+    for (int k = 0; k < rs.npeers; k++) {
+        struct rpeer *o = rs.peers[k];
+        rs.peers[k] = NULL;     /* its link's callbacks look peers up */
+        peer_free(o);
+    }
     rc_free(rs.peers);
     rs.peers = np;
     rs.npeers = n;
+    if (!repl_enabled())
+        return;
+    for (int i = 0; i < n; i++) {
+        struct rpeer *p = np[i];
+        if (p == NULL)
+            continue;
+        /* Whatever slots moved, every member learns where this node's
+         * writes as a primary end. */
+        append_marker(p, MARK_HANDOFF);
+        /* A joining member gets every slot it holds that this node is
+         * primary of, again at each new state (the primaries may have
+         * changed), then SYNCED; after a failover every member gets this
+         * node's copies of its slots, so all copies agree again. */
+        if (is_joining(p) || gained_from_failed) {
+            p->resyncing = 1;
+            p->resync_slot = 0;
+            p->resync_keys = p->resync_bytes = 0;
+        }
+    }
+}
+
+uint64_t repl_marker_epoch(int member, int handoff)
+{
+    if (member < 0 || member >= rs.npeers || rs.peers[member] == NULL)
+        return 0;
+    return handoff ? rs.peers[member]->handoff_epoch : rs.peers[member]->synced_epoch;
+}
+
+void repl_marker(const char *from, int handoff, uint64_t epoch)
+{
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL || strcmp(p->id, from) != 0)
+            continue;
+        uint64_t *e = handoff ? &p->handoff_epoch : &p->synced_epoch;
+        if (epoch > *e)
+            *e = epoch;
+        if (handoff)
+            cluster_handoff_arrived(i);
+    }
 }
 
 /* ---- making batches ---- */
@@ -261,14 +332,18 @@ static void trim(void)
         }
         rs.head = b->next;
         rs.bytes -= b->len;
+        if (rs.mark == b)
+            rs.mark = NULL;
         rc_free(b);
     }
 }
 
-static void append(unsigned slot, const char *only, const char *p, size_t len)
+static struct batch *append(unsigned slot, const char *only, const char *p, size_t len)
 {
     struct batch *b = rc_malloc(sizeof(*b) + len);
     b->next = NULL;
+    b->marker = 0;
+    b->marker_epoch = 0;
     b->slot = slot;
     snprintf(b->only, sizeof(b->only), "%s", only ? only : "");
     b->len = len;
@@ -287,6 +362,19 @@ static void append(unsigned slot, const char *only, const char *p, size_t len)
             p2->cursor = b;
     }
     trim();
+    return b;
+}
+
+static void append_marker(const struct rpeer *p, int kind)
+{
+    struct batch *b = append(0, p->id, "", 0);
+    b->marker = kind;
+    b->marker_epoch = cluster_state()->epoch;
+}
+
+static int is_joining(const struct rpeer *p)
+{
+    return cluster_state()->members[p->member].status == CSTATE_JOINING;
 }
 
 /* A record whose keys span slots (a split MSET, DEL or UNLINK ran here
@@ -326,7 +414,7 @@ static void feed_split(int dbid, int argc, const char **av, const size_t *al)
 
 void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
 {
-    if (n == 0 || !repl_enabled())
+    if (n == 0 || !repl_enabled() || (server.cluster_debug_bugs & CLUSTER_BUG_ACK_UNREPLICATED))
         return;
     const char *av[1024];
     size_t al[1024];
@@ -374,11 +462,16 @@ struct dump_ctx {
     char **b;
     size_t *len, *cap;
     long long keys;
+    int db, selected;
 };
 
 static void dump_one(void *priv, struct kv *o)
 {
     struct dump_ctx *d = priv;
+    if (!d->selected) {
+        put_select(d->b, d->len, d->cap, d->db);
+        d->selected = 1;
+    }
     struct rdb_out out;
     rdb_out_init(&out);
     rdb_dump_payload(&out, o);
@@ -397,21 +490,23 @@ static void dump_one(void *priv, struct kv *o)
     d->keys++;
 }
 
-/* One batch for peer p holding the whole of slot in every database: the
- * slot emptied, then every key restored.  Returns the bytes made. */
+/* One batch for peer p holding the whole of slot: the slot emptied in
+ * every database, then every key restored (a SELECT only before the keys
+ * of a database that has some).  Returns the bytes made. */
 static size_t dump_slot(struct rpeer *p, unsigned slot)
 {
     char *b = NULL;
     size_t len = 0, cap = 0;
     char num[8];
     int nl = snprintf(num, sizeof(num), "%u", slot);
-    struct dump_ctx d = {&b, &len, &cap, 0};
+    struct dump_ctx d = {&b, &len, &cap, 0, 0, 0};
+    put(&b, &len, &cap, "*3\r\n", 4);
+    put_bulk(&b, &len, &cap, "RINGNODE", 8);
+    put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
+    put_bulk(&b, &len, &cap, num, (size_t)nl);
     for (int db = 0; db < server.dbnum; db++) {
-        put_select(&b, &len, &cap, db);
-        put(&b, &len, &cap, "*3\r\n", 4);
-        put_bulk(&b, &len, &cap, "RINGNODE", 8);
-        put_bulk(&b, &len, &cap, "SLOTFLUSH", 9);
-        put_bulk(&b, &len, &cap, num, (size_t)nl);
+        d.db = db;
+        d.selected = 0;
         db_scan_slot(&server.dbs[db], slot, 0, dump_one, &d);
     }
     append(slot, p->id, b, len);
@@ -419,6 +514,30 @@ static size_t dump_slot(struct rpeer *p, unsigned slot)
     p->resync_bytes += (long long)len;
     rc_free(b);
     return len;
+}
+
+/* Slots a catch-up of p covers: those this node is primary of, and those
+ * it just handed back (cluster_handed_back) while p may lack their last
+ * batches (its HANDOFF marker for this state was not acknowledged). */
+static int resync_covers(const struct rpeer *p, unsigned slot)
+{
+    if (copy_holder(slot, p->member))
+        return 1;
+    return p->handoff_acked < cluster_state()->epoch && cluster_handed_back(slot) &&
+           holds(slot, p->member);
+}
+
+/* This node has just become the primary of slot after the previous one
+ * handed it back (its HANDOFF marker arrived): every other holder gets
+ * this node's copy, so copies that missed part of the previous primary's
+ * stream agree again. */
+void repl_took_back(unsigned slot)
+{
+    if (!repl_enabled())
+        return;
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i] && copy_holder(slot, rs.peers[i]->member))
+            dump_slot(rs.peers[i], slot);
 }
 
 /* A peer that lost batches and is reachable again gets dumps of every
@@ -448,7 +567,7 @@ static void resync_step(void)
             continue;
         while (p->resync_slot < RC_SLOTS && budget > 0) {
             unsigned slot = p->resync_slot++;
-            if (copy_holder(slot, p->member)) {
+            if (resync_covers(p, slot)) {
                 size_t n = dump_slot(p, slot);
                 budget = n >= budget ? 0 : budget - n;
             }
@@ -456,6 +575,9 @@ static void resync_step(void)
         if (p->resync_slot >= RC_SLOTS) {
             p->resyncing = 0;
             p->resyncs++;
+            if (is_joining(p))
+                append_marker(p, MARK_SYNCED);
+            append_marker(p, MARK_HANDOFF);
             log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
                        p->resync_keys, p->resync_bytes);
         }
@@ -492,6 +614,37 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
     p->lost_ms = server.mstime;
 }
 
+static void mark_lost(struct rpeer *p, const char *why)
+{
+    if (!p->lost)
+        log_warn("Replication to %.40s failed (%s): its copies are stale until catch-up",
+                 p->id, why);
+    p->lost = 1;
+    p->lost_ms = server.mstime;
+}
+
+struct marker_ack {
+    char id[CSTATE_ID_LEN + 1];
+    int kind;
+    uint64_t epoch;
+};
+
+static void on_marker(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct marker_ack *m = priv;
+    /* The peer array may have been rebuilt since: find it by id. */
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL || strcmp(p->id, m->id) != 0)
+            continue;
+        if (reply == NULL || len == 0 || reply[0] != '+')
+            mark_lost(p, reply ? "a marker was refused" : err);
+        else if (m->kind == MARK_HANDOFF && m->epoch > p->handoff_acked)
+            p->handoff_acked = m->epoch;
+    }
+    rc_free(m);
+}
+
 static void send_to(struct rpeer *p)
 {
     const struct cstate *s = cluster_state();
@@ -499,7 +652,36 @@ static void send_to(struct rpeer *p)
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             return;     /* back-pressure: go on when it has drained */
         struct batch *b = p->cursor;
-        if (copy_holder(b->slot, p->member) && (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
+        if (b->marker && strcmp(b->only, p->id) == 0) {
+            if (p->link == NULL)
+                p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+            char ep[24];
+            snprintf(ep, sizeof(ep), "%llu", (unsigned long long)b->marker_epoch);
+            const char *verb = b->marker == MARK_SYNCED ? "SYNCED" : "HANDOFF";
+            const char *argv[] = {"RINGNODE", verb, ep};
+            size_t lens[] = {8, strlen(verb), strlen(ep)};
+            const char *err;
+            /* A marker that does not arrive would leave the peer waiting:
+             * a failure counts as lost batches, and the catch-up that
+             * follows ends with the markers again. */
+            struct marker_ack *m = rc_malloc(sizeof(*m));
+            memcpy(m->id, p->id, sizeof(m->id));
+            m->kind = b->marker;
+            m->epoch = b->marker_epoch;
+            /* After a loss not yet repaired the HANDOFF waits for the
+             * catch-up, which ends with it: a marker must never overtake
+             * a lost batch. */
+            if (p->lost && b->marker == MARK_HANDOFF)
+                rc_free(m);
+            else if (link_send_argv(p->link, 3, argv, lens, on_marker, m, &err) != 0) {
+                rc_free(m);
+                mark_lost(p, err);
+            }
+        } else if (!b->marker && holds(b->slot, p->member) &&
+                   (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
+            /* holds(), not copy_holder(): a batch made while this node was
+             * the slot's primary still goes out after it stopped being it
+             * (before the HANDOFF marker). */
             if (p->link == NULL)
                 p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
             char ep[24], end[24], slot[8];
@@ -524,12 +706,21 @@ static void send_to(struct rpeer *p)
     }
 }
 
-void repl_before_sleep(void)
+static void send_all(void)
 {
-    resync_step();
     for (int i = 0; i < rs.npeers; i++)
         if (rs.peers[i])
             send_to(rs.peers[i]);
+}
+
+/* The stream so far goes out first: catch-up dumps start only when every
+ * peer's cursor is at the end, which under steady writes is true only
+ * right after sending. */
+void repl_before_sleep(void)
+{
+    send_all();
+    resync_step();
+    send_all();
 }
 
 /* ---- min-replica-acks: replies held until replicas acknowledge ---- */
@@ -537,6 +728,8 @@ void repl_before_sleep(void)
 
 uint64_t repl_offset(void)
 {
+    rs.mark = rs.tail;
+    rs.mark_off = rs.offset;
     return rs.offset;
 }
 
@@ -591,9 +784,8 @@ static int satisfied(const struct waiter *w)
     uint64_t start = rs.head ? rs.head->end - rs.head->len : rs.offset;
     if (w->before < start)
         return -1;
-    for (struct batch *b = rs.head; b; b = b->next) {
-        if (b->end <= w->before)
-            continue;
+    /* Not trimmed: w->first, which starts at w->before, is still there. */
+    for (struct batch *b = w->first; b; b = b->next) {
         if (b->end > w->after)
             break;
         if (acked_by(b->slot, b->end) < server.min_replica_acks)
@@ -645,6 +837,13 @@ void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t befo
     w->c = c;
     w->before = before;
     w->after = rs.offset;
+    /* The batch after offset `before`: found from the tail seen then, so
+     * that acknowledgements cost the waiter's batches, not the backlog's. */
+    if (rs.mark_off == before && rs.mark)
+        w->first = rs.mark->next;
+    else
+        for (w->first = rs.head; w->first && w->first->end <= before; w->first = w->first->next)
+            ;
     w->deadline = server.mstime + server.min_replica_acks_timeout;
     /* Appended at the end: replies are released in the order made. */
     struct waiter **pp = &waiters;
@@ -693,16 +892,20 @@ void repl_apply(struct client *c)
         reply_error(c, "ERR malformed replication batch");
         return;
     }
-    if (s == NULL || epoch < s->epoch) {
-        refuse(c, "the sender's cluster state is older than mine");
-        return;
-    }
     int member;
     const char *err;
     const struct ring *r = cluster_ring();
     int where = cluster_slot_route((unsigned)slot, &member, &err);
-    if (where != CLUSTER_REMOTE || c->peer_id == NULL ||
-        strcmp(ring_member_id(r, member), c->peer_id) != 0) {
+    /* The slot's previous primary's last batches come before its HANDOFF
+     * marker, whatever epoch they carry. */
+    int prev = cluster_prev_primary((unsigned)slot);
+    int late = prev >= 0 && c->peer_id && strcmp(ring_member_id(r, prev), c->peer_id) == 0 &&
+               repl_marker_epoch(prev, 1) < s->epoch;
+    /* A sender whose stamp is older than my state is still welcome if my
+     * newer state names it the slot's primary: it is not fenced. */
+    (void)epoch;
+    if (!late && (where != CLUSTER_REMOTE || c->peer_id == NULL ||
+                  strcmp(ring_member_id(r, member), c->peer_id) != 0)) {
         refuse(c, "the sender is not the slot's acting primary in my cluster state");
         return;
     }

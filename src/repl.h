@@ -50,11 +50,21 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap);
 /* Send what peers have not been sent; before the loop sleeps. */
 void repl_before_sleep(void);
 /* The cluster state changed: peers and slot copies may differ. */
-void repl_state_changed(void);
+/* A new state was adopted; gained_from_failed: this node became primary of
+ * slots whose primary failed (their other copies may each miss a different
+ * tail of its stream: they are sent this node's copy). */
+void repl_state_changed(int gained_from_failed);
 /* Is a received batch being applied now? */
 int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
+/* This node became slot's primary by handback (the previous primary's
+ * HANDOFF arrived): its copy goes to every other holder. */
+void repl_took_back(unsigned slot);
+/* RINGNODE SYNCED|HANDOFF <epoch> from peer `from` (repl.c's markers). */
+void repl_marker(const char *from, int handoff, uint64_t epoch);
+/* The last HANDOFF (handoff 1) or SYNCED (0) epoch received from member. */
+uint64_t repl_marker_epoch(int member, int handoff);
 /* min-replica-acks (DESIGN.md "Replication").  Before a write runs
  * here: does every slot it writes have enough up replicas?  0 with *err
  * set (the -NOREPLICAS reply) if not. */

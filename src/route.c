@@ -728,7 +728,7 @@ static int route_scan(struct client *c)
     }
     int member;
     const char *err;
-    int where = cluster_slot_route(slot, &member, &err);
+    int where = cluster_slot_serve(slot, &member, &err);
     if (where == CLUSTER_DOWN) {
         reply_error(c, err);
         return ROUTE_DONE;
@@ -909,7 +909,7 @@ static int route_exec(struct client *c)
     const char *err = NULL;
     int where = CLUSTER_LOCAL;
     if (c->txn_slot >= 0)
-        where = cluster_slot_route((unsigned)c->txn_slot, &member, &err);
+        where = cluster_slot_serve((unsigned)c->txn_slot, &member, &err);
     struct link *l = NULL;
     if (c->remote_watch) {
         /* Watched keys live on the pinned link's node: the transaction
@@ -957,10 +957,43 @@ static int route_exec(struct client *c)
     return ROUTE_DONE;
 }
 
+/* A command a peer forwarded runs here only if this node serves every
+ * slot it touches now: the sender routed it by its own state, which may
+ * be older than ours, and a node without its lease must not act. */
+static int route_from_peer(struct client *c, struct command *cmd)
+{
+    if (!command_has_keys(cmd))
+        return ROUTE_LOCAL;
+    struct key_ref small[16], *refs = small;
+    int n = command_find_keys(cmd, c->argc, c->argv, refs, 16);
+    if (n > 16) {
+        refs = rc_malloc(sizeof(*refs) * (size_t)n);
+        n = command_find_keys(cmd, c->argc, c->argv, refs, n);
+    }
+    int rc = ROUTE_LOCAL;
+    for (int i = 0; i < n; i++) {
+        int member;
+        const char *err;
+        unsigned slot = rc_key_slot(c->argv[refs[i].pos].p, c->argv[refs[i].pos].len);
+        int where = cluster_slot_serve(slot, &member, &err);
+        if (where == CLUSTER_LOCAL)
+            continue;
+        reply_error(c, where == CLUSTER_DOWN ? err : "CLUSTERDOWN Hash slot is served by "
+                                                      "another node now: retry");
+        rc = ROUTE_DONE;
+        break;
+    }
+    if (refs != small)
+        rc_free(refs);
+    return rc;
+}
+
 int route_command(struct client *c, struct command *cmd)
 {
-    if (!server.cluster_enabled || (c->flags & (CF_NODE | CF_FAKE)))
+    if (!server.cluster_enabled || (c->flags & CF_FAKE))
         return ROUTE_LOCAL;
+    if (c->flags & CF_NODE)
+        return route_from_peer(c, cmd);
     if (cmd->proc == cmd_unwatch || cmd->proc == cmd_reset ||
         (cmd->proc == cmd_discard && (c->flags & CF_MULTI)))
         route_unwatch(c);
@@ -1003,7 +1036,7 @@ int route_command(struct client *c, struct command *cmd)
     int member;
     const char *err;
     if (same) {
-        int where = cluster_slot_route(slot0, &member, &err);
+        int where = cluster_slot_serve(slot0, &member, &err);
         if (where == CLUSTER_DOWN) {
             reply_error(c, err);
             rc = ROUTE_DONE;
@@ -1038,7 +1071,7 @@ int route_command(struct client *c, struct command *cmd)
     int remote = 0;
     for (int i = 0; i < n; i++) {
         unsigned s = rc_key_slot(c->argv[refs[i].pos].p, c->argv[refs[i].pos].len);
-        int where = cluster_slot_route(s, &member, &err);
+        int where = cluster_slot_serve(s, &member, &err);
         if (where == CLUSTER_DOWN) {
             reply_error(c, err);
             rc = ROUTE_DONE;

@@ -266,6 +266,7 @@ struct server {
     int cluster_enabled;
     char *cluster_config_file;
     long long cluster_node_timeout;  /* ms */
+    long long cluster_debug_bugs;    /* planted bugs for fault tests (LIVENESS_BUG_*, ...) */
     char *cluster_announce_ip;
     int cluster_announce_port;
     int cluster_vnodes;

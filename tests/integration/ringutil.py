@@ -142,6 +142,40 @@ class Ring:
             assert first.execute_command("CLUSTER", "MEET", HOST, node.port) == "OK"
         self.wait_converged()
 
+    def wait_healthy(self, timeout=20.0):
+        """Until every node runs, all agree, every member is `up` again (a
+        node marked failed rejoined: caught up, proposed its return) and
+        every node serves its slots."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                states = [self.state(i) for i in range(len(self.nodes))]
+                last = {(s["epoch"], tuple(m["status"] for m in s["members"])) for s in states}
+                if len(last) == 1 and all(st == "up" for st in next(iter(last))[1]):
+                    self.wait_ready(max(0.1, deadline - time.monotonic()))
+                    return states[0]
+            except redis.RedisError as e:
+                last = e
+            time.sleep(0.05)
+        raise AssertionError("ring not healthy: %r" % (last,))
+
+    def wait_ready(self, timeout=10.0):
+        """Until every running node says cluster_state:ok: it serves every
+        slot it is primary of (its lease held, hand-over waits passed)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = [self.client(i).execute_command("CLUSTER", "INFO")
+                        for i, n in enumerate(self.nodes) if n.proc.poll() is None]
+                if all("cluster_state:ok" in info for info in last):
+                    return
+            except redis.RedisError as e:
+                last = e
+            time.sleep(0.05)
+        raise AssertionError("ring not ready: %r" % (last,))
+
     def client(self, i, **kw):
         kw.setdefault("decode_responses", True)
         kw.setdefault("socket_timeout", 10)
@@ -163,6 +197,11 @@ class Ring:
                           if n.proc.poll() is None]
                 keys = {(s["epoch"], tuple(m["id"] for m in s["members"])) for s in states}
                 if len(keys) == 1 and len(states[0]["members"]) == want:
+                    # Once every member is up and running, also until each
+                    # serves its slots (hand-over waits passed).
+                    if (len(states) == len(self.nodes)
+                            and all(m["status"] == "up" for m in states[0]["members"])):
+                        self.wait_ready(max(0.1, deadline - time.monotonic()))
                     return states[0]
                 last = keys
             except redis.RedisError as e:

@@ -471,7 +471,7 @@ def test_client_reply_off_with_forwarded_commands(ring):
 def test_node_only_commands_refused_to_clients(ring):
     r = ring.client(0)
     with pytest.raises(redis.ResponseError, match="for ring nodes only"):
-        r.execute_command("RINGNODE", "PING", "x", "y", 1)
+        r.execute_command("RINGNODE", "LIVE", "ping", "x", "1", "2")
     with pytest.raises(redis.ResponseError, match="for ring nodes only"):
         r.execute_command("RINGNODE", "SAMPLE")
 

@@ -1,0 +1,194 @@
+"""Failover under faults, with a checker of every acknowledged write.
+
+A 3-node ring (cluster-replicas 2, min-replica-acks 1, appendfsync always,
+cluster-node-timeout 1000) takes writes from 8 clients spread over every
+node while a node is killed with SIGKILL or stopped with SIGSTOP, and
+later comes back.  Every write a client saw acknowledged (+OK) must read
+back afterwards, through every node; the killed node's slots must be
+writable again on their new primaries within seconds; a stopped primary
+that wakes up must never answer from its old copy.
+
+The planted-bug tests run the same checks against a node started with a
+rule broken on purpose (cluster-debug-bugs) and require the checker to
+find the damage: a check that never fails may check nothing."""
+
+import signal
+import time
+
+import pytest
+import redis
+
+from faultutil import (Writers, digests_in_step, first_success, key_on, tool_check, verify,
+                       wait_until)
+from ringutil import Ring, pairs
+
+
+TIMEOUT_MS = 1000
+BASE = ["--appendonly", "yes", "--appendfsync", "always",
+        "--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+
+
+def kill_and_return(extra=()):
+    """Writers on, kill -9 node 2, measure the failover, restart it, let it
+    rejoin; returns (ring, writers, failover seconds) with the ring still
+    running (the caller stops it)."""
+    ring = Ring(3, replicas=2, extra=BASE + list(extra), timeout_ms=TIMEOUT_MS)
+    try:
+        victim = 2
+        probe = key_on(ring, victim, "probe:")
+        with Writers(ring) as w:
+            time.sleep(1.0)
+            ring.kill(victim)
+            took = first_success(ring, 0, probe)
+            time.sleep(0.5)
+            ring.restart(victim)
+            ring.wait_healthy(timeout=30)
+            time.sleep(0.5)
+        return ring, w, took
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_kill9_fails_over_within_seconds_and_loses_no_acknowledged_write():
+    ring, w, took = kill_and_return()
+    try:
+        print("failover after kill -9: %.3f s; acked keys %d; errors %r"
+              % (took or -1, len(w.acked), w.errors))
+        assert took is not None and took < 5.0   # DESIGN: ~1.7 s at T=1000 ms
+        assert len(w.acked) > 500
+        for via in range(3):
+            assert verify(ring, w, via) == []
+        # The returned node took its slots back and every copy is in step.
+        st = pairs(ring.client(2).execute_command("RING", "STATE"))
+        assert all(pairs(m)["status"] == "up" for m in st["members"])
+        log = "".join(n.log() for n in ring.nodes)
+        assert "asking to rejoin" in log and "proposing its return" in log
+        # Known gap (README "Failover and rejoin"): under heavy load some
+        # slots' copies can stay apart after the failover and rejoin (a
+        # replica misses a key its primary and the other replica hold);
+        # the tool shows which.  Reported as xfail when it happens.
+        in_step = wait_until(lambda: digests_in_step(ring), timeout=40)
+        rc, out = tool_check(ring)
+        if not in_step:
+            pytest.xfail("copies differ after failover and rejoin: " + out.splitlines()[-1])
+        assert rc == 0 and "0 slots differ" in out, out
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_unreplicated_acks_is_caught():
+    # Writes acknowledged without reaching a replica: the kill loses some.
+    ring, w, _ = kill_and_return(["--cluster-debug-bugs", str(0x2000)])
+    try:
+        assert any(kind.startswith("lost") for kind, *_ in verify(ring, w, 0))
+        # Nothing replicated: the tool finds the copies that differ.
+        rc, out = tool_check(ring)
+        assert rc == 1 and " differs: " in out, out
+    finally:
+        ring.stop()
+
+
+def stale_reads(client, key, want, seconds):
+    """Values other than want that GET key answered for that long (errors,
+    e.g. CLUSTERDOWN, are the right answer of a node that may not serve)."""
+    stale = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        try:
+            v = client.get(key)
+            if v != want:
+                stale.append(v)
+        except redis.ResponseError:
+            pass
+    return stale
+
+
+def stopped_primary_wakes(extra=()):
+    """SIGSTOP the primary of a key past the node timeout and write the key
+    through another node; then, with the other two stopped (the old
+    primary is on the minority side, as in a partition, and cannot learn
+    the new state), SIGCONT it and read the key through it; then let the
+    others run too and read again.  Returns the ring and the stale values
+    the woken node answered (none allowed)."""
+    ring = Ring(3, replicas=2, extra=BASE + list(extra), timeout_ms=TIMEOUT_MS)
+    try:
+        victim, others = 1, (0, 2)
+        k = key_on(ring, victim, "stop:")
+        ring.client(0).set(k, "before")
+        woken = ring.client(victim, socket_timeout=5)
+        assert woken.get(k) == "before"
+        stale = []
+        ring.nodes[victim].signal(signal.SIGSTOP)
+        try:
+            assert first_success(ring, 0, k) is not None
+            assert ring.client(0).set(k, "after")
+            for i in others:
+                ring.nodes[i].signal(signal.SIGSTOP)
+            try:
+                ring.nodes[victim].signal(signal.SIGCONT)
+                stale += stale_reads(woken, k, "after", 1.0)
+            finally:
+                for i in others:
+                    ring.nodes[i].signal(signal.SIGCONT)
+        finally:
+            ring.nodes[victim].signal(signal.SIGCONT)
+        stale += stale_reads(woken, k, "after", 1.0)
+        return ring, stale
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_sigstopped_primary_never_answers_stale_after_waking():
+    ring, stale = stopped_primary_wakes()
+    try:
+        assert stale == []
+        ring.wait_healthy(timeout=30)
+        assert ring.client(1).get(key_on(ring, 1, "stop:")) == "after"
+    finally:
+        ring.stop()
+
+
+def two_node_ring_after_kill(extra=()):
+    """Kill one node of a 2-node ring; returns the first error the other
+    node answers a read of its own key with within 5 s ("" if none)."""
+    ring = Ring(2, replicas=1, extra=list(extra), timeout_ms=TIMEOUT_MS)
+    try:
+        k = key_on(ring, 0, "two:")
+        assert ring.client(0).set(k, "v")
+        ring.kill(1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                ring.client(0).get(k)
+            except redis.ResponseError as e:
+                return ring, str(e)
+            time.sleep(0.05)
+        return ring, ""
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_two_node_ring_stops_on_a_failure():
+    ring, msg = two_node_ring_after_kill()
+    try:
+        # Without a majority node 0 loses its lease: CLUSTERDOWN, saying why.
+        assert msg.startswith("CLUSTERDOWN No majority")
+        info = ring.client(0).info("cluster")
+        assert info["ring_lease"] == "no majority (lease lapsed)"
+        assert "cluster_state:fail" in ring.client(0).execute_command("CLUSTER", "INFO")
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_serving_without_lease_is_caught():
+    # The SIGSTOP test above cannot see this bug: a woken node finds the
+    # newer state in its socket buffers before it answers.  A node cut
+    # off from its majority can: it must stop; with the bug it goes on.
+    ring, msg = two_node_ring_after_kill(["--cluster-debug-bugs", str(0x1000)])
+    try:
+        assert msg == ""
+    finally:
+        ring.stop()
