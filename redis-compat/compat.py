@@ -941,7 +941,7 @@ RING_ARGS = ["--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
              "--cluster-replicas", "0"]
 
 
-def ask(port, args, timeout=2.0):
+def ask(port, args, timeout=10.0):
     """Send one command on a fresh connection; return the reply Node."""
     conn = Conn(port, timeout)
     try:
