@@ -66,6 +66,7 @@ static struct {
     uint8_t handed_back[RC_SLOTS];  /* this node was its primary and an up member is now */
     long long adopted_ms;           /* monotonic ms the current state was adopted */
     uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
+    int started;                    /* the state loaded at start-up was adopted */
 } cl = {.me = -1};
 
 /* The clock leases are measured with: monotonic, never the wall clock. */
@@ -220,7 +221,13 @@ static void state_changed(void)
         else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
                  strcmp(oldids[old], cl.myid) != 0)
             gained_from_failed = 1;
+        /* Restarted before the ring marked it failed: its slots' copies
+         * elsewhere may lack the tail it logged but had not sent when it
+         * stopped, so it sends them its copies, as a new primary does. */
+        else if (!cl.started && cl.me >= 0 && cl.primary[slot] == cl.me)
+            gained_from_failed = 1;
     }
+    cl.started = 1;
     rc_free(oldids);
     cl.adopted_ms = (long long)mono_ms();
     for (size_t i = 0; i < s->nmembers; i++)

@@ -62,7 +62,11 @@ void cluster_caught_up(const char *from, uint64_t epoch);
  * LIVENESS_BUG_* bits); never set outside tests. */
 enum {
     CLUSTER_BUG_IGNORE_LEASE = 0x1000,  /* serve a slot without the primary lease */
-    CLUSTER_BUG_ACK_UNREPLICATED = 0x2000   /* acknowledge writes never replicated */
+    CLUSTER_BUG_ACK_UNREPLICATED = 0x2000,  /* acknowledge writes never replicated */
+    CLUSTER_BUG_ACK_ANY_REPLICA = 0x4000,   /* count any replica's ack, not the successors' */
+    /* A fault, not a bug: batches to each slot's first successor are
+     * silently dropped (a successor lagging behind the other replicas). */
+    CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

@@ -53,6 +53,8 @@ struct rpeer {
     struct batch *cursor;       /* next batch to consider; NULL: at the end */
     uint64_t scanned;           /* stream offset up to which batches were looked at */
     uint64_t sent, acked;       /* end offsets of the last batch sent to it, acked by it */
+    uint64_t ack_cap;           /* acks count up to here only: the acked offset when
+                                 * batches were lost, until a catch-up repairs them */
     long long acked_ms;
     int lost;                   /* lost batches since the last catch-up */
     long long lost_ms;          /* when the loss was noticed */
@@ -64,6 +66,7 @@ struct rpeer {
     uint64_t synced_epoch;      /* received: the last SYNCED marker's epoch from it */
     uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
     uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
+    uint64_t repair_end;        /* stream offset of the marker ending the last catch-up */
 };
 
 /* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
@@ -168,7 +171,37 @@ static int copy_holder(unsigned slot, int member)
     return cluster_slot_is_mine(slot) && holds(slot, member);
 }
 
-static void append_marker(const struct rpeer *p, int kind);
+/* The k-th (from 0) up member after this node in slot's preference list:
+ * the one a failover of this node hands the slot to first is k = 0.  -1
+ * if there is none. */
+static int successor(unsigned slot, int k)
+{
+    const struct ring *r = cluster_ring();
+    const struct cstate *s = cluster_state();
+    const uint16_t *pref = ring_pref(r, slot);
+    int me = cluster_my_index(), seen_me = 0;
+    for (int j = 0; j < ring_pref_len(r); j++) {
+        int m = pref[j];
+        if (m == me)
+            seen_me = 1;
+        else if (seen_me && s->members[m].status == CSTATE_UP && k-- == 0)
+            return m;
+    }
+    return -1;
+}
+
+static struct rpeer *peer_of(int member)
+{
+    return member >= 0 && member < rs.npeers ? rs.peers[member] : NULL;
+}
+
+/* The offset up to which everything sent to p is acknowledged. */
+static uint64_t acked_upto(const struct rpeer *p)
+{
+    return p->acked < p->ack_cap ? p->acked : p->ack_cap;
+}
+
+static struct batch *append_marker(const struct rpeer *p, int kind);
 static int is_joining(const struct rpeer *p);
 
 void repl_state_changed(int gained_from_failed)
@@ -196,6 +229,7 @@ void repl_state_changed(int gained_from_failed)
             /* A new peer starts at the end of the stream: earlier writes
              * reach it by catch-up, not from the backlog. */
             p->scanned = p->sent = p->acked = rs.offset;
+            p->ack_cap = UINT64_MAX;
             np[i] = p;
         }
         np[i]->member = i;
@@ -314,6 +348,17 @@ static void put_select(char **b, size_t *len, size_t *cap, int db)
     put_bulk(b, len, cap, num, (size_t)k);
 }
 
+/* p lost batches: acknowledgements of later batches no longer say that
+ * everything before them arrived, so they stop counting (ack_cap) until
+ * the catch-up that repairs the loss is acknowledged. */
+static void note_lost(struct rpeer *p)
+{
+    if (!p->lost && p->ack_cap == UINT64_MAX)
+        p->ack_cap = p->acked;
+    p->lost = 1;
+    p->lost_ms = server.mstime;
+}
+
 static void trim(void)
 {
     while (rs.head && rs.head != rs.tail && rs.bytes > (size_t)server.repl_backlog_size) {
@@ -325,8 +370,7 @@ static void trim(void)
                     log_warn("Replica %.40s fell behind the replication backlog "
                              "(repl-backlog-size %lld): its copies are stale until catch-up",
                              p->id, server.repl_backlog_size);
-                p->lost = 1;
-                p->lost_ms = server.mstime;
+                note_lost(p);
                 p->cursor = b->next;
             }
         }
@@ -365,11 +409,12 @@ static struct batch *append(unsigned slot, const char *only, const char *p, size
     return b;
 }
 
-static void append_marker(const struct rpeer *p, int kind)
+static struct batch *append_marker(const struct rpeer *p, int kind)
 {
     struct batch *b = append(0, p->id, "", 0);
     b->marker = kind;
     b->marker_epoch = cluster_state()->epoch;
+    return b;
 }
 
 static int is_joining(const struct rpeer *p)
@@ -577,7 +622,7 @@ static void resync_step(void)
             p->resyncs++;
             if (is_joining(p))
                 append_marker(p, MARK_SYNCED);
-            append_marker(p, MARK_HANDOFF);
+            p->repair_end = append_marker(p, MARK_HANDOFF)->end;
             log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
                        p->resync_keys, p->resync_bytes);
         }
@@ -610,8 +655,7 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
         log_warn("Replica %.40s did not apply a batch (%.*s): its copies are stale until "
                  "catch-up", p->id, reply ? (int)(len > 200 ? 200 : len - 2) : (int)strlen(err),
                  reply ? reply : err);
-    p->lost = 1;
-    p->lost_ms = server.mstime;
+    note_lost(p);
 }
 
 static void mark_lost(struct rpeer *p, const char *why)
@@ -619,14 +663,13 @@ static void mark_lost(struct rpeer *p, const char *why)
     if (!p->lost)
         log_warn("Replication to %.40s failed (%s): its copies are stale until catch-up",
                  p->id, why);
-    p->lost = 1;
-    p->lost_ms = server.mstime;
+    note_lost(p);
 }
 
 struct marker_ack {
     char id[CSTATE_ID_LEN + 1];
     int kind;
-    uint64_t epoch;
+    uint64_t epoch, end;
 };
 
 static void on_marker(void *priv, const char *reply, size_t len, const char *err)
@@ -639,8 +682,19 @@ static void on_marker(void *priv, const char *reply, size_t len, const char *err
             continue;
         if (reply == NULL || len == 0 || reply[0] != '+')
             mark_lost(p, reply ? "a marker was refused" : err);
-        else if (m->kind == MARK_HANDOFF && m->epoch > p->handoff_acked)
-            p->handoff_acked = m->epoch;
+        else if (m->kind == MARK_HANDOFF) {
+            if (m->epoch > p->handoff_acked)
+                p->handoff_acked = m->epoch;
+            /* The marker that ends a catch-up: everything before it is
+             * on the peer again, and its acks count in full. */
+            if (m->end == p->repair_end && !p->lost && !p->resyncing) {
+                p->ack_cap = UINT64_MAX;
+                if (m->end > p->acked)
+                    p->acked = m->end;
+                if (waiters)
+                    check_waiters(0);
+            }
+        }
     }
     rc_free(m);
 }
@@ -668,6 +722,7 @@ static void send_to(struct rpeer *p)
             memcpy(m->id, p->id, sizeof(m->id));
             m->kind = b->marker;
             m->epoch = b->marker_epoch;
+            m->end = b->end;
             /* After a loss not yet repaired the HANDOFF waits for the
              * catch-up, which ends with it: a marker must never overtake
              * a lost batch. */
@@ -677,6 +732,10 @@ static void send_to(struct rpeer *p)
                 rc_free(m);
                 mark_lost(p, err);
             }
+        } else if (!b->marker && b->only[0] == 0 &&
+                   (server.cluster_debug_bugs & CLUSTER_FAULT_DROP_SUCCESSOR) &&
+                   successor(b->slot, 0) == p->member) {
+            /* The fault knob: dropped without a trace. */
         } else if (!b->marker && holds(b->slot, p->member) &&
                    (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
             /* holds(), not copy_holder(): a batch made while this node was
@@ -695,8 +754,7 @@ static void send_to(struct rpeer *p)
                 if (!p->lost)
                     log_warn("Replication to %.40s failed (%s): its copies are stale until "
                              "catch-up", p->id, err);
-                p->lost = 1;
-                p->lost_ms = server.mstime;
+                note_lost(p);
             }
             p->batches_sent++;
             p->sent = b->end;
@@ -765,16 +823,28 @@ int repl_enough_replicas(struct client *c, const struct command *cmd, const char
     return 1;
 }
 
-/* Replicas of slot that acknowledged offset end. */
-static int acked_by(unsigned slot, uint64_t end)
+/* Is the write ending at `end` on slot acknowledged by min-replica-acks
+ * replicas?  The replicas that count are the slot's next up members after
+ * this node, in preference order: a failover hands the slot to the first
+ * of them, which therefore holds every acknowledged write (an ack from a
+ * later replica while the successor lags would let the failover lose it). */
+static int acked_enough(unsigned slot, uint64_t end)
 {
-    int n = 0;
-    for (int i = 0; i < rs.npeers; i++) {
-        struct rpeer *p = rs.peers[i];
-        if (p && p->acked >= end && copy_holder(slot, p->member))
-            n++;
+    if (server.cluster_debug_bugs & CLUSTER_BUG_ACK_ANY_REPLICA) {
+        int n = 0;
+        for (int i = 0; i < rs.npeers; i++) {
+            struct rpeer *p = rs.peers[i];
+            if (p && acked_upto(p) >= end && copy_holder(slot, p->member))
+                n++;
+        }
+        return n >= server.min_replica_acks;
     }
-    return n;
+    for (int k = 0; k < server.min_replica_acks; k++) {
+        struct rpeer *p = peer_of(successor(slot, k));
+        if (p == NULL || acked_upto(p) < end)
+            return 0;
+    }
+    return 1;
 }
 
 /* Have the batches of w been acknowledged enough?  1 yes, 0 not yet, -1
@@ -788,7 +858,7 @@ static int satisfied(const struct waiter *w)
     for (struct batch *b = w->first; b; b = b->next) {
         if (b->end > w->after)
             break;
-        if (acked_by(b->slot, b->end) < server.min_replica_acks)
+        if (!acked_enough(b->slot, b->end))
             return 0;
     }
     return 1;
