@@ -596,7 +596,12 @@ void stream_iter_field(struct stream_iter *it, const char **f, size_t *flen, cha
     it->fv = lp_next(lp, it->fv);
 }
 
-void stream_iter_delete(struct stream_iter *it)
+/* Flags the current entry deleted.  A node left without live entries is
+ * removed, unless keep_empty: Redis's exact trimming (XTRIM/XADD MINID
+ * inside a node whose last entry, deleted, is not below the limit) keeps
+ * such a node, and it stays visible in XINFO's radix-tree-keys, in DUMP
+ * and in where the next XADD starts a node. */
+static void iter_delete(struct stream_iter *it, int keep_empty)
 {
     /* The iterator only reads; deleting is its one write, on the stream
      * the caller owns. */
@@ -614,7 +619,7 @@ void stream_iter_delete(struct stream_iter *it)
     n->rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
                  rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
     s->length--;
-    if (live == 0) {
+    if (live == 0 && !keep_empty) {
         lp_free(n->lp);
         nodes_remove(s, idx, 1);
         it->started = 0;
@@ -635,6 +640,11 @@ void stream_iter_delete(struct stream_iter *it)
     if (it->pos != LP_NONE)
         it->pos += d;
     it->flags |= STREAM_ITEM_DELETED;
+}
+
+void stream_iter_delete(struct stream_iter *it)
+{
+    iter_delete(it, 0);
 }
 
 int stream_iter_find(struct stream_iter *it, const struct stream *s, const struct stream_id *id,
@@ -731,7 +741,7 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
                 break;
             if (maxlen ? s->length <= (uint64_t)*maxlen : stream_id_cmp(&id, minid) >= 0)
                 break;
-            stream_iter_delete(&it);
+            iter_delete(&it, 1);
             removed++;
         }
         break;
@@ -927,7 +937,7 @@ int stream_node_validate(const unsigned char *lp, const struct stream_id *master
     int64_t count, deleted, mnf, zero;
     if (!take_int(lp, &p, &count) || !take_int(lp, &p, &deleted) || !take_int(lp, &p, &mnf))
         return 0;
-    if (count <= 0 || deleted < 0 || mnf < 0 || (size_t)mnf > lp_count(lp))
+    if (count < 0 || deleted < 0 || mnf < 0 || (size_t)mnf > lp_count(lp))
         return 0;
     p = lp_skip(lp, p, mnf);
     if (!take_int(lp, &p, &zero) || zero != 0 || p == LP_NONE)
