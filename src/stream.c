@@ -73,30 +73,93 @@ void stream_id_decode(const unsigned char in[16], struct stream_id *id)
     }
 }
 
-/* ---- sorted pointer arrays ---- */
+/* ---- arrays with room at both ends ----
+ *
+ * The node index and the sorted pointer arrays keep free slots in front of
+ * their first element (head) as well as after the last, so removing near
+ * the front (trimming, acknowledging the oldest pending entries) and
+ * inserting at the end are O(1); elsewhere the shorter side moves.  v
+ * points at the first element, v - head * esz at the allocation. */
+
+static char *garr_base(char *v, size_t head, size_t esz)
+{
+    return head ? v - head * esz : v;
+}
+
+/* Opens a slot at index i of the n elements at v; returns the new v (the
+ * slot is v + i * esz) and updates n, cap and head. */
+static char *garr_open(char *v, size_t *n, size_t *cap, size_t *head, size_t esz, size_t i)
+{
+    int front = *head > 0 && i < (*n + 1) / 2;
+    if (!front && *cap - *head - *n == 0) {
+        char *base = garr_base(v, *head, esz);
+        if (*head > *n) {
+            /* Mostly free in front (a queue: appended at the end, removed
+             * at the front): move down instead of growing. */
+            memmove(base, v, *n * esz);
+        } else {
+            *cap = *cap ? *cap * 2 : 4;
+            base = rc_realloc(base, *cap * esz);
+            base += *head * esz;
+        }
+        v = base;
+        if (*head > *n)
+            *head = 0;
+    }
+    if (front) {
+        memmove(v - esz, v, i * esz);
+        v -= esz;
+        (*head)--;
+    } else {
+        memmove(v + (i + 1) * esz, v + i * esz, (*n - i) * esz);
+    }
+    (*n)++;
+    return v;
+}
+
+/* Removes k elements from index i; returns the new v. */
+static char *garr_close(char *v, size_t *n, size_t *head, size_t esz, size_t i, size_t k)
+{
+    if (i < *n - i - k) {
+        memmove(v + k * esz, v, i * esz);
+        v += k * esz;
+        *head += k;
+    } else {
+        memmove(v + i * esz, v + (i + k) * esz, (*n - i - k) * esz);
+    }
+    *n -= k;
+    if (*n == 0) {
+        v = garr_base(v, *head, esz);
+        *head = 0;
+    }
+    return v;
+}
 
 void stream_parr_insert(struct stream_parr *arr, size_t i, void *p)
 {
-    if (arr->n == arr->cap) {
-        arr->cap = arr->cap ? arr->cap * 2 : 4;
-        arr->v = rc_realloc(arr->v, arr->cap * sizeof(void *));
-    }
-    memmove(arr->v + i + 1, arr->v + i, (arr->n - i) * sizeof(void *));
+    arr->v = (void **)garr_open((char *)arr->v, &arr->n, &arr->cap, &arr->head,
+                                sizeof(void *), i);
     arr->v[i] = p;
-    arr->n++;
 }
 
 static void parr_remove(struct stream_parr *arr, size_t i)
 {
-    memmove(arr->v + i, arr->v + i + 1, (arr->n - i - 1) * sizeof(void *));
-    arr->n--;
+    arr->v = (void **)garr_close((char *)arr->v, &arr->n, &arr->head, sizeof(void *), i, 1);
 }
 
 static void parr_free(struct stream_parr *arr)
 {
-    rc_free(arr->v);
+    rc_free(garr_base((char *)arr->v, arr->head, sizeof(void *)));
     arr->v = NULL;
-    arr->n = arr->cap = 0;
+    arr->n = arr->cap = arr->head = 0;
+}
+
+/* Removes k nodes from index i of the node index (their listpacks are the
+ * caller's). */
+static void nodes_remove(struct stream *s, size_t i, size_t k)
+{
+    s->nodes = (struct stream_node *)garr_close((char *)s->nodes, &s->nnodes, &s->nodes_head,
+                                                sizeof(*s->nodes), i, k);
 }
 
 size_t stream_pel_lower(const struct stream_parr *pel, const struct stream_id *id)
@@ -226,7 +289,7 @@ void stream_destroy(struct stream **sp)
         return;
     for (size_t i = 0; i < s->nnodes; i++)
         lp_free(s->nodes[i].lp);
-    rc_free(s->nodes);
+    rc_free(garr_base((char *)s->nodes, s->nodes_head, sizeof(*s->nodes)));
     for (size_t i = 0; i < s->groups.n; i++)
         cg_free(s->groups.v[i]);
     parr_free(&s->groups);
@@ -237,14 +300,12 @@ void stream_destroy(struct stream **sp)
 void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
                       size_t rbytes)
 {
-    if (s->nnodes == s->nodes_cap) {
-        s->nodes_cap = s->nodes_cap ? s->nodes_cap * 2 : 4;
-        s->nodes = rc_realloc(s->nodes, s->nodes_cap * sizeof(*s->nodes));
-    }
-    s->nodes[s->nnodes].master = *master;
-    s->nodes[s->nnodes].lp = lp;
-    s->nodes[s->nnodes].rbytes = rbytes;
-    s->nnodes++;
+    size_t i = s->nnodes;
+    s->nodes = (struct stream_node *)garr_open((char *)s->nodes, &s->nnodes, &s->nodes_cap,
+                                               &s->nodes_head, sizeof(*s->nodes), i);
+    s->nodes[i].master = *master;
+    s->nodes[i].lp = lp;
+    s->nodes[i].rbytes = rbytes;
 }
 
 struct stream *stream_dup(const struct stream *s)
@@ -252,7 +313,7 @@ struct stream *stream_dup(const struct stream *s)
     struct stream *d = stream_new();
     *d = *s;
     d->nodes = NULL;
-    d->nnodes = d->nodes_cap = 0;
+    d->nnodes = d->nodes_cap = d->nodes_head = 0;
     memset(&d->groups, 0, sizeof(d->groups));
     for (size_t i = 0; i < s->nnodes; i++)
         stream_push_node(d, &s->nodes[i].master, lp_dup(s->nodes[i].lp), s->nodes[i].rbytes);
@@ -535,7 +596,12 @@ void stream_iter_field(struct stream_iter *it, const char **f, size_t *flen, cha
     it->fv = lp_next(lp, it->fv);
 }
 
-void stream_iter_delete(struct stream_iter *it)
+/* Flags the current entry deleted.  A node left without live entries is
+ * removed, unless keep_empty: Redis's exact trimming (XTRIM/XADD MINID
+ * inside a node whose last entry, deleted, is not below the limit) keeps
+ * such a node, and it stays visible in XINFO's radix-tree-keys, in DUMP
+ * and in where the next XADD starts a node. */
+static void iter_delete(struct stream_iter *it, int keep_empty)
 {
     /* The iterator only reads; deleting is its one write, on the stream
      * the caller owns. */
@@ -553,10 +619,9 @@ void stream_iter_delete(struct stream_iter *it)
     n->rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
                  rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
     s->length--;
-    if (live == 0) {
+    if (live == 0 && !keep_empty) {
         lp_free(n->lp);
-        memmove(s->nodes + idx, s->nodes + idx + 1, (s->nnodes - idx - 1) * sizeof(*n));
-        s->nnodes--;
+        nodes_remove(s, idx, 1);
         it->started = 0;
         it->entry = 0;
         if (it->rev)
@@ -575,6 +640,11 @@ void stream_iter_delete(struct stream_iter *it)
     if (it->pos != LP_NONE)
         it->pos += d;
     it->flags |= STREAM_ITEM_DELETED;
+}
+
+void stream_iter_delete(struct stream_iter *it)
+{
+    iter_delete(it, 0);
 }
 
 int stream_iter_find(struct stream_iter *it, const struct stream *s, const struct stream_id *id,
@@ -671,15 +741,13 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
                 break;
             if (maxlen ? s->length <= (uint64_t)*maxlen : stream_id_cmp(&id, minid) >= 0)
                 break;
-            stream_iter_delete(&it);
+            iter_delete(&it, 1);
             removed++;
         }
         break;
     }
-    if (drop) {
-        memmove(s->nodes, s->nodes + drop, (s->nnodes - drop) * sizeof(*s->nodes));
-        s->nnodes -= drop;
-    }
+    if (drop)
+        nodes_remove(s, 0, drop);
     stream_update_first(s);
     return removed;
 }
@@ -869,7 +937,7 @@ int stream_node_validate(const unsigned char *lp, const struct stream_id *master
     int64_t count, deleted, mnf, zero;
     if (!take_int(lp, &p, &count) || !take_int(lp, &p, &deleted) || !take_int(lp, &p, &mnf))
         return 0;
-    if (count <= 0 || deleted < 0 || mnf < 0 || (size_t)mnf > lp_count(lp))
+    if (count < 0 || deleted < 0 || mnf < 0 || (size_t)mnf > lp_count(lp))
         return 0;
     p = lp_skip(lp, p, mnf);
     if (!take_int(lp, &p, &zero) || zero != 0 || p == LP_NONE)

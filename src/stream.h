@@ -8,8 +8,8 @@
  *
  *   - The nodes form an ordered index keyed by the node's master ID (Redis
  *     uses a radix tree over the 128-bit big-endian IDs; here a sorted
- *     array with binary search: appends go at the end and trimming removes
- *     from the front, the two common cases).
+ *     array with binary search and free room at both ends: appends at the
+ *     end and trimming from the front, the two common cases, are O(1)).
  *   - A node's listpack starts with the master entry
  *         count | deleted | num-fields | field_1 ... field_N | 0
  *     (count: live entries, deleted: entries flagged deleted), followed by
@@ -60,6 +60,7 @@ struct stream_parr {
     void **v;
     size_t n;
     size_t cap;
+    size_t head;            /* free slots before v (stream.c) */
 };
 
 struct stream_node {
@@ -99,6 +100,7 @@ struct stream {
     struct stream_node *nodes;          /* sorted by master id */
     size_t nnodes;
     size_t nodes_cap;
+    size_t nodes_head;                  /* free slots before nodes (stream.c) */
     uint64_t length;                    /* live entries */
     struct stream_id last_id;           /* last id ever added */
     struct stream_id first_id;          /* first live entry (see stream_update_first) */

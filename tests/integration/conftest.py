@@ -15,8 +15,11 @@ temporary directory, and is stopped by PID.
         stop_node(proc)
 
 The binary is src/ringcached of this tree, or $RINGCACHED when set.
+start_redis / reference_server run the reference redis-server 7.0 the
+same way (tests comparing files or replies with it).
 """
 
+import contextlib
 import os
 import random
 import shutil
@@ -129,13 +132,7 @@ def stop_by_signal(proc, sig=signal.SIGTERM, timeout=10.0):
 def stop_node(proc, timeout=5.0):
     """Stop a node started by start_node: SIGTERM by PID, SIGKILL if it
     has not exited within `timeout` seconds; then remove its directory."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
+    stop_proc(proc, timeout)
     log = node_log(proc)
     workdir = getattr(proc, "workdir", None)
     if workdir:
@@ -226,6 +223,73 @@ def launch_node(*extra_args, attempts=3, **kwargs):
         except RuntimeError as e:
             last = e
     raise last
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def stop_proc(proc, timeout=10.0):
+    """Stop a process started by these helpers, by PID: SIGTERM, then
+    SIGKILL after timeout seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_redis(workdir, *extra):
+    """A redis-server working in workdir (its --dir and cwd), with --save ""
+    and then the extra arguments; returns (port, proc) once it answers
+    PING.  Skips the test when redis-server is not installed."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server not installed")
+    for _ in range(3):
+        port = pick_port()
+        proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
+             "--daemonize", "no", "--dir", workdir] + [str(a) for a in extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, cwd=workdir)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ping(port):
+                return port, proc
+            time.sleep(0.02)
+        stop_proc(proc)
+    raise RuntimeError("redis-server did not start")
+
+
+@contextlib.contextmanager
+def reference_server(prefix="ringcache-ref-"):
+    """A redis-server without persistence in a private empty directory;
+    yields its port, then stops it and removes the directory."""
+    with redis_on_files(None, (), "--appendonly", "no", prefix=prefix) as (port, _):
+        yield port
+
+
+@contextlib.contextmanager
+def redis_on_files(src, names, *extra, prefix="ringcache-ref-"):
+    """A redis-server (start_redis with extra) in a fresh directory holding
+    copies of the files or directories names of src (e.g. a node's
+    dump.rdb or appendonlydir); yields (port, directory), then stops it and
+    removes the directory."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        for n in names:
+            if os.path.isdir(os.path.join(src, n)):
+                shutil.copytree(os.path.join(src, n), os.path.join(d, n))
+            else:
+                shutil.copy(os.path.join(src, n), os.path.join(d, n))
+        port, proc = start_redis(d, *extra)
+        try:
+            yield port, d
+        finally:
+            stop_proc(proc)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

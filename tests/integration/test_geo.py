@@ -19,47 +19,14 @@ import os
 import random
 import shutil
 import subprocess
-import tempfile
-import time
 
 import pytest
 
-from conftest import HOST, pick_port, ping, start_in_dir, stop_node
+from conftest import HOST, redis_on_files, reference_server, start_in_dir, stop_node
 
 redis = pytest.importorskip("redis")
 
-REDIS_SERVER = shutil.which("redis-server")
 CHECK_RDB = shutil.which("redis-check-rdb")
-
-
-def start_redis(workdir, *extra):
-    """A redis-server working in workdir; returns (port, proc)."""
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
-    for _ in range(3):
-        port = pick_port()
-        proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-             "--daemonize", "no", "--dir", workdir] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL, cwd=workdir)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            if ping(port):
-                return port, proc
-            time.sleep(0.02)
-        stop_proc(proc)
-    raise RuntimeError("redis-server did not start")
-
-
-def stop_proc(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def client(port):
@@ -76,13 +43,8 @@ def client(port):
 def reference():
     """A redis-server 7.0 on a free port with an empty directory, as a
     client."""
-    d = tempfile.mkdtemp(prefix="ringcache-geo-ref-")
-    port, proc = start_redis(d, "--appendonly", "no")
-    try:
+    with reference_server("ringcache-geo-ref-") as port:
         yield client(port)
-    finally:
-        stop_proc(proc)
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def build(r):
@@ -202,43 +164,20 @@ def test_redis_loads_our_rdb_and_log(workdir):
         out = subprocess.run([CHECK_RDB, path], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
     # The RDB file alone.
-    d = tempfile.mkdtemp(prefix="ringcache-geo-rdb-")
-    try:
-        shutil.copy(path, os.path.join(d, "dump.rdb"))
-        rport, rproc = start_redis(d, "--appendonly", "no")
-        try:
-            assert answers(client(rport)) == want
-        finally:
-            stop_proc(rproc)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with redis_on_files(workdir, ["dump.rdb"], "--appendonly", "no") as (rport, _):
+        assert answers(client(rport)) == want
     # The log directory alone (manifest, base and increments).
-    d = tempfile.mkdtemp(prefix="ringcache-geo-aof-")
-    try:
-        shutil.copytree(os.path.join(workdir, "appendonlydir"), os.path.join(d, "appendonlydir"))
-        rport, rproc = start_redis(d, "--appendonly", "yes")
-        try:
-            assert answers(client(rport)) == want
-        finally:
-            stop_proc(rproc)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with redis_on_files(workdir, ["appendonlydir"], "--appendonly", "yes") as (rport, _):
+        assert answers(client(rport)) == want
 
 
 def test_we_load_redis_rdb(workdir):
-    d = tempfile.mkdtemp(prefix="ringcache-geo-src-")
-    try:
-        rport, rproc = start_redis(d, "--appendonly", "no")
-        try:
-            rs = client(rport)
-            build(rs)
-            want = answers(rs)
-            assert rs.save()
-        finally:
-            stop_proc(rproc)
+    with redis_on_files(None, (), "--appendonly", "no") as (rport, d):
+        rs = client(rport)
+        build(rs)
+        want = answers(rs)
+        assert rs.save()
         shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(workdir, "dump.rdb"))
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
     port, proc = start_in_dir(workdir)
     try:
         assert answers(client(port)) == want

@@ -7,54 +7,26 @@
 - SAVE + restart keeps the sketches' bytes; the log replays PFADD,
   PFMERGE, PFDEBUG TODENSE and the PFCOUNT that writes the cache, so a
   restart from the log alone restores the same bytes, cache included.
+- redis-server 7.0 loads our RDB file and replays our log directory to the
+  same bytes; we load its RDB file.
 - PFSELFTEST answers +OK (it takes about a second, so the compat cases
   leave it out).
 """
 import os
 import shutil
-import subprocess
-import tempfile
-import time
 
 import pytest
 
-from conftest import HOST, pick_port, ping, start_in_dir, stop_node
+from conftest import HOST, redis_on_files, reference_server, start_in_dir, stop_node
 
 redis = pytest.importorskip("redis")
-
-REDIS_SERVER = shutil.which("redis-server")
 
 
 @pytest.fixture
 def reference():
     """A redis-server 7.0 on a free port, as a client."""
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
-    d = tempfile.mkdtemp(prefix="ringcache-hll-ref-")
-    proc = None
-    try:
-        for _ in range(3):
-            port = pick_port()
-            proc = subprocess.Popen(
-                [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-                 "--appendonly", "no", "--daemonize", "no", "--dir", d],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL, cwd=d)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and proc.poll() is None and not ping(port):
-                time.sleep(0.02)
-            if ping(port):
-                break
-            proc.kill()
-            proc.wait()
-            proc = None
-        assert proc is not None, "redis-server did not start"
+    with reference_server("ringcache-hll-ref-") as port:
         yield redis.Redis(host=HOST, port=port)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def elements(prefix, n):
@@ -97,7 +69,9 @@ def test_dump_restore_both_ways(node, reference):
         assert ours.dump(a) == reference.dump(b), k
 
 
-def test_save_and_restart_keeps_bytes(workdir):
+def saved(workdir):
+    """A node in workdir builds the sketches (and a stale cache), SAVEs and
+    stops; returns {key: bytes}."""
     port, proc = start_in_dir(workdir)
     try:
         r = redis.Redis(host=HOST, port=port)
@@ -105,8 +79,13 @@ def test_save_and_restart_keeps_bytes(workdir):
         r.pfadd("stale", "x", "y")
         before = {k: r.get(k) for k in KEYS + ("stale",)}
         assert r.save()
+        return before
     finally:
         stop_node(proc)
+
+
+def test_save_and_restart_keeps_bytes(workdir):
+    before = saved(workdir)
     port, proc = start_in_dir(workdir)
     try:
         r = redis.Redis(host=HOST, port=port)
@@ -144,6 +123,34 @@ def test_log_replay_restores_bytes_and_cache(workdir):
         r = redis.Redis(host=HOST, port=port)
         assert {k: r.get(k) for k in before} == before
         assert r.execute_command("PFDEBUG", "ENCODING", "todense") == b"dense"
+    finally:
+        stop_node(proc)
+    # redis-server replays the same log directory to the same bytes.
+    with redis_on_files(workdir, ["appendonlydir"], "--appendonly", "yes") as (rport, _):
+        rs = redis.Redis(host=HOST, port=rport)
+        assert {k: rs.get(k) for k in before} == before
+
+
+def test_redis_loads_our_rdb_and_we_load_its(workdir):
+    want = saved(workdir)
+    names = tuple(want)
+    with redis_on_files(workdir, ["dump.rdb"], "--appendonly", "no",
+                        "--sanitize-dump-payload", "yes") as (rport, d):
+        rs = redis.Redis(host=HOST, port=rport)
+        assert {k: rs.get(k) for k in names} == want
+        assert rs.execute_command("PFDEBUG", "ENCODING", "sparse") == b"sparse"
+        assert rs.execute_command("PFDEBUG", "ENCODING", "dense") == b"dense"
+        # And back: sketches redis-server updated, in its file.
+        rs.pfadd("sparse", *elements("back", 30))
+        rs.pfadd("dense", *elements("back", 30))
+        rs.pfcount("stale")
+        want2 = {k: rs.get(k) for k in names}
+        assert rs.save()
+        shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(workdir, "dump.rdb"))
+    port, proc = start_in_dir(workdir)
+    try:
+        r = redis.Redis(host=HOST, port=port)
+        assert {k: r.get(k) for k in names} == want2
     finally:
         stop_node(proc)
 

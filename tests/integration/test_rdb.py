@@ -20,45 +20,21 @@ import time
 
 import pytest
 
+import conftest
 from conftest import (BINARY, HOST, SANITIZER_MARKS, node_log, pick_port, ping, start_node,
-                      stop_node)
+                      stop_node, stop_proc)
 
 redis = pytest.importorskip("redis")
 
-REDIS_SERVER = shutil.which("redis-server")
 CHECK_RDB = shutil.which("redis-check-rdb")
 
 
 def start_redis(workdir, dbfilename="dump.rdb", *extra):
-    """A redis-server on a free port working in workdir, with extra
-    command-line arguments; returns (port, proc)."""
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
-    for _ in range(3):
-        port = pick_port()
-        proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", workdir,
-             "--dbfilename", dbfilename] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL, cwd=workdir)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            if ping(port):
-                return port, proc
-            time.sleep(0.02)
-        stop_proc(proc)
-    raise RuntimeError("redis-server did not start")
-
-
-def stop_proc(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    """A redis-server on a free port working in workdir, without the log,
+    reading and writing dbfilename, with extra command-line arguments;
+    returns (port, proc)."""
+    return conftest.start_redis(workdir, "--appendonly", "no", "--dbfilename", dbfilename,
+                                *extra)
 
 
 def require_commands(port, *names):

@@ -266,6 +266,84 @@ START_TEST(test_groups)
 }
 END_TEST
 
+/* The PEL keeps free room at both ends: random adds and deletes checked
+ * against a bitmap of what should be pending, then the queue pattern
+ * (deliver at the end, acknowledge the oldest) without the array
+ * growing. */
+START_TEST(test_pel_both_ends)
+{
+    struct stream *s = stream_new();
+    struct stream_id z = ID(0, 0);
+    struct stream_cg *g = stream_cg_create(s, "g", 1, &z, 0);
+    struct stream_consumer *c = stream_consumer_create(g, "c", 1, 0);
+    enum { N = 600 };
+    unsigned char want[N] = {0};
+    size_t live = 0;
+    uint32_t r = 12345;
+    for (int step = 0; step < 20000; step++) {
+        r = r * 1103515245u + 12345u;
+        uint64_t k = (r >> 8) % N;
+        struct stream_id id = ID(k + 1, 0);
+        struct stream_nack *n = stream_pel_find(&g->pel, &id);
+        ck_assert((n != NULL) == want[k]);
+        if (n) {
+            stream_nack_del(g, n);
+            want[k] = 0;
+            live--;
+        } else {
+            ck_assert_ptr_nonnull(stream_nack_add(g, c, &id, 1));
+            want[k] = 1;
+            live++;
+        }
+        ck_assert_uint_eq(g->pel.n, live);
+        ck_assert_uint_eq(c->pel.n, live);
+    }
+    for (size_t i = 1; i < g->pel.n; i++) {
+        const struct stream_nack *a = g->pel.v[i - 1], *b = g->pel.v[i];
+        ck_assert_int_lt(stream_id_cmp(&a->id, &b->id), 0);
+        ck_assert_ptr_eq(c->pel.v[i], g->pel.v[i]);
+    }
+    while (g->pel.n)
+        stream_nack_del(g, g->pel.v[0]);
+    size_t cap = g->pel.cap;
+    for (uint64_t i = 1; i <= 100000; i++) {
+        struct stream_id id = ID(N + i, 0);
+        stream_nack_add(g, c, &id, 1);
+        if (i > 64)
+            stream_nack_del(g, g->pel.v[0]);
+    }
+    ck_assert_uint_eq(g->pel.n, 64);
+    ck_assert_uint_eq(g->pel.cap, cap);
+    ck_assert_uint_eq(((struct stream_nack *)g->pel.v[0])->id.ms, N + 100000 - 63);
+    stream_destroy(&s);
+}
+END_TEST
+
+/* Nodes trimmed from the front while new ones are appended: the index
+ * stays ordered and small. */
+START_TEST(test_nodes_queue)
+{
+    struct stream *s = stream_new();
+    long long maxlen = 20;
+    for (uint64_t i = 1; i <= 5000; i++) {
+        add(s, i, 0, 1, "v", 2);
+        stream_trim(s, &maxlen, NULL, 1, 0);
+    }
+    ck_assert_uint_le(s->length, 22);
+    ck_assert_uint_le(s->nodes_cap, 64);
+    char buf[512];
+    struct stream_id lo = ID(4995, 0), hi = ID(5000, 0);
+    ids_of(s, &lo, &hi, 0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "4995-0,4996-0,4997-0,4998-0,4999-0,5000-0,");
+    ids_of(s, &lo, &hi, 1, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "5000-0,4999-0,4998-0,4997-0,4996-0,4995-0,");
+    struct stream *d = stream_dup(s);
+    ck_assert_uint_eq(d->length, s->length);
+    stream_destroy(&d);
+    stream_destroy(&s);
+}
+END_TEST
+
 START_TEST(test_lag_estimates)
 {
     struct stream *s = stream_new();
@@ -408,6 +486,8 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_trim);
     tcase_add_test(tc, test_rax_nodes);
     tcase_add_test(tc, test_groups);
+    tcase_add_test(tc, test_pel_both_ends);
+    tcase_add_test(tc, test_nodes_queue);
     tcase_add_test(tc, test_lag_estimates);
     tcase_add_test(tc, test_rdb_round_trip);
     tcase_add_test(tc, test_node_validate);
