@@ -1057,6 +1057,10 @@ RING_PER_NODE = [
     ("connection.txt::info sections field names",
      "a ring node's INFO says redis_mode:cluster, as Redis Cluster's does, and its cluster "
      "section has the ring's ring_* fields besides cluster_enabled"),
+    ("sort.txt::sort patterns*",
+     "Redis Cluster 7.0 refuses SORT's BY patterns with '*' and GET (-ERR ... denied in "
+     "Cluster mode), as the ring does; test_sort.py compares that with a cluster-mode "
+     "redis-server"),
 ]
 
 

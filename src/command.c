@@ -49,6 +49,7 @@ static struct command table[] = {
 #include "commands_geo.def"
 #include "commands_stream.def"
 #include "commands_script.def"
+#include "commands_introspect.def"
 #undef CMD
 #undef SUB
 };

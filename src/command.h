@@ -184,6 +184,7 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_geo.def"
 #include "commands_stream.def"
 #include "commands_script.def"
+#include "commands_introspect.def"
 #undef CMD
 #undef SUB
 
