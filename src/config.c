@@ -72,6 +72,9 @@ static const struct enumval fsyncs[] = {
     {"always", AOF_FSYNC_ALWAYS}, {"everysec", AOF_FSYNC_EVERYSEC}, {"no", AOF_FSYNC_NO},
     {NULL, 0}};
 
+static const struct enumval protected_actions[] = {
+    {"no", DEBUG_CMD_NO}, {"yes", DEBUG_CMD_YES}, {"local", DEBUG_CMD_LOCAL}, {NULL, 0}};
+
 static int lua_time_limit_dummy;
 
 static const char *apply_loglevel(void)
@@ -381,6 +384,8 @@ static struct cfg configs[] = {
     INT("slowlog-max-len", NULL, 0, slowlog_max_len, 0, LONG_MAX, "128", apply_slowlog),
     INT("latency-monitor-threshold", NULL, 0, latency_monitor_threshold, 0, LLONG_MAX, "0",
         NULL),
+    ENUM("enable-debug-command", NULL, F_IMMUTABLE, enable_debug_cmd, protected_actions, "no",
+         NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, lazyfree_lazy_eviction, "no", NULL),
     BOOL("lazyfree-lazy-expire", NULL, 0, lazyfree_lazy_expire, "no", NULL),
     BOOL("lazyfree-lazy-server-del", NULL, 0, lazyfree_lazy_server_del, "no", NULL),
