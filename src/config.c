@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "latency.h"
 #include "aof.h"
 #include "command.h"
 #include "glob.h"
@@ -185,6 +186,18 @@ static int parse_memory(const char *s, unsigned long long *out)
         return 0;
     *out = (unsigned long long)v * mul;
     return 1;
+}
+
+static const char *set_percentiles(const struct cfg *cf, int argc, char **argv)
+{
+    (void)cf;
+    return latency_set_percentiles(argc, argv);
+}
+
+static size_t get_percentiles(const struct cfg *cf, char *buf, size_t len)
+{
+    (void)cf;
+    return latency_get_percentiles(buf, len);
 }
 
 /* Client eviction (Redis 7's maxmemory-clients) is not part of ringcache:
@@ -386,6 +399,9 @@ static struct cfg configs[] = {
         NULL),
     ENUM("enable-debug-command", NULL, F_IMMUTABLE, enable_debug_cmd, protected_actions, "no",
          NULL),
+    BOOL("latency-tracking", NULL, 0, latency_tracking, "yes", NULL),
+    SPECIAL("latency-tracking-info-percentiles", NULL, 0, "50 99 99.9", set_percentiles,
+            get_percentiles, NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, lazyfree_lazy_eviction, "no", NULL),
     BOOL("lazyfree-lazy-expire", NULL, 0, lazyfree_lazy_expire, "no", NULL),
     BOOL("lazyfree-lazy-server-del", NULL, 0, lazyfree_lazy_server_del, "no", NULL),
