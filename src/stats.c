@@ -301,6 +301,20 @@ static void section_clients(struct text *t)
             clients_max_output(), block_count(), block_timeout_count());
 }
 
+void stats_mem_overview(struct mem_overview *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->used = rc_used_memory();
+    if (m->used > server.stat_peak_memory)
+        server.stat_peak_memory = m->used;
+    m->peak = server.stat_peak_memory;
+    m->rss = rss_bytes();
+    m->startup = (size_t)server.startup_memory;
+    m->clients = clients_memory();
+    m->lua_caches = eval_overhead();
+    m->functions_caches = function_overhead();
+}
+
 static void section_memory(struct text *t)
 {
     size_t used = rc_used_memory();
