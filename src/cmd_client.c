@@ -203,6 +203,7 @@ void cmd_client_kill(struct client *c)
     }
     (void)user;     /* every connection is the default user's */
     long long killed = 0;
+    int close_me = 0;
     for (struct client *t = server.clients; t; t = t->next) {
         if (id && (long long)t->id != id)
             continue;
@@ -215,12 +216,15 @@ void cmd_client_kill(struct client *c)
         if (t == c && skipme)
             continue;
         if (t == c)
-            conn_close_after_reply(t);
+            close_me = 1;
         else
             conn_close_async(t);
         killed++;
     }
+    /* The count reaches this client before it is closed, as in Redis. */
     reply_long(c, killed);
+    if (close_me)
+        conn_close_after_reply(c);
 }
 
 /* CLIENT UNBLOCK id [TIMEOUT|ERROR]: the reason is checked before the id,

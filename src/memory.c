@@ -290,7 +290,7 @@ void cmd_memory_stats(struct client *c)
     for (int j = 0; j < server.dbnum; j++)
         if (db_size(&server.dbs[j]))
             dbs++;
-    reply_map_len(c, 26 + dbs);
+    reply_map_len(c, 27 + dbs);
     map_size(c, "peak.allocated", (long long)m.peak);
     map_size(c, "total.allocated", (long long)m.used);
     map_size(c, "startup.allocated", (long long)m.startup);
