@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "elements.h"
 #include "evict.h"
 #include "loading.h"
 #include "quicklist.h"
@@ -44,7 +45,6 @@
 #include "sha1.h"
 #include "stream.h"
 #include "t_hash.h"
-#include "t_set.h"
 #include "t_zset.h"
 
 #define DIGEST_LEN 20
@@ -75,6 +75,16 @@ static int mix_zset_member(void *arg, const char *m, size_t mlen, double score)
     return 1;
 }
 
+static void mix_element(void *arg, const char *p, size_t len)
+{
+    mix_digest(arg, p, len);
+}
+
+static void xor_element(void *arg, const char *p, size_t len)
+{
+    xor_digest(arg, p, len);
+}
+
 /* XORs (and mixes) the value of o into d, as Redis's xorObjectDigest. */
 static void value_digest(unsigned char *d, const struct kv *o)
 {
@@ -85,26 +95,9 @@ static void value_digest(unsigned char *d, const struct kv *o)
         struct strview v = kv_strview(o, scratch);
         mix_digest(d, v.p, v.len);
     } else if (o->type == OBJ_LIST) {
-        struct ql_iter it;
-        struct ql_entry e;
-        char buf[LP_INTBUF_SIZE];
-        ql_iter_init(&it, o->v.ptr, QL_HEAD);
-        while (ql_iter_next(&it, &e)) {
-            size_t len;
-            const char *p = ql_entry_str(&e, buf, &len);
-            mix_digest(d, p, len);
-        }
+        elements_walk(o, mix_element, d);
     } else if (o->type == OBJ_SET) {
-        struct set_iter it;
-        struct set_elem e;
-        set_iter_init(&it, o);
-        while (set_iter_next(&it, &e)) {
-            const char *p;
-            size_t len;
-            set_elem_bytes(&e, &p, &len);
-            xor_digest(d, p, len);
-        }
-        set_iter_done(&it);
+        elements_walk(o, xor_element, d);
     } else if (o->type == OBJ_ZSET) {
         zset_walk_all(o, mix_zset_member, d);
     } else if (o->type == OBJ_HASH) {

@@ -29,13 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "quicklist.h"
 #include "reply.h"
 #include "script.h"
 #include "server.h"
 #include "t_hash.h"
-#include "t_set.h"
-#include "t_zset.h"
 
 struct sort_item {
     char *p;            /* element bytes, NUL-terminated copy */
@@ -210,8 +209,9 @@ struct loader {
     size_t n, cap;
 };
 
-static void load_one(struct loader *l, const char *p, size_t len)
+static void load_one(void *arg, const char *p, size_t len)
 {
+    struct loader *l = arg;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = rc_realloc(l->v, l->cap * sizeof(*l->v));
@@ -220,43 +220,6 @@ static void load_one(struct loader *l, const char *p, size_t len)
     memset(e, 0, sizeof(*e));
     e->p = dup_bytes(p, len);
     e->len = len;
-}
-
-static int load_zset_member(void *arg, const char *m, size_t mlen, double score)
-{
-    (void)score;
-    load_one(arg, m, mlen);
-    return 1;
-}
-
-/* Every element of o in its own order (list: head to tail; set: its
- * iteration order; sorted set: by score). */
-static void load_all(struct loader *l, const struct kv *o)
-{
-    if (o->type == OBJ_LIST) {
-        struct ql_iter it;
-        struct ql_entry e;
-        char buf[32];
-        ql_iter_init(&it, o->v.ptr, QL_HEAD);
-        while (ql_iter_next(&it, &e)) {
-            size_t len;
-            const char *p = ql_entry_str(&e, buf, &len);
-            load_one(l, p, len);
-        }
-    } else if (o->type == OBJ_SET) {
-        struct set_iter it;
-        struct set_elem e;
-        set_iter_init(&it, o);
-        while (set_iter_next(&it, &e)) {
-            const char *p;
-            size_t len;
-            set_elem_bytes(&e, &p, &len);
-            load_one(l, p, len);
-        }
-        set_iter_done(&it);
-    } else {
-        zset_walk_all(o, load_zset_member, l);
-    }
 }
 
 /* The numeric sort key of bytes p[0..len), as Redis's strtod() check:
@@ -377,7 +340,7 @@ static void sort_generic(struct client *c, int readonly)
 
     struct loader l = {NULL, 0, 0};
     if (src)
-        load_all(&l, src);
+        elements_walk(src, load_one, &l);     /* in the key's own order */
     long n = (long)l.n;
     /* Redis's LIMIT clamping, without its overflow for huge values. */
     long start, end;

@@ -331,6 +331,8 @@ def test_memory_stats_shape(pair):
     assert ours["keys.count"] == theirs["keys.count"] == 7
     assert both(pair, lambda r: r.execute_command("MEMORY", "MALLOC-STATS").split("\n")[0]) == \
         ["___ Begin jemalloc statistics ___"] * 2
+    doctor = both(pair, lambda r: r.execute_command("MEMORY", "DOCTOR"))
+    assert doctor[0] == doctor[1] and doctor[0].startswith("Hi Sam, this instance is empty")
 
 
 # ---- SORT through a ring ----
