@@ -134,13 +134,23 @@ static void tb_printf(struct text_buf *t, const char *fmt, ...)
 
 static void tb_printf(struct text_buf *t, const char *fmt, ...)
 {
-    char buf[512];
+    char small[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (n > 0)
-        tb_add(t, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(small)) {
+        tb_add(t, small, (size_t)n);
+        return;
+    }
+    char *big = rc_malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    tb_add(t, big, (size_t)n);
+    rc_free(big);
 }
 
 /* Renders samples s[0..n) as four rows of "_o#" (value steps, '|' below
@@ -569,6 +579,133 @@ void cmd_latency_histogram(struct client *c)
         }
     }
     reply_set_map_len(c, hole, n);
+}
+
+/* ---- LATENCY DOCTOR ---- */
+
+struct event_stats {
+    int samples;
+    uint32_t avg, mad;
+    long long period;   /* seconds since the oldest sample (at least 1) */
+};
+
+static void analyze(const struct series *ts, struct event_stats *st)
+{
+    unsigned long long sum = 0;
+    long long oldest = 0;
+    memset(st, 0, sizeof(*st));
+    for (int j = 0; j < TS_LEN; j++) {
+        const struct sample *s = &ts->samples[j];
+        if (s->time == 0)
+            continue;
+        st->samples++;
+        sum += s->latency;
+        if (oldest == 0 || s->time < oldest)
+            oldest = s->time;
+    }
+    if (!st->samples)
+        return;
+    st->avg = (uint32_t)(sum / (unsigned)st->samples);
+    st->period = (long long)time(NULL) - oldest;
+    if (st->period == 0)
+        st->period = 1;
+    unsigned long long dev = 0;
+    for (int j = 0; j < TS_LEN; j++) {
+        const struct sample *s = &ts->samples[j];
+        if (s->time == 0)
+            continue;
+        long long d = (long long)st->avg - (long long)s->latency;
+        dev += (unsigned long long)(d < 0 ? -d : d);
+    }
+    st->mad = (uint32_t)(dev / (unsigned)st->samples);
+}
+
+/* Redis's latency report for the event classes ringcache records
+ * ("command" and "fast-command"), with the advice it gives for them. */
+void cmd_latency_doctor(struct client *c)
+{
+    struct text_buf t = {NULL, 0, 0};
+    tb_add(&t, "", 0);
+    if (nevents == 0 && server.latency_monitor_threshold == 0) {
+        tb_printf(&t, "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this "
+                      "Redis instance. You may use \"CONFIG SET latency-monitor-threshold "
+                      "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
+                      "mission I'd suggest to take a look at "
+                      "https://redis.io/topics/latency-monitor.\n");
+        reply_verbatim(c, t.p, t.len, "txt");
+        rc_free(t.p);
+        return;
+    }
+    int slowlog_enable = 0, slowlog_tune = 0, slowlog_inspect = 0, scheduler = 0, large = 0;
+    int advices = 0;
+    for (int i = 0; i < nevents; i++) {
+        const struct series *ts = events[i];
+        struct event_stats st;
+        analyze(ts, &st);
+        if (i == 0)
+            tb_printf(&t, "Dave, I have observed latency spikes in this Redis instance. You don't "
+                          "mind talking about it, do you Dave?\n\n");
+        tb_printf(&t, "%d. %s: %d latency spikes (average %lums, mean deviation %lums, period "
+                      "%.2f sec). Worst all time event %lums.",
+                  i + 1, ts->event, st.samples, (unsigned long)st.avg, (unsigned long)st.mad,
+                  st.samples ? (double)st.period / st.samples : 0.0, (unsigned long)ts->max);
+        if (strcmp(ts->event, "command") == 0) {
+            if (server.slowlog_log_slower_than < 0) {
+                slowlog_enable = 1;
+                advices++;
+            } else if (server.slowlog_log_slower_than / 1000 > server.latency_monitor_threshold) {
+                slowlog_tune = 1;
+                advices++;
+            }
+            slowlog_inspect = large = 1;
+            advices += 2;
+        } else if (strcmp(ts->event, "fast-command") == 0) {
+            scheduler = 1;
+            advices++;
+        }
+        tb_add(&t, "\n", 1);
+    }
+    if (nevents == 0) {
+        tb_printf(&t, "Dave, no latency spike was observed during the lifetime of this Redis "
+                      "instance, not in the slightest bit. I honestly think you ought to sit down "
+                      "calmly, take a stress pill, and think things over.\n");
+    } else if (advices) {
+        unsigned long long us = (unsigned long long)server.latency_monitor_threshold * 1000;
+        tb_printf(&t, "\nI have a few advices for you:\n\n");
+        if (slowlog_enable)
+            tb_printf(&t, "- There are latency issues with potentially slow commands you are "
+                          "using. Try to enable the Slow Log Redis feature using the command "
+                          "'CONFIG SET slowlog-log-slower-than %llu'. If the Slow log is disabled "
+                          "Redis is not able to log slow commands execution for you.\n", us);
+        if (slowlog_tune)
+            tb_printf(&t, "- Your current Slow Log configuration only logs events that are "
+                          "slower than your configured latency monitor threshold. Please use "
+                          "'CONFIG SET slowlog-log-slower-than %llu'.\n", us);
+        if (slowlog_inspect)
+            tb_printf(&t, "- Check your Slow Log to understand what are the commands you are "
+                          "running which are too slow to execute. Please check "
+                          "https://redis.io/commands/slowlog for more information.\n");
+        if (scheduler)
+            tb_printf(&t, "- The system is slow to execute Redis code paths not containing "
+                          "system calls. This usually means the system does not provide Redis "
+                          "CPU time to run for long periods. You should try to:\n"
+                          "  1) Lower the system load.\n"
+                          "  2) Use a computer / VM just for Redis if you are running other "
+                          "softawre in the same system.\n"
+                          "  3) Check if you have a \"noisy neighbour\" problem.\n"
+                          "  4) Check with 'redis-cli --intrinsic-latency 100' what is the "
+                          "intrinsic latency in your system.\n"
+                          "  5) Check if the problem is allocator-related by recompiling Redis "
+                          "with MALLOC=libc, if you are using Jemalloc. However this may create "
+                          "fragmentation problems.\n");
+        if (large)
+            tb_printf(&t, "- Deleting, expiring or evicting (because of maxmemory policy) large "
+                          "objects is a blocking operation. If you have very large objects that "
+                          "are often deleted, expired, or evicted, try to fragment those objects "
+                          "into multiple smaller objects.\n");
+    }
+    reply_verbatim(c, t.p, t.len, "txt");
+    rc_free(t.p);
 }
 
 void cmd_latency_help(struct client *c)

@@ -294,6 +294,22 @@ def test_latency_monitor_with_debug_sleep(pair):
         assert r.execute_command("LATENCY", "LATEST") == []
 
 
+def test_latency_doctor_matches_redis(pair):
+    for r in pair:
+        r.config_set("latency-monitor-threshold", 50)
+        r.execute_command("DEBUG", "SLEEP", "0.07")
+    for slower_than in (10000, -1, 100000):
+        reports = []
+        for r in pair:
+            r.config_set("slowlog-log-slower-than", slower_than)
+            report = r.execute_command("LATENCY", "DOCTOR")
+            # The spike's size and the period since it depend on timing.
+            reports.append(re.sub(r"\d+ms|\d+\.\d\d sec", "N", report))
+            r.config_set("slowlog-log-slower-than", 10000)
+        assert reports[0] == reports[1], slower_than
+        assert reports[0].startswith("Dave, I have observed latency spikes")
+
+
 def test_latency_histogram_and_info_shapes(pair):
     for r in pair:
         r.config_resetstat()
