@@ -345,8 +345,11 @@ def test_memory_stats_shape(pair):
     assert list(ours.keys()) == list(theirs.keys())
     assert list(to_dict(ours["db.0"]).keys()) == list(to_dict(theirs["db.0"]).keys())
     assert ours["keys.count"] == theirs["keys.count"] == 7
-    assert both(pair, lambda r: r.execute_command("MEMORY", "MALLOC-STATS").split("\n")[0]) == \
-        ["___ Begin jemalloc statistics ___"] * 2
+    first = both(pair, lambda r: r.execute_command("MEMORY", "MALLOC-STATS").split("\n")[0])
+    if pair[0].info("memory")["mem_allocator"].startswith("jemalloc"):
+        assert first == ["___ Begin jemalloc statistics ___"] * 2
+    else:       # sanitizer builds use libc malloc, as Redis's do
+        assert first[0] == "Stats not supported for the current allocator"
     doctor = both(pair, lambda r: r.execute_command("MEMORY", "DOCTOR"))
     assert doctor[0] == doctor[1] and doctor[0].startswith("Hi Sam, this instance is empty")
 
