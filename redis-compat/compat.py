@@ -852,6 +852,7 @@ class Server:
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
         cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--daemonize", "no",
+               "--enable-debug-command", "local",
                "--dir", self.dir] + self.extra_args
         # Its own session and process group, so that stop() also reaches
         # the children of a wrapper script given as --target.
@@ -1057,6 +1058,13 @@ RING_PER_NODE = [
     ("connection.txt::info sections field names",
      "a ring node's INFO says redis_mode:cluster, as Redis Cluster's does, and its cluster "
      "section has the ring's ring_* fields besides cluster_enabled"),
+    ("debug.txt::debug node *",
+     "DEBUG DIGEST, POPULATE and RELOAD act on the node's own keyspace, as on a Redis "
+     "Cluster node; through a ring node the case's keys live on several nodes"),
+    ("sort.txt::sort patterns*",
+     "Redis Cluster 7.0 refuses SORT's BY patterns with '*' and GET (-ERR ... denied in "
+     "Cluster mode), as the ring does; test_sort.py compares that with a cluster-mode "
+     "redis-server"),
 ]
 
 

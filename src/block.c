@@ -468,6 +468,23 @@ struct client *block_next_unblocked(void)
     return NULL;
 }
 
+int block_unblock(struct client *c, const char *err)
+{
+    if (!(c->flags & CF_BLOCKED))
+        return 0;
+    struct bclient *bc = find_bclient(c);
+    if (!bc)
+        return 0;
+    if (err)
+        reply_error(c, err);
+    else
+        reply_null_array(c);
+    unblock(bc, 1);
+    arm_timer();
+    maybe_release();
+    return 1;
+}
+
 void block_client_free(struct client *c)
 {
     /* A client on the unblocked queue must not be resumed after it is freed. */

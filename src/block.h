@@ -109,6 +109,11 @@ void block_process_ready(void);
  * before-sleep. */
 struct client *block_next_unblocked(void);
 
+/* CLIENT UNBLOCK: a client blocked on keys gets the error err (without
+ * its "-"), or with err NULL its timeout reply, and resumes.  Returns 0
+ * if c was not blocked on keys. */
+int block_unblock(struct client *c, const char *err);
+
 /* Forget a blocked client without replying (disconnect, RESET).  No-op if
  * c is not blocked. */
 void block_client_free(struct client *c);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <strings.h>
 
+#include "block.h"
 #include "conn.h"
 #include "reply.h"
 #include "server.h"
@@ -115,6 +116,20 @@ void cmd_client_list(struct client *c)
     rc_free(ids);
 }
 
+/* Client classes of CLIENT KILL TYPE.  Node links are of none, so that no
+ * TYPE cuts the ring's own connections. */
+enum { CLIENT_TYPE_NODE, CLIENT_TYPE_NORMAL, CLIENT_TYPE_REPLICA, CLIENT_TYPE_PUBSUB,
+       CLIENT_TYPE_MASTER };
+
+static int client_type(const struct client *t)
+{
+    if (t->flags & CF_NODE)
+        return CLIENT_TYPE_NODE;
+    if (t->flags & CF_PUBSUB)
+        return CLIENT_TYPE_PUBSUB;
+    return CLIENT_TYPE_NORMAL;
+}
+
 void cmd_client_kill(struct client *c)
 {
     /* Old form: CLIENT KILL addr:port */
@@ -133,9 +148,9 @@ void cmd_client_kill(struct client *c)
         reply_error(c, "ERR No such client");
         return;
     }
-    long long id = 0, maxage = 0;
+    long long id = 0;
     const struct slice *addr = NULL, *laddr = NULL, *user = NULL;
-    int skipme = 1, type = -1;  /* type: 0 normal, 1 other */
+    int skipme = 1, type = -1;
     if ((c->argc - 2) % 2 != 0) {
         reply_err_syntax(c);
         return;
@@ -152,18 +167,21 @@ void cmd_client_kill(struct client *c)
         } else if (arg_is(k, "laddr")) {
             laddr = v;
         } else if (arg_is(k, "user")) {
-            user = v;
-        } else if (arg_is(k, "maxage")) {
-            if (!rc_str2ll(v->p, v->len, &maxage) || maxage < 0) {
-                reply_err_not_int(c);
+            /* Only the default user exists until ACL users do. */
+            if (!arg_is(v, "default")) {
+                reply_errorf(c, "ERR No such user '%.*s'", (int)v->len, v->p);
                 return;
             }
+            user = v;
         } else if (arg_is(k, "type")) {
             if (arg_is(v, "normal"))
-                type = 0;
-            else if (arg_is(v, "master") || arg_is(v, "replica") || arg_is(v, "slave") ||
-                     arg_is(v, "pubsub"))
-                type = 1;
+                type = CLIENT_TYPE_NORMAL;
+            else if (arg_is(v, "pubsub"))
+                type = CLIENT_TYPE_PUBSUB;
+            else if (arg_is(v, "master"))
+                type = CLIENT_TYPE_MASTER;
+            else if (arg_is(v, "replica") || arg_is(v, "slave"))
+                type = CLIENT_TYPE_REPLICA;
             else {
                 reply_errorf(c, "ERR Unknown client type '%.*s'", (int)v->len, v->p);
                 return;
@@ -178,12 +196,14 @@ void cmd_client_kill(struct client *c)
                 return;
             }
         } else {
+            /* MAXAGE is Redis 7.4's: 7.0 answers a syntax error. */
             reply_err_syntax(c);
             return;
         }
     }
+    (void)user;     /* every connection is the default user's */
     long long killed = 0;
-    time_t now = time(NULL);
+    int close_me = 0;
     for (struct client *t = server.clients; t; t = t->next) {
         if (id && (long long)t->id != id)
             continue;
@@ -191,21 +211,53 @@ void cmd_client_kill(struct client *c)
             continue;
         if (laddr && !(strlen(t->laddr) == laddr->len && !memcmp(t->laddr, laddr->p, laddr->len)))
             continue;
-        if (user && !(user->len == 7 && !memcmp(user->p, "default", 7)))
-            continue;
-        if (type == 1)
-            continue;
-        if (maxage && now - t->ctime < maxage)
+        if (type != -1 && client_type(t) != type)
             continue;
         if (t == c && skipme)
             continue;
         if (t == c)
-            conn_close_after_reply(t);
+            close_me = 1;
         else
             conn_close_async(t);
         killed++;
     }
+    /* The count reaches this client before it is closed, as in Redis. */
     reply_long(c, killed);
+    if (close_me)
+        conn_close_after_reply(c);
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: the reason is checked before the id,
+ * as in Redis. */
+void cmd_client_unblock(struct client *c)
+{
+    int error = 0;
+    long long id;
+    if (c->argc > 4) {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                        "Try CLIENT HELP.", (int)c->argv[1].len, c->argv[1].p);
+        return;
+    }
+    if (c->argc == 4) {
+        if (arg_is(&c->argv[3], "error")) {
+            error = 1;
+        } else if (!arg_is(&c->argv[3], "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (!rc_str2ll(c->argv[2].p, c->argv[2].len, &id)) {
+        reply_err_not_int(c);
+        return;
+    }
+    struct client *t = NULL;
+    for (t = server.clients; t; t = t->next)
+        if ((long long)t->id == id)
+            break;
+    if (t && block_unblock(t, error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL))
+        reply_long(c, 1);
+    else
+        reply_long(c, 0);
 }
 
 void cmd_client_no_evict(struct client *c)
@@ -315,9 +367,21 @@ void cmd_client_help(struct client *c)
         "KILL <ip:port>",
         "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME, MAXAGE.",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
         "LIST [options ...]",
-        "    Return information about client connections. Options: TYPE, ID.",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
         "UNPAUSE",
         "    Stop the current client pause, resuming traffic.",
         "PAUSE <timeout> [WRITE|ALL]",
@@ -326,6 +390,8 @@ void cmd_client_help(struct client *c)
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "SETINFO <option> <value>",
         "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
         "NO-EVICT (ON|OFF)",

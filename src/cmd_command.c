@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include "glob.h"
+#include "t_sort.h"
 #include "mem.h"
 #include "reply.h"
 #include "server.h"
@@ -343,6 +344,9 @@ int command_find_keys(const struct command *cmd, int argc, const struct slice *a
     const struct key_spec *specs = cmd->specs;
     int n = cmd->nspecs;
     int total = 0;
+    /* Specs Redis leaves "unknown", found as its getkeys procs do. */
+    if (cmd->proc == cmd_sort || cmd->proc == cmd_sort_ro)
+        return sort_find_keys(cmd, argc, argv, out, max);
     if (n <= 0)
         return n;
     for (int i = 0; i < n; i++) {
@@ -796,6 +800,48 @@ static const struct cmd_doc docs_table[] = {
     {"object|refcount", "Returns the reference count of a key's value", "O(1)",
      "key:key#0", NULL, NULL, NULL},
     {"object|help", "Lists the OBJECT subcommands", "O(1)", "", NULL, NULL, NULL},
+    {"sort", "Sorts the elements of a list, set or sorted set, optionally storing the result",
+     "O(N+M*log(M)): N elements, M of them returned", "key:key#0 pattern:pattern=BY#1? "
+     "offset_count:block=LIMIT?(offset:integer count:integer) pattern:pattern=GET#1?*+ "
+     "order:oneof?(asc:pure-token=ASC desc:pure-token=DESC) sorting:pure-token=ALPHA? "
+     "destination:key=STORE#2?", NULL, NULL, NULL},
+    {"sort_ro", "Sorts the elements of a list, set or sorted set (read-only)",
+     "O(N+M*log(M)): N elements, M of them returned", "key:key#0 pattern:pattern=BY#1? "
+     "offset_count:block=LIMIT?(offset:integer count:integer) pattern:pattern=GET#1?*+ "
+     "order:oneof?(asc:pure-token=ASC desc:pure-token=DESC) sorting:pure-token=ALPHA?",
+     NULL, NULL, NULL},
+    {"client|unblock", "Unblocks a client blocked on keys", "O(log N) in the number of clients",
+     "client-id:integer timeout_error:oneof?(timeout:pure-token=TIMEOUT error:pure-token=ERROR)",
+     NULL, NULL, NULL},
+    {"debug", "Debugging and testing helpers", "Depends on the subcommand.", "", NULL, NULL,
+     NULL},
+    {"lolwut", "Shows computer art and the Redis version", NULL, "version:integer=VERSION?",
+     NULL, NULL, NULL},
+    {"memory", "Groups the memory introspection subcommands", "Depends on the subcommand.", "",
+     NULL, NULL, NULL},
+    {"memory|usage", "Estimates the memory a key and its value take",
+     "O(N) in the number of samples", "key:key#0 count:integer=SAMPLES?", NULL, NULL, NULL},
+    {"memory|stats", "Reports the server's memory use", "O(1)", "", NULL, NULL, NULL},
+    {"memory|doctor", "Reports memory problems", "O(1)", "", NULL, NULL, NULL},
+    {"memory|malloc-stats", "Reports the allocator's statistics", "Depends on the allocator",
+     "", NULL, NULL, NULL},
+    {"memory|purge", "Asks the allocator to release dirty pages", "Depends on the allocator",
+     "", NULL, NULL, NULL},
+    {"memory|help", "Lists the MEMORY subcommands", "O(1)", "", NULL, NULL, NULL},
+    {"latency", "Groups the latency monitoring subcommands", "Depends on the subcommand.", "",
+     NULL, NULL, NULL},
+    {"latency|latest", "Reports the latest sample of every latency event", "O(1)", "", NULL,
+     NULL, NULL},
+    {"latency|history", "Reports the samples of a latency event", "O(1)", "event:string", NULL,
+     NULL, NULL},
+    {"latency|reset", "Drops the samples of latency events", "O(1)", "event:string?*", NULL,
+     NULL, NULL},
+    {"latency|graph", "Draws a latency event's samples", "O(1)", "event:string", NULL, NULL,
+     NULL},
+    {"latency|doctor", "Reports on the latency events seen", "O(1)", "", NULL, NULL, NULL},
+    {"latency|histogram", "Reports per-command latency histograms",
+     "O(N) in the number of commands", "command:string?*", NULL, NULL, NULL},
+    {"latency|help", "Lists the LATENCY subcommands", "O(1)", "", NULL, NULL, NULL},
 
     /* ---- strings ---- */
     {"get", "Returns a key's string value", "O(1)", "key:key#0", NULL, NULL, NULL},
@@ -1404,7 +1450,7 @@ static const struct cmd_doc docs_table[] = {
 };
 
 /* Internal commands that Redis marks "syscmd" in COMMAND DOCS's doc_flags. */
-static const char *const syscmd_docs[] = {"pfdebug", "pfselftest"};
+static const char *const syscmd_docs[] = {"pfdebug", "pfselftest", "debug"};
 
 static int doc_is_syscmd(const struct command *cmd)
 {

@@ -25,6 +25,7 @@
 #include "route.h"
 #include "server.h"
 #include "slowlog.h"
+#include "latency.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -49,6 +50,7 @@ static struct command table[] = {
 #include "commands_geo.def"
 #include "commands_stream.def"
 #include "commands_script.def"
+#include "commands_introspect.def"
 #undef CMD
 #undef SUB
 };
@@ -453,4 +455,6 @@ void command_call(struct client *c, struct command *cmd)
     c->commands_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG))
         slowlog_maybe_add(c, dur);
+    if (!(c->flags & CF_BLOCKED))
+        latency_command_done(cmd, dur);
 }

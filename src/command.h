@@ -47,6 +47,7 @@ struct cmd_stats {
 };
 
 struct key_spec;
+struct latency_hist;
 
 struct command {
     const char *name;           /* lower case; subcommand name for subcommands */
@@ -74,6 +75,7 @@ struct command {
     int nsubs;
     struct command *container;
     struct cmd_stats stats;
+    struct latency_hist *latency;   /* latency-tracking histogram, NULL until called */
 };
 
 enum { CMD_DONE = 0, CMD_HOLD = 1 };
@@ -184,6 +186,7 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_geo.def"
 #include "commands_stream.def"
 #include "commands_script.def"
+#include "commands_introspect.def"
 #undef CMD
 #undef SUB
 

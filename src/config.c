@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "latency.h"
 #include "aof.h"
 #include "command.h"
 #include "glob.h"
@@ -71,6 +72,9 @@ static const struct enumval policies[] = {
 static const struct enumval fsyncs[] = {
     {"always", AOF_FSYNC_ALWAYS}, {"everysec", AOF_FSYNC_EVERYSEC}, {"no", AOF_FSYNC_NO},
     {NULL, 0}};
+
+static const struct enumval protected_actions[] = {
+    {"no", DEBUG_CMD_NO}, {"yes", DEBUG_CMD_YES}, {"local", DEBUG_CMD_LOCAL}, {NULL, 0}};
 
 static int lua_time_limit_dummy;
 
@@ -182,6 +186,18 @@ static int parse_memory(const char *s, unsigned long long *out)
         return 0;
     *out = (unsigned long long)v * mul;
     return 1;
+}
+
+static const char *set_percentiles(const struct cfg *cf, int argc, char **argv)
+{
+    (void)cf;
+    return latency_set_percentiles(argc, argv);
+}
+
+static size_t get_percentiles(const struct cfg *cf, char *buf, size_t len)
+{
+    (void)cf;
+    return latency_get_percentiles(buf, len);
 }
 
 /* Client eviction (Redis 7's maxmemory-clients) is not part of ringcache:
@@ -381,6 +397,11 @@ static struct cfg configs[] = {
     INT("slowlog-max-len", NULL, 0, slowlog_max_len, 0, LONG_MAX, "128", apply_slowlog),
     INT("latency-monitor-threshold", NULL, 0, latency_monitor_threshold, 0, LLONG_MAX, "0",
         NULL),
+    ENUM("enable-debug-command", NULL, F_IMMUTABLE, enable_debug_cmd, protected_actions, "no",
+         NULL),
+    BOOL("latency-tracking", NULL, 0, latency_tracking, "yes", NULL),
+    SPECIAL("latency-tracking-info-percentiles", NULL, 0, "50 99 99.9", set_percentiles,
+            get_percentiles, NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, lazyfree_lazy_eviction, "no", NULL),
     BOOL("lazyfree-lazy-expire", NULL, 0, lazyfree_lazy_expire, "no", NULL),
     BOOL("lazyfree-lazy-server-del", NULL, 0, lazyfree_lazy_server_del, "no", NULL),

@@ -163,8 +163,17 @@ static int clients_paused(void)
     return server.pause_end_ms != 0 && server.mstime < server.pause_end_ms;
 }
 
+static int active_expire_off;      /* DEBUG SET-ACTIVE-EXPIRE 0 */
+
+void expire_set_active(int on)
+{
+    active_expire_off = !on;
+}
+
 void expire_active_cycle(int fast)
 {
+    if (active_expire_off)
+        return;
     struct expire_params p = expire_params();
     long long start = (long long)rc_monotonic_us();
 

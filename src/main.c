@@ -22,6 +22,7 @@
 #include "listener.h"
 #include "loading.h"
 #include "rdbobj.h"
+#include "latency.h"
 #include "loop.h"
 #include "rand.h"
 #include "server.h"
@@ -218,6 +219,7 @@ stop:
     db_free_all();
     bio_deinit();
     slowlog_free_all();
+    latency_deinit();
     loop_deinit();
     stats_deinit();
     command_table_deinit();

@@ -46,6 +46,8 @@
 #include "util.h"
 #include "zskiplist.h"
 
+int rdb_load_merge;
+
 /* ---- writing values ---- */
 
 /* Redis 7.0's quicklist node limits (list-max-listpack-size): a node
@@ -845,10 +847,12 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
         if (expire >= 0 && expire <= server.mstime) {
             kv_free(o);       /* expired while the node was down */
             keys_expired++;
-        } else if (db_add(db, o) != 0) {
+        } else if (db_add(db, o) != 0 && !rdb_load_merge) {
             kv_free(o);
             dup = 1;
         } else {
+            if (db_lookup_nostat(db, kv_key(o), o->klen) != o)
+                db_overwrite(db, o);    /* DEBUG RELOAD MERGE: the file's key wins */
             if (expire >= 0)
                 o = db_set_expire(db, o, expire);
             evict_set_access(o, lfu_freq, lru_idle);

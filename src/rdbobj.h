@@ -65,6 +65,10 @@ int rdb_save_file(const char *path, int flags, char *err, size_t errlen);
  */
 int rdb_load_file(const char *path, char *err, size_t errlen);
 
+/* Set while DEBUG RELOAD MERGE loads: a key already present is replaced
+ * by the file's instead of failing the load. */
+extern int rdb_load_merge;
+
 /* Keys the last successful rdb_load_file() added, and keys it skipped as
  * already expired (INFO's rdb_last_load_keys_loaded / _expired). */
 extern long long rdb_last_load_keys_loaded;

@@ -94,6 +94,11 @@ int script_is_caller(const struct client *c)
     return cur && cur->c == c;
 }
 
+int script_is_script_client(const struct client *c)
+{
+    return cur && c == fake;
+}
+
 const char *script_busy_error(void)
 {
     if (cur && !cur->eval)

@@ -61,6 +61,8 @@ int script_timed_out(void);
 const char *script_busy_error(void);
 /* Is c the client whose script runs? */
 int script_is_caller(const struct client *c);
+/* Is c the client a running script's redis.call() commands run on? */
+int script_is_script_client(const struct client *c);
 
 /* FUNCTION STATS's running_script: null, or the running script's name,
  * command and duration. */

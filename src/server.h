@@ -285,6 +285,8 @@ struct server {
     long long slowlog_log_slower_than;
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
+    int enable_debug_cmd;           /* enable-debug-command: DEBUG_CMD_* */
+    int latency_tracking;           /* latency-tracking */
     int busy_reply_threshold;
     unsigned long hash_max_listpack_entries;
     unsigned long hash_max_listpack_value;
@@ -387,6 +389,10 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
 
 /* expire.c */
 void expire_active_cycle(int fast);
+/* DEBUG SET-ACTIVE-EXPIRE: 0 stops the active expiry cycle, 1 resumes it. */
+void expire_set_active(int on);
+/* enable-debug-command values (Redis's protected actions). */
+enum { DEBUG_CMD_NO = 0, DEBUG_CMD_YES = 1, DEBUG_CMD_LOCAL = 2 };
 
 /* time helpers */
 static inline long long now_ms(void) { return server.mstime; }

@@ -50,7 +50,7 @@ static void block(uint32_t h[5], const unsigned char *b)
     h[4] += e;
 }
 
-void rc_sha1hex(char out[41], const char *p, size_t len)
+void rc_sha1(unsigned char out[20], const void *p, size_t len)
 {
     uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
     const unsigned char *s = (const unsigned char *)p;
@@ -59,7 +59,8 @@ void rc_sha1hex(char out[41], const char *p, size_t len)
         block(h, s + i);
     unsigned char tail[128];
     size_t rest = len - i;
-    memcpy(tail, s + i, rest);
+    if (rest)
+        memcpy(tail, s + i, rest);
     tail[rest] = 0x80;
     size_t tlen = rest + 1 + 8 <= 64 ? 64 : 128;
     memset(tail + rest + 1, 0, tlen - rest - 1);
@@ -69,11 +70,18 @@ void rc_sha1hex(char out[41], const char *p, size_t len)
     block(h, tail);
     if (tlen == 128)
         block(h, tail + 64);
+    for (int j = 0; j < 20; j++)
+        out[j] = (unsigned char)(h[j / 4] >> (24 - 8 * (j % 4)));
+}
+
+void rc_sha1hex(char out[41], const char *p, size_t len)
+{
+    unsigned char d[20];
+    rc_sha1(d, p, len);
     static const char hex[] = "0123456789abcdef";
     for (int j = 0; j < 20; j++) {
-        unsigned char byte = (unsigned char)(h[j / 4] >> (24 - 8 * (j % 4)));
-        out[2 * j] = hex[byte >> 4];
-        out[2 * j + 1] = hex[byte & 15];
+        out[2 * j] = hex[d[j] >> 4];
+        out[2 * j + 1] = hex[d[j] & 15];
     }
     out[40] = '\0';
 }

@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "evict.h"
 #include "hash.h"
+#include "latency.h"
 #include "loading.h"
 #include "pubsub.h"
 #include "rdbobj.h"
@@ -117,6 +118,7 @@ void stats_reset(void)
         for (int j = 0; j < cmd->nsubs; j++)
             memset(&cmd->subs[j]->stats, 0, sizeof(cmd->subs[j]->stats));
     }
+    latency_reset_histograms();
 }
 
 static void inst_track(struct inst *s, long long value)
@@ -297,6 +299,20 @@ static void section_clients(struct text *t)
                "clients_in_timeout_table:%zu\r\n",
             server.connected_clients, server.maxclients, clients_max_input(),
             clients_max_output(), block_count(), block_timeout_count());
+}
+
+void stats_mem_overview(struct mem_overview *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->used = rc_used_memory();
+    if (m->used > server.stat_peak_memory)
+        server.stat_peak_memory = m->used;
+    m->peak = server.stat_peak_memory;
+    m->rss = rss_bytes();
+    m->startup = (size_t)server.startup_memory;
+    m->clients = clients_memory();
+    m->lua_caches = eval_overhead();
+    m->functions_caches = function_overhead();
 }
 
 static void section_memory(struct text *t)
@@ -625,6 +641,13 @@ static long long local_keys(void)
     return n;
 }
 
+static void section_latencystats(struct text *t)
+{
+    char *body = latency_info();
+    tprintf(t, "# Latencystats\r\n%s", body);
+    rc_free(body);
+}
+
 static void section_cluster(struct text *t)
 {
     tprintf(t, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled());
@@ -679,6 +702,7 @@ static const struct section sections[] = {
     {"stats", section_stats, 1},         {"replication", section_replication, 1},
     {"cpu", section_cpu, 1},             {"modules", section_modules, 1},
     {"commandstats", section_commandstats, 0}, {"errorstats", section_errorstats, 1},
+    {"latencystats", section_latencystats, 0},
     {"cluster", section_cluster, 1},     {"keyspace", section_keyspace, 1},
 };
 #define NSECTIONS ((int)(sizeof(sections) / sizeof(sections[0])))

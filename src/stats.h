@@ -4,6 +4,8 @@
 #ifndef RC_STATS_H
 #define RC_STATS_H
 
+#include <stddef.h>
+
 struct client;
 
 void stats_init(void);
@@ -14,5 +16,12 @@ void stats_reset(void);
 /* Sample instantaneous metrics; called from the cron. */
 void stats_cron(void);
 void cmd_info(struct client *c);
+
+/* What MEMORY STATS and MEMORY DOCTOR need of INFO memory's figures. */
+struct mem_overview {
+    size_t used, peak, rss, startup, clients;
+    size_t repl_backlog, cluster_links, aof_buffer, lua_caches, functions_caches;
+};
+void stats_mem_overview(struct mem_overview *m);
 
 #endif

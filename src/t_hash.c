@@ -278,6 +278,19 @@ static int hash_get(const struct kv *o, const char *f, size_t flen, struct hval 
     return 1;
 }
 
+/* Field f's value as bytes (into the hash, or into buf for a listpack
+ * integer); 1 if present, 0 if not.  For SORT's "key->field" patterns. */
+int hash_field_get(const struct kv *o, const char *f, size_t flen, const char **p,
+                   size_t *len, char buf[LP_INTBUF_SIZE])
+{
+    struct hval v;
+    if (!hash_get(o, f, flen, &v, buf))
+        return 0;
+    *p = v.p;
+    *len = v.len;
+    return 1;
+}
+
 /* Deletes field f; returns 1 if it was there. */
 static int hash_delete(struct kv *o, const char *f, size_t flen)
 {

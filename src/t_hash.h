@@ -70,4 +70,8 @@ int hash_iter_next(struct hash_iter *it, const char **f, size_t *flen,
                    const char **v, size_t *vlen);
 void hash_iter_done(struct hash_iter *it);
 
+/* Field f's value: 1 and its bytes (into the hash or buf), or 0 if absent. */
+int hash_field_get(const struct kv *o, const char *f, size_t flen, const char **p,
+                   size_t *len, char buf[LP_INTBUF_SIZE]);
+
 #endif

@@ -2351,3 +2351,16 @@ void zset_walk_score_range(const struct kv *o, double min, double max, zset_walk
             break;
     }
 }
+
+void zset_walk_all(const struct kv *o, zset_walk_fn *fn, void *arg)
+{
+    struct zsl_range r = {-INFINITY, INFINITY, 0, 0};
+    struct zit it;
+    char buf[LP_INTBUF_SIZE];
+    size_t len;
+    for (zit_score_range(&it, o, &r, 0); zit_valid(&it); zit_next(&it)) {
+        const char *m = zit_member(&it, buf, &len);
+        if (!fn(arg, m, len, zit_score(&it)))
+            break;
+    }
+}

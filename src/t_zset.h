@@ -71,5 +71,7 @@ int zset_member_score(const struct kv *o, const char *m, size_t mlen, double *sc
 typedef int zset_walk_fn(void *arg, const char *m, size_t mlen, double score);
 void zset_walk_score_range(const struct kv *o, double min, double max, zset_walk_fn *fn,
                            void *arg);
+/* The same over every member, +inf and -inf scores included. */
+void zset_walk_all(const struct kv *o, zset_walk_fn *fn, void *arg);
 
 #endif
