@@ -65,6 +65,7 @@ static void seed_randomness(void)
         fprintf(stderr, "ringcached: cannot read /dev/urandom\n");
         exit(1);
     }
+    hex[40] = '\0';
     for (int i = 0; i < 16; i++) {
         unsigned v;
         sscanf(hex + 2 * i, "%2x", &v);

@@ -1391,9 +1391,16 @@ static void zremrange_generic(struct client *c, int type)
                 zit_lex_range(&it, o, &lex, 0);
             size_t first = it.off;
             for (; zit_valid(&it); zit_next(&it)) {
-                if (type == RANGE_SCORE ? !zsl_lte_max(zit_score(&it), &range)
-                                        : !zsl_lex_lte_max(zit_member(&it, buf, &len), len, &lex))
-                    break;
+                if (type == RANGE_SCORE) {
+                    if (!zsl_lte_max(zit_score(&it), &range))
+                        break;
+                } else {
+                    /* The member first: its length is set by zit_member,
+                     * and argument evaluation order is unspecified. */
+                    const char *m = zit_member(&it, buf, &len);
+                    if (!zsl_lex_lte_max(m, len, &lex))
+                        break;
+                }
                 deleted++;
             }
             zl_delete_run(o, first, deleted);
