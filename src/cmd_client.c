@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "conn.h"
 #include "reply.h"
 #include "server.h"
@@ -135,6 +136,7 @@ void cmd_client_kill(struct client *c)
     }
     long long id = 0, maxage = 0;
     const struct slice *addr = NULL, *laddr = NULL, *user = NULL;
+    const struct acl_user *kuser = NULL;
     int skipme = 1, type = -1;  /* type: 0 normal, 1 other */
     if ((c->argc - 2) % 2 != 0) {
         reply_err_syntax(c);
@@ -153,6 +155,12 @@ void cmd_client_kill(struct client *c)
             laddr = v;
         } else if (arg_is(k, "user")) {
             user = v;
+            kuser = acl_user_find(v->p, v->len);
+            if (kuser == NULL) {
+                reply_errorf(c, "ERR No such user '%.*s'", (int)(v->len > 128 ? 128 : v->len),
+                             v->p);
+                return;
+            }
         } else if (arg_is(k, "maxage")) {
             if (!rc_str2ll(v->p, v->len, &maxage) || maxage < 0) {
                 reply_err_not_int(c);
@@ -191,7 +199,7 @@ void cmd_client_kill(struct client *c)
             continue;
         if (laddr && !(strlen(t->laddr) == laddr->len && !memcmp(t->laddr, laddr->p, laddr->len)))
             continue;
-        if (user && !(user->len == 7 && !memcmp(user->p, "default", 7)))
+        if (user && t->user != kuser)
             continue;
         if (type == 1)
             continue;

@@ -753,6 +753,7 @@ void cmd_ringnode_hello(struct client *c)
         return;
     }
     c->flags |= CF_NODE | CF_AUTHED;
+    c->user = NULL;     /* node links are trusted: ACLs were checked where the command entered */
     c->resp = (int)resp;
     rc_free(c->peer_id);
     c->peer_id = rc_strndup(c->argv[3].p, c->argv[3].len);

@@ -25,6 +25,8 @@
  * WATCH bookkeeping is watch.c's; here are only the commands.
  */
 #include "multi.h"
+#include "acl.h"
+#include "acllog.h"
 
 #include <string.h>
 
@@ -285,6 +287,20 @@ void cmd_exec(struct client *c)
         struct qcmd *q = m->cmds[i];
         c->argc = q->argc;
         c->argv = q->argv;
+        /* The user's rules may have changed since the command was queued
+         * (Redis 7.0 checks again). */
+        int aclpos;
+        int aclr = acl_check_and_log(c, q->cmd, q->argc, q->argv, ACLLOG_MULTI, &aclpos);
+        if (aclr != ACL_OK) {
+            reply_errorf(c, "NOPERM ACLs rules changed between the moment the transaction was "
+                         "accumulated and the EXEC call. This command is no longer allowed for "
+                         "the following reason: %s",
+                         aclr == ACL_DENIED_CMD ? "no permission to execute the command or "
+                                                  "subcommand"
+                         : aclr == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                         : "no permission to access one of the channels used as arguments");
+            continue;
+        }
         command_call(c, q->cmd);
     }
     c->argc = argc;
