@@ -1057,6 +1057,9 @@ RING_PER_NODE = [
     ("connection.txt::info sections field names",
      "a ring node's INFO says redis_mode:cluster, as Redis Cluster's does, and its cluster "
      "section has the ring's ring_* fields besides cluster_enabled"),
+    ("acl.txt::requirepass is the default user's password",
+     "requirepass is each node's own setting, as in Redis Cluster; the harness sets it on the "
+     "other nodes over unauthenticated connections, which then cannot set it back"),
 ]
 
 

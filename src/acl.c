@@ -845,7 +845,9 @@ void acl_kill_clients_of(const struct acl_user *u)
             continue;
         t->user = default_user;
         t->flags &= ~CF_AUTHED;
-        if (t == server.current_client)
+        /* The client whose command this is, or one awaiting a forwarded
+         * reply (a ring fan-out of this very DELUSER): after its reply. */
+        if (t == server.current_client || t->fwds)
             conn_close_after_reply(t);
         else
             conn_close_async(t);
@@ -1072,6 +1074,16 @@ int acl_check_and_log(struct client *c, const struct command *cmd, int argc,
         acllog_add(c, r, (enum acllog_ctx)ctx, obj, objlen, acl_user_name(c->user));
     }
     return r;
+}
+
+void acl_exec_denial_text(char *buf, size_t len, int result)
+{
+    snprintf(buf, len, "NOPERM ACLs rules changed between the moment the transaction was "
+             "accumulated and the EXEC call. This command is no longer allowed for the "
+             "following reason: %s",
+             result == ACL_DENIED_CMD ? "no permission to execute the command or subcommand"
+             : result == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+             : "no permission to access one of the channels used as arguments");
 }
 
 /* ---- descriptions ---- */

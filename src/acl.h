@@ -110,6 +110,9 @@ int acl_load_file(const char *path, char *err, size_t errlen);
 void acl_denial_text(char *buf, size_t len, int result, const struct command *cmd,
                      const struct slice *arg, int verbose);
 
+/* EXEC's error for a queued command the user may no longer run. */
+void acl_exec_denial_text(char *buf, size_t len, int result);
+
 /* Category names in Redis's order; index for a name or -1. */
 int acl_category_count(void);
 const char *acl_category_name(int i);

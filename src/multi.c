@@ -292,13 +292,9 @@ void cmd_exec(struct client *c)
         int aclpos;
         int aclr = acl_check_and_log(c, q->cmd, q->argc, q->argv, ACLLOG_MULTI, &aclpos);
         if (aclr != ACL_OK) {
-            reply_errorf(c, "NOPERM ACLs rules changed between the moment the transaction was "
-                         "accumulated and the EXEC call. This command is no longer allowed for "
-                         "the following reason: %s",
-                         aclr == ACL_DENIED_CMD ? "no permission to execute the command or "
-                                                  "subcommand"
-                         : aclr == ACL_DENIED_KEY ? "no permission to touch the specified keys"
-                         : "no permission to access one of the channels used as arguments");
+            char msg[512];
+            acl_exec_denial_text(msg, sizeof(msg), aclr);
+            reply_error(c, msg);
             continue;
         }
         command_call(c, q->cmd);
