@@ -385,6 +385,16 @@ struct acl_user *acl_user_find(const char *name, size_t len)
     return found ? users[i] : NULL;
 }
 
+/* A user with no permissions, in no list: what a node link runs as when
+ * it names a user this node does not know. */
+static struct acl_user *nobody;
+
+struct acl_user *acl_user_find_or_nobody(const char *name, size_t len)
+{
+    struct acl_user *u = acl_user_find(name, len);
+    return u ? u : nobody;
+}
+
 static void user_insert(struct acl_user *u)
 {
     int found;
@@ -843,6 +853,10 @@ void acl_kill_clients_of(const struct acl_user *u)
     for (struct client *t = server.clients; t; t = t->next) {
         if (t->user != u)
             continue;
+        if (t->flags & CF_NODE) {
+            t->user = nobody;   /* a node link stays up, with no permissions */
+            continue;
+        }
         t->user = default_user;
         t->flags &= ~CF_AUTHED;
         /* The client whose command this is, or one awaiting a forwarded
@@ -927,6 +941,13 @@ static void keys_load(struct key_cache *kc, const struct command *cmd, int argc,
 {
     kc->init = 1;
     kc->refs = kc->local;
+    /* One key at a fixed place (GET, SET, ...): no key-spec walk. */
+    if (cmd->key_pos > 0 && cmd->nspecs == 1 && argc > cmd->key_pos) {
+        kc->local[0].pos = cmd->key_pos;
+        kc->local[0].flags = cmd->specs[0].flags;
+        kc->n = 1;
+        return;
+    }
     int n = command_find_keys(cmd, argc, argv, kc->local, 16);
     if (n > 16) {
         kc->refs = rc_malloc(sizeof(*kc->refs) * (size_t)n);
@@ -1053,7 +1074,7 @@ int acl_check(const struct acl_user *u, const struct command *cmd, int argc,
 int acl_check_client(const struct client *c, const struct command *cmd, int argc,
                      const struct slice *argv, int *errpos)
 {
-    if (c->flags & (CF_NODE | CF_FAKE)) {
+    if (c->flags & CF_FAKE) {
         *errpos = 0;
         return ACL_OK;
     }
@@ -1063,6 +1084,13 @@ int acl_check_client(const struct client *c, const struct command *cmd, int argc
 int acl_check_and_log(struct client *c, const struct command *cmd, int argc,
                       const struct slice *argv, int ctx, int *errpos)
 {
+    /* A node link's commands were checked where they entered the ring;
+     * the commands its scripts and transactions run are checked here, as
+     * the user it named (RINGNODE ASUSER; none named: unrestricted). */
+    if ((c->flags & CF_NODE) && ctx == ACLLOG_TOPLEVEL) {
+        *errpos = 0;
+        return ACL_OK;
+    }
     int r = acl_check_client(c, cmd, argc, argv, errpos);
     if (r != ACL_OK) {
         const char *obj = cmd->fullname;
@@ -1524,6 +1552,7 @@ int acl_init(char *err, size_t errlen)
         cmd_cats[i] = parse_cats(command_by_index(i)->acl);
     default_user = make_default_user();
     user_insert(default_user);
+    nobody = user_new("nobody", 6);
     acl_set_requirepass(server.requirepass);
     if (npending && server.aclfile && *server.aclfile) {
         snprintf(err, errlen, "Configuring Redis with users defined in redis.conf and at the "
@@ -1561,6 +1590,8 @@ void acl_deinit(void)
     users = NULL;
     nusers = 0;
     default_user = NULL;
+    user_free(nobody);
+    nobody = NULL;
     rc_free(cmd_cats);
     cmd_cats = NULL;
     ncmds = 0;

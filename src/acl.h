@@ -51,6 +51,8 @@ void acl_set_requirepass(const char *pass);
 struct acl_user *acl_default_user(void);
 struct acl_user *acl_user_find(const char *name, size_t len);
 const char *acl_user_name(const struct acl_user *u);
+/* The user, or a user with no permissions (RINGNODE ASUSER). */
+struct acl_user *acl_user_find_or_nobody(const char *name, size_t len);
 
 /* Nonzero if clients of the default user need no AUTH (on and nopass). */
 int acl_default_needs_no_auth(void);
@@ -67,8 +69,8 @@ int acl_authenticate(const struct slice *name, const struct slice *pass,
 int acl_check(const struct acl_user *u, const struct command *cmd, int argc,
               const struct slice *argv, int *errpos);
 
-/* The check for the client's user (no user: a node link or internal
- * client, allowed everything). */
+/* The check for the client's user (no user, or an internal client:
+ * allowed everything). */
 int acl_check_client(const struct client *c, const struct command *cmd, int argc,
                      const struct slice *argv, int *errpos);
 

@@ -199,7 +199,7 @@ void cmd_client_kill(struct client *c)
             continue;
         if (laddr && !(strlen(t->laddr) == laddr->len && !memcmp(t->laddr, laddr->p, laddr->len)))
             continue;
-        if (user && t->user != kuser)
+        if (user && (t->user != kuser || (t->flags & CF_NODE)))
             continue;
         if (type == 1)
             continue;

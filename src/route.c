@@ -176,6 +176,19 @@ static int send_cmd(struct client *c, struct link *l, int argc, const struct sli
             return -1;
         link_set_db(l, c->db->id);
     }
+    /* The peer runs scripts and EXEC as the client's user (acl.h); the
+     * command itself was checked here. */
+    if (c->user) {
+        const char *name = acl_user_name(c->user);
+        const char *cur = link_user(l);
+        if (cur == NULL || strcmp(cur, name) != 0) {
+            const char *ua[] = {"RINGNODE", "ASUSER", name};
+            size_t ul[] = {8, 6, strlen(name)};
+            if (link_send_argv(l, 3, ua, ul, NULL, NULL, err) != 0)
+                return -1;
+            link_set_user(l, name);
+        }
+    }
     if (whole && c->qcmdlen && c->qbuf && c->qbuf[c->qpos] == '*' &&
         argv == c->argv && argv[0].p >= c->qbuf && argv[0].p < c->qbuf + c->qlen)
         return link_send(l, c->qbuf + c->qpos, c->qcmdlen, fn, priv, err);

@@ -380,3 +380,32 @@ def test_ring_forwarded_command_denied(ring):
         assert any(e["reason"] == "key" and e["username"] == "fw" for e in log)
     finally:
         c0.acl_deluser("fw")
+
+
+def test_ring_forwarded_script_runs_as_the_user(ring):
+    """A script whose keys another member serves is forwarded there; the
+    link names the client's user first (RINGNODE ASUSER), so redis.call
+    inside it is checked against that user on the member that runs it."""
+    c0 = ring.client(0)
+    c0.acl_setuser("scr", enabled=True, passwords=["+p"], keys=["s:*"],
+                   commands=["+@all", "-flushall"])
+    try:
+        key = ring.keys_on(1, 1, prefix="s")[0]
+        u = ring.client(0, username="scr", password="p")
+        assert u.eval("return redis.call('set', KEYS[1], 'v')", 1, key) in ("OK", b"OK")
+        with pytest.raises(redis.exceptions.ResponseError) as e:
+            u.eval("return redis.call('flushall')", 1, key)
+        assert "can't run this command" in str(e.value)
+        with pytest.raises(redis.exceptions.ResponseError) as e:
+            u.eval("return redis.call('get', 'zz:' .. KEYS[1])", 1, key)
+        assert "can't access at least one of the keys" in str(e.value)
+        assert u.eval("return redis.acl_check_cmd('flushall')", 1, key) is None
+        # The default user's next script on the same links is not limited.
+        assert c0.eval("return redis.acl_check_cmd('flushall')", 1, key) == 1
+        with u.pipeline(transaction=True) as p:
+            p.set(key, "w")
+            p.execute_command("ACL", "WHOAMI")
+            assert p.execute()[1] in ("scr", b"scr")
+    finally:
+        c0.acl_deluser("scr")
+    assert ring.client(1).ping()
