@@ -569,31 +569,32 @@ static enum rule_err command_rule(struct selector *s, const char *op, size_t len
     return RE_OK;
 }
 
+/* Empty a pattern list and set (all = 1) or clear the selector's "all"
+ * flag for it: allkeys/resetkeys, allchannels/resetchannels. */
+static void patterns_reset(struct selector *s, struct pattern **list, int *n, int flag, int all)
+{
+    patterns_free(*list, *n);
+    *list = NULL;
+    *n = 0;
+    if (all)
+        s->flags |= flag;
+    else
+        s->flags &= ~flag;
+}
+
 /* Redis's ACLSetSelector(): one rule word applied to a selector. */
 static enum rule_err selector_rule(struct selector *s, const char *op, size_t len)
 {
     if (len == 0)
         return RE_OK;
     if (op_is(op, len, "allkeys") || op_is(op, len, "~*")) {
-        s->flags |= SEL_ALLKEYS;
-        patterns_free(s->keys, s->nkeys);
-        s->keys = NULL;
-        s->nkeys = 0;
+        patterns_reset(s, &s->keys, &s->nkeys, SEL_ALLKEYS, 1);
     } else if (op_is(op, len, "resetkeys")) {
-        s->flags &= ~SEL_ALLKEYS;
-        patterns_free(s->keys, s->nkeys);
-        s->keys = NULL;
-        s->nkeys = 0;
+        patterns_reset(s, &s->keys, &s->nkeys, SEL_ALLKEYS, 0);
     } else if (op_is(op, len, "allchannels") || op_is(op, len, "&*")) {
-        s->flags |= SEL_ALLCHANNELS;
-        patterns_free(s->chans, s->nchans);
-        s->chans = NULL;
-        s->nchans = 0;
+        patterns_reset(s, &s->chans, &s->nchans, SEL_ALLCHANNELS, 1);
     } else if (op_is(op, len, "resetchannels")) {
-        s->flags &= ~SEL_ALLCHANNELS;
-        patterns_free(s->chans, s->nchans);
-        s->chans = NULL;
-        s->nchans = 0;
+        patterns_reset(s, &s->chans, &s->nchans, SEL_ALLCHANNELS, 0);
     } else if (op_is(op, len, "allcommands") || op_is(op, len, "+@all")) {
         set_all_commands(s, 1);
     } else if (op_is(op, len, "nocommands") || op_is(op, len, "-@all")) {
