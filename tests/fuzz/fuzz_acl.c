@@ -9,7 +9,9 @@
  * to a fresh user, which must describe itself identically:
  * the description is the rules that recreate the user, as Redis promises.
  * Inputs whose patterns hold spaces or parentheses are exempt (Redis's
- * own description cannot round-trip those either).
+ * own description cannot round-trip those either), and so are users with
+ * a "%RW~*" pattern next to others: it is described as "~*", which applied
+ * again means allkeys and drops the others, in Redis as here.
  *
  * The parser needs the command table, so the target links the server's
  * sources except main.c (see Makefile.am's fuzz rule).
@@ -71,6 +73,13 @@ static void check_round_trip(void)
         abort();
     char *d = acl_describe_user(u);
     size_t dl = strlen(d);
+    size_t tildes = 0;
+    for (size_t i = 0; i < dl; i++)
+        tildes += d[i] == '~';
+    if (tildes > 1 && (strstr(d, " ~* ") || strncmp(d, "~* ", 3) == 0)) {
+        rc_free(d);
+        return;
+    }
     struct slice words[4096];
     int n = split(d, dl, ' ', words, 4096);
     char err[1024];
