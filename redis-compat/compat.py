@@ -1065,6 +1065,9 @@ RING_PER_NODE = [
      "Redis Cluster 7.0 refuses SORT's BY patterns with '*' and GET (-ERR ... denied in "
      "Cluster mode), as the ring does; test_sort.py compares that with a cluster-mode "
      "redis-server"),
+    ("acl.txt::requirepass is the default user's password",
+     "requirepass is each node's own setting, as in Redis Cluster; the harness sets it on the "
+     "other nodes over unauthenticated connections, which then cannot set it back"),
 ]
 
 

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "block.h"
 #include "conn.h"
 #include "reply.h"
@@ -150,6 +151,7 @@ void cmd_client_kill(struct client *c)
     }
     long long id = 0;
     const struct slice *addr = NULL, *laddr = NULL, *user = NULL;
+    const struct acl_user *kuser = NULL;
     int skipme = 1, type = -1;
     if ((c->argc - 2) % 2 != 0) {
         reply_err_syntax(c);
@@ -167,9 +169,10 @@ void cmd_client_kill(struct client *c)
         } else if (arg_is(k, "laddr")) {
             laddr = v;
         } else if (arg_is(k, "user")) {
-            /* Only the default user exists until ACL users do. */
-            if (!arg_is(v, "default")) {
-                reply_errorf(c, "ERR No such user '%.*s'", (int)v->len, v->p);
+            kuser = acl_user_find(v->p, v->len);
+            if (kuser == NULL) {
+                reply_errorf(c, "ERR No such user '%.*s'", (int)(v->len > 128 ? 128 : v->len),
+                             v->p);
                 return;
             }
             user = v;
@@ -201,7 +204,6 @@ void cmd_client_kill(struct client *c)
             return;
         }
     }
-    (void)user;     /* every connection is the default user's */
     long long killed = 0;
     int close_me = 0;
     for (struct client *t = server.clients; t; t = t->next) {
@@ -212,6 +214,8 @@ void cmd_client_kill(struct client *c)
         if (laddr && !(strlen(t->laddr) == laddr->len && !memcmp(t->laddr, laddr->p, laddr->len)))
             continue;
         if (type != -1 && client_type(t) != type)
+            continue;
+        if (user && (t->user != kuser || (t->flags & CF_NODE)))
             continue;
         if (t == c && skipme)
             continue;

@@ -21,6 +21,7 @@
 #include "propagate.h"
 #include "rdb.h"
 #include "rdbobj.h"
+#include "acl.h"
 #include "cluster.h"
 #include "conn.h"
 #include "cstate.h"
@@ -753,6 +754,7 @@ void cmd_ringnode_hello(struct client *c)
         return;
     }
     c->flags |= CF_NODE | CF_AUTHED;
+    c->user = NULL;     /* node links are trusted: ACLs were checked where the command entered */
     c->resp = (int)resp;
     rc_free(c->peer_id);
     c->peer_id = rc_strndup(c->argv[3].p, c->argv[3].len);
@@ -973,6 +975,17 @@ void cmd_ringnode_repl(struct client *c)
 {
     if (need_node(c))
         repl_apply(c);
+}
+
+/* RINGNODE ASUSER name: this node link's later scripts and transactions
+ * run as that user (the node that forwards them checked the commands
+ * themselves).  A user this node does not have gets no permissions. */
+void cmd_ringnode_asuser(struct client *c)
+{
+    if (!need_node(c))
+        return;
+    c->user = acl_user_find_or_nobody(c->argv[2].p, c->argv[2].len);
+    reply_ok(c);
 }
 
 void cmd_ringnode_sample(struct client *c)

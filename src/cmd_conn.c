@@ -2,9 +2,12 @@
  * cmd_conn.c — connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH,
  * SELECT.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
+#include "acllog.h"
 #include "conn.h"
 #include "multi.h"
 #include "pubsub.h"
@@ -44,28 +47,25 @@ void cmd_quit(struct client *c)
     conn_close_after_reply(c);
 }
 
-/* Constant-time comparison of a candidate password with requirepass. */
-static int password_ok(const struct slice *pw)
-{
-    const char *want = server.requirepass;
-    if (want == NULL)
-        return 0;
-    size_t wl = strlen(want);
-    unsigned char diff = (unsigned char)(wl != pw->len);
-    for (size_t i = 0; i < pw->len; i++)
-        diff |= (unsigned char)(pw->p[i] ^ want[i % (wl ? wl : 1)]);
-    return diff == 0 && wl == pw->len;
-}
-
-static int check_credentials(const struct slice *user, const struct slice *pw)
-{
-    if (user && !(user->len == 7 && memcmp(user->p, "default", 7) == 0))
-        return 0;
-    return password_ok(pw);
-}
-
 static const char ERR_WRONGPASS[] =
     "WRONGPASS invalid username-password pair or user is disabled.";
+
+/* Authenticate c as name/pass (Redis's ACLAuthenticateUser()): a failure
+ * goes to ACL LOG with the command name as typed as its object. */
+static int authenticate(struct client *c, const struct slice *name, const struct slice *pass)
+{
+    struct acl_user *u;
+    if (acl_authenticate(name, pass, &u)) {
+        c->user = u;
+        c->flags |= CF_AUTHED;
+        return 1;
+    }
+    char uname[512];
+    snprintf(uname, sizeof(uname), "%.*s", (int)(name->len > 511 ? 511 : name->len), name->p);
+    acllog_add(c, ACL_DENIED_AUTH, (c->flags & CF_MULTI) ? ACLLOG_MULTI : ACLLOG_TOPLEVEL,
+               c->argv[0].p, c->argv[0].len, uname);
+    return 0;
+}
 
 void cmd_auth(struct client *c)
 {
@@ -73,30 +73,18 @@ void cmd_auth(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    if (server.requirepass == NULL && c->argc == 2) {
+    static const struct slice default_name = {"default", 7};
+    if (c->argc == 2 && acl_user_find("default", 7) &&
+        acl_default_needs_no_auth_password()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
     }
-    const struct slice *user = c->argc == 3 ? &c->argv[1] : NULL;
-    const struct slice *pw = &c->argv[c->argc - 1];
-    if (server.requirepass == NULL) {
-        /* "AUTH default <anything>" with no password set: Redis accepts it
-         * because the default user is nopass. */
-        if (user && user->len == 7 && memcmp(user->p, "default", 7) == 0) {
-            c->flags |= CF_AUTHED;
-            reply_ok(c);
-        } else {
-            reply_error(c, ERR_WRONGPASS);
-        }
-        return;
-    }
-    if (check_credentials(user, pw)) {
-        c->flags |= CF_AUTHED;
+    const struct slice *user = c->argc == 3 ? &c->argv[1] : &default_name;
+    if (authenticate(c, user, &c->argv[c->argc - 1]))
         reply_ok(c);
-    } else {
+    else
         reply_error(c, ERR_WRONGPASS);
-    }
 }
 
 /* Client names: printable ASCII without spaces (33..126). */
@@ -145,15 +133,9 @@ void cmd_hello(struct client *c)
             return;
         }
     }
-    if (user) {
-        int ok = server.requirepass == NULL
-                     ? (user->len == 7 && memcmp(user->p, "default", 7) == 0)
-                     : check_credentials(user, pass);
-        if (!ok) {
-            reply_error(c, ERR_WRONGPASS);
-            return;
-        }
-        c->flags |= CF_AUTHED;
+    if (user && !authenticate(c, user, pass)) {
+        reply_error(c, ERR_WRONGPASS);
+        return;
     }
     if (!(c->flags & CF_AUTHED)) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
@@ -217,9 +199,10 @@ void cmd_reset(struct client *c)
     pubsub_unsubscribe_all(c);
     rc_free(c->name);
     c->name = NULL;
-    if (server.requirepass)
-        c->flags &= ~CF_AUTHED;
-    else
+    c->user = acl_default_user();
+    if (acl_default_needs_no_auth())
         c->flags |= CF_AUTHED;
+    else
+        c->flags &= ~CF_AUTHED;
     reply_status(c, "RESET");
 }

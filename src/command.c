@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
+#include "acllog.h"
 #include "aof.h"
 #include "block.h"
 #include "conn.h"
@@ -51,6 +53,7 @@ static struct command table[] = {
 #include "commands_stream.def"
 #include "commands_script.def"
 #include "commands_introspect.def"
+#include "commands_acl.def"
 #undef CMD
 #undef SUB
 };
@@ -177,6 +180,21 @@ void command_table_deinit(void)
     }
     memset(lookup_tab, 0, sizeof(lookup_tab));
     ntoplevel = 0;
+}
+
+int command_index(const struct command *cmd)
+{
+    return (int)(cmd - table);
+}
+
+int command_table_size(void)
+{
+    return NCOMMANDS;
+}
+
+struct command *command_by_index(int i)
+{
+    return i >= 0 && i < NCOMMANDS ? &table[i] : NULL;
 }
 
 struct command *command_at(int i)
@@ -327,6 +345,17 @@ int command_process(struct client *c)
             reject(c, cmd, "ERR Command not allowed inside a transaction");
             return CMD_DONE;
         }
+    }
+    /* ACLs, checked here on the node the client talks to, before any
+     * forwarding (node links are trusted, acl.h). */
+    int aclpos;
+    int aclr = acl_check_and_log(c, cmd, c->argc, c->argv,
+                                 (c->flags & CF_MULTI) ? ACLLOG_MULTI : ACLLOG_TOPLEVEL, &aclpos);
+    if (aclr != ACL_OK) {
+        char msg[512] = "NOPERM ";
+        acl_denial_text(msg + 7, sizeof(msg) - 7, aclr, cmd, &c->argv[aclpos], 0);
+        reject(c, cmd, msg);
+        return CMD_DONE;
     }
     /* With a memory limit, every command first makes room, as in Redis;
      * only commands that may grow memory are refused when it cannot. */

@@ -159,6 +159,12 @@ struct command *command_lookup(const char *name, size_t len);
 /* Resolve argv to a command, following containers; NULL if unknown. */
 struct command *command_lookup_argv(int argc, const struct slice *argv);
 
+/* Every row (commands and subcommands) has a dense index 0..n-1, for
+ * per-command bitmaps (ACL). */
+int command_index(const struct command *cmd);
+int command_table_size(void);
+struct command *command_by_index(int i);
+
 /* Iterate the top-level commands in table order. */
 struct command *command_at(int i);
 int command_count(void);
@@ -187,6 +193,7 @@ int command_get_keys(const struct command *cmd, int argc, const struct slice *ar
 #include "commands_stream.def"
 #include "commands_script.def"
 #include "commands_introspect.def"
+#include "commands_acl.def"
 #undef CMD
 #undef SUB
 

@@ -8,6 +8,7 @@
  * CONFIG REWRITE.
  */
 #include "config.h"
+#include "acl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -64,6 +65,8 @@ struct cfg {
 static const struct enumval loglevels[] = {
     {"debug", LOG_DEBUG}, {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE},
     {"warning", LOG_WARNING}, {NULL, 0}};
+static const struct enumval pubsub_defaults[] = {
+    {"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const struct enumval policies[] = {
     {"volatile-lru", MM_VOLATILE_LRU}, {"volatile-lfu", MM_VOLATILE_LFU},
     {"volatile-random", MM_VOLATILE_RANDOM}, {"volatile-ttl", MM_VOLATILE_TTL},
@@ -116,6 +119,12 @@ static const char *apply_appendonly(void)
     if (err)
         server.appendonly = aof_enabled() || aof_waiting();
     return err;
+}
+
+static const char *apply_requirepass(void)
+{
+    acl_set_requirepass(server.requirepass);
+    return NULL;
 }
 
 static const char *apply_port(void)
@@ -375,7 +384,11 @@ static struct cfg configs[] = {
     ENUM("loglevel", NULL, 0, loglevel, loglevels, "notice", apply_loglevel),
     STR("logfile", NULL, F_IMMUTABLE, logfile, "", NULL),
     INT("databases", NULL, F_IMMUTABLE, dbnum, 1, INT_MAX, "16", NULL),
-    STR("requirepass", NULL, F_SENSITIVE, requirepass, "", NULL),
+    STR("requirepass", NULL, F_SENSITIVE, requirepass, "", apply_requirepass),
+    STR("aclfile", NULL, F_IMMUTABLE, aclfile, "", NULL),
+    INT("acllog-max-len", NULL, 0, acllog_max_len, 0, LONG_MAX, "128", NULL),
+    ENUM("acl-pubsub-default", NULL, 0, acl_pubsub_default_all, pubsub_defaults,
+         "resetchannels", NULL),
     MEM("maxmemory", NULL, 0, maxmemory, 0, LLONG_MAX, "0", apply_maxmemory),
     ENUM("maxmemory-policy", NULL, 0, maxmemory_policy, policies, "noeviction", NULL),
     INT("maxmemory-samples", NULL, 0, maxmemory_samples, 1, 64, "5", NULL),
@@ -702,7 +715,9 @@ const char *config_apply(const char *name, int argc, char **argv, int from_file)
 {
     static char err[512];
     struct cfg *cf = find_cfg(name);
-    (void)from_file;
+    /* `user NAME RULES...` lines go to the ACL module (file only). */
+    if (cf == NULL && from_file && strcasecmp(name, "user") == 0)
+        return acl_config_user(argc, argv);
     if (cf == NULL)
         return "Bad directive or wrong number of arguments";
     if (cfg_set(cf, argc, argv, err, sizeof(err)) != 0)

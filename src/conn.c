@@ -17,6 +17,7 @@
  * flagged and put on a to-close list that before-sleep reaps.
  */
 #include "conn.h"
+#include "acl.h"
 #include "listener.h"
 
 
@@ -61,7 +62,8 @@ static struct client *client_new(int fd)
     c->txn_slot = -1;
     c->ctime = c->last_interaction = time(NULL);
     resp_parser_init(&c->parser);
-    if (server.requirepass == NULL)
+    c->user = acl_default_user();
+    if (acl_default_needs_no_auth())
         c->flags |= CF_AUTHED;
     return c;
 }
@@ -126,6 +128,7 @@ struct client *conn_fake_create(void)
 {
     struct client *c = client_new(-1);
     c->flags |= CF_FAKE | CF_AUTHED;
+    c->user = NULL;
     return c;
 }
 
@@ -803,7 +806,7 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
     int n = snprintf(buf, len,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
         "sub=%zu psub=%zu ssub=%zu multi=%ld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
-        "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%llu tot-mem=%zu events=%s cmd=%s user=default "
+        "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%llu tot-mem=%zu events=%s cmd=%s user=%s "
         "redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (long long)(now - c->ctime), (long long)(now - c->last_interaction),
@@ -814,7 +817,8 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
         c->qcap, c->qpeak, c->reply_head ? c->reply_head->used : (size_t)0,
         reply_list_len(c), conn_obuf_mem(c),
         sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c) + multi_mem(c),
-        (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd, c->resp);
+        (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd,
+        acl_user_name(c->user), c->resp);
     if (n < 0)
         n = 0;
     if ((size_t)n >= len)

@@ -47,6 +47,7 @@ struct link {
     long long failed_ms;        /* last failure, for the reconnect delay */
     long long last_reply_ms;
     int db;
+    char *user;                 /* ACL user last named on this connection (RINGNODE ASUSER) */
     struct event *rev, *wev;
 
     char *out;                  /* bytes to write: out[opos..olen) */
@@ -131,6 +132,8 @@ static void close_socket(struct link *l)
     l->olen = l->opos = 0;
     l->ilen = l->ipos = 0;
     l->db = 0;
+    rc_free(l->user);
+    l->user = NULL;
     rframe_init(&l->frame, NULL);
 }
 
@@ -147,6 +150,7 @@ static void free_link(struct link *l)
     rc_free(l->q);
     rc_free(l->host);
     rc_free(l->name);
+    rc_free(l->user);
     rc_free(l);
 }
 
@@ -338,6 +342,12 @@ void link_forget(struct link *l, void *priv)
 
 int link_db(const struct link *l) { return l->db; }
 void link_set_db(struct link *l, int db) { l->db = db; }
+const char *link_user(const struct link *l) { return l->user; }
+void link_set_user(struct link *l, const char *name)
+{
+    rc_free(l->user);
+    l->user = name ? rc_strndup(name, strlen(name)) : NULL;
+}
 int link_connected(const struct link *l) { return l->state == L_OPEN; }
 size_t link_pending(const struct link *l) { return l->qlen; }
 long long link_last_reply_ms(const struct link *l) { return l->last_reply_ms; }

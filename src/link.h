@@ -55,6 +55,10 @@ void link_forget(struct link *l, void *priv);
  * it equal to each client's), and setting it after queueing a SELECT. */
 int link_db(const struct link *l);
 void link_set_db(struct link *l, int db);
+/* The ACL user the peer runs this connection's scripts and transactions
+ * as (route.c sends RINGNODE ASUSER when it changes); NULL after connect. */
+const char *link_user(const struct link *l);
+void link_set_user(struct link *l, const char *name);
 
 int link_connected(const struct link *l);
 size_t link_pending(const struct link *l);

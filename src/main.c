@@ -15,6 +15,8 @@
 
 #include "aof.h"
 #include "bio.h"
+#include "acl.h"
+#include "acllog.h"
 #include "command.h"
 #include "config.h"
 #include "conn.h"
@@ -175,6 +177,13 @@ int main(int argc, char **argv)
                  "specify a config file use %s /path/to/ringcache.conf", argv[0]);
 
     command_table_init();
+    {
+        char aclerr[8192];
+        if (acl_init(aclerr, sizeof(aclerr)) != 0) {
+            log_warn("%s", aclerr);
+            return 1;
+        }
+    }
     stats_init();
     db_init_all();
     watch_init();
@@ -223,6 +232,8 @@ stop:
     latency_deinit();
     loop_deinit();
     stats_deinit();
+    acllog_reset();
+    acl_deinit();
     command_table_deinit();
     if (server.pidfile)
         unlink(server.pidfile);

@@ -25,6 +25,8 @@
  * WATCH bookkeeping is watch.c's; here are only the commands.
  */
 #include "multi.h"
+#include "acl.h"
+#include "acllog.h"
 
 #include <string.h>
 
@@ -285,6 +287,16 @@ void cmd_exec(struct client *c)
         struct qcmd *q = m->cmds[i];
         c->argc = q->argc;
         c->argv = q->argv;
+        /* The user's rules may have changed since the command was queued
+         * (Redis 7.0 checks again). */
+        int aclpos;
+        int aclr = acl_check_and_log(c, q->cmd, q->argc, q->argv, ACLLOG_MULTI, &aclpos);
+        if (aclr != ACL_OK) {
+            char msg[512];
+            acl_exec_denial_text(msg, sizeof(msg), aclr);
+            reply_error(c, msg);
+            continue;
+        }
         command_call(c, q->cmd);
     }
     c->argc = argc;

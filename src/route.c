@@ -9,7 +9,8 @@
  *     member returning its keys in it; INFO: the keyspace section summed
  *     over the members; PUBLISH: delivered here and broadcast, as Redis
  *     Cluster does; SCRIPT LOAD/FLUSH and FUNCTION LOAD/DELETE/FLUSH/
- *     RESTORE: applied on every member, answered with this node's reply);
+ *     RESTORE and ACL SETUSER/DELUSER: applied on every member, answered
+ *     with this node's reply);
  *   - keys of one slot: runs here if this node is the slot's acting
  *     primary, else is forwarded to it;
  *   - keys of several slots: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
+#include "acllog.h"
 #include "cluster.h"
 #include "command.h"
 #include "conn.h"
@@ -172,6 +175,19 @@ static int send_cmd(struct client *c, struct link *l, int argc, const struct sli
         if (link_send_argv(l, 2, sa, sl, NULL, NULL, err) != 0)
             return -1;
         link_set_db(l, c->db->id);
+    }
+    /* The peer runs scripts and EXEC as the client's user (acl.h); the
+     * command itself was checked here. */
+    if (c->user) {
+        const char *name = acl_user_name(c->user);
+        const char *cur = link_user(l);
+        if (cur == NULL || strcmp(cur, name) != 0) {
+            const char *ua[] = {"RINGNODE", "ASUSER", name};
+            size_t ul[] = {8, 6, strlen(name)};
+            if (link_send_argv(l, 3, ua, ul, NULL, NULL, err) != 0)
+                return -1;
+            link_set_user(l, name);
+        }
     }
     if (whole && c->qcmdlen && c->qbuf && c->qbuf[c->qpos] == '*' &&
         argv == c->argv && argv[0].p >= c->qbuf && argv[0].p < c->qbuf + c->qlen)
@@ -803,6 +819,9 @@ static int route_keyless(struct client *c, struct command *cmd)
         cmd->proc == cmd_function_load || cmd->proc == cmd_function_delete ||
         cmd->proc == cmd_function_flush || cmd->proc == cmd_function_restore)
         return fanout(c, cmd, M_LOCAL, c->argc, c->argv);
+    /* So are ACL users, so that a client may connect to any member. */
+    if (cmd->proc == cmd_acl_setuser || cmd->proc == cmd_acl_deluser)
+        return fanout(c, cmd, M_LOCAL, c->argc, c->argv);
     if (cmd->proc == cmd_randomkey) {
         struct slice args[2] = {{"RINGNODE", 8}, {"SAMPLE", 6}};
         return fanout(c, cmd, M_SAMPLE, 2, args);
@@ -944,8 +963,22 @@ static int route_exec(struct client *c)
     const struct command *qc;
     const struct slice *qargv;
     int qargc;
-    for (size_t i = 0; rc == 0 && multi_queued(c, i, &qc, &qargc, &qargv); i++)
+    for (size_t i = 0; rc == 0 && multi_queued(c, i, &qc, &qargc, &qargv); i++) {
+        /* The user's rules are checked again here, as EXEC does on one
+         * node; a command they no longer allow is replaced by a script
+         * that answers its NOPERM error in its place. */
+        int aclpos;
+        int aclr = acl_check_and_log(c, qc, qargc, qargv, ACLLOG_MULTI, &aclpos);
+        if (aclr != ACL_OK) {
+            char msg[512];
+            acl_exec_denial_text(msg, sizeof(msg), aclr);
+            struct slice deny[4] = {{"EVAL", 4}, {"return {err=ARGV[1]}", 20}, {"0", 1},
+                                    {msg, strlen(msg)}};
+            rc = send_cmd(c, l, 4, deny, 0, NULL, NULL, &err);
+            continue;
+        }
         rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err);
+    }
     if (rc == 0)
         rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err);
     multi_discard(c);

@@ -29,6 +29,8 @@
  * fires on every line so that pcall cannot swallow it for long.
  */
 #include "script.h"
+#include "acl.h"
+#include "acllog.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -205,6 +207,20 @@ static const char *check_call(struct command *cmd, int argc, const struct slice 
 {
     if (cmd->flags & CMD_NOSCRIPT)
         return "This Redis command is not allowed from script";
+    /* The caller's user, as Redis 7.0's scriptVerifyACL(). */
+    int aclpos;
+    switch (acl_check_and_log(cur->c, cmd, argc, argv, ACLLOG_LUA, &aclpos)) {
+    case ACL_OK:
+        break;
+    case ACL_DENIED_CMD:
+        return "The user executing the script can't run this command or subcommand";
+    case ACL_DENIED_KEY:
+        return "The user executing the script can't access at least one of the keys mentioned "
+               "in the command arguments";
+    default:
+        return "The user executing the script can't publish to the channel mentioned in the "
+               "command";
+    }
     if (cmd->flags & CMD_WRITE) {
         if (cur->ro || (cur->flags & SF_NO_WRITES))
             return "Write commands are not allowed from read-only scripts.";
@@ -433,18 +449,23 @@ static int l_acl_check_cmd(lua_State *L)
     int argc = lua_gettop(L);
     if (argc == 0)
         return script_raise(L, "Please specify at least one argument for this redis lib call");
-    size_t n;
-    const char *name = lua_tolstring(L, 1, &n);
-    struct slice argv[2] = {{name ? name : "", name ? n : 0}, {"", 0}};
-    if (argc >= 2)
-        argv[1].p = lua_tolstring(L, 2, &argv[1].len);
-    if (argv[1].p == NULL)
-        argv[1] = (struct slice){"", 0};
-    struct command *cmd = name ? command_lookup_argv(argc >= 2 ? 2 : 1, argv) : NULL;
+    struct slice small[16], *argv = argc <= 16 ? small : rc_malloc(sizeof(*argv) * (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        argv[i].p = lua_tolstring(L, i + 1, &argv[i].len);
+        if (argv[i].p == NULL)
+            argv[i] = (struct slice){"", 0};
+    }
+    struct command *cmd = command_lookup_argv(argc, argv);
+    int ok = 0;
+    if (cmd && cmd->proc != cmd_unknown_subcommand) {
+        int pos;
+        ok = acl_check(cur ? cur->c->user : NULL, cmd, argc, argv, &pos) == ACL_OK;
+    }
+    if (argv != small)
+        rc_free(argv);
     if (cmd == NULL || cmd->proc == cmd_unknown_subcommand)
         return script_raise(L, "Invalid command passed to redis.acl_check_cmd()");
-    /* Every user may run every command (there are no ACL users). */
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, ok);
     return 1;
 }
 

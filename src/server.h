@@ -155,6 +155,10 @@ struct client {
     void *watched;
     size_t nwatched;
     size_t watched_cap;
+
+    /* ACL (acl.h): the authenticated user; NULL on node links and
+     * internal clients, which may run anything. */
+    struct acl_user *user;
 };
 
 /* ---- configuration values (config.c) ---- */
@@ -211,6 +215,9 @@ struct server {
 
     /* Auth. */
     char *requirepass;
+    char *aclfile;                  /* ACL LOAD/SAVE file, NULL if none */
+    int acl_pubsub_default_all;     /* acl-pubsub-default allchannels */
+    unsigned long acllog_max_len;
 
     /* Databases. */
     int dbnum;
