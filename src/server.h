@@ -155,6 +155,7 @@ struct client {
     void *watched;
     size_t nwatched;
     size_t watched_cap;
+
 };
 
 /* ---- configuration values (config.c) ---- */
@@ -239,6 +240,7 @@ struct server {
     int lazyfree_lazy_expire;
     int lazyfree_lazy_eviction;
     int lazyfree_lazy_server_del;
+    int notify_keyspace_events;      /* NOTIFY_* flags (notify.h) */
     int active_expire_effort;
     int activerehashing;
 
