@@ -21,6 +21,7 @@
  * (db_signal_modified) and counts in server.stat_dirty; a hash emptied by
  * HDEL is deleted.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -397,6 +398,7 @@ static void hset_generic(struct client *c, int is_hmset)
     else
         reply_long(c, created);
     signal_key(c);
+    notify_event(NOTIFY_HASH, "hset", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty += (c->argc - 2) / 2;
 }
 

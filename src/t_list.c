@@ -11,6 +11,7 @@
  * to do once a key is ready: list_serve() below is that callback.  Every
  * command that adds elements to a list calls block_signal_key().
  */
+#include "notify.h"
 #include "t_list.h"
 
 #include <limits.h>
@@ -69,9 +70,10 @@ static struct kv *list_create(struct db *db, const char *key, size_t klen)
  * is empty, else tell WATCH it changed. */
 static void list_after_remove(struct db *db, struct kv *o, const char *key, size_t klen)
 {
-    if (ql_count(ql_of(o)) == 0)
+    if (ql_count(ql_of(o)) == 0) {
+        notify_event(NOTIFY_GENERIC, "del", db, key, klen);
         db_delete(db, key, klen, 0);
-    else
+    } else
         db_signal_modified(db, key, klen);
 }
 
@@ -156,6 +158,7 @@ static void pop_one_reply(struct client *c, struct db *db, struct kv *o, const c
     reply_entry(c, &e);
     ql_del_end(ql, where);
     server.stat_dirty++;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", db, key, klen);
     list_after_remove(db, o, key, klen);
 }
 
@@ -186,6 +189,7 @@ static void pop_range_reply(struct client *c, struct db *db, struct kv *o, const
         ql_del_end(ql, where);
     }
     server.stat_dirty += (long long)n;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", db, key, klen);
     list_after_remove(db, o, key, klen);
 }
 
@@ -486,6 +490,8 @@ static void push_generic(struct client *c, int where, int xx)
     for (int i = 2; i < c->argc; i++)
         ql_push(ql, where, c->argv[i].p, c->argv[i].len);
     server.stat_dirty += c->argc - 2;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpush" : "rpush", c->db, c->argv[1].p,
+                 c->argv[1].len);
     block_signal_key(c->db, c->argv[1].p, c->argv[1].len);
     reply_long(c, (long long)ql_count(ql));
 }

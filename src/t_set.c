@@ -16,6 +16,7 @@
  * change with the count relative to the set size) so that their costs
  * and the shapes of their results match: see each command.
  */
+#include "notify.h"
 #include "t_set.h"
 
 #include <limits.h>
@@ -394,8 +395,10 @@ void cmd_sadd(struct client *c)
     long long added = 0;
     for (int j = 2; j < c->argc; j++)
         added += set_add(o, c->argv[j].p, c->argv[j].len);
-    if (added)
+    if (added) {
         db_signal_modified(c->db, key->p, key->len);
+        notify_event(NOTIFY_SET, "sadd", c->db, key->p, key->len);
+    }
     server.stat_dirty += added;
     reply_long(c, added);
 }

@@ -26,6 +26,7 @@
  * that hides the encoding; writes go through zset_add()/zset_del() and the
  * range deletions, which keep both encodings' invariants.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -873,8 +874,10 @@ reply:
         reply_long(c, ch ? added + updated : added);
     }
 changed:
-    if (added || updated)
+    if (added || updated) {
         db_signal_modified(c->db, key->p, key->len);
+        notify_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", c->db, key->p, key->len);
+    }
 done:
     if (scores != &one)
         rc_free(scores);
