@@ -429,6 +429,10 @@ void cmd_srem(struct client *c)
     }
     if (deleted && o != NULL)
         db_signal_modified(c->db, key->p, key->len);
+    if (deleted)
+        notify_event(NOTIFY_SET, "srem", c->db, key->p, key->len);
+    if (deleted && o == NULL)
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
     server.stat_dirty += deleted;
     reply_long(c, deleted);
 }

@@ -753,6 +753,7 @@ static int lookup_write(struct client *c, const struct slice *key, struct kv **o
 static int after_removal(struct db *db, struct kv *o, const char *key, size_t klen)
 {
     if (zset_len(o) == 0) {
+        notify_event(NOTIFY_GENERIC, "del", db, key, klen);
         db_delete(db, key, klen, server.lazyfree_lazy_server_del);
         return 1;
     }
@@ -918,6 +919,7 @@ void cmd_zrem(struct client *c)
             break;
     }
     if (deleted) {
+        notify_event(NOTIFY_ZSET, "zrem", c->db, key->p, key->len);
         after_removal(c->db, o, key->p, key->len);
         server.stat_dirty += deleted;
     }
@@ -1411,8 +1413,13 @@ static void zremrange_generic(struct client *c, int type)
         else
             deleted = zsl_delete_range_by_lex(zs->zsl, &lex, zs_unlink_cb, zs);
     }
-    if (deleted)
+    if (deleted) {
+        static const char *const names[] = {
+            [RANGE_RANK] = "zremrangebyrank", [RANGE_SCORE] = "zremrangebyscore",
+            [RANGE_LEX] = "zremrangebylex"};
+        notify_event(NOTIFY_ZSET, names[type], c->db, key->p, key->len);
         after_removal(c->db, o, key->p, key->len);
+    }
     server.stat_dirty += (long long)deleted;
     reply_long(c, (long long)deleted);
 }
@@ -1524,6 +1531,8 @@ static void zpop_reply(struct client *c, struct db *db, struct kv *o, const char
         }
     }
     server.stat_dirty += n;
+    if (n > 0)
+        notify_event(NOTIFY_ZSET, where == ZSET_MAX ? "zpopmax" : "zpopmin", db, key, klen);
     after_removal(db, o, key, klen);
 }
 
