@@ -218,20 +218,30 @@ static void move_one_reply(struct client *c, struct db *db, struct kv *src, cons
     memcpy(copy, p, len);
 
     reply_bulk(c, copy, len);
+    int emptied = 0;
     if (dst == src) {
         ql_del_end(sql, from);
         ql_push(sql, to, copy, len);
         db_signal_modified(db, skey, sklen);
     } else {
         ql_del_end(sql, from);
-        /* The source goes first: deleting it never moves dst's entry. */
-        list_after_remove(db, src, skey, sklen);
+        /* The source goes first: deleting it never moves dst's entry.
+         * Its "del" event is published last, as in Redis. */
+        emptied = ql_count(sql) == 0;
+        if (emptied)
+            db_delete(db, skey, sklen, 0);
+        else
+            db_signal_modified(db, skey, sklen);
         if (dst == NULL)
             dst = list_create(db, dkey, dklen);
         else
             db_signal_modified(db, dkey, dklen);
         ql_push(ql_of(dst), to, copy, len);
     }
+    notify_event(NOTIFY_LIST, to == QL_HEAD ? "lpush" : "rpush", db, dkey, dklen);
+    notify_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", db, skey, sklen);
+    if (emptied)
+        notify_event(NOTIFY_GENERIC, "del", db, skey, sklen);
     block_signal_key(db, dkey, dklen);
     server.stat_dirty++;
     if (copy != stackbuf)
@@ -744,6 +754,7 @@ void cmd_lset(struct client *c)
         return;
     }
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+    notify_event(NOTIFY_LIST, "lset", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_ok(c);
 }
@@ -783,6 +794,7 @@ void cmd_linsert(struct client *c)
         return;
     }
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+    notify_event(NOTIFY_LIST, "linsert", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_long(c, (long long)ql_count(ql));
 }
@@ -815,6 +827,7 @@ void cmd_lrem(struct client *c)
     }
     if (removed) {
         server.stat_dirty += (long long)removed;
+        notify_event(NOTIFY_LIST, "lrem", c->db, c->argv[1].p, c->argv[1].len);
         list_after_remove(c->db, o, c->argv[1].p, c->argv[1].len);
     }
     reply_long(c, (long long)removed);
@@ -846,6 +859,7 @@ void cmd_ltrim(struct client *c)
     if (rtrim)
         ql_del_range(ql, ql_count(ql) - rtrim, rtrim);
     server.stat_dirty += (long long)(ltrim + rtrim);
+    notify_event(NOTIFY_LIST, "ltrim", c->db, c->argv[1].p, c->argv[1].len);
     list_after_remove(c->db, o, c->argv[1].p, c->argv[1].len);
     reply_ok(c);
 }
