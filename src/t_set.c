@@ -462,10 +462,13 @@ void cmd_smove(struct client *c)
     }
     /* Entries never move when another key is deleted or added, so dst
      * stays valid across these calls. */
-    if (set_size(src) == 0)
+    notify_event(NOTIFY_SET, "srem", c->db, skey->p, skey->len);
+    if (set_size(src) == 0) {
         delete_key(c, skey);
-    else
+        notify_event(NOTIFY_GENERIC, "del", c->db, skey->p, skey->len);
+    } else {
         db_signal_modified(c->db, skey->p, skey->len);
+    }
     if (dst == NULL) {
         dst = set_new_for(dkey->p, dkey->len, m->p, m->len);
         db_add(c->db, dst);
@@ -474,6 +477,7 @@ void cmd_smove(struct client *c)
     if (set_add(dst, m->p, m->len)) {
         server.stat_dirty++;
         db_signal_modified(c->db, dkey->p, dkey->len);
+        notify_event(NOTIFY_SET, "sadd", c->db, dkey->p, dkey->len);
     }
     reply_long(c, 1);
 }
