@@ -236,10 +236,12 @@ struct kv *db_lookup(struct db *db, const char *key, size_t len)
 struct kv *db_lookup_read(struct client *c, const struct slice *key)
 {
     struct kv *o = db_lookup(c->db, key->p, key->len);
-    if (o)
+    if (o) {
         server.stat_keyspace_hits++;
-    else
+    } else {
         server.stat_keyspace_misses++;
+        notify_event(NOTIFY_KEY_MISS, "keymiss", c->db, key->p, key->len);
+    }
     return o;
 }
 

@@ -94,3 +94,16 @@ def test_ring_events_on_owner_node():
             p.close()
     finally:
         ring.stop()
+
+
+def test_script_writes_publish_events(node):
+    host, port, _ = node
+    r = redis.Redis(host=host, port=port)
+    r.config_set("notify-keyspace-events", "E$l")
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:*")
+    assert p.get_message(timeout=1)["type"] == "psubscribe"
+    r.eval("redis.call('set', KEYS[1], 'v'); redis.call('rpush', KEYS[2], 'x'); return 1",
+           2, "sk", "sl")
+    assert messages(p, 2) == [(b"__keyevent@0__:set", b"sk"), (b"__keyevent@0__:rpush", b"sl")]
+    p.close()
