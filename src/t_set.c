@@ -596,7 +596,9 @@ static void spop_with_count(struct client *c)
     /* The whole set. */
     if (count >= size) {
         reply_whole_set(c, o);
+        notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
         delete_key(c, key);
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
         propagate_replace_del(c, key, server.lazyfree_lazy_server_del);
         return;
     }
@@ -641,6 +643,7 @@ static void spop_with_count(struct client *c)
         bio_free_kv(kept, server.lazyfree_lazy_server_del);
     }
     db_signal_modified(c->db, key->p, key->len);
+    notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
 }
 
 void cmd_spop(struct client *c)
@@ -673,10 +676,13 @@ void cmd_spop(struct client *c)
     struct slice rec[3] = {{"SREM", 4}, *key, {mp, ml}};
     propagate_replace(c, 3, rec);
     set_remove_elem(o, &e);
-    if (set_size(o) == 0)
+    notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
+    if (set_size(o) == 0) {
         delete_key(c, key);
-    else
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
+    } else {
         db_signal_modified(c->db, key->p, key->len);
+    }
     server.stat_dirty++;
 }
 
@@ -862,13 +868,17 @@ static void store_result(struct client *c, const struct slice *dst, struct kv *t
     size_t n = set_size(tmp);
     if (n > 0) {
         db_overwrite(c->db, tmp);   /* drops any TTL, as Redis's setKey */
+        /* The event is the command's name: sinterstore, sunionstore, sdiffstore. */
+        notify_event(NOTIFY_SET, c->cmd->name, c->db, dst->p, dst->len);
         reply_long(c, (long long)n);
         server.stat_dirty++;
     } else {
         kv_free(tmp);
         reply_long(c, 0);
-        if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del))
+        if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, dst->p, dst->len);
             server.stat_dirty++;
+        }
     }
 }
 
@@ -889,8 +899,10 @@ static void sinter_generic(struct client *c, const struct slice *keys, long n,
     if (missing > 0) {
         rc_free(sets);
         if (dst) {
-            if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del))
+            if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del)) {
+                notify_event(NOTIFY_GENERIC, "del", c->db, dst->p, dst->len);
                 server.stat_dirty++;
+            }
             reply_long(c, 0);
         } else if (card_only) {
             reply_long(c, 0);
