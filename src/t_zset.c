@@ -1110,14 +1110,17 @@ static void sink_end(struct zsink *s)
     }
     if (s->count) {
         db_overwrite(c->db, s->dst);
+        notify_event(NOTIFY_ZSET, "zrangestore", c->db, s->dstkey->p, s->dstkey->len);
         block_signal_key(c->db, s->dstkey->p, s->dstkey->len);
         reply_long(c, (long long)s->count);
         server.stat_dirty++;
     } else {
         kv_free(s->dst);
         reply_long(c, 0);
-        if (db_delete(c->db, s->dstkey->p, s->dstkey->len, server.lazyfree_lazy_server_del))
+        if (db_delete(c->db, s->dstkey->p, s->dstkey->len, server.lazyfree_lazy_server_del)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, s->dstkey->p, s->dstkey->len);
             server.stat_dirty++;
+        }
     }
     s->dst = NULL;
 }
@@ -2154,14 +2157,18 @@ static void setop_generic(struct client *c, const struct slice *dstkey, int numk
             zset_maybe_listpack(dst, op.maxelelen, op.totelelen);
             size_t len = zset_len(dst);
             db_overwrite(c->db, dst);
+            /* zunionstore, zinterstore, zdiffstore: the command's name. */
+            notify_event(NOTIFY_ZSET, c->cmd->name, c->db, dstkey->p, dstkey->len);
             block_signal_key(c->db, dstkey->p, dstkey->len);
             reply_long(c, (long long)len);
             server.stat_dirty++;
         } else {
             kv_free(dst);
             reply_long(c, 0);
-            if (db_delete(c->db, dstkey->p, dstkey->len, server.lazyfree_lazy_server_del))
+            if (db_delete(c->db, dstkey->p, dstkey->len, server.lazyfree_lazy_server_del)) {
+                notify_event(NOTIFY_GENERIC, "del", c->db, dstkey->p, dstkey->len);
                 server.stat_dirty++;
+            }
         }
     } else if (cardinality_only) {
         reply_long(c, (long long)op.cardinality);
