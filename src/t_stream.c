@@ -603,6 +603,7 @@ void cmd_xtrim(struct client *c)
                                {lenb, rc_ull2str(lenb, sizeof(lenb), s->length)}};
         propagate_replace(c, 5, rec);
         db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+        notify_event(NOTIFY_STREAM, "xtrim", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty += (long long)deleted;
     }
     reply_long(c, (long long)deleted);
@@ -693,6 +694,7 @@ void cmd_xdel(struct client *c)
         else if (first)
             stream_update_first(s);
         db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+        notify_event(NOTIFY_STREAM, "xdel", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty += deleted;
     }
     reply_long(c, deleted);
