@@ -1050,6 +1050,9 @@ def key_slot(key):
 # nature rather than by a bug: what they compare is one node's own state.
 # Each is listed, with its reason, at the start of a --ring run.
 RING_PER_NODE = [
+    ("notify.txt::*",
+     "keyspace events are published on the node that owns the key, as in Redis Cluster; "
+     "a client on another node hears none (tests/integration/test_notify.py checks the ring)"),
     ("connection.txt::client info and list",
      "CLIENT LIST also lists the ring's node links, which use the client port (flags=N)"),
     ("multi.txt::multi client info flags",

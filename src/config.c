@@ -31,6 +31,7 @@
 #include "slowlog.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "notify.h"
 
 enum ctype { T_BOOL, T_INT, T_MEM, T_ENUM, T_STR, T_SPECIAL };
 /* F_DEBUG: a testing knob Redis also has (key-load-delay, ...): settable and
@@ -225,6 +226,24 @@ static size_t get_maxmemory_clients(const struct cfg *cf, char *buf, size_t len)
     return (size_t)snprintf(buf, len, "0");
 }
 
+static const char *set_notify(const struct cfg *cf, int argc, char **argv)
+{
+    (void)cf;
+    if (argc != 1)
+        return "wrong number of arguments";
+    int flags = notify_flags_parse(argv[0], strlen(argv[0]));
+    if (flags < 0)
+        return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    server.notify_keyspace_events = flags;
+    return NULL;
+}
+
+static size_t get_notify(const struct cfg *cf, char *buf, size_t len)
+{
+    (void)cf;
+    return len < 16 ? 0 : notify_flags_format(server.notify_keyspace_events, buf, len);
+}
+
 static const char *const obuf_classes[] = {"normal", "slave", "pubsub"};
 
 static const char *set_obuf_limit(const struct cfg *cf, int argc, char **argv)
@@ -417,6 +436,7 @@ static struct cfg configs[] = {
             get_percentiles, NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, lazyfree_lazy_eviction, "no", NULL),
     BOOL("lazyfree-lazy-expire", NULL, 0, lazyfree_lazy_expire, "no", NULL),
+    SPECIAL("notify-keyspace-events", NULL, 0, "", set_notify, get_notify, NULL),
     BOOL("lazyfree-lazy-server-del", NULL, 0, lazyfree_lazy_server_del, "no", NULL),
     BOOL("lazyfree-lazy-user-del", NULL, 0, lazyfree_lazy_user_del, "no", NULL),
     BOOL("lazyfree-lazy-user-flush", NULL, 0, lazyfree_lazy_user_flush, "no", NULL),

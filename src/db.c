@@ -12,6 +12,7 @@
  * are reallocated when their TTL is added or removed (the expire field is
  * inline), so every place that moves an entry keeps that table in step.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -235,10 +236,12 @@ struct kv *db_lookup(struct db *db, const char *key, size_t len)
 struct kv *db_lookup_read(struct client *c, const struct slice *key)
 {
     struct kv *o = db_lookup(c->db, key->p, key->len);
-    if (o)
+    if (o) {
         server.stat_keyspace_hits++;
-    else
+    } else {
         server.stat_keyspace_misses++;
+        notify_event(NOTIFY_KEY_MISS, "keymiss", c->db, key->p, key->len);
+    }
     return o;
 }
 
@@ -275,6 +278,7 @@ int db_add(struct db *db, struct kv *o)
     db->keys++;
     fenwick_add(db, slot, 1);
     db_signal_modified(db, kv_key(o), o->klen);
+    notify_event(NOTIFY_NEW, "new", db, kv_key(o), o->klen);
     signal_ready_if_blockable(db, o);
     if (o->flags & KV_EXPIRE) {
         db->expires++;
@@ -401,6 +405,7 @@ int db_expire_if_needed(struct db *db, struct kv *o)
     }
     server.stat_expiredkeys++;
     propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_expire);
+    notify_event(NOTIFY_EXPIRED, "expired", db, kv_key(o), o->klen);
     db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_expire);
     return 1;
 }

@@ -20,6 +20,7 @@
  * not refused meanwhile (they are refused only when nothing is left to
  * evict, or under noeviction).
  */
+#include "notify.h"
 #include "evict.h"
 
 #include <event2/event.h>
@@ -441,6 +442,7 @@ static int perform(void)
             goto nothing_left;
         size_t before = rc_used_memory();
         propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
+        notify_event(NOTIFY_EVICTED, "evicted", db, kv_key(o), o->klen);
         db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
         size_t after = rc_used_memory();
         if (after < before)

@@ -29,6 +29,7 @@
  * the callback copies their keys into a small batch and the deletions run
  * after dict_scan() returns.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -118,6 +119,7 @@ static unsigned long batch_expire(struct db *db, struct expire_batch *b)
             db_expiry_is_mine(o)) {
             propagate_deletion(db->id, b->keys[i].key, b->keys[i].len,
                                server.lazyfree_lazy_expire);
+            notify_event(NOTIFY_EXPIRED, "expired", db, b->keys[i].key, b->keys[i].len);
             db_delete(db, b->keys[i].key, b->keys[i].len, server.lazyfree_lazy_expire);
             server.stat_expiredkeys++;
             expired++;

@@ -12,6 +12,7 @@
  * *-max-listpack-* / set-max-intset-entries settings, as Redis converts
  * after loading.
  */
+#include "notify.h"
 #include "rdbobj.h"
 
 #include <errno.h>
@@ -439,8 +440,10 @@ void cmd_restore(struct client *c)
         ttl = ttl > LLONG_MAX - server.mstime ? LLONG_MAX : ttl + server.mstime;
     if (ttl != 0 && ttl <= server.mstime) {
         /* Already expired: the key ends up deleted, as in Redis. */
-        if (deleted)
+        if (deleted) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, c->argv[1].p, c->argv[1].len);
             server.stat_dirty++;
+        }
         kv_free(o);
         reply_ok(c);
         return;
@@ -450,6 +453,7 @@ void cmd_restore(struct client *c)
         o = db_set_expire(c->db, o, ttl);
     /* After db_add, which stamps a new entry as just accessed. */
     evict_set_access(o, freq, idle);
+    notify_event(NOTIFY_GENERIC, "restore", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_ok(c);
 }

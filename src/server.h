@@ -246,6 +246,7 @@ struct server {
     int lazyfree_lazy_expire;
     int lazyfree_lazy_eviction;
     int lazyfree_lazy_server_del;
+    int notify_keyspace_events;      /* NOTIFY_* flags (notify.h) */
     int active_expire_effort;
     int activerehashing;
 

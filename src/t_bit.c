@@ -8,6 +8,7 @@
  * the string with zero bytes (string_grow_zero); reads past the end see
  * zeros.  Behaviour, replies and error order follow Redis 7.0.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -204,6 +205,9 @@ void cmd_setbit(struct client *c)
         *byte |= mask;
     else
         *byte &= (unsigned char)~mask;
+    /* Redis 7.0 announces a SETBIT only when the bit changed. */
+    if (old != (int)on)
+        notify_event(NOTIFY_STRING, "setbit", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_long(c, old);
 }
@@ -404,8 +408,10 @@ void cmd_bitop(struct client *c)
 
     if (maxlen == 0) {
         rc_free(src);
-        if (db_delete(c->db, dest->p, dest->len, server.lazyfree_lazy_server_del))
+        if (db_delete(c->db, dest->p, dest->len, server.lazyfree_lazy_server_del)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, dest->p, dest->len);
             server.stat_dirty++;
+        }
         reply_long(c, 0);
         return;
     }
@@ -445,6 +451,7 @@ void cmd_bitop(struct client *c)
     r->buf[maxlen] = '\0';
     rc_free(src);
     db_overwrite(c->db, kv_new_raw(dest->p, dest->len, r, -1));
+    notify_event(NOTIFY_STRING, "set", c->db, dest->p, dest->len);
     server.stat_dirty++;
     reply_long(c, (long long)maxlen);
 }

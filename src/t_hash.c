@@ -21,6 +21,7 @@
  * (db_signal_modified) and counts in server.stat_dirty; a hash emptied by
  * HDEL is deleted.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -410,6 +411,7 @@ static void hset_generic(struct client *c, int is_hmset)
     else
         reply_long(c, created);
     signal_key(c);
+    notify_event(NOTIFY_HASH, "hset", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty += (c->argc - 2) / 2;
 }
 
@@ -438,6 +440,7 @@ void cmd_hsetnx(struct client *c)
     hash_set(o, c->argv[2].p, c->argv[2].len, c->argv[3].p, c->argv[3].len);
     reply_long(c, 1);
     signal_key(c);
+    notify_event(NOTIFY_HASH, "hset", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
 }
 
@@ -597,6 +600,9 @@ void cmd_hdel(struct client *c)
                 dict_try_shrink(o->v.ptr);
             signal_key(c);
         }
+        notify_event(NOTIFY_HASH, "hdel", c->db, c->argv[1].p, c->argv[1].len);
+        if (removed)
+            notify_event(NOTIFY_GENERIC, "del", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty += deleted;
     }
     reply_long(c, deleted);
@@ -635,6 +641,7 @@ void cmd_hincrby(struct client *c)
     hash_set(o, c->argv[2].p, c->argv[2].len, buf, n);
     reply_long(c, value);
     signal_key(c);
+    notify_event(NOTIFY_HASH, "hincrby", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
 }
 
@@ -672,6 +679,7 @@ void cmd_hincrbyfloat(struct client *c)
     hash_set(o, c->argv[2].p, c->argv[2].len, buf, n);
     reply_bulk(c, buf, n);
     signal_key(c);
+    notify_event(NOTIFY_HASH, "hincrbyfloat", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     /* Logged as the value it produced (Redis: HSET key field value). */
     struct slice rec[4] = {{"HSET", 4}, c->argv[1], c->argv[2], {buf, n}};

@@ -16,6 +16,7 @@
  * dirty and PFCOUNT itself is logged: replayed on the same value it writes
  * the same bytes.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -145,6 +146,7 @@ void cmd_pfadd(struct client *c)
     if (updated) {
         hll_cache_invalidate(sketch(o));
         db_signal_modified(c->db, key->p, key->len);
+        notify_event(NOTIFY_STRING, "pfadd", c->db, key->p, key->len);
         server.stat_dirty += updated;
     }
     reply_long(c, updated ? 1 : 0);
@@ -247,6 +249,8 @@ void cmd_pfmerge(struct client *c)
             sketch_update(o, NULL, j, max[j]);
     hll_cache_invalidate(sketch(o));
     db_signal_modified(c->db, key->p, key->len);
+    /* Redis 7.0 announces a merge as "pfadd". */
+    notify_event(NOTIFY_STRING, "pfadd", c->db, key->p, key->len);
     server.stat_dirty++;
     reply_ok(c);
 }

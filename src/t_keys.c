@@ -17,6 +17,7 @@
  * they move when their TTL or key changes; a struct kv pointer is never
  * kept across a call that may reallocate or free it.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -137,6 +138,7 @@ static void del_generic(struct client *c, int lazy)
         if (o == NULL || db_expire_if_needed(c->db, o))
             continue;
         if (db_delete(c->db, k->p, k->len, lazy)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, k->p, k->len);
             server.stat_dirty++;
             deleted++;
         }
@@ -291,9 +293,11 @@ static void expire_generic(struct client *c, long long basetime, long long unit_
     if (when <= server.mstime) {
         db_delete(c->db, key->p, key->len, server.lazyfree_lazy_expire);
         propagate_replace_del(c, key, server.lazyfree_lazy_expire);
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
     } else {
         db_set_expire(c->db, o, when);
         propagate_replace_pexpireat(c, key, when);
+        notify_event(NOTIFY_GENERIC, "expire", c->db, key->p, key->len);
     }
     server.stat_dirty++;
     reply_long(c, 1);
@@ -372,6 +376,7 @@ void cmd_persist(struct client *c)
         return;
     }
     db_set_expire(c->db, o, -1);
+    notify_event(NOTIFY_GENERIC, "persist", c->db, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, 1);
 }
@@ -622,6 +627,8 @@ static void rename_generic(struct client *c, int nx)
     uint32_t lru = n->lru;
     db_add(db, n);
     n->lru = lru;   /* the value keeps its access history, as in Redis */
+    notify_event(NOTIFY_GENERIC, "rename_from", db, src->p, src->len);
+    notify_event(NOTIFY_GENERIC, "rename_to", db, dst->p, dst->len);
     server.stat_dirty++;
     if (nx)
         reply_long(c, 1);
@@ -682,6 +689,7 @@ void cmd_copy(struct client *c)
     if (exists)
         db_delete(dstdb, dst->p, dst->len, server.lazyfree_lazy_server_del);
     db_add(dstdb, n);
+    notify_event(NOTIFY_GENERIC, "copy_to", dstdb, dst->p, dst->len);
     server.stat_dirty++;
     reply_long(c, 1);
 }
@@ -712,6 +720,8 @@ void cmd_move(struct client *c)
     uint32_t lru = o->lru;
     db_add(dst, o);
     o->lru = lru;
+    notify_event(NOTIFY_GENERIC, "move_from", src, key->p, key->len);
+    notify_event(NOTIFY_GENERIC, "move_to", dst, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, 1);
 }

@@ -11,6 +11,7 @@
  * to do once a key is ready: list_serve() below is that callback.  Every
  * command that adds elements to a list calls block_signal_key().
  */
+#include "notify.h"
 #include "t_list.h"
 
 #include <limits.h>
@@ -69,9 +70,10 @@ static struct kv *list_create(struct db *db, const char *key, size_t klen)
  * is empty, else tell WATCH it changed. */
 static void list_after_remove(struct db *db, struct kv *o, const char *key, size_t klen)
 {
-    if (ql_count(ql_of(o)) == 0)
+    if (ql_count(ql_of(o)) == 0) {
+        notify_event(NOTIFY_GENERIC, "del", db, key, klen);
         db_delete(db, key, klen, 0);
-    else
+    } else
         db_signal_modified(db, key, klen);
 }
 
@@ -156,6 +158,7 @@ static void pop_one_reply(struct client *c, struct db *db, struct kv *o, const c
     reply_entry(c, &e);
     ql_del_end(ql, where);
     server.stat_dirty++;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", db, key, klen);
     list_after_remove(db, o, key, klen);
 }
 
@@ -186,6 +189,7 @@ static void pop_range_reply(struct client *c, struct db *db, struct kv *o, const
         ql_del_end(ql, where);
     }
     server.stat_dirty += (long long)n;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", db, key, klen);
     list_after_remove(db, o, key, klen);
 }
 
@@ -214,20 +218,30 @@ static void move_one_reply(struct client *c, struct db *db, struct kv *src, cons
     memcpy(copy, p, len);
 
     reply_bulk(c, copy, len);
+    int emptied = 0;
     if (dst == src) {
         ql_del_end(sql, from);
         ql_push(sql, to, copy, len);
         db_signal_modified(db, skey, sklen);
     } else {
         ql_del_end(sql, from);
-        /* The source goes first: deleting it never moves dst's entry. */
-        list_after_remove(db, src, skey, sklen);
+        /* The source goes first: deleting it never moves dst's entry.
+         * Its "del" event is published last, as in Redis. */
+        emptied = ql_count(sql) == 0;
+        if (emptied)
+            db_delete(db, skey, sklen, 0);
+        else
+            db_signal_modified(db, skey, sklen);
         if (dst == NULL)
             dst = list_create(db, dkey, dklen);
         else
             db_signal_modified(db, dkey, dklen);
         ql_push(ql_of(dst), to, copy, len);
     }
+    notify_event(NOTIFY_LIST, to == QL_HEAD ? "lpush" : "rpush", db, dkey, dklen);
+    notify_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", db, skey, sklen);
+    if (emptied)
+        notify_event(NOTIFY_GENERIC, "del", db, skey, sklen);
     block_signal_key(db, dkey, dklen);
     server.stat_dirty++;
     if (copy != stackbuf)
@@ -486,6 +500,8 @@ static void push_generic(struct client *c, int where, int xx)
     for (int i = 2; i < c->argc; i++)
         ql_push(ql, where, c->argv[i].p, c->argv[i].len);
     server.stat_dirty += c->argc - 2;
+    notify_event(NOTIFY_LIST, where == QL_HEAD ? "lpush" : "rpush", c->db, c->argv[1].p,
+                 c->argv[1].len);
     block_signal_key(c->db, c->argv[1].p, c->argv[1].len);
     reply_long(c, (long long)ql_count(ql));
 }
@@ -738,6 +754,7 @@ void cmd_lset(struct client *c)
         return;
     }
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+    notify_event(NOTIFY_LIST, "lset", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_ok(c);
 }
@@ -777,6 +794,7 @@ void cmd_linsert(struct client *c)
         return;
     }
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+    notify_event(NOTIFY_LIST, "linsert", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_long(c, (long long)ql_count(ql));
 }
@@ -809,6 +827,7 @@ void cmd_lrem(struct client *c)
     }
     if (removed) {
         server.stat_dirty += (long long)removed;
+        notify_event(NOTIFY_LIST, "lrem", c->db, c->argv[1].p, c->argv[1].len);
         list_after_remove(c->db, o, c->argv[1].p, c->argv[1].len);
     }
     reply_long(c, (long long)removed);
@@ -840,6 +859,7 @@ void cmd_ltrim(struct client *c)
     if (rtrim)
         ql_del_range(ql, ql_count(ql) - rtrim, rtrim);
     server.stat_dirty += (long long)(ltrim + rtrim);
+    notify_event(NOTIFY_LIST, "ltrim", c->db, c->argv[1].p, c->argv[1].len);
     list_after_remove(c->db, o, c->argv[1].p, c->argv[1].len);
     reply_ok(c);
 }

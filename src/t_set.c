@@ -16,6 +16,7 @@
  * change with the count relative to the set size) so that their costs
  * and the shapes of their results match: see each command.
  */
+#include "notify.h"
 #include "t_set.h"
 
 #include <limits.h>
@@ -394,8 +395,10 @@ void cmd_sadd(struct client *c)
     long long added = 0;
     for (int j = 2; j < c->argc; j++)
         added += set_add(o, c->argv[j].p, c->argv[j].len);
-    if (added)
+    if (added) {
         db_signal_modified(c->db, key->p, key->len);
+        notify_event(NOTIFY_SET, "sadd", c->db, key->p, key->len);
+    }
     server.stat_dirty += added;
     reply_long(c, added);
 }
@@ -426,6 +429,10 @@ void cmd_srem(struct client *c)
     }
     if (deleted && o != NULL)
         db_signal_modified(c->db, key->p, key->len);
+    if (deleted)
+        notify_event(NOTIFY_SET, "srem", c->db, key->p, key->len);
+    if (deleted && o == NULL)
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
     server.stat_dirty += deleted;
     reply_long(c, deleted);
 }
@@ -455,10 +462,13 @@ void cmd_smove(struct client *c)
     }
     /* Entries never move when another key is deleted or added, so dst
      * stays valid across these calls. */
-    if (set_size(src) == 0)
+    notify_event(NOTIFY_SET, "srem", c->db, skey->p, skey->len);
+    if (set_size(src) == 0) {
         delete_key(c, skey);
-    else
+        notify_event(NOTIFY_GENERIC, "del", c->db, skey->p, skey->len);
+    } else {
         db_signal_modified(c->db, skey->p, skey->len);
+    }
     if (dst == NULL) {
         dst = set_new_for(dkey->p, dkey->len, m->p, m->len);
         db_add(c->db, dst);
@@ -467,6 +477,7 @@ void cmd_smove(struct client *c)
     if (set_add(dst, m->p, m->len)) {
         server.stat_dirty++;
         db_signal_modified(c->db, dkey->p, dkey->len);
+        notify_event(NOTIFY_SET, "sadd", c->db, dkey->p, dkey->len);
     }
     reply_long(c, 1);
 }
@@ -585,7 +596,9 @@ static void spop_with_count(struct client *c)
     /* The whole set. */
     if (count >= size) {
         reply_whole_set(c, o);
+        notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
         delete_key(c, key);
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
         propagate_replace_del(c, key, server.lazyfree_lazy_server_del);
         return;
     }
@@ -630,6 +643,7 @@ static void spop_with_count(struct client *c)
         bio_free_kv(kept, server.lazyfree_lazy_server_del);
     }
     db_signal_modified(c->db, key->p, key->len);
+    notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
 }
 
 void cmd_spop(struct client *c)
@@ -662,10 +676,13 @@ void cmd_spop(struct client *c)
     struct slice rec[3] = {{"SREM", 4}, *key, {mp, ml}};
     propagate_replace(c, 3, rec);
     set_remove_elem(o, &e);
-    if (set_size(o) == 0)
+    notify_event(NOTIFY_SET, "spop", c->db, key->p, key->len);
+    if (set_size(o) == 0) {
         delete_key(c, key);
-    else
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
+    } else {
         db_signal_modified(c->db, key->p, key->len);
+    }
     server.stat_dirty++;
 }
 
@@ -851,13 +868,17 @@ static void store_result(struct client *c, const struct slice *dst, struct kv *t
     size_t n = set_size(tmp);
     if (n > 0) {
         db_overwrite(c->db, tmp);   /* drops any TTL, as Redis's setKey */
+        /* The event is the command's name: sinterstore, sunionstore, sdiffstore. */
+        notify_event(NOTIFY_SET, c->cmd->name, c->db, dst->p, dst->len);
         reply_long(c, (long long)n);
         server.stat_dirty++;
     } else {
         kv_free(tmp);
         reply_long(c, 0);
-        if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del))
+        if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, dst->p, dst->len);
             server.stat_dirty++;
+        }
     }
 }
 
@@ -878,8 +899,10 @@ static void sinter_generic(struct client *c, const struct slice *keys, long n,
     if (missing > 0) {
         rc_free(sets);
         if (dst) {
-            if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del))
+            if (db_delete(c->db, dst->p, dst->len, server.lazyfree_lazy_server_del)) {
+                notify_event(NOTIFY_GENERIC, "del", c->db, dst->p, dst->len);
                 server.stat_dirty++;
+            }
             reply_long(c, 0);
         } else if (card_only) {
             reply_long(c, 0);

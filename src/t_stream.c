@@ -23,6 +23,7 @@
  * serve callback answers a waiter when the stream has grown past the id it
  * waits after (or its group's last id, for ">").
  */
+#include "notify.h"
 #include "server.h"
 
 #include <errno.h>
@@ -563,9 +564,10 @@ void cmd_xadd(struct client *c)
     }
     reply_id(c, &id);
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+    notify_event(NOTIFY_STREAM, "xadd", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
-    if (a.strategy)
-        do_trim(s, &a);
+    if (a.strategy && do_trim(s, &a) > 0)
+        notify_event(NOTIFY_STREAM, "xtrim", c->db, c->argv[1].p, c->argv[1].len);
 
     /* Logged with the concrete id and the resulting length. */
     int n = 0, cap = c->argc - fpos + 6;
@@ -601,6 +603,7 @@ void cmd_xtrim(struct client *c)
                                {lenb, rc_ull2str(lenb, sizeof(lenb), s->length)}};
         propagate_replace(c, 5, rec);
         db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+        notify_event(NOTIFY_STREAM, "xtrim", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty += (long long)deleted;
     }
     reply_long(c, (long long)deleted);
@@ -691,6 +694,7 @@ void cmd_xdel(struct client *c)
         else if (first)
             stream_update_first(s);
         db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
+        notify_event(NOTIFY_STREAM, "xdel", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty += deleted;
     }
     reply_long(c, deleted);

@@ -12,6 +12,7 @@
  * Relative expire times (EX, PX, SETEX, PSETEX) are turned into absolute
  * unix milliseconds against server.mstime, the time cached for the command.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -226,6 +227,9 @@ static void set_generic(struct client *c, int flags, const struct slice *key,
     else
         db_add(c->db, n);
     server.stat_dirty++;
+    notify_event(NOTIFY_STRING, "set", c->db, key->p, key->len);
+    if (expire)
+        notify_event(NOTIFY_GENERIC, "expire", c->db, key->p, key->len);
     /* Relative expiries are logged as SET key value PXAT ms (Redis 7.0). */
     if (expire)
         propagate_replace_set_pxat(c, key, val, when);
@@ -245,6 +249,7 @@ void cmd_set(struct client *c)
     if (c->argc == 3) {
         /* The common case: one allocation and one table walk. */
         db_overwrite(c->db, kv_new_string(key->p, key->len, val->p, val->len, -1));
+        notify_event(NOTIFY_STRING, "set", c->db, key->p, key->len);
         server.stat_dirty++;
         reply_ok(c);
         return;
@@ -316,15 +321,18 @@ void cmd_getex(struct client *c)
         /* An absolute time already past: the key goes now. */
         db_delete(c->db, c->argv[1].p, c->argv[1].len, server.lazyfree_lazy_expire);
         propagate_replace_del(c, &c->argv[1], server.lazyfree_lazy_expire);
+        notify_event(NOTIFY_GENERIC, "del", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty++;
     } else if (expire) {
         db_set_expire(c->db, o, when);
         propagate_replace_pexpireat(c, &c->argv[1], when);
+        notify_event(NOTIFY_GENERIC, "expire", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty++;
     } else if ((flags & OPT_PERSIST) && (o->flags & KV_EXPIRE)) {
         db_set_expire(c->db, o, -1);
         struct slice v[2] = {{"PERSIST", 7}, c->argv[1]};
         propagate_replace(c, 2, v);
+        notify_event(NOTIFY_GENERIC, "persist", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty++;
     }
 }
@@ -340,8 +348,10 @@ void cmd_getdel(struct client *c)
     if (wrong_type(c, o))
         return;
     reply_kv_string(c, o);
-    if (db_delete(c->db, c->argv[1].p, c->argv[1].len, server.lazyfree_lazy_user_del))
+    if (db_delete(c->db, c->argv[1].p, c->argv[1].len, server.lazyfree_lazy_user_del)) {
+        notify_event(NOTIFY_GENERIC, "del", c->db, c->argv[1].p, c->argv[1].len);
         server.stat_dirty++;
+    }
 }
 
 /* GETSET key value: like SET key value GET (the TTL is dropped). */
@@ -379,6 +389,7 @@ static void mset_all(struct client *c)
     for (int j = 1; j < c->argc; j += 2) {
         const struct slice *k = &c->argv[j], *v = &c->argv[j + 1];
         db_overwrite(c->db, kv_new_string(k->p, k->len, v->p, v->len, -1));
+        notify_event(NOTIFY_STRING, "set", c->db, k->p, k->len);
     }
     server.stat_dirty += (c->argc - 1) / 2;
 }
@@ -440,6 +451,7 @@ static void incr_decr(struct client *c, long long incr)
         db_replace(c->db, o, kv_new_int(key->p, key->len, value, kv_expire(o)));
     else
         db_add(c->db, kv_new_int(key->p, key->len, value, -1));
+    notify_event(NOTIFY_STRING, "incrby", c->db, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, value);
 }
@@ -517,6 +529,7 @@ void cmd_incrbyfloat(struct client *c)
         db_replace(c->db, o, n);
     else
         db_add(c->db, n);
+    notify_event(NOTIFY_STRING, "incrbyfloat", c->db, key->p, key->len);
     server.stat_dirty++;
     /* Logged as the value it produced, so that replay cannot round
      * differently (Redis: SET key value KEEPTTL). */
@@ -549,6 +562,7 @@ void cmd_append(struct client *c)
         total = r->len;
         db_signal_modified(c->db, key->p, key->len);
     }
+    notify_event(NOTIFY_STRING, "append", c->db, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, (long long)total);
 }
@@ -635,6 +649,7 @@ void cmd_setrange(struct client *c)
         r->len = total;
         r->buf[total] = '\0';
         db_add(c->db, kv_new_raw(key->p, key->len, r, -1));
+        notify_event(NOTIFY_STRING, "setrange", c->db, key->p, key->len);
         server.stat_dirty++;
         reply_long(c, (long long)total);
         return;
@@ -650,6 +665,7 @@ void cmd_setrange(struct client *c)
     struct rstr *r = string_grow_zero(o, (size_t)offset + val->len);
     memcpy(r->buf + offset, val->p, val->len);
     db_signal_modified(c->db, key->p, key->len);
+    notify_event(NOTIFY_STRING, "setrange", c->db, key->p, key->len);
     server.stat_dirty++;
     reply_long(c, (long long)r->len);
 }

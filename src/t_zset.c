@@ -26,6 +26,7 @@
  * that hides the encoding; writes go through zset_add()/zset_del() and the
  * range deletions, which keep both encodings' invariants.
  */
+#include "notify.h"
 #include "server.h"
 
 #include <limits.h>
@@ -752,6 +753,7 @@ static int lookup_write(struct client *c, const struct slice *key, struct kv **o
 static int after_removal(struct db *db, struct kv *o, const char *key, size_t klen)
 {
     if (zset_len(o) == 0) {
+        notify_event(NOTIFY_GENERIC, "del", db, key, klen);
         db_delete(db, key, klen, server.lazyfree_lazy_server_del);
         return 1;
     }
@@ -873,8 +875,10 @@ reply:
         reply_long(c, ch ? added + updated : added);
     }
 changed:
-    if (added || updated)
+    if (added || updated) {
         db_signal_modified(c->db, key->p, key->len);
+        notify_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", c->db, key->p, key->len);
+    }
 done:
     if (scores != &one)
         rc_free(scores);
@@ -915,6 +919,7 @@ void cmd_zrem(struct client *c)
             break;
     }
     if (deleted) {
+        notify_event(NOTIFY_ZSET, "zrem", c->db, key->p, key->len);
         after_removal(c->db, o, key->p, key->len);
         server.stat_dirty += deleted;
     }
@@ -1105,14 +1110,17 @@ static void sink_end(struct zsink *s)
     }
     if (s->count) {
         db_overwrite(c->db, s->dst);
+        notify_event(NOTIFY_ZSET, "zrangestore", c->db, s->dstkey->p, s->dstkey->len);
         block_signal_key(c->db, s->dstkey->p, s->dstkey->len);
         reply_long(c, (long long)s->count);
         server.stat_dirty++;
     } else {
         kv_free(s->dst);
         reply_long(c, 0);
-        if (db_delete(c->db, s->dstkey->p, s->dstkey->len, server.lazyfree_lazy_server_del))
+        if (db_delete(c->db, s->dstkey->p, s->dstkey->len, server.lazyfree_lazy_server_del)) {
+            notify_event(NOTIFY_GENERIC, "del", c->db, s->dstkey->p, s->dstkey->len);
             server.stat_dirty++;
+        }
     }
     s->dst = NULL;
 }
@@ -1415,8 +1423,13 @@ static void zremrange_generic(struct client *c, int type)
         else
             deleted = zsl_delete_range_by_lex(zs->zsl, &lex, zs_unlink_cb, zs);
     }
-    if (deleted)
+    if (deleted) {
+        static const char *const names[] = {
+            [RANGE_RANK] = "zremrangebyrank", [RANGE_SCORE] = "zremrangebyscore",
+            [RANGE_LEX] = "zremrangebylex"};
+        notify_event(NOTIFY_ZSET, names[type], c->db, key->p, key->len);
         after_removal(c->db, o, key->p, key->len);
+    }
     server.stat_dirty += (long long)deleted;
     reply_long(c, (long long)deleted);
 }
@@ -1528,6 +1541,8 @@ static void zpop_reply(struct client *c, struct db *db, struct kv *o, const char
         }
     }
     server.stat_dirty += n;
+    if (n > 0)
+        notify_event(NOTIFY_ZSET, where == ZSET_MAX ? "zpopmax" : "zpopmin", db, key, klen);
     after_removal(db, o, key, klen);
 }
 
@@ -2149,14 +2164,18 @@ static void setop_generic(struct client *c, const struct slice *dstkey, int numk
             zset_maybe_listpack(dst, op.maxelelen, op.totelelen);
             size_t len = zset_len(dst);
             db_overwrite(c->db, dst);
+            /* zunionstore, zinterstore, zdiffstore: the command's name. */
+            notify_event(NOTIFY_ZSET, c->cmd->name, c->db, dstkey->p, dstkey->len);
             block_signal_key(c->db, dstkey->p, dstkey->len);
             reply_long(c, (long long)len);
             server.stat_dirty++;
         } else {
             kv_free(dst);
             reply_long(c, 0);
-            if (db_delete(c->db, dstkey->p, dstkey->len, server.lazyfree_lazy_server_del))
+            if (db_delete(c->db, dstkey->p, dstkey->len, server.lazyfree_lazy_server_del)) {
+                notify_event(NOTIFY_GENERIC, "del", c->db, dstkey->p, dstkey->len);
                 server.stat_dirty++;
+            }
         }
     } else if (cardinality_only) {
         reply_long(c, (long long)op.cardinality);
