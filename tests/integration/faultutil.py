@@ -45,11 +45,13 @@ class Writers:
             self.errors[word] = self.errors.get(word, 0) + 1
 
     def _call(self, t, r, fn):
-        """fn(r) with up to self.retries retries; (ok, result, client)."""
+        """fn(r, attempt) with up to self.retries retries; (ok, result,
+        client).  A failed attempt may still have run (NOREPLICAS, a lost
+        reply): fn makes each attempt's write distinct and records it."""
         node = t % len(self.ring.nodes)
         for attempt in range(self.retries + 1):
             try:
-                return True, fn(r), r
+                return True, fn(r, attempt), r
             except (redis.ConnectionError, redis.TimeoutError):
                 # The node is down or stalled: outcome unknown; reconnect.
                 self._error("CONNECTION")
@@ -73,27 +75,34 @@ class Writers:
                 val = "%d:%d" % (t, i)
                 with self.lock:
                     self.attempted[key] = val
-                ok, res, r = self._call(t, r, lambda c: c.set(key, val))
+                ok, res, r = self._call(t, r, lambda c, a: c.set(key, val))
                 if ok and res:
                     with self.lock:
                         self.acked[key] = val
             elif kind == 2:
                 key = "%sc%d:%d" % (self.prefix, t, (i // 4) % 8)
-                with self.lock:
-                    self.incr_sent[key] = self.incr_sent.get(key, 0) + 1
-                ok, _, r = self._call(t, r, lambda c: c.incr(key))
+                def incr(c, a):
+                    with self.lock:
+                        self.incr_sent[key] = self.incr_sent.get(key, 0) + 1
+                    return c.incr(key)
+                ok, _, r = self._call(t, r, incr)
                 if ok:
                     with self.lock:
                         self.incr_acked[key] = self.incr_acked.get(key, 0) + 1
             else:
                 key = "%sl%d:%d" % (self.prefix, t, (i // 4) % 4)
-                elem = "%d" % i
-                with self.lock:
-                    self.push_sent.setdefault(key, []).append(elem)
-                ok, _, r = self._call(t, r, lambda c: c.rpush(key, elem))
+                last = []
+
+                def rpush(c, a):
+                    elem = "%d.%d" % (i, a)     # a retry pushes a new element
+                    last[:] = [elem]
+                    with self.lock:
+                        self.push_sent.setdefault(key, []).append(elem)
+                    return c.rpush(key, elem)
+                ok, _, r = self._call(t, r, rpush)
                 if ok:
                     with self.lock:
-                        self.push_acked.setdefault(key, []).append(elem)
+                        self.push_acked.setdefault(key, []).append(last[0])
             with self.lock:
                 self.ops += 1
                 self.failed_ops += not ok

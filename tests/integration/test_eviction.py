@@ -107,8 +107,10 @@ def test_allkeys_policy_stays_under_limit(lnode, policy):
     # The cron may evict a few more keys between two reads: bracket them.
     e = evicted(r)
     assert 3000 - n <= e <= 3000 - r.dbsize()
-    # The most recent key was written after the last eviction.
-    assert r.exists("k:2999")
+    # The most recent key was written after the last eviction made room
+    # for it; a random policy's cron evictions since may pick it too.
+    if policy != "allkeys-random":
+        assert r.exists("k:2999")
 
 
 @pytest.mark.parametrize("policy", [p for p in POLICIES if p.startswith("volatile")])
