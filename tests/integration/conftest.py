@@ -243,11 +243,15 @@ def stop_proc(proc, timeout=10.0):
 def start_redis(workdir, *extra):
     """A redis-server working in workdir (its --dir and cwd), with --save ""
     and then the extra arguments; returns (port, proc) once it answers
-    PING.  Skips the test when redis-server is not installed."""
+    PING.  Skips the test when redis-server is not installed.  In cluster
+    mode the port's bus port (port + 10000) must be free as well."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server not installed")
-    for _ in range(3):
+    cluster = "--cluster-enabled" in [str(a) for a in extra]
+    for _ in range(5):
         port = pick_port()
+        if cluster and not port_is_free(port + 10000):
+            continue
         proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
              "--daemonize", "no", "--dir", workdir] + [str(a) for a in extra],

@@ -13,11 +13,9 @@ sense (the deterministic replies are in redis-compat/cases):
 - SORT's BY/GET refusal through a ring, as a cluster-mode redis-server.
 """
 
-import os
 import re
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -25,39 +23,23 @@ import time
 import pytest
 import redis
 
-from conftest import HOST, pick_port, ping, start_node, stop_node, wait_for
-
-REDIS_SERVER = shutil.which("redis-server")
-
+from conftest import HOST, start_node, stop_node, stop_proc, wait_for
+from conftest import start_redis as start_ref
 
 def start_redis(*extra):
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
+    """conftest's start_redis in a fresh directory, removed by stop_redis."""
     workdir = tempfile.mkdtemp(prefix="ringcache-ref-")
-    port = pick_port()
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-                             "--dir", workdir] + list(extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, cwd=workdir)
+    try:
+        port, proc = start_ref(workdir, *extra)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     proc.workdir = workdir
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if ping(port):
-            return port, proc
-        time.sleep(0.02)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError("redis-server did not start")
+    return port, proc
 
 
 def stop_redis(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_proc(proc)
     shutil.rmtree(proc.workdir, ignore_errors=True)
 
 

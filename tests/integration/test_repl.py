@@ -13,6 +13,7 @@ redis = pytest.importorskip("redis")
 
 from conftest import HOST
 from conftest import resp as cmd
+from faultutil import digests_in_step
 from ringutil import Ring, key_slot, pairs
 
 
@@ -245,26 +246,6 @@ def test_min_replica_acks_with_a_stopped_replica(ring):
         ring.wait_healthy()
 
 
-def digests(ring, i):
-    """slot -> (digest, keys) of node i's data."""
-    return {s: (d, n) for s, d, n in ring.client(i).execute_command("RING", "DIGEST")}
-
-
-def copies_in_step(ring):
-    """Every slot's digest is the same on its primary and its replica."""
-    table = ring.slot_owners()
-    d = [digests(ring, i) for i in range(len(ring.nodes))]
-    ports = [n.port for n in ring.nodes]
-    for start, end, primary, *replicas in ring.client(0).execute_command("CLUSTER", "SLOTS"):
-        p = ports.index(int(primary[1]))
-        for rep in replicas:
-            q = ports.index(int(rep[1]))
-            for slot in range(start, end + 1):
-                if d[p].get(slot) != d[q].get(slot):
-                    return False
-    return True
-
-
 def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
     victim = 1
     r = ring.client(0)
@@ -272,7 +253,7 @@ def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
     keys = [k for k in ("miss:%d" % j for j in range(600)) if owners(ring, k)[1] == [victim]][:100]
     assert len(keys) == 100
     r.mset({k: "old" for k in keys})
-    assert wait_until(lambda: copies_in_step(ring))
+    assert wait_until(lambda: digests_in_step(ring))
     ring.kill(victim)
     time.sleep(0.3)         # past the links' reconnect delay: batches are lost
     for k in keys[:50]:
@@ -283,7 +264,7 @@ def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
     ring.wait_serving()
     for j in range(30):
         retry_tryagain(lambda: ring.client(2).set("nudge:%d" % j, 1))
-    assert wait_until(lambda: copies_in_step(ring), timeout=20)
+    assert wait_until(lambda: digests_in_step(ring), timeout=20)
     ro = readonly_client(ring, victim)
     assert [ro.get(k) for k in keys[:50]] == ["new"] * 50
     assert ro.exists(*keys[50:]) == 0
@@ -324,7 +305,7 @@ def test_only_primaries_evict(policy):
         evicted = sum(ring.client(i).info("stats")["evicted_keys"] for i in range(3))
         assert evicted > 0
         # Every eviction was a primary's, replicated: the copies agree.
-        assert wait_until(lambda: copies_in_step(ring), timeout=20)
+        assert wait_until(lambda: digests_in_step(ring), timeout=20)
     finally:
         ring.stop()
 
