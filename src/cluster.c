@@ -760,6 +760,9 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err)
     case LIVENESS_HANDOVER:
         *err = "CLUSTERDOWN Hash slot changing primary: waiting out the previous primary's lease";
         return CLUSTER_DOWN;
+    case LIVENESS_RELEASED:
+        *err = "TRYAGAIN This node is shutting down: its slots are moving to the next node";
+        return CLUSTER_DOWN;
     case LIVENESS_NOT_PRIMARY:
         break;
     }

@@ -39,6 +39,10 @@ struct peer {
     int caught_up;
     int has_grant;
     uint64_t grant_at, grant_epoch;     /* newest granted ping: send time, epoch */
+    int released;               /* it said it released epoch released_at */
+    uint64_t released_at;
+    int leaving;                /* it said it is leaving at epoch leaving_at */
+    uint64_t leaving_at;
     struct sent_ping sent[SENT_KEEP];
     unsigned sent_pos;
 };
@@ -57,6 +61,18 @@ struct liveness {
     struct peer *peers;         /* parallel to state->members */
     int16_t *primary;           /* RC_SLOTS: acting primary index or -1 */
     uint64_t *ready_at;         /* RC_SLOTS: may serve from (if primary) */
+    int16_t *gained_from;       /* RC_SLOTS: the previous state's primary (same
+                                 * members, adopted from the epoch before) if it
+                                 * was another member and this node gained the
+                                 * slot from it; else -1 */
+
+    int leaving;                /* liveness_release() was called: serves nothing */
+    uint64_t leaving_told;      /* epoch + 1 of the last LEAVING sent; 0: none */
+    /* The state before this one, if adopted directly from it: its epoch and
+     * when the waits of the slots this node was primary of there end. */
+    int prev_valid;
+    uint64_t prev_epoch, prev_ready;
+    int release_told;           /* RELEASE prev_epoch sent to everyone */
 
     /* losers of the accepted value for epoch state->epoch + 1 */
     int acc_seen;
@@ -211,12 +227,13 @@ static void ask(struct liveness *l, const char *id, enum cstate_status st)
 /* Hand-over wait for the slots of a newly adopted state s (see liveness.h):
  * fills prim[] and ready[] from the old ones in l. */
 static void plan_slots(struct liveness *l, const struct cstate *s, const struct ring *r,
-                       int16_t *prim, uint64_t *ready, uint64_t now)
+                       int16_t *prim, uint64_t *ready, int16_t *from, uint64_t now)
 {
     const struct cstate *old = l->state;
     long me = cstate_index(s, l->myid);
     long old_me = old ? cstate_index(old, l->myid) : -1;
     int next = old && old->epoch > 0 && s->epoch == old->epoch + 1;
+    int same = next && same_members(old, s);
     uint64_t wait = liveness_handover_ms(l->cfg.node_timeout_ms);
     unsigned slot;
 
@@ -225,12 +242,17 @@ static void plan_slots(struct liveness *l, const struct cstate *s, const struct 
         int q = old ? l->primary[slot] : -1;
         prim[slot] = (int16_t)p;
         ready[slot] = 0;
+        from[slot] = -1;
         if (p < 0 || p != me)
             continue;
+        if (same && q >= 0 && q != old_me)
+            from[slot] = (int16_t)q;
         if (l->cfg.debug_bugs & LIVENESS_BUG_NO_WAIT)
             ready[slot] = now;
         else if (next && q >= 0 && q == old_me)
             ready[slot] = l->ready_at[slot];     /* kept: keep serving, or keep waiting */
+        else if (from[slot] >= 0 && l->peers[q].released && l->peers[q].released_at == old->epoch)
+            ready[slot] = now;                   /* its primary released it at old */
         else
             ready[slot] = now + wait;            /* gained (or restarted): wait W */
     }
@@ -241,6 +263,7 @@ static void adopt(struct liveness *l, const struct cstate *s, uint64_t now)
     struct peer *peers = rc_calloc((s->nmembers ? s->nmembers : 1) * sizeof(*peers));
     int16_t *prim = rc_malloc(RC_SLOTS * sizeof(*prim));
     uint64_t *ready = rc_malloc(RC_SLOTS * sizeof(*ready));
+    int16_t *from = rc_malloc(RC_SLOTS * sizeof(*from));
     struct ring *r;
     size_t i;
 
@@ -250,7 +273,18 @@ static void adopt(struct liveness *l, const struct cstate *s, uint64_t now)
     } else {
         r = build_ring(s);
     }
-    plan_slots(l, s, r, prim, ready, now);
+    l->prev_valid = l->state && l->state->epoch > 0 && s->epoch == l->state->epoch + 1 &&
+                    l->me >= 0;
+    if (l->prev_valid) {
+        unsigned slot;
+        l->prev_epoch = l->state->epoch;
+        l->prev_ready = 0;
+        for (slot = 0; slot < RC_SLOTS; slot++)
+            if (l->primary[slot] == l->me && l->ready_at[slot] > l->prev_ready)
+                l->prev_ready = l->ready_at[slot];
+    }
+    l->release_told = 0;
+    plan_slots(l, s, r, prim, ready, from, now);
     for (i = 0; i < s->nmembers; i++) {
         struct peer *old = peer_find(l, s->members[i].id);
         if (old) {
@@ -271,6 +305,8 @@ static void adopt(struct liveness *l, const struct cstate *s, uint64_t now)
     l->primary = prim;
     rc_free(l->ready_at);
     l->ready_at = ready;
+    rc_free(l->gained_from);
+    l->gained_from = from;
     cstate_destroy(&l->state);
     l->state = cstate_clone(s);
     l->me = cstate_index(s, l->myid);
@@ -389,6 +425,7 @@ void liveness_destroy(struct liveness **lp)
     rc_free(l->peers);
     rc_free(l->primary);
     rc_free(l->ready_at);
+    rc_free(l->gained_from);
     rc_free(l->loser);
     cstate_destroy(&l->acc_value);
     liveness_ready_deinit(&l->rd);
@@ -418,7 +455,10 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
         int me = strcmp(id, l->myid) == 0;
         int quiet = !me && p != NULL && since(l->now, p->last_heard) >= l->cfg.node_timeout_ms;
 
-        if (will == CSTATE_FAILED && was != CSTATE_FAILED && !quiet)
+        int left = me ? l->leaving
+                      : p != NULL && p->leaving && p->leaving_at == cur->epoch;
+
+        if (will == CSTATE_FAILED && was != CSTATE_FAILED && !quiet && !left)
             return 0;
         if (will == CSTATE_UP && was != CSTATE_UP &&
             (p == NULL || !p->caught_up || (!me && quiet)))
@@ -446,6 +486,73 @@ static void redrive(struct liveness *l, uint64_t now_ms)
             ask(l, v->members[i].id, v->members[i].status);
 }
 
+/* Every slot this node is primary of has its hand-over wait behind it. */
+static int waits_passed(const struct liveness *l, uint64_t now_ms)
+{
+    unsigned slot;
+
+    for (slot = 0; slot < RC_SLOTS; slot++)
+        if (l->primary[slot] == l->me && now_ms < l->ready_at[slot])
+            return 0;
+    return 1;
+}
+
+static void tell_all(struct liveness *l, enum liveness_msg_type type, uint64_t epoch)
+{
+    struct liveness_msg m;
+    size_t i;
+
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    memcpy(m.ring, l->state->ring, sizeof(m.ring));
+    m.epoch = epoch;
+    for (i = 0; i < l->state->nmembers; i++)
+        if ((long)i != l->me)
+            emit(l, l->peers[i].id, &m);
+}
+
+/* RELEASE and LEAVING, each once per state (liveness.h). */
+static void tell_peers(struct liveness *l, uint64_t now_ms)
+{
+    if (l->state == NULL || l->me < 0 || l->state->epoch == 0)
+        return;
+    if (l->cfg.debug_bugs & LIVENESS_BUG_RELEASE_CURRENT) {
+        if (!l->release_told && waits_passed(l, now_ms)) {
+            tell_all(l, LIVENESS_RELEASE, l->state->epoch);
+            l->release_told = 1;
+        }
+    } else if (l->prev_valid && !l->release_told && now_ms >= l->prev_ready) {
+        tell_all(l, LIVENESS_RELEASE, l->prev_epoch);
+        l->release_told = 1;
+    }
+    if (l->leaving && l->leaving_told != l->state->epoch + 1) {
+        tell_all(l, LIVENESS_LEAVING, l->state->epoch);
+        l->leaving_told = l->state->epoch + 1;
+    }
+}
+
+void liveness_release(struct liveness *l, uint64_t now_ms)
+{
+    sync(l, now_ms);
+    l->leaving = 1;
+    tell_peers(l, now_ms);
+}
+
+/* Member i released at epoch k: the slots this node gained from it in the
+ * state after k are served at once. */
+static void on_release(struct liveness *l, long i, struct peer *p, uint64_t k, uint64_t now_ms)
+{
+    unsigned slot;
+
+    p->released = 1;
+    p->released_at = k;
+    if (l->state->epoch != k + 1 || l->gained_from == NULL)
+        return;
+    for (slot = 0; slot < RC_SLOTS; slot++)
+        if (l->gained_from[slot] == i && l->primary[slot] == l->me && l->ready_at[slot] > now_ms)
+            l->ready_at[slot] = now_ms;
+}
+
 void liveness_tick(struct liveness *l, uint64_t now_ms)
 {
     uint64_t period = l->cfg.node_timeout_ms / 10;
@@ -457,6 +564,7 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
     if (period == 0)
         period = 1;
     redrive(l, now_ms);
+    tell_peers(l, now_ms);
     for (i = 0; i < l->state->nmembers; i++) {
         struct peer *p = &l->peers[i];
         if ((long)i == l->me)
@@ -532,6 +640,14 @@ void liveness_step(struct liveness *l, const char *from, const struct liveness_m
         if (r.grant)
             p->last_granted = now_ms;
         emit(l, from, &r);
+    } else if (m->type == LIVENESS_RELEASE) {
+        if (p && i != l->me)
+            on_release(l, i, p, m->epoch, now_ms);
+    } else if (m->type == LIVENESS_LEAVING) {
+        if (p && i != l->me) {
+            p->leaving = 1;
+            p->leaving_at = m->epoch;
+        }
     } else if (p && i != l->me) {
         on_pong(l, p, m);
     }
@@ -599,6 +715,8 @@ enum liveness_serve liveness_can_serve(struct liveness *l, unsigned slot, uint64
     sync(l, now_ms);
     if (p < 0 || p != l->me)
         return LIVENESS_NOT_PRIMARY;
+    if (l->leaving)
+        return LIVENESS_RELEASED;
     if (!liveness_holds_lease(l, now_ms))
         return LIVENESS_NO_LEASE;
     if (now_ms < l->ready_at[slot % RC_SLOTS])
@@ -613,6 +731,7 @@ const char *liveness_serve_name(enum liveness_serve v)
     case LIVENESS_NOT_PRIMARY: return "not the primary";
     case LIVENESS_NO_LEASE: return "lease lapsed (no majority)";
     case LIVENESS_HANDOVER: return "waiting for the previous primary's lease";
+    case LIVENESS_RELEASED: return "released (leaving)";
     }
     return "?";
 }
@@ -652,11 +771,16 @@ void liveness_msg_encode(const struct liveness_msg *m, struct paxos_wire *w)
     memset(w, 0, sizeof(*w));
     if (m->type == LIVENESS_PING)
         put(w, "ping", 4);
-    else
+    else if (m->type == LIVENESS_PONG)
         put(w, "pong", 4);
+    else if (m->type == LIVENESS_RELEASE)
+        put(w, "release", 7);
+    else
+        put(w, "leaving", 7);
     put(w, m->ring, CSTATE_ID_LEN);
     put_u64(w, m->epoch);
-    put_u64(w, m->nonce);
+    if (m->type == LIVENESS_PING || m->type == LIVENESS_PONG)
+        put_u64(w, m->nonce);
     if (m->type == LIVENESS_PONG)
         put(w, m->grant ? "1" : "0", 1);
 }
@@ -680,13 +804,18 @@ int liveness_msg_decode(int argc, const char *const *argv, const size_t *len,
         m->type = LIVENESS_PING;
     else if (word_is(argv[0], len[0], "pong"))
         m->type = LIVENESS_PONG;
+    else if (word_is(argv[0], len[0], "release"))
+        m->type = LIVENESS_RELEASE;
+    else if (word_is(argv[0], len[0], "leaving"))
+        m->type = LIVENESS_LEAVING;
     else {
         snprintf(err, errlen, "unknown message type");
         return -1;
     }
-    if (argc != (m->type == LIVENESS_PING ? 4 : 5)) {
-        snprintf(err, errlen, "wrong number of arguments for '%s'",
-                 m->type == LIVENESS_PING ? "ping" : "pong");
+    static const int want[] = {0, 4, 5, 3, 3};
+    static const char *const names[] = {"", "ping", "pong", "release", "leaving"};
+    if (argc != want[m->type]) {
+        snprintf(err, errlen, "wrong number of arguments for '%s'", names[m->type]);
         return -1;
     }
     if (!cstate_valid_id(argv[1], len[1])) {
@@ -699,6 +828,8 @@ int liveness_msg_decode(int argc, const char *const *argv, const size_t *len,
         return -1;
     }
     m->epoch = v;
+    if (m->type == LIVENESS_RELEASE || m->type == LIVENESS_LEAVING)
+        return 0;
     if (!rc_str2ull(argv[3], len[3], &v)) {
         snprintf(err, errlen, "bad nonce");
         return -1;

@@ -77,6 +77,25 @@
  * >= c_b + L/RATE_MIN; any other primary P of s at an epoch < b lost s at
  * some epoch j <= b, so by B (epoch j-1) and A (older ones) its leases are
  * dead by then; while G keeps s (kept case) nobody else is primary of s.
+ * RELEASE.  A node that adopted S_{k+1} directly from S_k tells every
+ * member "release k" once the hand-over waits of every slot it was primary
+ * of in S_k have passed.  A member G that adopted S_{k+1} directly from
+ * S_k (same members) and gained slot s from P, s's primary in S_k, serves
+ * s at once when P released k, instead of after W.  Why that is safe: P's
+ * wait for s passed while it was at S_k, so (the argument below, applied
+ * to the epoch P gained s at) no other primary of s at an older epoch had
+ * a lease left by then; P kept s up to S_k; and P serves nothing at epoch
+ * k any more, restarts included, since it holds S_{k+1} (epochs never go
+ * down).  So when the old primary is alive - a handback, a graceful leave,
+ * a node marked failed that is still running - the slot moves in a
+ * message's time; only a dead or cut-off one costs W.
+ *
+ * LEAVING (a graceful shutdown).  liveness_release() makes the node serve
+ * nothing from then on and tell every member "leaving e" (its epoch, again
+ * after each adoption); the glue then proposes its own failure, which the
+ * acceptor filter takes while the node is heard if it said it is leaving
+ * at the current epoch.
+ *
  * Liveness cost: failover = T (suspicion) + a Paxos round + W, e.g. about
  * 1.65 s for T = 1000 ms; and after every state change a node is without
  * lease until a majority answered a ping stamped with the new epoch (it
@@ -111,13 +130,13 @@
 
 /* ---- messages ---- */
 
-enum liveness_msg_type { LIVENESS_PING = 1, LIVENESS_PONG };
+enum liveness_msg_type { LIVENESS_PING = 1, LIVENESS_PONG, LIVENESS_RELEASE, LIVENESS_LEAVING };
 
 struct liveness_msg {
     enum liveness_msg_type type;
     char ring[CSTATE_ID_LEN + 1];
-    uint64_t epoch;     /* the sender's state epoch */
-    uint64_t nonce;     /* PING: fresh; PONG: the ping's, echoed */
+    uint64_t epoch;     /* the sender's state epoch (RELEASE: the one released) */
+    uint64_t nonce;     /* PING: fresh; PONG: the ping's, echoed; else 0 */
     int grant;          /* PONG only: 1 grants the lease for the ping */
 };
 
@@ -127,6 +146,8 @@ struct liveness_msg {
  *
  *   ping <ring> <epoch> <nonce>
  *   pong <ring> <epoch> <nonce> 0|1
+ *   release <ring> <epoch>
+ *   leaving <ring> <epoch>
  *
  * ring: 40 lowercase hex; epoch, nonce: decimal 0 .. 2^64-1, canonical (no
  * sign, no leading zeros).  The encoding is canonical: what decodes
@@ -149,7 +170,8 @@ int liveness_msg_decode(int argc, const char *const *argv, const size_t *len,
 enum {
     LIVENESS_BUG_LONG_LEASE = 1,        /* lease T instead of T/2 (W still from T/2) */
     LIVENESS_BUG_GRANT_ACCEPTED = 4,    /* grant despite an accepted value */
-    LIVENESS_BUG_NO_WAIT = 8            /* serve gained slots at once */
+    LIVENESS_BUG_NO_WAIT = 8,           /* serve gained slots at once */
+    LIVENESS_BUG_RELEASE_CURRENT = 16   /* RELEASE the epoch it still holds */
 };
 
 /* The clock-rate bound the hand-over wait assumes, per mille of true time. */
@@ -191,6 +213,9 @@ void liveness_step(struct liveness *l, const char *from, const struct liveness_m
  * slot caught up; consulted when accepting a state marking it up. */
 void liveness_set_caught_up(struct liveness *l, const char *id, int yes);
 
+/* Stop serving for good and say so (a graceful leave, see LEAVING above). */
+void liveness_release(struct liveness *l, uint64_t now_ms);
+
 /* ---- queries ---- */
 
 /* 1 if member id was heard within T (this node itself always is). */
@@ -207,7 +232,8 @@ enum liveness_serve {
     LIVENESS_SERVE = 0,         /* serve it */
     LIVENESS_NOT_PRIMARY,       /* another member (or none) is the primary */
     LIVENESS_NO_LEASE,          /* primary, but no majority answered lately */
-    LIVENESS_HANDOVER           /* primary, waiting out the previous one's lease */
+    LIVENESS_HANDOVER,          /* primary, waiting out the previous one's lease */
+    LIVENESS_RELEASED           /* this node is leaving and serves nothing */
 };
 
 enum liveness_serve liveness_can_serve(struct liveness *l, unsigned slot, uint64_t now_ms);

@@ -11,6 +11,8 @@
  *             while its pings and pongs flow); every message goes through its
  *             wire encoding and back;
  *   nodes     crash and restart from their persisted nodes.conf record;
+ *             leave gracefully (liveness_release(), propose their own
+ *             failure, crash T/2 .. 5T/2 later and come back);
  *             pause (SIGSTOP: no steps, nothing received, for T/2 .. 3T)
  *             and resume with a stale view; each clock runs at its own
  *             rate within +/-10% (the bound liveness.h assumes) from its
@@ -108,6 +110,20 @@ START_TEST(test_wire_round_trip)
     w.argv[1][0] = 'A';
     w.argv[4][0] = '0';
     ck_assert_int_eq(liveness_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                         sizeof(err)), -1);
+    paxos_wire_deinit(&w);
+    /* release: type, ring, epoch */
+    memset(&m, 0, sizeof(m));
+    m.type = LIVENESS_RELEASE;
+    id_of(m.ring, 0xdef);
+    m.epoch = 7;
+    liveness_msg_encode(&m, &w);
+    ck_assert_int_eq(w.argc, 3);
+    ck_assert_str_eq(w.argv[0], "release");
+    ck_assert_int_eq(liveness_msg_decode(w.argc, (const char *const *)w.argv, w.len, &d, err,
+                                         sizeof(err)), 0);
+    ck_assert(memcmp(&m, &d, sizeof(m)) == 0);
+    ck_assert_int_eq(liveness_msg_decode(2, (const char *const *)w.argv, w.len, &d, err,
                                          sizeof(err)), -1);
     paxos_wire_deinit(&w);
 }
@@ -276,6 +292,7 @@ struct snode {
     uint64_t rate_pm, offset;
     uint64_t up_at;                 /* crashed: restart then (NEVER: stays down) */
     uint64_t paused_until;          /* 0: running */
+    uint64_t leave_at;              /* leaving: crashes then (0: not leaving) */
     uint64_t last_epoch;
     int caught_up;
 };
@@ -290,7 +307,7 @@ struct sim {
     unsigned char cut[MAXN][MAXN];  /* cut[a][b]: a's messages to b are lost */
     struct smsg *msgs;
     size_t nmsgs, cap;
-    unsigned loss_pm, dup_pm, max_delay, crash_pm, pause_pm, spurious_pm;
+    unsigned loss_pm, dup_pm, max_delay, crash_pm, pause_pm, spurious_pm, leave_pm;
     int slow;                       /* this node's inbound messages lag (-1: none) */
     unsigned slow_ms;
     uint64_t next_partition;
@@ -300,7 +317,7 @@ struct sim {
     unsigned nreps;
     char fail[512];
     int failed;
-    unsigned long steps, delivered, crashes, pauses, partitions;
+    unsigned long steps, delivered, crashes, pauses, partitions, leaves;
 };
 
 #include "simcore.h"
@@ -468,6 +485,7 @@ static void crash(struct sim *s, int i, uint64_t back_at)
     paxos_destroy(&nd->pn);
     nd->up_at = back_at;
     nd->paused_until = 0;
+    nd->leave_at = 0;
     s->crashes++;
     say(s, "node %d crashes, back at %llu", i, (unsigned long long)back_at);
 }
@@ -501,6 +519,9 @@ static void deliver(struct sim *s, struct smsg *m)
             sim_fail(s, "a liveness message failed to decode: %s", err);
             return;
         }
+        if (s->verbose > 1 && (lm.type == LIVENESS_RELEASE || lm.type == LIVENESS_LEAVING))
+            say(s, "%s %llu %d -> %d", lm.type == LIVENESS_RELEASE ? "release" : "leaving",
+                (unsigned long long)lm.epoch, m->from, m->to);
         liveness_step(to->lv, from, &lm, now);
         paxos_observe_epoch(to->pn, from, lm.epoch, now);
     }
@@ -605,6 +626,25 @@ static void glue_returns(struct sim *s, int i)
     }
 }
 
+/* A graceful leave, as the server's shutdown does it: stop serving, then
+ * propose its own failure (again while it is not chosen), then exit. */
+static void leave_step(struct sim *s, int i)
+{
+    struct snode *nd = &s->nodes[i];
+    const struct cstate *st = paxos_state(nd->pn);
+    long me = cstate_index(st, nd->id);
+
+    if (nd->leave_at == 0) {
+        nd->leave_at = s->now + s->t_ms / 2 + below(s, 2 * s->t_ms);
+        s->leaves++;
+        say(s, "node %d leaves, exits at %llu", i, (unsigned long long)nd->leave_at);
+        liveness_release(nd->lv, clock_of(s, i));
+        drain(s, i);
+    }
+    if (me >= 0 && st->members[me].status != CSTATE_FAILED)
+        propose_status(s, i, i, CSTATE_FAILED);
+}
+
 static void new_partition(struct sim *s)
 {
     int a, b, shape = (int)below(s, 4);
@@ -686,10 +726,17 @@ static void sim_step(struct sim *s)
             nd->paused_until = 0;
             say(s, "node %d resumes", i);
         }
+        if (nd->leave_at != 0 && s->now >= nd->leave_at) {
+            crash(s, i, s->now + 20 + below(s, 4 * s->t_ms));
+            continue;
+        }
         if (s->faults && one_in_pm(s, s->crash_pm)) {
             crash(s, i, s->now + 20 + below(s, 4 * s->t_ms));
             continue;
         }
+        if ((s->faults && nd->leave_at == 0 && one_in_pm(s, s->leave_pm)) ||
+            (nd->leave_at != 0 && one_in_pm(s, 50)))
+            leave_step(s, i);
         if (s->faults && one_in_pm(s, s->pause_pm)) {
             nd->paused_until = s->now + s->t_ms / 2 + below(s, 3 * s->t_ms);
             s->pauses++;
@@ -741,6 +788,7 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose, u
     s->crash_pm = below(s, 2);
     s->pause_pm = 1 + below(s, 3);
     s->spurious_pm = below(s, 20);
+    s->leave_pm = below(s, 2);
     s->next_partition = below(s, 600);
     s->slow = below(s, 2) ? (int)below(s, (unsigned)s->n) : -1;
     s->slow_ms = 10 + below(s, 80);
@@ -894,7 +942,7 @@ static long measure_failover(struct sim *s)
 }
 
 struct totals {
-    unsigned long seeds, steps, crashes, pauses, partitions, epochs;
+    unsigned long seeds, steps, crashes, leaves, pauses, partitions, epochs;
     uint64_t settle_max;
     long *fo;               /* failover times, true ms */
     size_t nfo, fo_cap;
@@ -1012,6 +1060,7 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
         t->seeds++;
         t->steps += s.steps;
         t->crashes += s.crashes;
+        t->leaves += s.leaves;
         t->pauses += s.pauses;
         t->partitions += s.partitions;
         t->epochs += newest_epoch(&s) - 1;
@@ -1055,11 +1104,11 @@ START_TEST(test_sim_seeds)
             stuck++;
     }
     failover_stats(&t, &fo_max, &fo_median);
-    fprintf(stderr, "liveness sim: %lu seeds, %lu steps, %lu crashes, %lu pauses, "
+    fprintf(stderr, "liveness sim: %lu seeds, %lu steps, %lu crashes, %lu leaves, %lu pauses, "
                     "%lu partitions, %lu states chosen, %.1f s cpu; %lu safety failures, "
                     "%lu liveness failures%s; settle max %llu ms; failover (T = %d ms, "
                     "%zu seeds) max %ld ms, median %ld ms\n",
-            t.seeds, t.steps, t.crashes, t.pauses, t.partitions, t.epochs,
+            t.seeds, t.steps, t.crashes, t.leaves, t.pauses, t.partitions, t.epochs,
             (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck,
             strict ? "" : " (not counted: LIVE_STRICT=0)", (unsigned long long)t.settle_max,
             T_MS, t.nfo, fo_max, fo_median);
@@ -1163,6 +1212,12 @@ START_TEST(test_sim_catches_no_wait)
 }
 END_TEST
 
+START_TEST(test_sim_catches_release_current)
+{
+    expect_caught(LIVENESS_BUG_RELEASE_CURRENT);
+}
+END_TEST
+
 static Suite *liveness_suite(void)
 {
     Suite *s = suite_create("liveness");
@@ -1178,6 +1233,7 @@ static Suite *liveness_suite(void)
     tcase_add_test(sim, test_sim_catches_accept_below_promise);
     tcase_add_test(sim, test_sim_catches_grant_accepted);
     tcase_add_test(sim, test_sim_catches_no_wait);
+    tcase_add_test(sim, test_sim_catches_release_current);
     tcase_set_timeout(sim, 600);
     suite_add_tcase(s, sim);
     return s;
