@@ -297,6 +297,10 @@ def set_bytes(client, kind, per_set, nsets=2000):
 
 @pytest.mark.parametrize("kind", ["int", "str"])
 def test_memory_per_member_vs_redis(r, kind):
+    # Redis counts jemalloc's sizes; a sanitizer build's allocator rounds
+    # differently, so only a jemalloc build compares like with like.
+    if not r.info("memory")["mem_allocator"].startswith("jemalloc"):
+        pytest.skip("memory is compared with redis-server in jemalloc builds only")
     proc, ref, workdir = start_redis()
     try:
         enc = b"intset" if kind == "int" else b"hashtable"
