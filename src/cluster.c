@@ -66,6 +66,8 @@ static struct {
     uint8_t handed_back[RC_SLOTS];  /* this node was its primary and an up member is now */
     long long adopted_ms;           /* monotonic ms the current state was adopted */
     uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
+    int leave;                      /* leaving before shutdown: LEAVE_* */
+    uint64_t leave_ms, leave_step_ms;   /* when it began; the current step began */
     int started;                    /* the state loaded at start-up was adopted */
 } cl = {.me = -1};
 
@@ -76,6 +78,9 @@ static uint64_t mono_ms(void)
 }
 
 #define NO_MEMBER 0xffff
+
+/* A graceful leave's steps (cluster_leave_begin()). */
+enum { LEAVE_NONE, LEAVE_DRAIN, LEAVE_PROPOSE, LEAVE_RELEASE };
 
 int cluster_enabled(void) { return cl.on; }
 const char *cluster_myid(void) { return cl.myid; }
@@ -694,7 +699,7 @@ static void propose_my_status(enum cstate_status st)
 static void rejoin_step(uint64_t now)
 {
     const struct cstate *s = paxos_state(cl.px);
-    if (cl.me < 0 || now - cl.rejoin_ms < (uint64_t)server.cluster_node_timeout / 2)
+    if (cl.me < 0 || cl.leave != LEAVE_NONE || now - cl.rejoin_ms < (uint64_t)server.cluster_node_timeout / 2)
         return;
     cl.rejoin_ms = now;
     enum cstate_status st = s->members[cl.me].status;
@@ -717,6 +722,76 @@ static void rejoin_step(uint64_t now)
         }
         propose_my_status(CSTATE_UP);
     }
+}
+
+/* ---- graceful leave ---- */
+
+/* SIGTERM in a ring, as Redis 7.0 waits for its replicas before a
+ * shutdown: the node stops serving its slots (liveness_release(), every
+ * member hears LEAVING), waits until its replicas acknowledged every write
+ * it made, proposes its own failure, and once that state is adopted sends
+ * RELEASE so that each slot's next primary serves it at once instead of
+ * after the hand-over wait (liveness.h).  Each step is bounded; at worst
+ * the ring fails the node over as if it had been killed. */
+int cluster_leave_begin(void)
+{
+    const struct cstate *s = cluster_state();
+    int others = 0;
+    if (!cl.on || cl.me < 0 || s == NULL || s->members[cl.me].status != CSTATE_UP)
+        return 0;
+    for (size_t i = 0; i < s->nmembers; i++)
+        others += (int)i != cl.me && s->members[i].status == CSTATE_UP;
+    if (others == 0)
+        return 0;
+    log_notice("Leaving the ring before shutting down: waiting for replicas, then handing "
+               "this node's slots to the next nodes");
+    cl.leave = LEAVE_DRAIN;
+    cl.leave_ms = cl.leave_step_ms = mono_ms();
+    liveness_release(cl.lv, cl.leave_ms);
+    drain_liveness();
+    return 1;
+}
+
+int cluster_leave_step(void)
+{
+    uint64_t now = mono_ms(), t = (uint64_t)server.cluster_node_timeout;
+    const struct cstate *s = cluster_state();
+    if (cl.leave == LEAVE_NONE)
+        return 1;
+    if (now - cl.leave_ms > 2 * t) {
+        log_warn("Leaving the ring took longer than %llu ms: shutting down anyway (the ring "
+                 "fails this node over)", (unsigned long long)(2 * t));
+        return 1;
+    }
+    switch (cl.leave) {
+    case LEAVE_DRAIN:
+        if (!repl_drained() && now - cl.leave_step_ms < t / 2)
+            return 0;
+        cl.leave = LEAVE_PROPOSE;
+        cl.leave_step_ms = 0;
+        /* fall through */
+    case LEAVE_PROPOSE:
+        if (s->members[cl.me].status == CSTATE_FAILED) {
+            cl.leave = LEAVE_RELEASE;
+            cl.leave_step_ms = now;
+            return 0;
+        }
+        if (cl.leave_step_ms == 0 || now - cl.leave_step_ms >= t / 10) {
+            cl.leave_step_ms = now;
+            propose_my_status(CSTATE_FAILED);
+            pump();
+        }
+        return 0;
+    case LEAVE_RELEASE:
+        /* One more turn after the RELEASE went out, so it is written. */
+        if (liveness_release_sent(cl.lv) && now - cl.leave_step_ms >= 5) {
+            log_notice("Left the ring (epoch %llu): shutting down",
+                       (unsigned long long)s->epoch);
+            return 1;
+        }
+        return now - cl.leave_step_ms > t / 2;
+    }
+    return 1;
 }
 
 void cluster_caught_up(const char *from, uint64_t epoch)

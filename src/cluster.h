@@ -20,6 +20,12 @@ int cluster_init(void);
 void cluster_deinit(void);
 void cluster_cron(void);
 
+/* A graceful leave before shutting down (SIGTERM or SHUTDOWN in a ring):
+ * cluster_leave_begin() returns 1 if there is one to make; then the event
+ * loop runs until cluster_leave_step() returns 1 (bounded in time). */
+int cluster_leave_begin(void);
+int cluster_leave_step(void);
+
 int cluster_enabled(void);
 const char *cluster_myid(void);
 

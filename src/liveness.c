@@ -531,6 +531,12 @@ static void tell_peers(struct liveness *l, uint64_t now_ms)
     }
 }
 
+int liveness_release_sent(struct liveness *l)
+{
+    sync(l, l->now);
+    return !l->prev_valid || l->release_told;
+}
+
 void liveness_release(struct liveness *l, uint64_t now_ms)
 {
     sync(l, now_ms);

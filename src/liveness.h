@@ -216,6 +216,11 @@ void liveness_set_caught_up(struct liveness *l, const char *id, int yes);
 /* Stop serving for good and say so (a graceful leave, see LEAVING above). */
 void liveness_release(struct liveness *l, uint64_t now_ms);
 
+/* 1 when the node sent the RELEASE of the state before its current one,
+ * or has none to send (it did not adopt the current state from the one
+ * before). */
+int liveness_release_sent(struct liveness *l);
+
 /* ---- queries ---- */
 
 /* 1 if member id was heard within T (this node itself always is). */

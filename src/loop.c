@@ -135,6 +135,14 @@ int loop_run(void)
             event_base_loop(server.base, EVLOOP_ONCE);
             update_time();
         }
+        /* In a ring, hand this node's slots over first (cluster.h). */
+        if (cluster_leave_begin()) {
+            while (!cluster_leave_step()) {
+                before_sleep();
+                event_base_loop(server.base, EVLOOP_ONCE);
+                update_time();
+            }
+        }
         /* SHUTDOWN saved already; a signal saves here (with save rules),
          * and the node keeps running if it cannot, as Redis does. */
         if (!by_signal || snapshot_final_save(0) == 0)

@@ -784,6 +784,18 @@ void repl_before_sleep(void)
 /* ---- min-replica-acks: replies held until replicas acknowledge ---- */
 
 
+int repl_drained(void)
+{
+    if (waiters != NULL)
+        return 0;
+    for (int i = 0; i < rs.npeers; i++) {
+        const struct rpeer *p = rs.peers[i];
+        if (p && !p->lost && (p->cursor != NULL || acked_upto(p) < p->sent))
+            return 0;
+    }
+    return 1;
+}
+
 uint64_t repl_offset(void)
 {
     rs.mark = rs.tail;

@@ -72,6 +72,10 @@ int repl_enough_replicas(struct client *c, const struct command *cmd, const char
 /* The stream offset: compare before and after a command to learn whether
  * it made batches. */
 uint64_t repl_offset(void);
+
+/* 1 when no client waits for replica acks and every peer with a working
+ * link acknowledged everything sent to it (a leaving node waits for it). */
+int repl_drained(void);
 /* After a command that made batches past `before`: hold c's reply until
  * min-replica-acks replicas acknowledged them (or the timeout). */
 void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t before);

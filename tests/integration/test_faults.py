@@ -99,11 +99,10 @@ def test_rolling_restart_under_load():
                 time.sleep(0.5)
         print("ops %d, failed after one retry %d, errors %r" % (w.ops, w.failed_ops, w.errors))
         check_all(ring, w)
-        if w.failed_ops > w.ops // 100:
-            # Known gap (README "Failover and rejoin"): a node stopped with
-            # SIGTERM does not hand its slots over first, so they are down
-            # for the failure timeout plus the hand-over wait.
-            pytest.xfail("%d of %d operations failed after one retry" % (w.failed_ops, w.ops))
+        # SIGTERM hands the node's slots over (cluster.c, graceful leave)
+        # and the returning node takes them back by RELEASE, not after the
+        # hand-over wait: before both, about 10% failed.
+        assert w.failed_ops <= w.ops // 100, (w.failed_ops, w.ops, w.errors)
     finally:
         ring.stop()
 
