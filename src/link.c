@@ -350,6 +350,7 @@ void link_set_user(struct link *l, const char *name)
 }
 int link_connected(const struct link *l) { return l->state == L_OPEN; }
 size_t link_pending(const struct link *l) { return l->qlen; }
+size_t link_output(const struct link *l) { return l->olen - l->opos; }
 long long link_last_reply_ms(const struct link *l) { return l->last_reply_ms; }
 void link_set_timeout(struct link *l, long long timeout_ms) { l->timeout_ms = timeout_ms; }
 

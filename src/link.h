@@ -62,6 +62,8 @@ void link_set_user(struct link *l, const char *name);
 
 int link_connected(const struct link *l);
 size_t link_pending(const struct link *l);
+/* Bytes queued on the link and not yet written to its socket. */
+size_t link_output(const struct link *l);
 long long link_last_reply_ms(const struct link *l);
 void link_set_timeout(struct link *l, long long timeout_ms);
 /* The peer is known to answer again (pings): reconnect at the next request

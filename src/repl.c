@@ -67,6 +67,8 @@ struct rpeer {
     uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
     uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
     uint64_t repair_end;        /* stream offset of the marker ending the last catch-up */
+    long long obuf_soft_since;  /* over the soft output limit since (ms), 0: not */
+    long long obuf_cutoffs;     /* times cut off for its output buffer */
 };
 
 /* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
@@ -764,11 +766,39 @@ static void send_to(struct rpeer *p)
     }
 }
 
+/* client-output-buffer-limit replica, as Redis applies it to a replica's
+ * connection: a peer whose link holds more unwritten bytes than the hard
+ * limit, or more than the soft limit for soft-seconds, is cut off.  Its
+ * copies are then stale (lost batches) and a catch-up sends them again
+ * once it answers; the primary's memory for it stays bounded. */
+static void check_obuf(struct rpeer *p)
+{
+    const struct obuf_limit *lim = &server.obuf_limits[1];
+    size_t out = p->link ? link_output(p->link) : 0;
+    int over_soft = lim->soft && out > lim->soft;
+    if (!over_soft)
+        p->obuf_soft_since = 0;
+    else if (p->obuf_soft_since == 0)
+        p->obuf_soft_since = server.mstime;
+    if (!(lim->hard && out > lim->hard) &&
+        !(over_soft && server.mstime - p->obuf_soft_since >= lim->soft_seconds * 1000))
+        return;
+    log_warn("Replica %.40s closed for overcoming of output buffer limits (%zu bytes queued; "
+             "client-output-buffer-limit replica %llu %llu %lld): its copies are stale until "
+             "catch-up", p->id, out, lim->hard, lim->soft, lim->soft_seconds);
+    note_lost(p);
+    p->obuf_soft_since = 0;
+    p->obuf_cutoffs++;
+    link_destroy(&p->link);
+}
+
 static void send_all(void)
 {
     for (int i = 0; i < rs.npeers; i++)
-        if (rs.peers[i])
+        if (rs.peers[i]) {
             send_to(rs.peers[i]);
+            check_obuf(rs.peers[i]);
+        }
 }
 
 /* The stream so far goes out first: catch-up dumps start only when every
@@ -943,6 +973,9 @@ void repl_client_gone(struct client *c)
 
 void repl_cron(void)
 {
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i])
+            check_obuf(rs.peers[i]);
     check_waiters(1);
 }
 
@@ -1073,19 +1106,26 @@ char *repl_info(void)
     size_t len = 0, cap = 0;
     addf(&b, &len, &cap,
          "ring_replid:%s\r\nring_repl_offset:%llu\r\nring_repl_backlog_bytes:%zu\r\n"
+         "ring_repl_backlog_size:%lld\r\nring_repl_backlog_first_byte_offset:%llu\r\n"
          "ring_repl_batches_applied:%lld\r\nring_repl_batches_refused:%lld\r\n",
-         rs.replid, (unsigned long long)rs.offset, rs.bytes, rs.applied, rs.refused);
+         rs.replid, (unsigned long long)rs.offset, rs.bytes, server.repl_backlog_size,
+         (unsigned long long)(rs.head ? rs.head->end - rs.head->len + 1 : rs.offset + 1),
+         rs.applied, rs.refused);
     int k = 0;
     for (int i = 0; i < rs.npeers; i++) {
         struct rpeer *p = rs.peers[i];
         if (p == NULL)
             continue;
         addf(&b, &len, &cap,
-             "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,stale=%d,"
-             "resyncing=%d,resyncs=%lld\r\n",
+             "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,"
+             "lag_ms=%lld,stale=%d,resyncing=%d,resync_slot=%u,resyncs=%lld,obuf=%zu,"
+             "obuf_cutoffs=%lld\r\n",
              k++, p->id, p->host, p->port, p->link && link_connected(p->link) ? "up" : "down",
              (unsigned long long)p->sent, (unsigned long long)p->acked,
-             (unsigned long long)(p->sent - p->acked), p->lost, p->resyncing, p->resyncs);
+             (unsigned long long)(p->sent - p->acked),
+             p->sent > p->acked && p->acked_ms ? server.mstime - p->acked_ms : 0LL, p->lost,
+             p->resyncing, p->resyncing ? p->resync_slot : 0u, p->resyncs,
+             p->link ? link_output(p->link) : (size_t)0, p->obuf_cutoffs);
     }
     put(&b, &len, &cap, "", 1);
     return b;

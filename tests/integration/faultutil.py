@@ -162,14 +162,22 @@ def verify(ring, w, via):
     return bad
 
 
-def key_on(ring, node, prefix):
-    """A key whose primary is node."""
+def keys_on(ring, node, prefix, count):
+    """count keys whose primary is node (one slot table read)."""
     table = ring.slot_owners()
-    for j in range(100000):
+    keys = []
+    for j in range(100000 * count):
         k = "%s%d" % (prefix, j)
         if table[key_slot(k)] == node:
-            return k
-    raise AssertionError("no key on node %d" % node)
+            keys.append(k)
+            if len(keys) == count:
+                return keys
+    raise AssertionError("not %d keys on node %d" % (count, node))
+
+
+def key_on(ring, node, prefix):
+    """A key whose primary is node."""
+    return keys_on(ring, node, prefix, 1)[0]
 
 
 def first_success(ring, via, key, deadline_s=10.0):

@@ -330,3 +330,41 @@ def test_expiry_is_the_primarys_decision(ring):
                       ring.client(primary).execute_command("RING", "DIGEST", slot))
     info = ring.client(rep).info("replication")
     assert info["master_repl_offset"] > 0 and info["repl_backlog_active"] == 1
+
+
+def test_replica_output_buffer_limit_cuts_off_and_catches_up():
+    """client-output-buffer-limit replica: a stopped replica's link may not
+    hold more than the hard limit; the primary cuts it off (log line,
+    INFO obuf_cutoffs) and the replica catches up once it runs again."""
+    ring = Ring(3, replicas=2, timeout_ms=8000,
+                extra=["--client-output-buffer-limit", "replica 2mb 1mb 1",
+                       "--repl-backlog-size", "64mb"])
+    try:
+        from faultutil import keys_on
+        victim = ring.nodes[2]
+        r = ring.client(0)
+        value = "v" * 100000
+        victim.signal(signal.SIGSTOP)
+        try:
+            # 48 MB: more than the sockets' kernel buffers take in
+            keys = keys_on(ring, 0, "obuf:", 480)
+            for n in range(0, len(keys), 40):
+                p = r.pipeline(transaction=False)
+                for k in keys[n:n + 40]:
+                    p.set(k, value)
+                p.execute()
+            assert wait_until(lambda: "overcoming of output buffer limits" in
+                              ring.nodes[0].log(), 5), ring.nodes[0].log()[-2000:]
+            info = r.info("replication")
+            fields = [v for k, v in info.items() if k.startswith("ring_peer") and
+                      isinstance(v, dict) and v["addr"] == "%s:%d" % (HOST, victim.port)][0]
+            assert int(fields["obuf_cutoffs"]) >= 1, fields
+            assert int(fields["obuf"]) <= 2 * 1024 * 1024 + len(value) + 1024, fields
+        finally:
+            victim.signal(signal.SIGCONT)
+        assert wait_until(lambda: digests_in_step(ring), 30)
+        v = ring.client(2)
+        v.execute_command("READONLY")
+        assert v.get(keys[-1]) in (value, value.encode())
+    finally:
+        ring.stop()
