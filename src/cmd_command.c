@@ -679,6 +679,9 @@ static const struct cmd_doc docs_table[] = {
 
     /* ---- server ---- */
     {"dbsize", "Counts the keys of the selected database", "O(1)", "", NULL, NULL, NULL},
+    {"wait", "Blocks until the connection's earlier writes are acknowledged by the given "
+     "number of replicas, or the timeout passes", "O(1)",
+     "numreplicas:integer timeout:integer", NULL, NULL, NULL},
     {"flushdb", "Deletes every key of the selected database",
      "O(N) in the number of keys of the database",
      "async:oneof?(async:pure-token=ASYNC@4.0.0 sync:pure-token=SYNC@6.2.0)",

@@ -32,6 +32,7 @@
 #include "function.h"
 #include "script.h"
 #include "cluster.h"
+#include "wait.h"
 #include "slowlog.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -225,6 +226,7 @@ stop:
     eval_flush();
     function_flush_all();
     cluster_deinit();
+    wait_deinit();
     watch_deinit();
     db_free_all();
     bio_deinit();

@@ -8,6 +8,7 @@
  * batches unacknowledged.  Catch-up (issue 9) will repair both.
  */
 #include "repl.h"
+#include "wait.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -936,8 +937,53 @@ static void check_waiters(int timeouts)
     }
 }
 
+void repl_note_writes(struct client *c, uint64_t before)
+{
+    if (rs.offset == before)
+        return;
+    struct batch *b = rs.mark_off == before && rs.mark ? rs.mark->next : rs.head;
+    for (; b; b = b->next) {
+        if (b->end <= before || b->marker || b->only[0])
+            continue;
+        wait_note_slot(c, (int)b->slot);
+    }
+    c->woff = rs.offset;
+}
+
+/* Replicas, in successor order, that acknowledged off on slot. */
+static int slot_acked(unsigned slot, uint64_t off)
+{
+    int k = 0;
+    for (;; k++) {
+        struct rpeer *p = peer_of(successor(slot, k));
+        if (p == NULL || acked_upto(p) < off)
+            return k;
+    }
+}
+
+int repl_acked_count(uint64_t off, const uint16_t *slots, int nslots)
+{
+    if (!repl_enabled() || cluster_ring() == NULL)
+        return 0;
+    int least = -1;
+    for (int i = 0; i < nslots; i++)
+        if (cluster_slot_is_mine(slots[i])) {
+            int k = slot_acked(slots[i], off);
+            least = least < 0 || k < least ? k : least;
+        }
+    if (least < 0) {
+        for (unsigned s = 0; s < RC_SLOTS; s++)
+            if (cluster_slot_is_mine(s)) {
+                int k = slot_acked(s, off);
+                least = least < 0 || k < least ? k : least;
+            }
+    }
+    return least < 0 ? 0 : least;
+}
+
 void repl_hold_reply(struct client *c, const struct reply_mark *m, uint64_t before)
 {
+    repl_note_writes(c, before);
     if (server.min_replica_acks <= 0 || rs.offset == before)
         return;
     struct waiter *w = rc_calloc(sizeof(*w));

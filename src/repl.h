@@ -73,6 +73,17 @@ int repl_enough_replicas(struct client *c, const struct command *cmd, const char
  * it made batches. */
 uint64_t repl_offset(void);
 
+/* The client's command just ran (stream offset `before` it): note the
+ * offset and slots of the batches it made, for WAIT (wait.c). */
+void repl_note_writes(struct client *c, uint64_t before);
+
+/* For WAIT: how many replicas hold everything up to stream offset off of
+ * the slots given that this node is primary of (if none, or nslots < 0:
+ * every slot it is primary of): the least, over those slots, number of
+ * the slot's next up members after this node, in order, that
+ * acknowledged it. */
+int repl_acked_count(uint64_t off, const uint16_t *slots, int nslots);
+
 /* 1 when no client waits for replica acks and every peer with a working
  * link acknowledged everything sent to it (a leaving node waits for it). */
 int repl_drained(void);

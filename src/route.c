@@ -46,6 +46,7 @@
 #include "pubsub.h"
 #include "rand.h"
 #include "repl.h"
+#include "wait.h"
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
@@ -120,6 +121,7 @@ static void fwd_free(struct fwd *f)
 void route_client_free(struct client *c)
 {
     repl_client_gone(c);
+    wait_client_gone(c);
     for (struct fwd *f = c->fwds; f; f = f->next)
         f->c = NULL;
     c->fwds = NULL;
@@ -227,6 +229,8 @@ int route_forward(struct client *c, int member, int pinned)
         reply_errorf(c, "%s", err);
         return ROUTE_DONE;
     }
+    if (c->lastcmd && !(c->lastcmd->flags & CMD_READONLY))
+        wait_note_forward(c, member);
     struct fwd *f = fwd_new(c, M_ONE, 1);
     if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err) != 0) {
         fill_error(c, f->hole, err);
@@ -296,6 +300,10 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
     }
     const char *err = "CLUSTERDOWN the slot's primary is not reachable";
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
+    if (!(cmd->flags & CMD_READONLY)) {
+        wait_note_forward(c, member);
+        wait_note_slot(c, -1);
+    }
     if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err) != 0)
         on_part(p, NULL, 0, err);
 }
@@ -957,6 +965,10 @@ static int route_exec(struct client *c)
                                                      "reachable");
         return ROUTE_DONE;
     }
+    if (member >= 0) {
+        wait_note_forward(c, member);
+        wait_note_slot(c, c->txn_slot);
+    }
     struct fwd *f = fwd_new(c, M_ONE, 1);
     struct slice multi = {"MULTI", 5};
     int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err);
@@ -1080,8 +1092,11 @@ int route_command(struct client *c, struct command *cmd)
         } else if (where == CLUSTER_REMOTE) {
             if (cmd->proc == cmd_watch)
                 rc = route_watch(c, where, member);
-            else
+            else {
+                if (!(cmd->flags & CMD_READONLY))
+                    wait_note_slot(c, (int)slot0);
                 rc = route_forward(c, member, (cmd->flags & CMD_BLOCKING) != 0);
+            }
         } else if (cmd->proc == cmd_watch) {
             rc = route_watch(c, where, member);
         } else {

@@ -151,6 +151,13 @@ struct client {
     size_t qcmdlen;                 /* request bytes of the command being run */
     struct client *resume_next;     /* conn_resume() list */
 
+    /* WAIT (wait.c): what this client's writes left to wait for. */
+    uint64_t woff;                  /* stream offset after its last local write */
+    uint16_t wslots[8];             /* slots of its local writes since the last WAIT */
+    int nwslots;                    /* -1: more than fit */
+    uint64_t wpeers;                /* ring members its writes were forwarded to */
+    struct waitreq *waitreq;        /* the WAIT it is blocked in, if any */
+
     /* WATCH (watch.c): the keys this client watches. */
     void *watched;
     size_t nwatched;

@@ -368,3 +368,55 @@ def test_replica_output_buffer_limit_cuts_off_and_catches_up():
         assert v.get(keys[-1]) in (value, value.encode())
     finally:
         ring.stop()
+
+
+def key_with(ring, primary, first_replica, prefix):
+    for j in range(100000):
+        k = "%s%d" % (prefix, j)
+        p, reps = owners(ring, k)
+        if p == primary and reps and reps[0] == first_replica:
+            return k
+    raise AssertionError("no such key")
+
+
+def test_wait_counts_replicas_through_any_node():
+    """WAIT through node 0 counts, for every slot the connection wrote to
+    (here or on another node), the slot's replicas in failover order that
+    acknowledged; with a replica stopped the count drops and WAIT returns
+    at its timeout; while it waits the connection's next command waits."""
+    ring = Ring(3, replicas=2, extra=["--min-replica-acks", "0"])
+    try:
+        r = ring.client(0, single_connection_client=True)
+        assert r.execute_command("WAIT", 0, 0) == 2     # no writes: every replica
+        here = key_with(ring, 0, 1, "wh")
+        there = key_with(ring, 1, 0, "wt")
+        stuck = key_with(ring, 1, 2, "ws")
+        r.set(here, 1)
+        assert r.execute_command("WAIT", 2, 5000) == 2
+        r.set(there, 1)
+        assert r.execute_command("WAIT", 2, 5000) == 2
+        ring.nodes[2].signal(signal.SIGSTOP)
+        try:
+            r2 = ring.client(0, single_connection_client=True)
+            r2.set(there, 2)
+            t0 = time.monotonic()
+            assert r2.execute_command("WAIT", 1, 5000) == 1     # node 0 is its first replica
+            assert time.monotonic() - t0 < 4
+            r3 = ring.client(0, single_connection_client=True)
+            r3.set(stuck, 2)            # node 2, stopped, is its first replica
+            t0 = time.monotonic()
+            assert r3.execute_command("WAIT", 1, 300) == 0
+            assert time.monotonic() - t0 >= 0.29
+            # The connection's input waits behind a blocked WAIT.
+            s = socket.create_connection((HOST, ring.nodes[0].port), timeout=5)
+            s.sendall(cmd("SET", stuck, "3") + cmd("WAIT", "2", "300") + cmd("PING"))
+            buf, t0 = b"", time.monotonic()
+            while buf.count(b"\r\n") < 3:
+                buf += s.recv(4096)
+            assert buf == b"+OK\r\n:0\r\n+PONG\r\n", buf
+            assert time.monotonic() - t0 >= 0.29
+            s.close()
+        finally:
+            ring.nodes[2].signal(signal.SIGCONT)
+    finally:
+        ring.stop()
