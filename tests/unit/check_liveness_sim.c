@@ -38,7 +38,7 @@
  * (crash -> its slots served by another node) is timed; a separate test
  * times it with T = 1000 ms and paxos's default timeouts.
  *
- * LIVE_SEEDS=n seeds (default 1000), LIVE_SEED=s replays seed s alone with
+ * LIVE_SEEDS=n seeds (default 2000), LIVE_SEED=s replays seed s alone with
  * a trace on stderr (LIVE_VERBOSE=2: every Paxos message too), LIVE_BUGS=
  * mask plants bugs (LIVENESS_BUG_*, 0x100: paxos accepts below its
  * promise) in that replay; LIVE_BUG_SEEDS bounds the planted-bug hunts
@@ -1082,7 +1082,7 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
 
 START_TEST(test_sim_seeds)
 {
-    unsigned long nseeds = env_ul("LIVE_SEEDS", 1000), i, bad = 0, stuck = 0;
+    unsigned long nseeds = env_ul("LIVE_SEEDS", 2000), i, bad = 0, stuck = 0;
     int strict = env_ul("LIVE_STRICT", 1) != 0, rc;
     const char *one = getenv("LIVE_SEED");
     struct totals t;
