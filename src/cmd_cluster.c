@@ -969,8 +969,9 @@ void cmd_ring_digest(struct client *c)
     reply_set_array_len(c, hole, n);
 }
 
-/* RINGNODE REPL <replid> <epoch> <end offset> <slot> <payload>: a batch
- * of the sender's replication stream (repl.h). */
+/* RINGNODE REPL <replid> <epoch> <end offset> <slot> <payload> [<slot>
+ * <payload> ...]: consecutive batches of the sender's replication stream
+ * (repl.c). */
 void cmd_ringnode_repl(struct client *c)
 {
     if (need_node(c))

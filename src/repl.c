@@ -702,14 +702,77 @@ static void on_marker(void *priv, const char *reply, size_t len, const char *err
     rc_free(m);
 }
 
-static void send_to(struct rpeer *p)
+/* Consecutive data batches for one peer go out as one RINGNODE REPL
+ * message (one request, one ack), up to REPL_MSG_BATCHES batches or
+ * REPL_MSG_BYTES of payload. */
+#define REPL_MSG_BATCHES 128
+#define REPL_MSG_BYTES (1024 * 1024)
+
+struct repl_msg {
+    int n;
+    size_t bytes;
+    uint64_t end;
+    char slots[REPL_MSG_BATCHES][8];
+    const char *argv[5 + 2 * REPL_MSG_BATCHES];
+    size_t lens[5 + 2 * REPL_MSG_BATCHES];
+};
+
+static void msg_flush(struct rpeer *p, struct repl_msg *m)
 {
     const struct cstate *s = cluster_state();
+    if (m->n == 0)
+        return;
+    char ep[24], end[24];
+    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+    snprintf(end, sizeof(end), "%llu", (unsigned long long)m->end);
+    m->argv[0] = "RINGNODE";
+    m->argv[1] = "REPL";
+    m->argv[2] = rs.replid;
+    m->argv[3] = ep;
+    m->argv[4] = end;
+    m->lens[0] = 8;
+    m->lens[1] = 4;
+    m->lens[2] = 40;
+    m->lens[3] = strlen(ep);
+    m->lens[4] = strlen(end);
+    if (p->link == NULL)
+        p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+    const char *err;
+    if (link_send_argv(p->link, 5 + 2 * m->n, m->argv, m->lens, on_ack, p, &err) != 0) {
+        if (!p->lost)
+            log_warn("Replication to %.40s failed (%s): its copies are stale until catch-up",
+                     p->id, err);
+        note_lost(p);
+    }
+    m->n = 0;
+    m->bytes = 0;
+}
+
+static void msg_add(struct rpeer *p, struct repl_msg *m, const struct batch *b)
+{
+    if (m->n == REPL_MSG_BATCHES || (m->n && m->bytes + b->len > REPL_MSG_BYTES))
+        msg_flush(p, m);
+    snprintf(m->slots[m->n], sizeof(m->slots[0]), "%u", b->slot);
+    m->argv[5 + 2 * m->n] = m->slots[m->n];
+    m->lens[5 + 2 * m->n] = strlen(m->slots[m->n]);
+    m->argv[6 + 2 * m->n] = b->data;
+    m->lens[6 + 2 * m->n] = b->len;
+    m->n++;
+    m->bytes += b->len;
+    m->end = b->end;
+}
+
+static void send_to(struct rpeer *p)
+{
+    static struct repl_msg msg;
+    msg.n = 0;
+    msg.bytes = 0;
     while (p->cursor) {
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
-            return;     /* back-pressure: go on when it has drained */
+            break;      /* back-pressure: go on when it has drained */
         struct batch *b = p->cursor;
         if (b->marker && strcmp(b->only, p->id) == 0) {
+            msg_flush(p, &msg);     /* a marker comes after every batch before it */
             if (p->link == NULL)
                 p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
             char ep[24];
@@ -744,27 +807,14 @@ static void send_to(struct rpeer *p)
             /* holds(), not copy_holder(): a batch made while this node was
              * the slot's primary still goes out after it stopped being it
              * (before the HANDOFF marker). */
-            if (p->link == NULL)
-                p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
-            char ep[24], end[24], slot[8];
-            snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
-            snprintf(end, sizeof(end), "%llu", (unsigned long long)b->end);
-            snprintf(slot, sizeof(slot), "%u", b->slot);
-            const char *argv[] = {"RINGNODE", "REPL", rs.replid, ep, end, slot, b->data};
-            size_t lens[] = {8, 4, 40, strlen(ep), strlen(end), strlen(slot), b->len};
-            const char *err;
-            if (link_send_argv(p->link, 7, argv, lens, on_ack, p, &err) != 0) {
-                if (!p->lost)
-                    log_warn("Replication to %.40s failed (%s): its copies are stale until "
-                             "catch-up", p->id, err);
-                note_lost(p);
-            }
+            msg_add(p, &msg, b);
             p->batches_sent++;
             p->sent = b->end;
         }
         p->scanned = b->end;
         p->cursor = b->next;
     }
+    msg_flush(p, &msg);
 }
 
 /* client-output-buffer-limit replica, as Redis applies it to a replica's
@@ -1042,41 +1092,67 @@ int repl_applying(void)
     return applying;
 }
 
-/* RINGNODE REPL <replid> <epoch> <end> <slot> <payload> */
-void repl_apply(struct client *c)
+/* Is the sender c the acting primary of slot in my state (or its previous
+ * primary, whose last batches come before its HANDOFF marker)? */
+static int from_primary(struct client *c, unsigned slot)
 {
     const struct cstate *s = cluster_state();
-    unsigned long long epoch, end, slot;
-    if (!rc_str2ull(c->argv[3].p, c->argv[3].len, &epoch) ||
-        !rc_str2ull(c->argv[4].p, c->argv[4].len, &end) ||
-        !rc_str2ull(c->argv[5].p, c->argv[5].len, &slot) || slot >= RC_SLOTS) {
-        reply_error(c, "ERR malformed replication batch");
-        return;
-    }
+    const struct ring *r = cluster_ring();
     int member;
     const char *err;
-    const struct ring *r = cluster_ring();
-    int where = cluster_slot_route((unsigned)slot, &member, &err);
-    /* The slot's previous primary's last batches come before its HANDOFF
-     * marker, whatever epoch they carry. */
-    int prev = cluster_prev_primary((unsigned)slot);
+    int where = cluster_slot_route(slot, &member, &err);
+    int prev = cluster_prev_primary(slot);
     int late = prev >= 0 && c->peer_id && strcmp(ring_member_id(r, prev), c->peer_id) == 0 &&
                repl_marker_epoch(prev, 1) < s->epoch;
     /* A sender whose stamp is older than my state is still welcome if my
      * newer state names it the slot's primary: it is not fenced. */
-    (void)epoch;
-    if (!late && (where != CLUSTER_REMOTE || c->peer_id == NULL ||
-                  strcmp(ring_member_id(r, member), c->peer_id) != 0)) {
-        refuse(c, "the sender is not the slot's acting primary in my cluster state");
+    return late || (where == CLUSTER_REMOTE && c->peer_id != NULL &&
+                    strcmp(ring_member_id(r, member), c->peer_id) == 0);
+}
+
+static int apply_payload(struct client *c, const char *payload, size_t len);
+
+/* RINGNODE REPL <replid> <epoch> <end> <slot> <payload> [<slot> <payload>
+ * ...]: consecutive batches of the sender's stream, in order; <end> is the
+ * stream offset after the last.  All or nothing: a message with a slot
+ * the sender may not write is refused whole. */
+void repl_apply(struct client *c)
+{
+    unsigned long long epoch, end, slot;
+    if ((c->argc - 5) % 2 != 0 || !rc_str2ull(c->argv[3].p, c->argv[3].len, &epoch) ||
+        !rc_str2ull(c->argv[4].p, c->argv[4].len, &end)) {
+        reply_error(c, "ERR malformed replication batch");
         return;
     }
+    (void)epoch;
+    for (int i = 5; i < c->argc; i += 2) {
+        if (!rc_str2ull(c->argv[i].p, c->argv[i].len, &slot) || slot >= RC_SLOTS) {
+            reply_error(c, "ERR malformed replication batch");
+            return;
+        }
+        if (!from_primary(c, (unsigned)slot)) {
+            refuse(c, "the sender is not the slot's acting primary in my cluster state");
+            return;
+        }
+    }
+    for (int i = 5; i < c->argc; i += 2)
+        if (apply_payload(c, c->argv[i + 1].p, c->argv[i + 1].len) != 0) {
+            reply_error(c, "ERR malformed replication batch");
+            return;
+        }
+    rs.applied += (c->argc - 5) / 2;
+    reply_long(c, (long long)end);
+}
+
+/* Run one batch's commands on the applier; -1 (logged) if malformed. */
+static int apply_payload(struct client *c, const char *payload, size_t len)
+{
     if (rs.applier == NULL) {
         rs.applier = conn_fake_create();
         rs.applier->flags |= CF_NODE;
     }
     struct client *a = rs.applier;
-    const char *payload = c->argv[6].p;
-    size_t len = c->argv[6].len, pos = 0;
+    size_t pos = 0;
     const char *av[1024];
     size_t al[1024];
     struct slice sv[1024];
@@ -1103,8 +1179,7 @@ void repl_apply(struct client *c)
             a->argc = 0;
             a->argv = NULL;
             applying = 0;
-            reply_error(c, "ERR malformed replication batch");
-            return;
+            return -1;
         }
         if ((a->flags & CF_MULTI) && !multi_runs_now(cmd))
             multi_queue(a, cmd);
@@ -1118,8 +1193,7 @@ void repl_apply(struct client *c)
     a->argv = NULL;
     size_t rlen;
     rc_free(conn_take_reply(a, &rlen));     /* the applied commands' replies */
-    rs.applied++;
-    reply_long(c, (long long)end);
+    return 0;
 }
 
 /* ---- INFO ---- */
