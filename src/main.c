@@ -35,6 +35,7 @@
 #include "slowlog.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "tracking.h"
 #include "watch.h"
 
 struct server server;
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
     stats_init();
     db_init_all();
     watch_init();
+    tracking_init();
     bio_init();
     if (loop_init() != 0) {
         log_warn("Failed creating the event loop");
@@ -226,6 +228,7 @@ stop:
     function_flush_all();
     cluster_deinit();
     watch_deinit();
+    tracking_deinit();
     db_free_all();
     bio_deinit();
     slowlog_free_all();

@@ -51,6 +51,7 @@
 #include "ring.h"
 #include "server.h"
 #include "slot.h"
+#include "tracking.h"
 
 long long route_stat_forwarded;
 long long route_stat_split;
@@ -67,6 +68,7 @@ struct part {
     const char *err;            /* link failure (static text) */
     int *pos;                   /* M_MGET: result positions of its keys */
     int npos;
+    struct tracking_keys *trk;  /* keys to remember for a tracking client (tracking.h) */
 };
 
 struct fwd {
@@ -113,6 +115,7 @@ static void fwd_free(struct fwd *f)
     for (int i = 0; i < f->nparts; i++) {
         rc_free(f->parts[i].reply);
         rc_free(f->parts[i].pos);
+        tracking_ring_reply(NULL, &f->parts[i].trk, 0);
     }
     rc_free(f);
 }
@@ -158,6 +161,9 @@ static void on_one(void *priv, const char *reply, size_t len, const char *err)
         else
             fill_error(f->c, f->hole, err);
     }
+    /* The keys are remembered now: an invalidation from the peer follows
+     * this reply on the link. */
+    tracking_ring_reply(f->c, &f->parts[0].trk, reply != NULL);
     fwd_finish(f);
 }
 
@@ -228,6 +234,7 @@ int route_forward(struct client *c, int member, int pinned)
         return ROUTE_DONE;
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
+    f->parts[0].trk = tracking_ring_forward(c, c->cmd, c->argc, c->argv, l);
     if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err) != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
@@ -269,6 +276,7 @@ static void on_part(void *priv, const char *reply, size_t len, const char *err)
 {
     struct part *p = priv;
     struct fwd *f = p->f;
+    tracking_ring_reply(f->c, &p->trk, reply != NULL);
     if (reply) {
         p->reply = rc_malloc(len ? len : 1);
         memcpy(p->reply, reply, len);
@@ -289,6 +297,8 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
 {
     if (member < 0) {
         size_t len;
+        /* Run on a capturing client: its reads count for c. */
+        p->trk = tracking_ring_forward(c, cmd, argc, argv, NULL);
         char *r = run_local(c, cmd, argc, argv, &len);
         on_part(p, r, len, NULL);
         rc_free(r);
@@ -296,6 +306,8 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
     }
     const char *err = "CLUSTERDOWN the slot's primary is not reachable";
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
+    if (l)
+        p->trk = tracking_ring_forward(c, cmd, argc, argv, l);
     if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err) != 0)
         on_part(p, NULL, 0, err);
 }
