@@ -169,9 +169,11 @@ static void on_one(void *priv, const char *reply, size_t len, const char *err)
 
 /* Queue on l the client's command (its request bytes when it came as a
  * multibulk, else re-encoded), after a SELECT if the link's database is
- * not the client's. */
+ * not the client's.  trk (may be NULL): where a tracking client's keys go
+ * (tracking_ring_forward, right before the command itself). */
 static int send_cmd(struct client *c, struct link *l, int argc, const struct slice *argv,
-                    int whole, link_reply_fn *fn, void *priv, const char **err)
+                    int whole, link_reply_fn *fn, void *priv, const char **err,
+                    struct tracking_keys **trk)
 {
     if (link_db(l) != c->db->id) {
         char num[16];
@@ -195,6 +197,8 @@ static int send_cmd(struct client *c, struct link *l, int argc, const struct sli
             link_set_user(l, name);
         }
     }
+    if (trk && tracking_is_on(c))
+        *trk = tracking_ring_forward(c, command_lookup_argv(argc, argv), argc, argv, l);
     if (whole && c->qcmdlen && c->qbuf && c->qbuf[c->qpos] == '*' &&
         argv == c->argv && argv[0].p >= c->qbuf && argv[0].p < c->qbuf + c->qlen)
         return link_send(l, c->qbuf + c->qpos, c->qcmdlen, fn, priv, err);
@@ -234,8 +238,7 @@ int route_forward(struct client *c, int member, int pinned)
         return ROUTE_DONE;
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    f->parts[0].trk = tracking_ring_forward(c, c->cmd, c->argc, c->argv, l);
-    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err) != 0) {
+    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, &f->parts[0].trk) != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
         return ROUTE_DONE;
@@ -264,7 +267,9 @@ static char *run_local(struct client *c, struct command *cmd, int argc, struct s
     cap->resp = c->resp;
     cap->argc = argc;
     cap->argv = argv;
+    tracking_proxy_begin(cap, c);
     command_call(cap, cmd);
+    tracking_proxy_end(cap);
     cap->argv = NULL;
     cap->argc = 0;
     return conn_take_reply(cap, len);
@@ -306,9 +311,7 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
     }
     const char *err = "CLUSTERDOWN the slot's primary is not reachable";
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
-    if (l)
-        p->trk = tracking_ring_forward(c, cmd, argc, argv, l);
-    if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err) != 0)
+    if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err, &p->trk) != 0)
         on_part(p, NULL, 0, err);
 }
 
@@ -768,7 +771,7 @@ static int route_scan(struct client *c)
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
     struct fwd *f = fwd_new(c, M_ONE, 1);
     err = "CLUSTERDOWN the slot's primary is not reachable";
-    if (l == NULL || send_cmd(c, l, argc, args, 0, on_one, f, &err) != 0) {
+    if (l == NULL || send_cmd(c, l, argc, args, 0, on_one, f, &err, NULL) != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
     }
@@ -901,7 +904,7 @@ static void route_unwatch(struct client *c)
     struct slice unwatch = {"UNWATCH", 7};
     const char *err;
     if (c->pinned)
-        send_cmd(c, c->pinned, 1, &unwatch, 0, NULL, NULL, &err);
+        send_cmd(c, c->pinned, 1, &unwatch, 0, NULL, NULL, &err, NULL);
 }
 
 /* WATCH of keys another member serves: the WATCH runs there, on the link
@@ -971,7 +974,7 @@ static int route_exec(struct client *c)
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
     struct slice multi = {"MULTI", 5};
-    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err);
+    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err, NULL);
     const struct command *qc;
     const struct slice *qargv;
     int qargc;
@@ -986,13 +989,13 @@ static int route_exec(struct client *c)
             acl_exec_denial_text(msg, sizeof(msg), aclr);
             struct slice deny[4] = {{"EVAL", 4}, {"return {err=ARGV[1]}", 20}, {"0", 1},
                                     {msg, strlen(msg)}};
-            rc = send_cmd(c, l, 4, deny, 0, NULL, NULL, &err);
+            rc = send_cmd(c, l, 4, deny, 0, NULL, NULL, &err, NULL);
             continue;
         }
-        rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err);
+        rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err, NULL);
     }
     if (rc == 0)
-        rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err);
+        rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err, NULL);
     multi_discard(c);
     if (rc != 0) {
         fill_error(c, f->hole, err);

@@ -56,6 +56,8 @@ static const struct dict_type tkey_type = {rc_hash, tkey_key, tkey_destroy};
 struct bkey {
     struct dnode node;
     uint64_t modifier;          /* id of the client that modified it, 0 none */
+    uint64_t origin;            /* a peer's write: its client's id there (RINGNODE ORIGIN) */
+    char *origin_peer;          /* that peer's node id, or NULL */
     size_t klen;
     char key[];
 };
@@ -69,6 +71,7 @@ static void bkey_key(const struct dnode *n, const char **key, size_t *len)
 
 static void bkey_destroy(struct dnode *n)
 {
+    rc_free(((struct bkey *)n)->origin_peer);
     rc_free(n);
 }
 
@@ -209,7 +212,7 @@ static void send_invalidation(struct client *c, char kind, const char *const *ke
 {
     if (c->trk && (c->trk->flags & TRK_NODE)) {
         if (keys)
-            tracking_node_push(c, kind, keys, lens, n);
+            tracking_node_push(c, kind, keys, lens, NULL, n);
         return;     /* every node runs the flush itself */
     }
     int redirected;
@@ -485,9 +488,29 @@ void tracking_command_done(struct client *c, const struct command *cmd, int argc
         rc_free(r);
 }
 
+void tracking_proxy_begin(struct client *proxy, const struct client *c)
+{
+    if (!tracking_is_on(c))
+        return;
+    if (proxy->trk == NULL)
+        proxy->trk = rc_calloc(sizeof(*proxy->trk));
+    proxy->trk->origin = c->id;
+}
+
+void tracking_proxy_end(struct client *proxy)
+{
+    if (proxy->trk)
+        proxy->trk->origin = 0;
+}
+
 void tracking_command_end(struct client *c, const struct command *cmd)
 {
-    if (c->trk == NULL || (c->flags & CF_MULTI))
+    if (c->trk == NULL)
+        return;
+    /* RINGNODE ORIGIN names the writer of the next command only. */
+    if (c->trk->origin && !(cmd && cmd->proc == cmd_ringnode_origin))
+        c->trk->origin = 0;
+    if (c->flags & CF_MULTI)
         return;
     /* Redis keeps the flag across any CLIENT subcommand (its handler is
      * one function). */
@@ -499,8 +522,10 @@ void tracking_command_end(struct client *c, const struct command *cmd)
 /* ---- invalidating ---- */
 
 /* Collect key for the BCAST prefixes it matches, modified by client id
- * modifier (0: none known). */
-static void bcast_collect(const char *key, size_t len, uint64_t modifier)
+ * modifier (0: none known); origin/peer: the client on a peer node whose
+ * forwarded write it was (0/NULL if not known). */
+static void bcast_collect(const char *key, size_t len, uint64_t modifier, uint64_t origin,
+                          const char *peer)
 {
     for (size_t i = 0; i < T.nprefixes; i++) {
         struct prefix *pr = &T.prefixes[i];
@@ -510,10 +535,14 @@ static void bcast_collect(const char *key, size_t len, uint64_t modifier)
         if (b == NULL) {
             b = rc_malloc(sizeof(*b) + len);
             b->klen = len;
+            b->origin_peer = NULL;
             memcpy(b->key, key, len);
             dict_add(pr->keys, &b->node);
         }
         b->modifier = modifier;
+        b->origin = origin;
+        rc_free(b->origin_peer);
+        b->origin_peer = origin && peer ? rc_strndup(peer, strlen(peer)) : NULL;
     }
 }
 
@@ -521,8 +550,17 @@ static void bcast_collect(const char *key, size_t len, uint64_t modifier)
  * the prefixes it matches. */
 static void invalidate(const char *key, size_t len, int bcast)
 {
+    /* The writer, for NOLOOP: the running client, or the client a
+     * capturing client runs a command for (tracking_proxy_begin). */
+    const struct client *cur = server.current_client;
+    uint64_t writer = cur ? cur->id : 0;
+    uint64_t origin = cur && cur->trk ? cur->trk->origin : 0;
+    if (origin && (cur->flags & CF_CAPTURE)) {
+        writer = origin;
+        origin = 0;
+    }
     if (bcast && T.nprefixes)
-        bcast_collect(key, len, server.current_client ? server.current_client->id : 0);
+        bcast_collect(key, len, writer, origin, origin ? cur->peer_id : NULL);
     struct tkey *t = (struct tkey *)dict_unlink(T.table, key, len);
     if (t == NULL)
         return;
@@ -534,7 +572,7 @@ static void invalidate(const char *key, size_t len, int bcast)
         if (c == NULL || !tracking_is_on(c) ||
             (c->trk->flags & (TRK_BCAST | TRK_NODE)) == TRK_BCAST)
             continue;
-        if ((c->trk->flags & TRK_NOLOOP) && c == server.current_client)
+        if ((c->trk->flags & TRK_NOLOOP) && c->id == writer)
             continue;
         send_or_hold(c, t->key, t->klen);
     }
@@ -547,10 +585,11 @@ void tracking_invalidate_key(const char *key, size_t len)
         invalidate(key, len, 1);
 }
 
-void tracking_peer_invalidated(char kind, const char *key, size_t len)
+void tracking_peer_invalidated(char kind, const char *key, size_t len, uint64_t origin)
 {
+    /* The key's writer, if it was a client of this node (NOLOOP). */
     if (kind == 'b')
-        bcast_collect(key, len, 0);
+        bcast_collect(key, len, origin, 0, NULL);
     else if (dict_size(T.table))
         invalidate(key, len, 0);
 }
@@ -607,8 +646,21 @@ static void broadcast(struct prefix *pr)
         ks[k++] = (struct bkey *)d;
     dict_iter_done(&it);
     qsort(ks, k, sizeof(*ks), bkey_cmp);
+    uint64_t *origins = rc_malloc(n * sizeof(*origins));
     for (size_t i = 0; i < pr->n; i++) {
         struct client *c = pr->clients[i];
+        if (c->trk->flags & TRK_NODE) {
+            /* A peer's link: every key, with its writer if that was the
+             * peer's own client. */
+            for (size_t j = 0; j < k; j++) {
+                keys[j] = ks[j]->key;
+                lens[j] = ks[j]->klen;
+                origins[j] = ks[j]->origin_peer && c->peer_id &&
+                             strcmp(ks[j]->origin_peer, c->peer_id) == 0 ? ks[j]->origin : 0;
+            }
+            tracking_node_push(c, 'b', keys, lens, origins, k);
+            continue;
+        }
         int noloop = (c->trk->flags & TRK_NOLOOP) != 0;
         size_t m = 0;
         for (size_t j = 0; j < k; j++) {
@@ -623,6 +675,7 @@ static void broadcast(struct prefix *pr)
     rc_free(ks);
     rc_free(keys);
     rc_free(lens);
+    rc_free(origins);
     dict_clear(pr->keys);
 }
 

@@ -54,6 +54,8 @@ struct tracking_state {
     char **prefixes;
     size_t *prefix_lens;
     int nprefixes;
+    uint64_t origin;            /* a node link: RINGNODE ORIGIN for its next command;
+                                 * a capturing client: the client it runs for */
 };
 
 void tracking_init(void);
@@ -88,6 +90,11 @@ void tracking_after_command(struct client *c);
  * lasts until the next command other than CLIENT's, outside MULTI. */
 void tracking_command_end(struct client *c, const struct command *cmd);
 
+/* A capturing client (route.c) runs a command for c: c counts as the
+ * writer for NOLOOP.  End when the command returned. */
+void tracking_proxy_begin(struct client *proxy, const struct client *c);
+void tracking_proxy_end(struct client *proxy);
+
 /* Remember key for c (default mode). */
 void tracking_remember(struct client *c, const char *key, size_t len);
 
@@ -113,17 +120,19 @@ int tracking_prefixes_overlap(const char *p, size_t plen, const char *q, size_t 
 /* Drop c from key's entry (a NOLOOP client's forwarded write). */
 void tracking_forget(struct client *c, const char *key, size_t len);
 /* A peer node says key changed: kind 't' for the table, 'b' for the
- * BCAST prefixes. */
-void tracking_peer_invalidated(char kind, const char *key, size_t len);
+ * BCAST prefixes (origin: the id of this node's client that wrote it, 0
+ * if another). */
+void tracking_peer_invalidated(char kind, const char *key, size_t len, uint64_t origin);
 
 /* Add one BCAST prefix to c (tracking on in BCAST mode). */
 void tracking_add_prefix(struct client *c, const char *p, size_t len);
 
 /* Ring mode (tracking_ring.c): send keys[0..n) to c, a peer node's link
  * that registered them, as a push frame (kind 't': keys of the table,
- * 'b': keys matching its prefixes). */
+ * 'b': keys matching its prefixes, each with origins[i], the id of the
+ * peer's client that wrote it or 0). */
 void tracking_node_push(struct client *c, char kind, const char *const *keys,
-                        const size_t *lens, size_t n);
+                        const size_t *lens, const uint64_t *origins, size_t n);
 /* Is the frame p (len) such a push?  Handle it (link.c calls these). */
 int tracking_ring_is_push(const char *p, size_t len);
 void tracking_ring_push(const char *p, size_t len);

@@ -35,6 +35,7 @@
  */
 #include "tracking.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cluster.h"
@@ -62,7 +63,7 @@ static const char frame_head[] = ">3\r\n$10\r\ninvalidate\r\n$1\r\n";
 #define FRAME_HEAD_LEN (sizeof(frame_head) - 1)
 
 void tracking_node_push(struct client *c, char kind, const char *const *keys,
-                        const size_t *lens, size_t n)
+                        const size_t *lens, const uint64_t *origins, size_t n)
 {
     /* Written as is whatever protocol the link speaks: the peer's link.c
      * takes the frame out of the reply stream (it is ringcache's own). */
@@ -71,13 +72,30 @@ void tracking_node_push(struct client *c, char kind, const char *const *keys,
     char k[3] = {kind, '\r', '\n'};
     reply_raw(c, frame_head, FRAME_HEAD_LEN);
     reply_raw(c, k, 3);
-    reply_array_len(c, (long)n);
-    for (size_t i = 0; i < n; i++)
+    reply_array_len(c, (long)(origins ? 2 * n : n));
+    for (size_t i = 0; i < n; i++) {
         reply_bulk(c, keys[i], lens[i]);
+        if (origins)
+            reply_bulk_long(c, (long long)origins[i]);
+    }
     c->flags |= saved;
 }
 
 /* Read "<type><number>\r\n" at *p (end e). */
+static int read_num(const char **p, const char *e, char type, long long *out);
+
+/* Read a bulk string at *p: its bytes in *s, *len. */
+static int read_bulk(const char **p, const char *e, const char **s, size_t *len)
+{
+    long long n;
+    if (read_num(p, e, '$', &n) != 0 || n < 0 || e - *p < n + 2)
+        return -1;
+    *s = *p;
+    *len = (size_t)n;
+    *p += n + 2;
+    return 0;
+}
+
 static int read_num(const char **p, const char *e, char type, long long *out)
 {
     if (*p >= e || **p != type)
@@ -105,24 +123,30 @@ void tracking_ring_push(const char *p, size_t len)
     char kind = p[0];
     p += 3;
     long long n;
-    if (read_num(&p, e, '*', &n) != 0 || n < 0)
+    int step = kind == 'b' ? 2 : 1;     /* 'b': key, origin pairs */
+    if (read_num(&p, e, '*', &n) != 0 || n < 0 || n % step)
         return;
-    for (long long i = 0; i < n; i++) {
-        long long kl;
-        if (read_num(&p, e, '$', &kl) != 0 || kl < 0 || e - p < kl + 2)
+    for (long long i = 0; i < n; i += step) {
+        const char *key, *o;
+        size_t kl, ol;
+        long long origin = 0;
+        if (read_bulk(&p, e, &key, &kl) != 0)
             return;
-        tracking_peer_invalidated(kind, p, (size_t)kl);
-        p += kl + 2;
+        if (step == 2 && (read_bulk(&p, e, &o, &ol) != 0 || !rc_str2ll(o, ol, &origin)))
+            return;
+        tracking_peer_invalidated(kind, key, kl, (uint64_t)origin);
     }
 }
 
 /* ---- the forwarding side ---- */
 
 /* Send RINGNODE <verb> <items>... on l (its +OK is dropped) and mark l as
- * carrying registrations.  Returns 0, or -1 if l refused it. */
+ * carrying registrations if it registers something.  Returns 0, or -1 if
+ * l refused it. */
 static int send_list(struct link *l, const char *verb, int n, const char *const *items,
                      const size_t *lens)
 {
+    int registers = strcmp(verb, "ORIGIN") != 0;
     const char **av = rc_malloc((size_t)(n + 2) * sizeof(*av));
     size_t *al = rc_malloc((size_t)(n + 2) * sizeof(*al));
     av[0] = "RINGNODE";
@@ -133,7 +157,7 @@ static int send_list(struct link *l, const char *verb, int n, const char *const 
     memcpy(al + 2, lens, (size_t)n * sizeof(*al));
     const char *err;
     int rc = link_send_argv(l, n + 2, av, al, NULL, NULL, &err);
-    if (rc == 0)
+    if (rc == 0 && registers)
         link_mark_tracking(l);
     rc_free(av);
     rc_free(al);
@@ -145,6 +169,15 @@ struct tracking_keys *tracking_ring_forward(struct client *c, const struct comma
 {
     if (cmd == NULL || !tracking_is_on(c))
         return NULL;
+    unsigned f = c->trk->flags;
+    if ((f & TRK_BCAST) && (f & TRK_NOLOOP) && (cmd->flags & CMD_WRITE) && l) {
+        /* The owner says which of its keys' changes this client made. */
+        char id[24];
+        size_t idlen = (size_t)snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+        const char *item = id;
+        send_list(l, "ORIGIN", 1, &item, &idlen);
+        return NULL;
+    }
     int forget;
     if (tracking_wants_reads(c) && tracking_cmd_reads(cmd))
         forget = 0;
@@ -263,6 +296,23 @@ void cmd_ringnode_track(struct client *c)
     make_node_tracker(c);
     for (int i = 2; i < c->argc; i++)
         tracking_remember(c, c->argv[i].p, c->argv[i].len);
+    reply_ok(c);
+}
+
+/* RINGNODE ORIGIN <client id>: the next command on this node link is a
+ * write by that client of the peer (BCAST NOLOOP, tracking.c). */
+void cmd_ringnode_origin(struct client *c)
+{
+    if (!ringnode_need_node(c))
+        return;
+    long long id;
+    if (!rc_str2ll(c->argv[2].p, c->argv[2].len, &id) || id < 0) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (c->trk == NULL)
+        c->trk = rc_calloc(sizeof(*c->trk));
+    c->trk->origin = (uint64_t)id;
     reply_ok(c);
 }
 
