@@ -238,7 +238,10 @@ int route_forward(struct client *c, int member, int pinned)
         return ROUTE_DONE;
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, &f->parts[0].trk) != 0) {
+    /* A pinned link goes with its client or its peer: reads over it
+     * (XREAD BLOCK) are not tracked (README). */
+    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, pinned ? NULL : &f->parts[0].trk)
+        != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
         return ROUTE_DONE;
