@@ -23,6 +23,7 @@
 #include "dict.h"
 #include "hash.h"
 #include "reply.h"
+#include "repl.h"
 #include "script.h"
 #include "server.h"
 
@@ -581,8 +582,11 @@ static void invalidate(const char *key, size_t len, int bcast)
 
 void tracking_invalidate_key(const char *key, size_t len)
 {
+    /* A copy of another primary's key changing here: that primary's
+     * "b" frames bring it to this node's BCAST clients (tracking_ring.c),
+     * once. */
     if (T.table && (dict_size(T.table) || T.nprefixes))
-        invalidate(key, len, 1);
+        invalidate(key, len, !repl_applying());
 }
 
 void tracking_peer_invalidated(char kind, const char *key, size_t len, uint64_t origin)

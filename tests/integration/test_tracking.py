@@ -520,3 +520,33 @@ def test_ring_link_loss_flushes(t):
         c.close()
     finally:
         ring.stop()
+
+
+def test_ring_replicas_invalidate_once(t):
+    """With copies of every slot on another node, a change reaches the
+    entry node twice (its copy is updated, the owner pushes): a client
+    still gets one invalidation per key, in both modes."""
+    if t.kind != "ring":
+        pytest.skip("ring only")
+    ring = Ring(3, replicas=1)
+    try:
+        tr = Target("ring", [n.port for n in ring.nodes], ring)
+        ks = tr.keys("rp", 6)
+        b = Conn(ring.nodes[0].port, 3)
+        b.cmd("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "rp")
+        d = Conn(ring.nodes[0].port, 3)
+        d.cmd("CLIENT", "TRACKING", "on")
+        for k in ks:
+            d.cmd("GET", k)
+        for k in ks:
+            write(tr, k, "SET", k, "1")
+        want = {k.encode() for k in ks}
+        for conn in (b, d):
+            got = conn.invalidated(want, timeout=3)
+            got += conn.invalidated(timeout=0.5)
+            keys = [k for m in got for k in m]
+            assert sorted(keys) == sorted(want)
+        b.close()
+        d.close()
+    finally:
+        ring.stop()
