@@ -976,11 +976,18 @@ static int route_exec(struct client *c)
         return ROUTE_DONE;
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    struct slice multi = {"MULTI", 5};
-    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err, NULL);
     const struct command *qc;
     const struct slice *qargv;
     int qargc;
+    if (l != c->pinned && tracking_is_on(c)) {
+        /* The reads of the transaction, registered before it and
+         * remembered at EXEC's reply (tracking_ring.c). */
+        for (size_t i = 0; multi_queued(c, i, &qc, &qargc, &qargv); i++)
+            tracking_ring_collect(&f->parts[0].trk, c, qc, qargc, qargv);
+        tracking_ring_register(f->parts[0].trk, l);
+    }
+    struct slice multi = {"MULTI", 5};
+    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err, NULL);
     for (size_t i = 0; rc == 0 && multi_queued(c, i, &qc, &qargc, &qargv); i++) {
         /* The user's rules are checked again here, as EXEC does on one
          * node; a command they no longer allow is replaced by a script

@@ -146,6 +146,11 @@ struct tracking_keys;
 struct tracking_keys *tracking_ring_forward(struct client *c, const struct command *cmd, int argc,
                                             const struct slice *argv, struct link *l);
 void tracking_ring_reply(struct client *c, struct tracking_keys **k, int ok);
+/* A transaction shipped whole: collect the keys its queued commands read
+ * (*k created on the first), then register them on l before MULTI. */
+void tracking_ring_collect(struct tracking_keys **k, struct client *c, const struct command *cmd,
+                           int argc, const struct slice *argv);
+void tracking_ring_register(struct tracking_keys *k, struct link *l);
 /* CLIENT TRACKING ... BCAST: c's prefixes to every other member. */
 void tracking_ring_register_prefixes(struct client *c);
 /* A link that carried registrations failed (link.c). */

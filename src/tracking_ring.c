@@ -164,52 +164,81 @@ static int send_list(struct link *l, const char *verb, int n, const char *const 
     return rc;
 }
 
-struct tracking_keys *tracking_ring_forward(struct client *c, const struct command *cmd, int argc,
-                                            const struct slice *argv, struct link *l)
+/* Does a forwarded cmd read keys for its client?  Read-only commands do;
+ * so do scripts, which run on the owner: their declared keys stand for
+ * what they read there (a key a script only writes is tracked too, which
+ * costs at most one extra invalidation). */
+static int forward_reads(const struct command *cmd)
 {
-    if (cmd == NULL || !tracking_is_on(c))
-        return NULL;
-    unsigned f = c->trk->flags;
-    if ((f & TRK_BCAST) && (f & TRK_NOLOOP) && (cmd->flags & CMD_WRITE) && l) {
-        /* The owner says which of its keys' changes this client made. */
-        char id[24];
-        size_t idlen = (size_t)snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
-        const char *item = id;
-        send_list(l, "ORIGIN", 1, &item, &idlen);
-        return NULL;
-    }
-    int forget;
-    if (tracking_wants_reads(c) && tracking_cmd_reads(cmd))
-        forget = 0;
-    else if ((c->trk->flags & TRK_NOLOOP) && !(c->trk->flags & TRK_BCAST) &&
-             (cmd->flags & CMD_WRITE))
-        forget = 1;
-    else
-        return NULL;
+    return tracking_cmd_reads(cmd) || cmd->proc == cmd_eval || cmd->proc == cmd_evalsha ||
+           cmd->proc == cmd_eval_ro || cmd->proc == cmd_evalsha_ro || cmd->proc == cmd_fcall ||
+           cmd->proc == cmd_fcall_ro;
+}
+
+/* Add the keys of cmd (argv) to *kp, created with forget if NULL. */
+static void add_keys(struct tracking_keys **kp, int forget, const struct command *cmd, int argc,
+                     const struct slice *argv)
+{
     struct key_ref small[16], *refs = small;
     int n = command_find_keys(cmd, argc, argv, refs, 16);
     if (n > 16) {
         refs = rc_malloc((size_t)n * sizeof(*refs));
         n = command_find_keys(cmd, argc, argv, refs, n);
     }
-    struct tracking_keys *k = NULL;
     if (n > 0) {
-        k = rc_calloc(sizeof(*k));
+        struct tracking_keys *k = *kp;
+        if (k == NULL)
+            k = *kp = rc_calloc(sizeof(*k));
         k->forget = forget;
-        k->n = n;
-        k->keys = rc_malloc((size_t)n * sizeof(*k->keys));
-        k->lens = rc_malloc((size_t)n * sizeof(*k->lens));
+        k->keys = rc_realloc(k->keys, (size_t)(k->n + n) * sizeof(*k->keys));
+        k->lens = rc_realloc(k->lens, (size_t)(k->n + n) * sizeof(*k->lens));
         for (int i = 0; i < n; i++) {
             const struct slice *a = &argv[refs[i].pos];
-            k->keys[i] = rc_strndup(a->p, a->len);
-            k->lens[i] = a->len;
+            k->keys[k->n] = rc_strndup(a->p, a->len);
+            k->lens[k->n++] = a->len;
         }
-        /* Before the read, on its link: B tracks the keys from then on. */
-        if (!forget && l)
-            send_list(l, "TRACK", n, (const char *const *)k->keys, k->lens);
     }
     if (refs != small)
         rc_free(refs);
+}
+
+void tracking_ring_collect(struct tracking_keys **kp, struct client *c, const struct command *cmd,
+                           int argc, const struct slice *argv)
+{
+    if (cmd && tracking_wants_reads(c) && forward_reads(cmd))
+        add_keys(kp, 0, cmd, argc, argv);
+}
+
+void tracking_ring_register(struct tracking_keys *k, struct link *l)
+{
+    /* Before the read, on its link: the owner tracks the keys from then
+     * on, and its invalidations follow the read's reply there. */
+    if (k && !k->forget && l)
+        send_list(l, "TRACK", k->n, (const char *const *)k->keys, k->lens);
+}
+
+struct tracking_keys *tracking_ring_forward(struct client *c, const struct command *cmd, int argc,
+                                            const struct slice *argv, struct link *l)
+{
+    if (cmd == NULL || !tracking_is_on(c))
+        return NULL;
+    unsigned f = c->trk->flags;
+    struct tracking_keys *k = NULL;
+    if ((f & TRK_BCAST) && (f & TRK_NOLOOP) && (cmd->flags & CMD_WRITE)) {
+        if (l) {
+            /* The owner says which of its keys' changes this client made. */
+            char id[24];
+            size_t idlen = (size_t)snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+            const char *item = id;
+            send_list(l, "ORIGIN", 1, &item, &idlen);
+        }
+    } else if ((f & TRK_NOLOOP) && !(f & TRK_BCAST) && (cmd->flags & CMD_WRITE) &&
+               !tracking_cmd_reads(cmd)) {
+        add_keys(&k, 1, cmd, argc, argv);
+    } else {
+        tracking_ring_collect(&k, c, cmd, argc, argv);
+        tracking_ring_register(k, l);
+    }
     return k;
 }
 
