@@ -475,7 +475,7 @@ void command_call(struct client *c, struct command *cmd)
         c->flags &= ~CF_EXECUTING;
     server.current_client = outer;
     if (--call_depth == 0)
-        tracking_after_command(c);  /* invalidations held to follow the reply */
+        tracking_after_command();   /* invalidations held to follow the reply */
     long long dur = (long long)rc_ustime() - start;
 
     /* Monitors see a command after it ran, as in Redis (SELECT shows the

@@ -184,7 +184,8 @@ static void push_end(struct client *c, int saved)
 }
 
 /* The client the messages for c go to: c, its redirect target, or NULL
- * (the target is gone: c learns it once, as a push, if it speaks RESP3). */
+ * (the target is gone: each message due is replaced, for a RESP3 c, by a
+ * tracking-redir-broken push). */
 static struct client *message_target(struct client *c, int *redirected)
 {
     *redirected = 0;
@@ -256,9 +257,8 @@ static void send_or_hold(struct client *c, const char *key, size_t len)
     send_one(c, key, len);
 }
 
-void tracking_after_command(struct client *c)
+void tracking_after_command(void)
 {
-    (void)c;
     for (size_t i = 0; i < T.nheld; i++) {
         struct held *h = &T.held[i];
         if (!(h->c->flags & CF_CLOSE_ASAP))

@@ -82,10 +82,9 @@ void tracking_client_free(struct client *c);
  * for the script's caller. */
 void tracking_command_done(struct client *c, const struct command *cmd, int argc,
                            const struct slice *argv);
-/* After a top-level command: invalidations held for the client that ran
- * it (they follow its reply), and the end of CLIENT CACHING's one-command
- * scope. */
-void tracking_after_command(struct client *c);
+/* After a top-level command: send the invalidations held for the client
+ * that ran it (they follow its reply). */
+void tracking_after_command(void);
 /* The end of c's command cmd (NULL if unknown): CLIENT CACHING's flag
  * lasts until the next command other than CLIENT's, outside MULTI. */
 void tracking_command_end(struct client *c, const struct command *cmd);
