@@ -61,8 +61,8 @@ const char *link_user(const struct link *l);
 void link_set_user(struct link *l, const char *name);
 
 int link_connected(const struct link *l);
-/* Requests sent on l registered client-side caching interest on the
- * peer: when l fails, tracking_ring_link_lost() is told. */
+/* The peer acknowledged client-side caching registrations on l: when l
+ * fails, tracking_ring_link_lost() is told. */
 void link_mark_tracking(struct link *l);
 size_t link_pending(const struct link *l);
 long long link_last_reply_ms(const struct link *l);

@@ -617,13 +617,18 @@ void tracking_forget(struct client *c, const char *key, size_t len)
     }
 }
 
+void tracking_flush_clients(void)
+{
+    if (T.nclients == 0)
+        return;
+    for (struct client *c = server.clients; c; c = c->next)
+        if (tracking_is_on(c) && !(c->trk->flags & TRK_NODE))
+            send_or_hold(c, NULL, 0);
+}
+
 void tracking_invalidate_all(void)
 {
-    if (T.nclients) {
-        for (struct client *c = server.clients; c; c = c->next)
-            if (tracking_is_on(c) && !(c->trk->flags & TRK_NODE))
-                send_or_hold(c, NULL, 0);
-    }
+    tracking_flush_clients();
     dict_clear(T.table);
     T.items = 0;
 }

@@ -101,6 +101,8 @@ void tracking_remember(struct client *c, const char *key, size_t len);
 void tracking_invalidate_key(const char *key, size_t len);
 /* FLUSHDB / FLUSHALL: a null to every tracking client, the table emptied. */
 void tracking_invalidate_all(void);
+/* The null alone (clients drop their whole cache), the table kept. */
+void tracking_flush_clients(void);
 
 /* Loop hooks: BCAST messages and the table limit (before sleep); the
  * table limit (cron). */

@@ -56,6 +56,7 @@ struct tracking_keys {
 };
 
 static int prefixes_lost;       /* a BCAST link failed: register again */
+static int reregistering;       /* prefixes sent again after a loss */
 
 /* ---- the frame ---- */
 
@@ -140,13 +141,38 @@ void tracking_ring_push(const char *p, size_t len)
 
 /* ---- the forwarding side ---- */
 
-/* Send RINGNODE <verb> <items>... on l (its +OK is dropped) and mark l as
- * carrying registrations if it registers something.  Returns 0, or -1 if
- * l refused it. */
-static int send_list(struct link *l, const char *verb, int n, const char *const *items,
-                     const size_t *lens)
+/* The peer acknowledged a registration on link priv: from now on the
+ * link's failure loses something (link.h).  A read registered on a link
+ * that fails before this reply fails too, so nothing was remembered. */
+static void on_tracked(void *priv, const char *reply, size_t len, const char *err)
 {
-    int registers = strcmp(verb, "ORIGIN") != 0;
+    (void)err;
+    if (reply && len && reply[0] == '+')
+        link_mark_tracking(priv);
+}
+
+/* The same for BCAST prefixes; if they do not reach the peer they are
+ * sent again from the cron, and once they are back the BCAST clients
+ * drop their caches: changes in between were not sent. */
+static void on_prefixes(void *priv, const char *reply, size_t len, const char *err)
+{
+    (void)err;
+    if (reply && len && reply[0] == '+') {
+        link_mark_tracking(priv);
+        if (reregistering) {
+            reregistering = 0;
+            tracking_flush_clients();
+        }
+    } else {
+        prefixes_lost = 1;
+    }
+}
+
+/* Send RINGNODE <verb> <items>... on l; fn (may be NULL) gets the reply,
+ * with l.  Returns 0, or -1 if l refused it. */
+static int send_list(struct link *l, const char *verb, int n, const char *const *items,
+                     const size_t *lens, link_reply_fn *fn)
+{
     const char **av = rc_malloc((size_t)(n + 2) * sizeof(*av));
     size_t *al = rc_malloc((size_t)(n + 2) * sizeof(*al));
     av[0] = "RINGNODE";
@@ -156,9 +182,7 @@ static int send_list(struct link *l, const char *verb, int n, const char *const 
     memcpy(av + 2, items, (size_t)n * sizeof(*av));
     memcpy(al + 2, lens, (size_t)n * sizeof(*al));
     const char *err;
-    int rc = link_send_argv(l, n + 2, av, al, NULL, NULL, &err);
-    if (rc == 0 && registers)
-        link_mark_tracking(l);
+    int rc = link_send_argv(l, n + 2, av, al, fn, l, &err);
     rc_free(av);
     rc_free(al);
     return rc;
@@ -214,7 +238,7 @@ void tracking_ring_register(struct tracking_keys *k, struct link *l)
     /* Before the read, on its link: the owner tracks the keys from then
      * on, and its invalidations follow the read's reply there. */
     if (k && !k->forget && l)
-        send_list(l, "TRACK", k->n, (const char *const *)k->keys, k->lens);
+        send_list(l, "TRACK", k->n, (const char *const *)k->keys, k->lens, on_tracked);
 }
 
 struct tracking_keys *tracking_ring_forward(struct client *c, const struct command *cmd, int argc,
@@ -230,7 +254,7 @@ struct tracking_keys *tracking_ring_forward(struct client *c, const struct comma
             char id[24];
             size_t idlen = (size_t)snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
             const char *item = id;
-            send_list(l, "ORIGIN", 1, &item, &idlen);
+            send_list(l, "ORIGIN", 1, &item, &idlen, NULL);
         }
     } else if ((f & TRK_NOLOOP) && !(f & TRK_BCAST) && (cmd->flags & CMD_WRITE) &&
                !tracking_cmd_reads(cmd)) {
@@ -277,7 +301,7 @@ static int register_prefixes(const char *const *prefixes, const size_t *lens, in
         /* One link per member carries every prefix: a key matching
          * several comes once per member and loop iteration. */
         struct link *l = cluster_fwd_link(m, 2, 0);
-        if (l == NULL || send_list(l, "TRACKPREFIX", n, prefixes, lens) != 0)
+        if (l == NULL || send_list(l, "TRACKPREFIX", n, prefixes, lens, on_prefixes) != 0)
             rc = -1;
     }
     return rc;
@@ -294,7 +318,10 @@ void tracking_ring_register_prefixes(struct client *c)
 
 void tracking_ring_link_lost(void)
 {
-    tracking_invalidate_all();
+    /* The table stays: its entries for other nodes' links are still
+     * good, and this node's clients' entries cost at most an extra
+     * message. */
+    tracking_flush_clients();
     if (tracking_total_prefixes())
         prefixes_lost = 1;
 }
@@ -304,6 +331,7 @@ void tracking_ring_cron(void)
     if (!prefixes_lost || !cluster_enabled())
         return;
     prefixes_lost = 0;
+    reregistering = 1;
     for (struct client *c = server.clients; c; c = c->next)
         if (tracking_is_on(c) && (c->trk->flags & TRK_BCAST) && !(c->trk->flags & TRK_NODE))
             tracking_ring_register_prefixes(c);

@@ -505,19 +505,43 @@ def test_ring_write_through_entry_node(t):
 
 
 def test_ring_link_loss_flushes(t):
-    """A node that tracked keys for the entry node's link goes away: the
-    entry node's tracking clients get the flush null."""
+    """A node that tracked keys for the entry node's links goes away: the
+    entry node's tracking clients get the flush null; once it is back,
+    BCAST prefixes are registered on it again (with another null) and its
+    changes are sent again."""
     if t.kind != "ring":
         pytest.skip("ring only")
     ring = Ring(3)
     try:
+        tr = Target("ring", [n.port for n in ring.nodes], ring)
+        (k,) = tr.keys("ll", 1)
+        owner = ring.owner(k)
         c = Conn(ring.nodes[0].port, 3)
-        (k,) = Target("ring", [n.port for n in ring.nodes], ring).keys("ll", 1)
         c.cmd("CLIENT", "TRACKING", "on")
         c.cmd("GET", k)
-        ring.kill(ring.owner(k))
+        b = Conn(ring.nodes[0].port, 3)
+        b.cmd("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "ll")
+        # The prefix registrations reached every node: a change is seen.
+        write(tr, k, "SET", k, "0")
+        assert flat(b.invalidated({k.encode()}, timeout=3)) == {k.encode()}
+        assert c.invalidated({k.encode()}, timeout=3) == [[k.encode()]]
+        c.cmd("GET", k)
+        ring.kill(owner)
         assert c.invalidated(None, timeout=5)[:1] == [None]
+        assert None in b.invalidated(None, timeout=1)
+        ring.restart(owner)
+        ring.wait_healthy()
+        # Registered again: a null tells the BCAST client to start over,
+        # then the owner's changes arrive.
+        deadline = time.monotonic() + 10
+        got = []
+        while time.monotonic() < deadline and k.encode() not in flat(got):
+            write(tr, k, "SET", k, "1")
+            got += b.invalidated({k.encode()}, timeout=0.5)
+        assert k.encode() in flat(got)
+        assert None in got
         c.close()
+        b.close()
     finally:
         ring.stop()
 
