@@ -41,6 +41,7 @@
 #include "cluster.h"
 #include "command.h"
 #include "conn.h"
+#include "cstate.h"
 #include "link.h"
 #include "reply.h"
 #include "ring.h"
@@ -328,13 +329,30 @@ void tracking_ring_link_lost(void)
 
 void tracking_ring_cron(void)
 {
-    if (!prefixes_lost || !cluster_enabled())
+    if (!cluster_enabled())
+        return;
+    /* A new ring state may move slots to other owners (or add members)
+     * that hold no registrations of this node: clients start over, and
+     * the prefixes go to every member again. */
+    static uint64_t epoch;
+    const struct cstate *st = cluster_state();
+    if (st && st->epoch != epoch) {
+        if (epoch != 0 && tracking_clients() > 0) {
+            tracking_flush_clients();
+            prefixes_lost = 1;
+        }
+        epoch = st->epoch;
+    }
+    if (!prefixes_lost)
         return;
     prefixes_lost = 0;
-    reregistering = 1;
-    for (struct client *c = server.clients; c; c = c->next)
-        if (tracking_is_on(c) && (c->trk->flags & TRK_BCAST) && !(c->trk->flags & TRK_NODE))
+    reregistering = 0;
+    for (struct client *c = server.clients; c; c = c->next) {
+        if (tracking_is_on(c) && (c->trk->flags & TRK_BCAST) && !(c->trk->flags & TRK_NODE)) {
+            reregistering = 1;
             tracking_ring_register_prefixes(c);
+        }
+    }
 }
 
 /* ---- the owning side: RINGNODE TRACK / TRACKPREFIX ---- */
