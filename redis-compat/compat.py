@@ -730,6 +730,29 @@ def run_scan(conn, args):
     return b"<scan did not terminate>"
 
 
+ID_ARG = re.compile(rb"^\{id:([1-9])\}$")
+
+
+def client_id(conn):
+    """conn's client id (CLIENT ID, asked once and not compared)."""
+    if getattr(conn, "client_id", None) is None:
+        conn.send(encode_command([b"CLIENT", b"ID"]))
+        node = read_one(conn)
+        conn.client_id = node.raw[1:-2] if node.raw.startswith(b":") else b"-1"
+    return conn.client_id
+
+
+def with_ids(step, conns):
+    """step with every {id:N} argument replaced by the client id of the
+    case's connection N in conns (the same server's), or step itself."""
+    if step.kind != "cmd" or not any(ID_ARG.match(a) for a in step.payload):
+        return step
+    out = copy.copy(step)
+    out.payload = [client_id(conns[int(ID_ARG.match(a).group(1))]) if ID_ARG.match(a) else a
+                   for a in step.payload]
+    return out
+
+
 def run_step(conn, step):
     """Run step on one connection.  Returns (compared bytes, raw bytes)."""
     if step.kind == "eof":
@@ -1378,6 +1401,7 @@ def run_case(case, ref, tgt, timeout, verbose, xslot=None):
                         return False, lines
                     conns.extend(pair)
                     extra[step.payload] = pair
+
                 cref, ctgt = extra[step.payload]
                 continue
             if xslot is not None and step is xslot[0]:
@@ -1395,8 +1419,8 @@ def run_case(case, ref, tgt, timeout, verbose, xslot=None):
                         if is_config_set(s):
                             config_everywhere(srv, s.payload, timeout)
                 return ok and same, lines
-            ra, rawa = run_step(cref, step)
-            rb, rawb = run_step(ctgt, step)
+            ra, rawa = run_step(cref, with_ids(step, {n: p[0] for n, p in extra.items()}))
+            rb, rawb = run_step(ctgt, with_ids(step, {n: p[1] for n, p in extra.items()}))
             if is_config_set(step) and isinstance(tgt, Ring):
                 # Like an operator configuring a cluster, a ring node gets
                 # each setting: CONFIG SET applies only to the node it is

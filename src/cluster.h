@@ -35,6 +35,11 @@ const struct ring *cluster_ring(void);
 /* This node's index in the ring's canonical member order (ring.h). */
 int cluster_my_index(void);
 
+/* RINGNODE subcommands: is c a peer node's link?  Else replies NOPERM
+ * and returns 0 (cmd_cluster.c). */
+struct client;
+int ringnode_need_node(struct client *c);
+
 /* Where slot is served.  CLUSTER_LOCAL: here.  CLUSTER_REMOTE: by member
  * *member (ring index).  CLUSTER_DOWN: by nobody now; *err is the error
  * reply text (without '-'). */

@@ -44,7 +44,7 @@ static int need_ring_mode(struct client *c)
     return 0;
 }
 
-static int need_node(struct client *c)
+int ringnode_need_node(struct client *c)
 {
     if (c->flags & CF_NODE)
         return 1;
@@ -767,7 +767,7 @@ typedef void peer_msg_fn(const char *from, int argc, const char *const *argv,
 /* RINGNODE <verb> <args...>: a protocol message of an authenticated peer. */
 static void peer_message(struct client *c, peer_msg_fn *fn)
 {
-    if (!need_node(c))
+    if (!ringnode_need_node(c))
         return;
     int argc = c->argc - 2;
     const char *argv[argc];
@@ -800,7 +800,7 @@ void cmd_ringnode_live(struct client *c)
 static int marker_epoch(struct client *c, uint64_t *epoch)
 {
     unsigned long long e;
-    if (!need_node(c))
+    if (!ringnode_need_node(c))
         return 0;
     if (!rc_str2ull(c->argv[2].p, c->argv[2].len, &e)) {
         reply_error(c, "ERR invalid epoch");
@@ -854,7 +854,7 @@ void cmd_ringnode_info(struct client *c)
 
 void cmd_ringnode_publish(struct client *c)
 {
-    if (need_node(c))
+    if (ringnode_need_node(c))
         reply_long(c, pubsub_publish(c->argv[2].len == 1 && c->argv[2].p[0] == '1', &c->argv[3],
                                      &c->argv[4]));
 }
@@ -885,7 +885,7 @@ static void collect_key(void *priv, struct kv *o)
 void cmd_ringnode_slotflush(struct client *c)
 {
     unsigned slot;
-    if (!need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
+    if (!ringnode_need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
         return;
     long long n = 0;
     for (int dbi = 0; dbi < server.dbnum; dbi++) {
@@ -974,7 +974,7 @@ void cmd_ring_digest(struct client *c)
  * (repl.c). */
 void cmd_ringnode_repl(struct client *c)
 {
-    if (need_node(c))
+    if (ringnode_need_node(c))
         repl_apply(c);
 }
 
@@ -983,7 +983,7 @@ void cmd_ringnode_repl(struct client *c)
  * themselves).  A user this node does not have gets no permissions. */
 void cmd_ringnode_asuser(struct client *c)
 {
-    if (!need_node(c))
+    if (!ringnode_need_node(c))
         return;
     c->user = acl_user_find_or_nobody(c->argv[2].p, c->argv[2].len);
     reply_ok(c);
@@ -991,7 +991,7 @@ void cmd_ringnode_asuser(struct client *c)
 
 void cmd_ringnode_sample(struct client *c)
 {
-    if (!need_node(c))
+    if (!ringnode_need_node(c))
         return;
     struct kv *o = db_random(c->db);
     reply_array_len(c, 2);
@@ -1009,7 +1009,7 @@ void cmd_ringnode_scan(struct client *c)
 {
     unsigned last;
     unsigned long long cursor;
-    if (!need_node(c) || parse_slot(c, &c->argv[2], &last) != 0 ||
+    if (!ringnode_need_node(c) || parse_slot(c, &c->argv[2], &last) != 0 ||
         scan_parse_cursor(c, &c->argv[3], &cursor) != 0)
         return;
     int one = (cursor & (RC_SLOTS - 1)) == last;

@@ -675,6 +675,18 @@ static const struct cmd_doc docs_table[] = {
      NULL, NULL, NULL},
     {"client|setinfo", "Records the client library's name or version for the connection", "O(1)",
      "attr:oneof(libname:string=lib-name libver:string=lib-ver)", NULL, NULL, NULL},
+    {"client|tracking", "Turns server assisted client side caching on or off for the connection",
+     "O(1). Some options may introduce additional complexity.",
+     "status:oneof(on:pure-token=ON off:pure-token=OFF) client-id:integer=REDIRECT? "
+     "prefix:string=PREFIX?*+ bcast:pure-token=BCAST? optin:pure-token=OPTIN? "
+     "optout:pure-token=OPTOUT? noloop:pure-token=NOLOOP?",
+     NULL, NULL, NULL},
+    {"client|caching", "Says whether the next command's keys are tracked (OPTIN/OPTOUT modes)",
+     "O(1)", "mode:oneof(yes:pure-token=YES no:pure-token=NO)", NULL, NULL, NULL},
+    {"client|getredir", "Returns the id of the client tracking messages are redirected to", "O(1)",
+     "", NULL, NULL, NULL},
+    {"client|trackinginfo", "Describes the connection's client side caching state", "O(1)", "",
+     NULL, NULL, NULL},
     {"client|help", "Lists the CLIENT subcommands", "O(1)", "", NULL, NULL, NULL},
 
     /* ---- server ---- */

@@ -13,6 +13,7 @@
 #include "pubsub.h"
 #include "reply.h"
 #include "server.h"
+#include "tracking.h"
 
 void cmd_ping(struct client *c)
 {
@@ -197,6 +198,7 @@ void cmd_reset(struct client *c)
     c->resp = 2;
     multi_discard(c);
     pubsub_unsubscribe_all(c);
+    tracking_disable(c);
     rc_free(c->name);
     c->name = NULL;
     c->user = acl_default_user();

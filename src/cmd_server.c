@@ -9,6 +9,7 @@
 #include "reply.h"
 #include "rdbobj.h"
 #include "server.h"
+#include "tracking.h"
 #include "script.h"
 #include "snapshot.h"
 
@@ -36,6 +37,7 @@ void cmd_flushdb(struct client *c)
     if (async < 0)
         return;
     server.stat_dirty += (long long)db_size(c->db);
+    tracking_invalidate_all();
     db_flush(c->db, async);
     reply_ok(c);
 }
@@ -45,6 +47,7 @@ void cmd_flushall(struct client *c)
     int async = flush_mode(c);
     if (async < 0)
         return;
+    tracking_invalidate_all();
     for (int i = 0; i < server.dbnum; i++) {
         server.stat_dirty += (long long)db_size(&server.dbs[i]);
         db_flush(&server.dbs[i], async);

@@ -30,6 +30,7 @@
 #include "latency.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "tracking.h"
 
 static struct command table[] = {
 #define CMD(n, h, ar, fl, fk, lk, ks, acls, grp, ver, tp, ksp) \
@@ -463,6 +464,9 @@ void command_call(struct client *c, struct command *cmd)
     propagate_frame_begin(c);
     cmd->proc(c);
     propagate_frame_end(c, cmd, dirty_before);
+    /* Client-side caching: the keys a read returned are remembered after
+     * it ran, as Redis does. */
+    tracking_command_done(c, cmd, c->argc, c->argv);
     /* Its reply acknowledges the records it logged (held while a failed
      * write keeps them out of the file). */
     if (aof_fed_offset() != logged_before)
@@ -470,7 +474,8 @@ void command_call(struct client *c, struct command *cmd)
     if (!executing)
         c->flags &= ~CF_EXECUTING;
     server.current_client = outer;
-    call_depth--;
+    if (--call_depth == 0)
+        tracking_after_command();   /* invalidations held to follow the reply */
     long long dur = (long long)rc_ustime() - start;
 
     /* Monitors see a command after it ran, as in Redis (SELECT shows the

@@ -432,6 +432,8 @@ static struct cfg configs[] = {
     ENUM("enable-debug-command", NULL, F_IMMUTABLE, enable_debug_cmd, protected_actions, "no",
          NULL),
     BOOL("latency-tracking", NULL, 0, latency_tracking, "yes", NULL),
+    INT("tracking-table-max-keys", NULL, 0, tracking_table_max_keys, 0, LLONG_MAX, "1000000",
+        NULL),
     SPECIAL("latency-tracking-info-percentiles", NULL, 0, "50 99 99.9", set_percentiles,
             get_percentiles, NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, lazyfree_lazy_eviction, "no", NULL),

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,7 @@
 
 #include "aof.h"
 #include "block.h"
+#include "hash.h"
 #include "route.h"
 #include "command.h"
 #include "multi.h"
@@ -42,6 +44,7 @@
 #include "pubsub.h"
 #include "reply.h"
 #include "server.h"
+#include "tracking.h"
 #include "watch.h"
 
 #define IOBUF_LEN (16 * 1024)
@@ -68,8 +71,31 @@ static struct client *client_new(int fd)
     return c;
 }
 
+/* ---- clients by id (CLIENT TRACKING's REDIRECT and tracking table) ---- */
+
+static struct dict *by_id;
+
+static void id_key(const struct dnode *n, const char **key, size_t *len)
+{
+    const struct client *c =
+        (const struct client *)((const char *)n - offsetof(struct client, id_node));
+    *key = (const char *)&c->id;
+    *len = sizeof(c->id);
+}
+
+static const struct dict_type id_type = {rc_hash, id_key, NULL};
+
+struct client *conn_by_id(uint64_t id)
+{
+    struct dnode *n = by_id ? dict_find(by_id, (const char *)&id, sizeof(id)) : NULL;
+    return n ? (struct client *)((char *)n - offsetof(struct client, id_node)) : NULL;
+}
+
 static void client_link(struct client *c)
 {
+    if (by_id == NULL)
+        by_id = dict_create(&id_type);
+    dict_add(by_id, &c->id_node);
     c->next = server.clients;
     if (server.clients)
         server.clients->prev = c;
@@ -173,6 +199,9 @@ static void client_free(struct client *c)
         if (c->next)
             c->next->prev = c->prev;
         server.connected_clients--;
+        dict_unlink(by_id, (const char *)&c->id, sizeof(c->id));
+        if (server.connected_clients == 0 && server.clients == NULL)
+            dict_destroy(&by_id);
     }
     if (c->flags & CF_MONITOR)
         server.monitors--;
@@ -188,6 +217,7 @@ static void client_free(struct client *c)
     multi_discard(c);
     pubsub_unsubscribe_all(c);
     watch_unwatch_all(c);
+    tracking_client_free(c);
     free_reply_list(c);
     resp_parser_deinit(&c->parser);
     rc_free(c->qbuf);
@@ -470,6 +500,7 @@ static void process_input(struct client *c)
             c->flags |= CF_BLOCKED_PAUSE;
             break;
         }
+        tracking_command_end(c, c->cmd);
         c->qpos += consumed;
         resp_parser_reset(&c->parser);
         c->argc = 0;
@@ -782,6 +813,12 @@ static const char *client_flags_str(const struct client *c, char *buf)
         *p++ = 'x';
     if (c->flags & CF_BLOCKED)
         *p++ = 'b';
+    if (c->trk && (c->trk->flags & TRK_ON))
+        *p++ = 't';
+    if (c->trk && (c->trk->flags & TRK_BROKEN_REDIR))
+        *p++ = 'R';
+    if (c->trk && (c->trk->flags & TRK_BCAST))
+        *p++ = 'B';
     if (c->flags & CF_DIRTY_CAS)
         *p++ = 'd';
     if (c->flags & CF_CLOSE_ASAP)
@@ -807,7 +844,7 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
         "sub=%zu psub=%zu ssub=%zu multi=%ld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
         "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%llu tot-mem=%zu events=%s cmd=%s user=%s "
-        "redir=-1 resp=%d",
+        "redir=%lld resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (long long)(now - c->ctime), (long long)(now - c->last_interaction),
         client_flags_str(c, flags), c->db ? c->db->id : 0,
@@ -818,7 +855,8 @@ size_t conn_describe(const struct client *c, char *buf, size_t len)
         reply_list_len(c), conn_obuf_mem(c),
         sizeof(*c) + c->qcap + (size_t)conn_obuf_mem(c) + multi_mem(c),
         (c->wev && event_pending(c->wev, EV_WRITE, NULL)) ? "rw" : "r", cmd,
-        acl_user_name(c->user), c->resp);
+        acl_user_name(c->user),
+        tracking_is_on(c) ? (long long)c->trk->redir : -1LL, c->resp);
     if (n < 0)
         n = 0;
     if ((size_t)n >= len)

@@ -6,11 +6,15 @@
 #define RC_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct client;
 
 /* Take ownership of an accepted socket. */
 void conn_accept(int fd, int is_unix);
+
+/* The connected client with this id, or NULL. */
+struct client *conn_by_id(uint64_t id);
 
 /* Create a client with no connection (used to run commands internally). */
 struct client *conn_fake_create(void);

@@ -26,6 +26,7 @@
 #include "propagate.h"
 #include "rand.h"
 #include "repl.h"
+#include "tracking.h"
 #include "watch.h"
 
 struct expire_ref {
@@ -248,6 +249,7 @@ struct kv *db_lookup_read(struct client *c, const struct slice *key)
 void db_signal_modified(struct db *db, const char *key, size_t len)
 {
     watch_touch_key(db, key, len);
+    tracking_invalidate_key(key, len);
 }
 
 /* A list, sorted set or stream appearing under a key (RENAME, COPY, MOVE, ...) may

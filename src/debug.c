@@ -42,6 +42,7 @@
 #include "rdbobj.h"
 #include "reply.h"
 #include "server.h"
+#include "tracking.h"
 #include "sha1.h"
 #include "stream.h"
 #include "t_hash.h"
@@ -245,9 +246,11 @@ static void debug_reload(struct client *c)
         reply_error(c, "ERR");
         return;
     }
-    if (flush)
+    if (flush) {
+        tracking_invalidate_all();  /* as Redis's emptyData() */
         for (int j = 0; j < server.dbnum; j++)
             db_flush(&server.dbs[j], 0);
+    }
     loading_begin(0);
     rdb_load_merge = merge;
     int rc = rdb_load_file(server.dbfilename, err, sizeof(err));

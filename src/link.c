@@ -24,6 +24,7 @@
 #include "netutil.h"
 #include "respframe.h"
 #include "server.h"
+#include "tracking.h"
 
 #define RECONNECT_MS 100
 #define READ_CHUNK (16 * 1024)
@@ -59,6 +60,7 @@ struct link {
     struct req *q;              /* ring buffer of waiting callbacks */
     size_t qhead, qlen, qcap;
 
+    int tracking;               /* carried tracking registrations (tracking_ring.c) */
     int in_callback;
     int doomed;                 /* destroy once the callback returns */
     struct link *prev, *next;   /* all links */
@@ -161,6 +163,11 @@ static void link_fail(struct link *l, const char *err)
         log_verbose("Link %s to %s:%d failed: %s", l->name, l->host, l->port, err);
     close_socket(l);
     l->failed_ms = server.mstime;
+    if (l->tracking) {
+        /* The peer forgot what it tracked for this connection. */
+        l->tracking = 0;
+        tracking_ring_link_lost();
+    }
     l->in_callback++;
     while (l->qlen) {
         struct req r = q_pop(l);
@@ -349,6 +356,7 @@ void link_set_user(struct link *l, const char *name)
     l->user = name ? rc_strndup(name, strlen(name)) : NULL;
 }
 int link_connected(const struct link *l) { return l->state == L_OPEN; }
+void link_mark_tracking(struct link *l) { l->tracking = 1; }
 size_t link_pending(const struct link *l) { return l->qlen; }
 size_t link_output(const struct link *l) { return l->olen - l->opos; }
 long long link_last_reply_ms(const struct link *l) { return l->last_reply_ms; }
@@ -410,6 +418,13 @@ static void dispatch(struct link *l)
         int st = rframe_scan(&l->frame, l->in + l->ipos, l->ilen - l->ipos, &flen);
         if (st == RFRAME_MORE)
             break;
+        if (st != RFRAME_ERR && tracking_ring_is_push(l->in + l->ipos, flen)) {
+            /* An invalidation the peer pushed: not a reply to a request. */
+            const char *p = l->in + l->ipos;
+            l->ipos += flen;
+            tracking_ring_push(p, flen);
+            continue;
+        }
         if (st == RFRAME_ERR || l->qlen == 0) {
             log_warn("Protocol error from node %s:%d on link %s: %s", l->host, l->port,
                      l->name, st == RFRAME_ERR ? "malformed reply" : "unrequested reply");

@@ -61,6 +61,9 @@ const char *link_user(const struct link *l);
 void link_set_user(struct link *l, const char *name);
 
 int link_connected(const struct link *l);
+/* The peer acknowledged client-side caching registrations on l: when l
+ * fails, tracking_ring_link_lost() is told. */
+void link_mark_tracking(struct link *l);
 size_t link_pending(const struct link *l);
 /* Bytes queued on the link and not yet written to its socket. */
 size_t link_output(const struct link *l);

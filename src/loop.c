@@ -20,6 +20,7 @@
 #include "evict.h"
 #include "repl.h"
 #include "server.h"
+#include "tracking.h"
 #include "cluster.h"
 #include "link.h"
 #include "snapshot.h"
@@ -63,6 +64,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     aof_cron();
     snapshot_cron();
     links_cron();
+    tracking_cron();
     cluster_cron();
     if (server.maxmemory)
         evict_perform();
@@ -108,6 +110,7 @@ static void before_sleep(void)
 {
     update_time();
     expire_active_cycle(1);
+    tracking_before_sleep();    /* BCAST messages join the replies written next */
     conn_before_sleep();
     repl_before_sleep();
     links_before_sleep();

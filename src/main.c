@@ -36,6 +36,7 @@
 #include "slowlog.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "tracking.h"
 #include "watch.h"
 
 struct server server;
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
     stats_init();
     db_init_all();
     watch_init();
+    tracking_init();
     bio_init();
     if (loop_init() != 0) {
         log_warn("Failed creating the event loop");
@@ -228,6 +230,7 @@ stop:
     cluster_deinit();
     wait_deinit();
     watch_deinit();
+    tracking_deinit();
     db_free_all();
     bio_deinit();
     slowlog_free_all();

@@ -52,6 +52,7 @@
 #include "ring.h"
 #include "server.h"
 #include "slot.h"
+#include "tracking.h"
 
 long long route_stat_forwarded;
 long long route_stat_split;
@@ -68,6 +69,7 @@ struct part {
     const char *err;            /* link failure (static text) */
     int *pos;                   /* M_MGET: result positions of its keys */
     int npos;
+    struct tracking_keys *trk;  /* keys to remember for a tracking client (tracking.h) */
 };
 
 struct fwd {
@@ -114,6 +116,7 @@ static void fwd_free(struct fwd *f)
     for (int i = 0; i < f->nparts; i++) {
         rc_free(f->parts[i].reply);
         rc_free(f->parts[i].pos);
+        tracking_ring_reply(NULL, &f->parts[i].trk, 0);
     }
     rc_free(f);
 }
@@ -160,14 +163,19 @@ static void on_one(void *priv, const char *reply, size_t len, const char *err)
         else
             fill_error(f->c, f->hole, err);
     }
+    /* The keys are remembered now: an invalidation from the peer follows
+     * this reply on the link. */
+    tracking_ring_reply(f->c, &f->parts[0].trk, reply != NULL);
     fwd_finish(f);
 }
 
 /* Queue on l the client's command (its request bytes when it came as a
  * multibulk, else re-encoded), after a SELECT if the link's database is
- * not the client's. */
+ * not the client's.  trk (may be NULL): where a tracking client's keys go
+ * (tracking_ring_forward, right before the command itself). */
 static int send_cmd(struct client *c, struct link *l, int argc, const struct slice *argv,
-                    int whole, link_reply_fn *fn, void *priv, const char **err)
+                    int whole, link_reply_fn *fn, void *priv, const char **err,
+                    struct tracking_keys **trk)
 {
     if (link_db(l) != c->db->id) {
         char num[16];
@@ -191,6 +199,8 @@ static int send_cmd(struct client *c, struct link *l, int argc, const struct sli
             link_set_user(l, name);
         }
     }
+    if (trk && tracking_is_on(c))
+        *trk = tracking_ring_forward(c, command_lookup_argv(argc, argv), argc, argv, l);
     if (whole && c->qcmdlen && c->qbuf && c->qbuf[c->qpos] == '*' &&
         argv == c->argv && argv[0].p >= c->qbuf && argv[0].p < c->qbuf + c->qlen)
         return link_send(l, c->qbuf + c->qpos, c->qcmdlen, fn, priv, err);
@@ -232,7 +242,10 @@ int route_forward(struct client *c, int member, int pinned)
     if (c->lastcmd && !(c->lastcmd->flags & CMD_READONLY))
         wait_note_forward(c, member);
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err) != 0) {
+    /* A pinned link goes with its client or its peer: reads over it
+     * (XREAD BLOCK) are not tracked (README). */
+    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, pinned ? NULL : &f->parts[0].trk)
+        != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
         return ROUTE_DONE;
@@ -261,7 +274,9 @@ static char *run_local(struct client *c, struct command *cmd, int argc, struct s
     cap->resp = c->resp;
     cap->argc = argc;
     cap->argv = argv;
+    tracking_proxy_begin(cap, c);
     command_call(cap, cmd);
+    tracking_proxy_end(cap);
     cap->argv = NULL;
     cap->argc = 0;
     return conn_take_reply(cap, len);
@@ -273,6 +288,7 @@ static void on_part(void *priv, const char *reply, size_t len, const char *err)
 {
     struct part *p = priv;
     struct fwd *f = p->f;
+    tracking_ring_reply(f->c, &p->trk, reply != NULL);
     if (reply) {
         p->reply = rc_malloc(len ? len : 1);
         memcpy(p->reply, reply, len);
@@ -293,6 +309,8 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
 {
     if (member < 0) {
         size_t len;
+        /* Run on a capturing client: its reads count for c. */
+        p->trk = tracking_ring_forward(c, cmd, argc, argv, NULL);
         char *r = run_local(c, cmd, argc, argv, &len);
         on_part(p, r, len, NULL);
         rc_free(r);
@@ -304,7 +322,7 @@ static void start_part(struct client *c, struct part *p, int member, struct comm
         wait_note_forward(c, member);
         wait_note_slot(c, -1);
     }
-    if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err) != 0)
+    if (l == NULL || send_cmd(c, l, argc, argv, 0, on_part, p, &err, &p->trk) != 0)
         on_part(p, NULL, 0, err);
 }
 
@@ -764,7 +782,7 @@ static int route_scan(struct client *c)
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
     struct fwd *f = fwd_new(c, M_ONE, 1);
     err = "CLUSTERDOWN the slot's primary is not reachable";
-    if (l == NULL || send_cmd(c, l, argc, args, 0, on_one, f, &err) != 0) {
+    if (l == NULL || send_cmd(c, l, argc, args, 0, on_one, f, &err, NULL) != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
     }
@@ -897,7 +915,7 @@ static void route_unwatch(struct client *c)
     struct slice unwatch = {"UNWATCH", 7};
     const char *err;
     if (c->pinned)
-        send_cmd(c, c->pinned, 1, &unwatch, 0, NULL, NULL, &err);
+        send_cmd(c, c->pinned, 1, &unwatch, 0, NULL, NULL, &err, NULL);
 }
 
 /* WATCH of keys another member serves: the WATCH runs there, on the link
@@ -970,11 +988,18 @@ static int route_exec(struct client *c)
         wait_note_slot(c, c->txn_slot);
     }
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    struct slice multi = {"MULTI", 5};
-    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err);
     const struct command *qc;
     const struct slice *qargv;
     int qargc;
+    if (l != c->pinned && tracking_is_on(c)) {
+        /* The reads of the transaction, registered before it and
+         * remembered at EXEC's reply (tracking_ring.c). */
+        for (size_t i = 0; multi_queued(c, i, &qc, &qargc, &qargv); i++)
+            tracking_ring_collect(&f->parts[0].trk, c, qc, qargc, qargv);
+        tracking_ring_register(f->parts[0].trk, l);
+    }
+    struct slice multi = {"MULTI", 5};
+    int rc = send_cmd(c, l, 1, &multi, 0, NULL, NULL, &err, NULL);
     for (size_t i = 0; rc == 0 && multi_queued(c, i, &qc, &qargc, &qargv); i++) {
         /* The user's rules are checked again here, as EXEC does on one
          * node; a command they no longer allow is replaced by a script
@@ -986,13 +1011,13 @@ static int route_exec(struct client *c)
             acl_exec_denial_text(msg, sizeof(msg), aclr);
             struct slice deny[4] = {{"EVAL", 4}, {"return {err=ARGV[1]}", 20}, {"0", 1},
                                     {msg, strlen(msg)}};
-            rc = send_cmd(c, l, 4, deny, 0, NULL, NULL, &err);
+            rc = send_cmd(c, l, 4, deny, 0, NULL, NULL, &err, NULL);
             continue;
         }
-        rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err);
+        rc = send_cmd(c, l, qargc, qargv, 0, NULL, NULL, &err, NULL);
     }
     if (rc == 0)
-        rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err);
+        rc = send_cmd(c, l, 1, &c->argv[0], 0, on_one, f, &err, NULL);
     multi_discard(c);
     if (rc != 0) {
         fill_error(c, f->hole, err);

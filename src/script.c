@@ -96,6 +96,11 @@ int script_is_caller(const struct client *c)
     return cur && cur->c == c;
 }
 
+struct client *script_caller(void)
+{
+    return cur ? cur->c : NULL;
+}
+
 int script_is_script_client(const struct client *c)
 {
     return cur && c == fake;

@@ -61,6 +61,8 @@ int script_timed_out(void);
 const char *script_busy_error(void);
 /* Is c the client whose script runs? */
 int script_is_caller(const struct client *c);
+/* The client whose script runs, or NULL. */
+struct client *script_caller(void);
 /* Is c the client a running script's redis.call() commands run on? */
 int script_is_script_client(const struct client *c);
 

@@ -166,6 +166,10 @@ struct client {
     /* ACL (acl.h): the authenticated user; NULL on node links and
      * internal clients, which may run anything. */
     struct acl_user *user;
+
+    /* Client-side caching (tracking.h); NULL until CLIENT TRACKING. */
+    struct tracking_state *trk;
+    struct dnode id_node;           /* conn.c's index of clients by id */
 };
 
 /* ---- configuration values (config.c) ---- */
@@ -302,6 +306,7 @@ struct server {
     long long latency_monitor_threshold;
     int enable_debug_cmd;           /* enable-debug-command: DEBUG_CMD_* */
     int latency_tracking;           /* latency-tracking */
+    long long tracking_table_max_keys;  /* tracking-table-max-keys */
     int busy_reply_threshold;
     unsigned long hash_max_listpack_entries;
     unsigned long hash_max_listpack_value;

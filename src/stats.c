@@ -1,7 +1,7 @@
 /*
  * stats.c — INFO: the sections and field names redis-server 7.0 prints,
  * filled with ringcache's own numbers.  Fields that describe features
- * ringcache does not have (scripting, modules, tracking, defrag, I/O
+ * ringcache does not have (modules, defrag, I/O
  * threads) are printed with the value that is true for us: zero.
  */
 #include "stats.h"
@@ -37,6 +37,7 @@
 #include "ring.h"
 #include "route.h"
 #include "snapshot.h"
+#include "tracking.h"
 
 #define MAX_ERROR_TYPES 128
 #define INST_SAMPLES 16
@@ -295,10 +296,10 @@ static void section_clients(struct text *t)
                "client_recent_max_input_buffer:%zu\r\n"
                "client_recent_max_output_buffer:%zu\r\n"
                "blocked_clients:%zu\r\n"
-               "tracking_clients:0\r\n"
+               "tracking_clients:%zu\r\n"
                "clients_in_timeout_table:%zu\r\n",
             server.connected_clients, server.maxclients, clients_max_input(),
-            clients_max_output(), block_count(), block_timeout_count());
+            clients_max_output(), block_count(), tracking_clients(), block_timeout_count());
 }
 
 void stats_mem_overview(struct mem_overview *m)
@@ -517,9 +518,9 @@ static void section_stats(struct text *t)
                "active_defrag_key_misses:0\r\n"
                "total_active_defrag_time:0\r\n"
                "current_active_defrag_time:0\r\n"
-               "tracking_total_keys:0\r\n"
-               "tracking_total_items:0\r\n"
-               "tracking_total_prefixes:0\r\n"
+               "tracking_total_keys:%zu\r\n"
+               "tracking_total_items:%zu\r\n"
+               "tracking_total_prefixes:%zu\r\n"
                "unexpected_error_replies:%lld\r\n"
                "total_error_replies:%lld\r\n"
                "dump_payload_sanitizations:0\r\n"
@@ -538,7 +539,8 @@ static void section_stats(struct text *t)
             server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
             server.stat_evictedclients, server.stat_keyspace_hits, server.stat_keyspace_misses,
             pubsub_total_channels(), pubsub_total_patterns(), pubsub_total_shard_channels(),
-            si.latest_fork_usec, si.total_forks, server.stat_unexpected_error_replies, server.stat_total_error_replies,
+            si.latest_fork_usec, si.total_forks, tracking_total_keys(), tracking_total_items(),
+            tracking_total_prefixes(), server.stat_unexpected_error_replies, server.stat_total_error_replies,
             server.stat_io_reads, server.stat_io_writes);
 }
 
