@@ -14,6 +14,7 @@
  * small pool of forwarding links per RESP version, all opened lazily.
  */
 #include "cluster.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -79,7 +80,9 @@ static uint64_t mono_ms(void)
 
 #define NO_MEMBER 0xffff
 
-/* A graceful leave's steps (cluster_leave_begin()). */
+/* A graceful leave's steps (cluster_leave_begin()), and how long the
+ * leaving node keeps relaying commands once its slots have moved. */
+#define LEAVE_GRACE_MS 50
 enum { LEAVE_NONE, LEAVE_DRAIN, LEAVE_PROPOSE, LEAVE_RELEASE };
 
 int cluster_enabled(void) { return cl.on; }
@@ -747,6 +750,11 @@ int cluster_leave_begin(void)
                "this node's slots to the next nodes");
     cl.leave = LEAVE_DRAIN;
     cl.leave_ms = cl.leave_step_ms = mono_ms();
+    /* Clients' commands wait (as under CLIENT PAUSE ALL) instead of being
+     * refused: once the ring chose the state without this node they run
+     * again and are forwarded to the slots' new primaries. */
+    server.pause_all = 1;
+    server.pause_end_ms = server.mstime + 2 * server.cluster_node_timeout;
     liveness_release(cl.lv, cl.leave_ms);
     drain_liveness();
     return 1;
@@ -783,8 +791,14 @@ int cluster_leave_step(void)
         }
         return 0;
     case LEAVE_RELEASE:
-        /* One more turn after the RELEASE went out, so it is written. */
-        if (liveness_release_sent(cl.lv) && now - cl.leave_step_ms >= 5) {
+        if (server.pause_end_ms) {
+            server.pause_end_ms = 0;
+            server.pause_all = 0;
+            conn_unpause_all();     /* the held commands go to the new primaries */
+        }
+        /* The RELEASE written, and time for the forwarded commands'
+         * replies to come back before the connections close. */
+        if (liveness_release_sent(cl.lv) && now - cl.leave_step_ms >= LEAVE_GRACE_MS) {
             log_notice("Left the ring (epoch %llu): shutting down",
                        (unsigned long long)s->epoch);
             return 1;

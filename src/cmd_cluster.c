@@ -30,6 +30,7 @@
 #include "paxos.h"
 #include "pubsub.h"
 #include "repl.h"
+#include "slotdigest.h"
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
@@ -907,26 +908,33 @@ void cmd_ringnode_slotflush(struct client *c)
     reply_long(c, n);
 }
 
-struct digest_ctx {
-    uint64_t digest;
-    long long keys;
-    int db;
-};
-
-static void digest_one(void *priv, struct kv *o)
+/* RINGNODE SLOTCHECK <slot> <digest hex> <keys>: in a catch-up stream
+ * (run by the applier after every batch before it): the primary's digest
+ * of the slot at this position; a copy that differs is noted, and the
+ * message's acknowledgement asks the primary for a dump (repl.c). */
+void cmd_ringnode_slotcheck(struct client *c)
 {
-    struct digest_ctx *d = priv;
-    struct rdb_out out;
-    rdb_out_init(&out);
-    rdb_dump_payload(&out, o);
-    long long when = kv_expire(o);
-    uint64_t h = crc64(0, &d->db, sizeof(d->db));
-    h = crc64(h, kv_key(o), o->klen);
-    h = crc64(h, out.p, out.len);
-    h = crc64(h, &when, sizeof(when));
-    rdb_out_free(&out);
-    d->digest ^= h;     /* order-free: the table order differs between nodes */
-    d->keys++;
+    unsigned slot;
+    unsigned long long want, keys;
+    if (!ringnode_need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
+        return;
+    want = 0;
+    int hex_ok = c->argv[3].len == 16;
+    for (size_t i = 0; hex_ok && i < 16; i++) {
+        char ch = c->argv[3].p[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        hex_ok = v >= 0;
+        want = want << 4 | (unsigned)(v & 15);
+    }
+    if (!hex_ok || !rc_str2ull(c->argv[4].p, c->argv[4].len, &keys)) {
+        reply_error(c, "ERR bad slot check");
+        return;
+    }
+    long long have_keys;
+    uint64_t have = slot_digest(slot, &have_keys);
+    if (have != want || (unsigned long long)have_keys != keys)
+        repl_note_mismatch(slot);
+    reply_ok(c);
 }
 
 /* RING DIGEST [slot | first last]: for each slot in range holding keys on
@@ -951,19 +959,16 @@ void cmd_ring_digest(struct client *c)
     void *hole = reply_defer_len(c);
     long n = 0;
     for (unsigned slot = first; slot <= last; slot++) {
-        struct digest_ctx d = {0, 0, 0};
-        for (int db = 0; db < server.dbnum; db++) {
-            d.db = db;
-            db_scan_slot(&server.dbs[db], slot, 0, digest_one, &d);
-        }
-        if (d.keys == 0)
+        long long keys;
+        uint64_t digest = slot_digest(slot, &keys);
+        if (keys == 0)
             continue;
         char hex[17];
-        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)d.digest);
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)digest);
         reply_array_len(c, 3);
         reply_long(c, slot);
         reply_bulk(c, hex, 16);
-        reply_long(c, d.keys);
+        reply_long(c, keys);
         n++;
     }
     reply_set_array_len(c, hole, n);

@@ -8,6 +8,7 @@
  * batches unacknowledged.  Catch-up (issue 9) will repair both.
  */
 #include "repl.h"
+#include "slotdigest.h"
 #include "wait.h"
 
 #include <stdarg.h>
@@ -59,8 +60,11 @@ struct rpeer {
     long long acked_ms;
     int lost;                   /* lost batches since the last catch-up */
     long long lost_ms;          /* when the loss was noticed */
-    int resyncing;              /* sending it dumps of its slots */
-    unsigned resync_slot;       /* the next slot to dump */
+    int resyncing;              /* 1: checking slot digests; 2: dumping those that differ */
+    unsigned resync_slot;       /* the next slot to check or dump */
+    uint64_t check_end;         /* stream offset after the last SLOTCHECK sent */
+    unsigned char need[RC_SLOTS / 8];   /* slots its copy differs in: to dump */
+    long long resync_checked, resync_differ;
     long long resync_keys, resync_bytes, resyncs;
     long long batches_sent;
     int sync_due;               /* it is joining: end its dumps with a SYNCED marker */
@@ -120,6 +124,23 @@ static void peer_free(struct rpeer *p)
         return;     /* this node's own place in the member order */
     link_destroy(&p->link);
     rc_free(p);
+}
+
+/* Catch-up of p (DESIGN.md "Rejoin and handback"): first every slot it
+ * holds is checked - a SLOTCHECK with this node's digest of the slot goes
+ * in the stream, and p compares it with its own copy at that same position
+ * - then the slots whose copies differ are dumped in the stream, then the
+ * markers.  A copy already in step costs one digest, not a dump. */
+/* Keys digested per loop turn by catch-up checks. */
+#define RESYNC_CHECK_KEYS 20000
+
+static void start_resync(struct rpeer *p)
+{
+    p->resyncing = 1;
+    p->resync_slot = 0;
+    p->resync_keys = p->resync_bytes = 0;
+    p->resync_checked = p->resync_differ = 0;
+    memset(p->need, 0, sizeof(p->need));
 }
 
 void repl_deinit(void)
@@ -258,11 +279,8 @@ void repl_state_changed(int gained_from_failed)
          * primary of, again at each new state (the primaries may have
          * changed), then SYNCED; after a failover every member gets this
          * node's copies of its slots, so all copies agree again. */
-        if (is_joining(p) || gained_from_failed) {
-            p->resyncing = 1;
-            p->resync_slot = 0;
-            p->resync_keys = p->resync_bytes = 0;
-        }
+        if (is_joining(p) || gained_from_failed)
+            start_resync(p);
     }
 }
 
@@ -588,10 +606,35 @@ void repl_took_back(unsigned slot)
             dump_slot(rs.peers[i], slot);
 }
 
-/* A peer that lost batches and is reachable again gets dumps of every
- * slot it holds a copy of, in stream order, a bounded amount per turn and
- * only once every peer has been sent the stream so far (so the dumps never
- * push unsent batches out of the backlog). */
+/* A SLOTCHECK of slot for peer p in the stream: this node's digest of it
+ * now.  Returns the slot's key count (the work it took). */
+static long long check_slot(struct rpeer *p, unsigned slot)
+{
+    long long keys;
+    uint64_t d = slot_digest(slot, &keys);
+    char num[8], hex[17], kn[24];
+    int nl = snprintf(num, sizeof(num), "%u", slot);
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)d);
+    int kl = snprintf(kn, sizeof(kn), "%lld", keys);
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    put(&b, &len, &cap, "*5\r\n", 4);
+    put_bulk(&b, &len, &cap, "RINGNODE", 8);
+    put_bulk(&b, &len, &cap, "SLOTCHECK", 9);
+    put_bulk(&b, &len, &cap, num, (size_t)nl);
+    put_bulk(&b, &len, &cap, hex, 16);
+    put_bulk(&b, &len, &cap, kn, (size_t)kl);
+    p->check_end = append(slot, p->id, b, len)->end;
+    rc_free(b);
+    p->resync_checked++;
+    return keys;
+}
+
+/* A peer that lost batches and is reachable again, a joining one, or
+ * every peer after a failover, is caught up (start_resync()): checks, then
+ * dumps, in stream order, a bounded amount per turn and only once every
+ * peer has been sent the stream so far (so they never push unsent batches
+ * out of the backlog). */
 static void resync_step(void)
 {
     for (int i = 0; i < rs.npeers; i++)
@@ -604,30 +647,49 @@ static void resync_step(void)
             continue;
         /* Only once it answered a ping after the loss: a peer that is
          * going down would lose the dumps too. */
+        if (p->lost && p->resyncing == 1) {
+            p->resyncing = 0;   /* a check answer may be lost: check again */
+        }
         if (p->lost && !p->resyncing && cluster_member_last_heard(p->member) > p->lost_ms) {
             p->lost = 0;
-            p->resyncing = 1;
-            p->resync_slot = 0;
-            p->resync_keys = p->resync_bytes = 0;
-            log_notice("Replica %.40s missed batches: sending it its slots again", p->id);
+            start_resync(p);
+            log_notice("Replica %.40s missed batches: checking its slots", p->id);
         }
-        if (!p->resyncing)
+        if (p->resyncing == 1) {
+            /* Checks cost a digest each: bounded by keys per turn. */
+            long long keys = 0;
+            while (p->resync_slot < RC_SLOTS && keys < RESYNC_CHECK_KEYS) {
+                unsigned slot = p->resync_slot++;
+                if (resync_covers(p, slot))
+                    keys += check_slot(p, slot) + 1;
+            }
+            if (p->resync_slot < RC_SLOTS || p->acked < p->check_end)
+                continue;       /* every answer is in once the last check is acked */
+            p->resyncing = 2;
+            p->resync_slot = 0;
+        }
+        if (p->resyncing != 2)
             continue;
         while (p->resync_slot < RC_SLOTS && budget > 0) {
             unsigned slot = p->resync_slot++;
-            if (resync_covers(p, slot)) {
+            if ((p->need[slot / 8] >> (slot % 8)) & 1) {
                 size_t n = dump_slot(p, slot);
                 budget = n >= budget ? 0 : budget - n;
             }
         }
-        if (p->resync_slot >= RC_SLOTS) {
+        if (p->resync_slot >= RC_SLOTS && p->lost) {
+            /* A check or dump was lost or refused: no marker may say it is
+             * in step; the catch-up starts over once it answers. */
+            p->resyncing = 0;
+        } else if (p->resync_slot >= RC_SLOTS) {
             p->resyncing = 0;
             p->resyncs++;
             if (is_joining(p))
                 append_marker(p, MARK_SYNCED);
             p->repair_end = append_marker(p, MARK_HANDOFF)->end;
-            log_notice("Replica %.40s was sent its slots again: %lld keys, %lld bytes", p->id,
-                       p->resync_keys, p->resync_bytes);
+            log_notice("Replica %.40s is in step again: %lld slots checked, %lld differed and "
+                       "were sent (%lld keys, %lld bytes)", p->id, p->resync_checked,
+                       p->resync_differ, p->resync_keys, p->resync_bytes);
         }
     }
 }
@@ -641,9 +703,44 @@ struct ack {
     uint64_t end;
 };
 
+/* A REPL acknowledgement with slot checks that failed: *N :end :slot...
+ * Marks the slots for a dump; returns the end offset, or 0 if malformed. */
+static uint64_t ack_with_mismatches(struct rpeer *p, const char *reply, size_t len)
+{
+    const char *e = reply + len, *q = memchr(reply, '\n', len);
+    long long n;
+    unsigned long long end = 0, v;
+    if (q == NULL || !rc_str2ll(reply + 1, (size_t)(q - reply - 2), &n) || n < 1)
+        return 0;
+    for (long long i = 0; i < n; i++) {
+        const char *s = q + 1;
+        q = s < e ? memchr(s, '\n', (size_t)(e - s)) : NULL;
+        if (q == NULL || *s != ':' || !rc_str2ull(s + 1, (size_t)(q - s - 2), &v))
+            return 0;
+        if (i == 0)
+            end = v;
+        else if (v < RC_SLOTS && p->resyncing == 1 && !((p->need[v / 8] >> (v % 8)) & 1)) {
+            p->need[v / 8] |= (unsigned char)(1u << (v % 8));
+            p->resync_differ++;
+        }
+    }
+    return end;
+}
+
 static void on_ack(void *priv, const char *reply, size_t len, const char *err)
 {
     struct rpeer *p = priv;
+    if (reply && len > 1 && reply[0] == '*') {
+        uint64_t end = ack_with_mismatches(p, reply, len);
+        if (end > p->acked) {
+            p->acked = end;
+            p->acked_ms = server.mstime;
+            if (waiters)
+                check_waiters(0);
+        }
+        if (end)
+            return;
+    }
     if (reply && len > 1 && reply[0] == ':') {
         unsigned long long v;
         if (rc_str2ull(reply + 1, len - 3, &v) && v > p->acked) {
@@ -789,10 +886,10 @@ static void send_to(struct rpeer *p)
             m->kind = b->marker;
             m->epoch = b->marker_epoch;
             m->end = b->end;
-            /* After a loss not yet repaired the HANDOFF waits for the
-             * catch-up, which ends with it: a marker must never overtake
-             * a lost batch. */
-            if (p->lost && b->marker == MARK_HANDOFF)
+            /* After a loss not yet repaired the markers wait for the
+             * catch-up, which ends with them: a marker must never
+             * overtake a lost batch. */
+            if (p->lost)
                 rc_free(m);
             else if (link_send_argv(p->link, 3, argv, lens, on_marker, m, &err) != 0) {
                 rc_free(m);
@@ -1112,6 +1209,11 @@ static int from_primary(struct client *c, unsigned slot)
 
 static int apply_payload(struct client *c, const char *payload, size_t len);
 
+/* Slots RINGNODE SLOTCHECK found different while one message was applied
+ * (at most one check per batch, so at most REPL_MSG_BATCHES). */
+static unsigned mismatch[REPL_MSG_BATCHES];
+static int nmismatch;
+
 /* RINGNODE REPL <replid> <epoch> <end> <slot> <payload> [<slot> <payload>
  * ...]: consecutive batches of the sender's stream, in order; <end> is the
  * stream offset after the last.  All or nothing: a message with a slot
@@ -1135,13 +1237,28 @@ void repl_apply(struct client *c)
             return;
         }
     }
+    nmismatch = 0;
     for (int i = 5; i < c->argc; i += 2)
         if (apply_payload(c, c->argv[i + 1].p, c->argv[i + 1].len) != 0) {
             reply_error(c, "ERR malformed replication batch");
             return;
         }
     rs.applied += (c->argc - 5) / 2;
+    if (nmismatch == 0) {
+        reply_long(c, (long long)end);
+        return;
+    }
+    /* [end, slots whose copy differs from the primary's SLOTCHECK] */
+    reply_array_len(c, 1 + nmismatch);
     reply_long(c, (long long)end);
+    for (int i = 0; i < nmismatch; i++)
+        reply_long(c, mismatch[i]);
+}
+
+void repl_note_mismatch(unsigned slot)
+{
+    if (nmismatch < REPL_MSG_BATCHES)
+        mismatch[nmismatch++] = slot;
 }
 
 /* Run one batch's commands on the applier; -1 (logged) if malformed. */

@@ -84,6 +84,10 @@ void repl_note_writes(struct client *c, uint64_t before);
  * acknowledged it. */
 int repl_acked_count(uint64_t off, const uint16_t *slots, int nslots);
 
+/* RINGNODE SLOTCHECK found this node's copy of slot different from the
+ * primary's: the batch's acknowledgement asks for a dump of it. */
+void repl_note_mismatch(unsigned slot);
+
 /* 1 when no client waits for replica acks and every peer with a working
  * link acknowledged everything sent to it (a leaving node waits for it). */
 int repl_drained(void);

@@ -53,15 +53,18 @@ class Writers:
             try:
                 return True, fn(r, attempt), r
             except (redis.ConnectionError, redis.TimeoutError):
-                # The node is down or stalled: outcome unknown; reconnect.
+                # The node is down or stalled: outcome unknown; retry
+                # through the next node, as a client given several nodes
+                # (or a cluster client) does.
                 self._error("CONNECTION")
                 time.sleep(0.05)
+                node = (node + 1) % len(self.ring.nodes)
                 r = self.ring.client(node, socket_timeout=3)
             except redis.ResponseError as e:
                 # TRYAGAIN, CLUSTERDOWN (nothing ran) or NOREPLICAS (ran,
                 # not acknowledged by a replica): outcome unknown either way.
                 self._error(str(e).split()[0])
-                time.sleep(0.005)
+                time.sleep(0.05 if self.retries else 0.005)
         return False, None, r
 
     def run(self, t):

@@ -79,7 +79,7 @@ def test_wiped_node_catches_up_everything_under_load():
         assert len(w.acked) > 100
         check_all(ring, w)
         log = "".join(n.log() for n in ring.nodes)
-        assert "was sent its slots again" in log
+        assert "is in step again" in log
     finally:
         ring.stop()
 

@@ -3,6 +3,9 @@ primary makes reaches the other members of the slot's preference list,
 which apply it, log it and acknowledge it; READONLY clients read those
 copies; a batch from a node that is not the slot's primary is refused."""
 
+import os
+import re
+import shutil
 import signal
 import socket
 import time
@@ -273,7 +276,7 @@ def test_a_replica_that_missed_writes_is_sent_its_slots_again(ring):
         info = repl_section(ring.client(i))
         resyncs += sum(v["resyncs"] for k, v in info.items() if k.startswith("ring_peer"))
     assert resyncs >= 1
-    assert "was sent its slots again" in "".join(n.log() for n in ring.nodes)
+    assert "is in step again" in "".join(n.log() for n in ring.nodes)
 
 
 def test_ring_digest_by_slot(ring):
@@ -287,6 +290,11 @@ def test_ring_digest_by_slot(ring):
     assert len(one) == 1 and one[0][0] == slot and one[0][2] >= 1
     ring.client(0).set(k, "changed")
     assert ring.client(primary).execute_command("RING", "DIGEST", slot) != one
+    # A value of the same length changes it too (the DUMP payload's own
+    # CRC64 footer once made a CRC over it blind to content).
+    before = ring.client(primary).execute_command("RING", "DIGEST", slot)
+    ring.client(0).set(k, "chanGed")
+    assert ring.client(primary).execute_command("RING", "DIGEST", slot) != before
     assert ring.client(primary).execute_command("RING", "DIGEST", slot, slot) == \
         ring.client(primary).execute_command("RING", "DIGEST", slot)
 
@@ -418,5 +426,63 @@ def test_wait_counts_replicas_through_any_node():
             s.close()
         finally:
             ring.nodes[2].signal(signal.SIGCONT)
+    finally:
+        ring.stop()
+
+
+def catch_up_reports(node, replica_id):
+    """(slots checked, slots differed, keys sent) of each catch-up node
+    made of replica_id, from its log."""
+    out = []
+    for line in node.log().splitlines():
+        m = re.search(r"Replica %s is in step again: (\d+) slots checked, (\d+) differed "
+                      r"and were sent \((\d+) keys" % replica_id, line)
+        if m:
+            out.append(tuple(int(x) for x in m.groups()))
+    return out
+
+
+@pytest.mark.parametrize("wipe", [False, True])
+def test_catch_up_sends_only_the_slots_that_differ(wipe):
+    """A replica restarted with its data gets, from each primary, one digest
+    check per slot and dumps of only the slots written while it was down;
+    one restarted from an empty directory gets every slot dumped."""
+    ring = Ring(3, replicas=2, extra=["--appendonly", "yes", "--appendfsync", "always",
+                                      "--min-replica-acks", "0"])
+    try:
+        r = ring.client(0)
+        p = r.pipeline(transaction=False)
+        for i in range(5000):
+            p.set("cu%d" % i, "v" * 50)
+        p.execute()
+        victim = ring.nodes[2]
+        vid = ring.client(2).execute_command("CLUSTER", "MYID")
+        vid = vid.decode() if isinstance(vid, bytes) else vid
+        assert wait_until(lambda: digests_in_step(ring), 10)
+        victim.proc.kill()
+        victim.proc.wait()
+        if wipe:
+            for name in os.listdir(victim.dir):
+                if name != "nodes.conf":
+                    path = os.path.join(victim.dir, name)
+                    if os.path.isdir(path):
+                        shutil.rmtree(path)
+                    else:
+                        os.unlink(path)
+        time.sleep(2.5)         # marked failed: it rejoins and catches up
+        for i in range(50):
+            r.set("cunew%d" % i, i)
+        ring.restart(2)
+        ring.wait_healthy(timeout=30)
+        assert wait_until(lambda: digests_in_step(ring), 10)
+        reports = [catch_up_reports(ring.nodes[n], vid) for n in (0, 1)]
+        last = [rep[-1] for rep in reports]
+        checked = sum(x[0] for x in last)
+        keys = sum(x[2] for x in last)
+        assert checked > 8000, last         # every slot the two primaries hold
+        if wipe:
+            assert keys >= 5050, last
+        else:
+            assert keys < 500, last          # about the 50 new keys' slots
     finally:
         ring.stop()
