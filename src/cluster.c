@@ -246,8 +246,17 @@ static void state_changed(void)
     for (int i = 0; i < n; i++)
         if (i != cl.me)
             cluster_handoff_arrived(i);
-    log_notice("Cluster state epoch %llu: %zu members, this node %s",
-               (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one");
+    /* Each member's status in ring order (u up, j joining, f failed): a
+     * partition's story is read from these lines. */
+    char st[64];
+    size_t k;
+    for (k = 0; k < s->nmembers && k + 1 < sizeof(st); k++)
+        st[k] = s->members[k].status == CSTATE_UP ? 'u' :
+                s->members[k].status == CSTATE_FAILED ? 'f' : 'j';
+    st[k] = '\0';
+    log_notice("Cluster state epoch %llu: %zu members, this node %s (members %s, this node #%d)",
+               (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one",
+               st, cl.me);
 }
 
 int cluster_slot_route(unsigned slot, int *member, const char **err)
@@ -638,9 +647,13 @@ static void drain_liveness(void)
     }
     for (size_t i = 0; i < rd.nchanges; i++) {
         char err[256];
+        const struct cstate_change *c = &rd.changes[i];
+        if (c->kind == CSTATE_SET_STATUS && c->status == CSTATE_FAILED)
+            log_notice("Node %.40s not heard for cluster-node-timeout: asking to mark it failed",
+                       c->id);
         /* An error here (a proposal already running) is harmless: the
          * detector asks again while the reason lasts. */
-        paxos_propose(cl.px, &rd.changes[i], mono_ms(), err, sizeof(err));
+        paxos_propose(cl.px, c, mono_ms(), err, sizeof(err));
     }
     liveness_ready_deinit(&rd);
     pump();

@@ -120,6 +120,12 @@ static struct req q_pop(struct link *l)
 
 /* ---- failure ---- */
 
+/* Close the connection.  With requests unanswered or bytes unsent the
+ * close is abortive (SO_LINGER 0: the kernel drops its send queue and
+ * resets the connection): a plain close() would leave the kernel
+ * retransmitting the queued requests, and a peer cut off by a silent
+ * partition would run them once it heals, long after their clients were
+ * told TRYAGAIN (nothing ran) and may have moved on or retried. */
 static void close_socket(struct link *l)
 {
     if (l->rev)
@@ -127,6 +133,10 @@ static void close_socket(struct link *l)
     if (l->wev)
         event_free(l->wev);
     l->rev = l->wev = NULL;
+    if (l->fd >= 0 && (l->qlen || l->olen > l->opos)) {
+        struct linger lg = {1, 0};
+        (void)setsockopt(l->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
     if (l->fd >= 0)
         close(l->fd);
     l->fd = -1;

@@ -83,6 +83,7 @@ struct liveness {
     struct cstate *acc_value;   /* a copy of it */
     uint64_t acc_since;         /* when that value was first seen accepted */
     uint64_t redrive_at;        /* last time its changes were asked again */
+    uint64_t lease_since;       /* 1 + when the lease held now was gained; 0: none */
 
     struct liveness_ready rd;
     size_t msgs_cap, changes_cap;
@@ -558,11 +559,13 @@ static void on_release(struct liveness *l, long i, struct peer *p, uint64_t k, u
         if (l->gained_from[slot] == i && l->primary[slot] == l->me && l->ready_at[slot] > now_ms)
             l->ready_at[slot] = now_ms;
 }
+static int lease_held(const struct liveness *l, uint64_t now_ms);
 
 void liveness_tick(struct liveness *l, uint64_t now_ms)
 {
     uint64_t period = l->cfg.node_timeout_ms / 10;
     size_t i;
+    int judge;
 
     sync(l, now_ms);
     if (l->state == NULL || l->me < 0)
@@ -571,6 +574,21 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
         period = 1;
     redrive(l, now_ms);
     tell_peers(l, now_ms);
+    /* Only a node that has held its lease (a majority answers it) for T
+     * asks to fail members it does not hear: a silence that began while
+     * this node was itself cut off says nothing of them, and the first
+     * pings after a heal can take a while (a connect begun during the cut
+     * waits for its SYN to be sent again).  Asked for fresh once the cut
+     * heals and accepted by the acceptors of its own side (they did not
+     * hear those members either), "X failed" would be recovered by the
+     * next proposer whose promise quorum included one of them, and chosen:
+     * healthy members failed, epoch after epoch, in the partition tests
+     * down to every member (README "Fault tests"). */
+    if (!lease_held(l, now_ms))
+        l->lease_since = 0;
+    else if (l->lease_since == 0)
+        l->lease_since = now_ms + 1;
+    judge = l->lease_since != 0 && since(now_ms, l->lease_since - 1) >= l->cfg.node_timeout_ms;
     for (i = 0; i < l->state->nmembers; i++) {
         struct peer *p = &l->peers[i];
         if ((long)i == l->me)
@@ -590,7 +608,7 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
             emit(l, p->id, &m);
             p->next_ping = now_ms + period;
         }
-        if (l->state->members[i].status == CSTATE_UP &&
+        if (judge && l->state->members[i].status == CSTATE_UP &&
             since(now_ms, p->last_heard) >= l->cfg.node_timeout_ms &&
             (!p->asked || since(now_ms, p->asked_at) >= l->cfg.node_timeout_ms)) {
             ask(l, p->id, CSTATE_FAILED);

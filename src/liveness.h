@@ -12,8 +12,13 @@
  * the pong carries the replier's epoch, the nonce and a grant flag.  A
  * member is "heard" when a ping or pong of it arrives.  A member not heard
  * for T is suspected; when the node suspects a member that is `up` in its
- * state it outputs the change "SET_STATUS X failed" (again every T while
- * it stays suspected and up).  A failed member that is heard again is no
+ * state, and has held its own lease for T, it outputs the change
+ * "SET_STATUS X failed" (again every T while it stays suspected and up).
+ * Without the lease it cannot tell "X is gone" from "I am cut off" (nor
+ * just after regaining it: the silence may date from its own cut), and a
+ * minority's fresh marks, accepted by its own side's acceptors once the
+ * cut heals, would be recovered and chosen by the next proposer (below):
+ * healthy members marked failed in a cascade.  A failed member that is heard again is no
  * longer suspected; proposing it `up` is the glue's call once X reports
  * its slots caught up (liveness_alive() and liveness_set_caught_up()).
  *

@@ -65,11 +65,11 @@ free_port = pick_port     # the name earlier suites used
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-def ping(port, timeout=0.5):
-    """True when the node on HOST:port answers PING (+PONG, or -NOAUTH
+def ping(port, timeout=0.5, host=HOST):
+    """True when the node on host:port answers PING (+PONG, or -NOAUTH
     when it wants a password)."""
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b"*1\r\n$4\r\nPING\r\n")
             reply = s.recv(64)
             # A node with requirepass answers -NOAUTH: it is up all the same.

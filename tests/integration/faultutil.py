@@ -13,7 +13,13 @@ Three kinds of writes, each with a simple oracle:
   of acknowledged increments and the number attempted.
 - RPUSH of unique, increasing elements to per-thread lists: every
   acknowledged element is there, nothing else is, no element twice, in
-  the order pushed."""
+  the order pushed.
+
+Every acknowledged write (and every failed attempt) is also logged in Writers.acks as (node the
+client was connected to, key, monotonic times the acknowledged attempt
+was sent and its reply read), so a test can ask which node acknowledged what, and when
+(test_partition.py: nothing acknowledged by a node after its lease ran
+out)."""
 
 import os
 import subprocess
@@ -35,35 +41,49 @@ class Writers:
         self.incr_acked, self.incr_sent = {}, {}     # counter -> count
         self.push_acked, self.push_sent = {}, {}     # list -> [elements]
         self.errors = {}            # first word of error replies -> count
+        self.acks = []              # acknowledged: (node, key, time sent, time acked)
+        self.failures = []          # not: (node, key, time sent, first word of the error)
         self.ops = self.failed_ops = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self.run, args=(t,)) for t in range(n)]
 
-    def _error(self, word):
+    def _error(self, word, node, key, sent):
         with self.lock:
             self.errors[word] = self.errors.get(word, 0) + 1
+            self.failures.append((node, key, sent, word))
 
-    def _call(self, t, r, fn):
+    def node_of(self, r):
+        """Index of the node client r talks to."""
+        kw = r.connection_pool.connection_kwargs
+        return [(n.host, n.port) for n in self.ring.nodes].index((kw["host"], kw["port"]))
+
+    def _call(self, t, r, fn, key):
         """fn(r, attempt) with up to self.retries retries; (ok, result,
         client).  A failed attempt may still have run (NOREPLICAS, a lost
-        reply): fn makes each attempt's write distinct and records it."""
-        node = t % len(self.ring.nodes)
+        reply): fn makes each attempt's write distinct and records it.
+        A successful attempt whose result is true is logged in acks."""
+        node = self.node_of(r)
         for attempt in range(self.retries + 1):
             try:
-                return True, fn(r, attempt), r
+                sent = time.monotonic()
+                res = fn(r, attempt)
+                if res:
+                    with self.lock:
+                        self.acks.append((node, key, sent, time.monotonic()))
+                return True, res, r
             except (redis.ConnectionError, redis.TimeoutError):
                 # The node is down or stalled: outcome unknown; retry
                 # through the next node, as a client given several nodes
                 # (or a cluster client) does.
-                self._error("CONNECTION")
+                self._error("CONNECTION", node, key, sent)
                 time.sleep(0.05)
                 node = (node + 1) % len(self.ring.nodes)
                 r = self.ring.client(node, socket_timeout=3)
             except redis.ResponseError as e:
                 # TRYAGAIN, CLUSTERDOWN (nothing ran) or NOREPLICAS (ran,
                 # not acknowledged by a replica): outcome unknown either way.
-                self._error(str(e).split()[0])
+                self._error(str(e).split()[0], node, key, sent)
                 time.sleep(0.05 if self.retries else 0.005)
         return False, None, r
 
@@ -78,7 +98,7 @@ class Writers:
                 val = "%d:%d" % (t, i)
                 with self.lock:
                     self.attempted[key] = val
-                ok, res, r = self._call(t, r, lambda c, a: c.set(key, val))
+                ok, res, r = self._call(t, r, lambda c, a: c.set(key, val), key)
                 if ok and res:
                     with self.lock:
                         self.acked[key] = val
@@ -88,7 +108,7 @@ class Writers:
                     with self.lock:
                         self.incr_sent[key] = self.incr_sent.get(key, 0) + 1
                     return c.incr(key)
-                ok, _, r = self._call(t, r, incr)
+                ok, _, r = self._call(t, r, incr, key)
                 if ok:
                     with self.lock:
                         self.incr_acked[key] = self.incr_acked.get(key, 0) + 1
@@ -102,7 +122,7 @@ class Writers:
                     with self.lock:
                         self.push_sent.setdefault(key, []).append(elem)
                     return c.rpush(key, elem)
-                ok, _, r = self._call(t, r, rpush)
+                ok, _, r = self._call(t, r, rpush, key)
                 if ok:
                     with self.lock:
                         self.push_acked.setdefault(key, []).append(last[0])

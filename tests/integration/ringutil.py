@@ -56,8 +56,14 @@ def key_slot(key):
 
 
 class Node:
-    def __init__(self, root, index, extra):
+    """One ringcached listening on host (127.0.0.1 unless a test gives
+    each node its own address), started as wrap + [ringcached ...] (e.g.
+    wrap = ["ip", "netns", "exec", NAME] runs it in a network namespace;
+    ip execs the daemon, so the PID is the node's)."""
+
+    def __init__(self, root, index, extra, host=HOST, wrap=()):
         self.index = index
+        self.host, self.wrap = host, list(wrap)
         self.dir = os.path.join(root, "node%d" % index)
         os.makedirs(self.dir)
         self.extra = [str(a) for a in extra]
@@ -68,7 +74,7 @@ class Node:
     def start(self, timeout=10.0):
         logpath = os.path.join(self.dir, "node-%d.log" % len(self.logs))
         self.logs.append(logpath)
-        args = [BINARY, "--port", str(self.port), "--bind", HOST, "--dir", self.dir,
+        args = self.wrap + [BINARY, "--port", str(self.port), "--bind", self.host, "--dir", self.dir,
                 "--cluster-enabled", "yes"] + self.extra
         if "--save" not in self.extra:
             args += ["--save", ""]
@@ -79,7 +85,7 @@ class Node:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("node %d exited:\n%s" % (self.index, self.log()))
-            if ping(self.port):
+            if ping(self.port, host=self.host):
                 return
             time.sleep(0.02)
         raise RuntimeError("node %d did not answer:\n%s" % (self.index, self.log()))
@@ -120,12 +126,16 @@ class Node:
 
 class Ring:
     """n nodes forming one ring (replicas copies per slot besides the
-    primary), each started with the extra arguments."""
+    primary), each started with the extra arguments; node i on hosts[i]
+    and started through wraps[i] when given (see Node)."""
 
-    def __init__(self, n, replicas=0, extra=(), timeout_ms=1000, form=True):
+    def __init__(self, n, replicas=0, extra=(), timeout_ms=1000, form=True,
+                 hosts=None, wraps=None):
         self.root = tempfile.mkdtemp(prefix="ringcache-ring-")
         extra = ["--cluster-node-timeout", str(timeout_ms)] + list(extra)
-        self.nodes = [Node(self.root, i, extra) for i in range(n)]
+        self.nodes = [Node(self.root, i, extra, host=hosts[i] if hosts else HOST,
+                           wrap=wraps[i] if wraps else ())
+                      for i in range(n)]
         try:
             for node in self.nodes:
                 node.start()
@@ -139,7 +149,7 @@ class Ring:
         first = self.client(0)
         assert first.execute_command("RING", "CREATE", replicas) == "OK"
         for node in self.nodes[1:]:
-            assert first.execute_command("CLUSTER", "MEET", HOST, node.port) == "OK"
+            assert first.execute_command("CLUSTER", "MEET", node.host, node.port) == "OK"
         self.wait_converged()
 
     def wait_healthy(self, timeout=20.0):
@@ -179,7 +189,7 @@ class Ring:
     def client(self, i, **kw):
         kw.setdefault("decode_responses", True)
         kw.setdefault("socket_timeout", 10)
-        return redis.Redis(host=HOST, port=self.nodes[i].port, **kw)
+        return redis.Redis(host=self.nodes[i].host, port=self.nodes[i].port, **kw)
 
     def state(self, i):
         s = pairs(self.client(i).execute_command("RING", "STATE"))
