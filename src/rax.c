@@ -180,6 +180,25 @@ static struct rax_node *node_del_child(struct rax *r, struct rax_node *n, size_t
     return node_realloc(r, n, node_bytes(s, 0, key), node_bytes(s - 1, 0, key));
 }
 
+/* The index of byte b among a branching node's s sorted bytes c. */
+static inline int child_index(const unsigned char *c, size_t s, unsigned char b, size_t *k)
+{
+    if (s > 32) {
+        /* Wide nodes (a byte of ids that varies a lot): memchr's speed
+         * pays for its call. */
+        const unsigned char *at = memchr(c, b, s);
+        *k = at ? (size_t)(at - c) : 0;
+        return at != NULL;
+    }
+    for (size_t i = 0; i < s && c[i] <= b; i++) {
+        if (c[i] == b) {
+            *k = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- set-up ---- */
 
 void rax_init(struct rax *r)
@@ -280,10 +299,8 @@ static size_t walk(const struct rax *r, const unsigned char *key, size_t len,
                 break;
             j = 0;
         } else {
-            const unsigned char *at = memchr(c, key[i], s);
-            if (at == NULL)
+            if (!child_index(c, s, key[i], &k))
                 break;
-            k = (size_t)(at - c);
             i++;
         }
         if (path)
@@ -751,11 +768,11 @@ int rax_seek(struct rax_iter *it, enum rax_seek_op op, const unsigned char *key,
                 j = 0;
                 descend(it, 0);
             } else {
-                const unsigned char *at = memchr(h->data, key[i], s);
-                if (at == NULL)
+                size_t k;
+                if (!child_index(h->data, s, key[i], &k))
                     break;
                 i++;
-                descend(it, (size_t)(at - h->data));
+                descend(it, k);
             }
         }
         if (found(it->node, i, len, j)) {

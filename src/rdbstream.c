@@ -208,7 +208,7 @@ static int in_group(struct rdb_in *in, struct stream *s, int v2)
             struct stream_nack *nack = stream_pel_find(&cg->pel, &id);
             if (nack == NULL || nack->consumer != NULL)
                 return -1;
-            stream_nack_own(nack, cons);
+            stream_nack_own(nack, &id, cons);
             owned++;
         }
     }

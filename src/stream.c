@@ -211,7 +211,9 @@ struct stream *stream_dup(const struct stream *s)
             stream_pel_iter(&pi, &cons->pel, NULL);
             while (rax_next(&pi)) {
                 const struct stream_nack *n = pi.data;
-                struct stream_nack *nn = stream_nack_add(ncg, nc, &n->id, n->delivery_time);
+                struct stream_id id;
+                stream_id_decode(pi.key, &id);
+                struct stream_nack *nn = stream_nack_add(ncg, nc, &id, n->delivery_time);
                 nn->delivery_count = n->delivery_count;
             }
             rax_iter_stop(&pi);
@@ -776,7 +778,6 @@ struct stream_nack *stream_nack_load(struct stream_cg *cg, const struct stream_i
 {
     unsigned char k[16];
     struct stream_nack *n = rc_malloc(sizeof(*n));
-    n->id = *id;
     n->delivery_time = delivery_time;
     n->delivery_count = delivery_count;
     n->consumer = NULL;
@@ -788,10 +789,11 @@ struct stream_nack *stream_nack_load(struct stream_cg *cg, const struct stream_i
     return n;
 }
 
-void stream_nack_own(struct stream_nack *nack, struct stream_consumer *cons)
+void stream_nack_own(struct stream_nack *nack, const struct stream_id *id,
+                     struct stream_consumer *cons)
 {
     unsigned char k[16];
-    stream_id_encode(k, &nack->id);
+    stream_id_encode(k, id);
     nack->consumer = cons;
     rax_insert(&cons->pel, k, 16, nack, NULL);
 }
@@ -801,29 +803,34 @@ struct stream_nack *stream_nack_add(struct stream_cg *cg, struct stream_consumer
 {
     struct stream_nack *n = stream_nack_load(cg, id, now, 1);
     if (n)
-        stream_nack_own(n, cons);
+        stream_nack_own(n, id, cons);
     return n;
 }
 
-void stream_nack_move(struct stream_nack *nack, struct stream_consumer *to)
+void stream_nack_move(struct stream_nack *nack, const struct stream_id *id,
+                      struct stream_consumer *to)
 {
     struct stream_consumer *from = nack->consumer;
     unsigned char k[16];
     if (from == to)
         return;
-    stream_id_encode(k, &nack->id);
+    stream_id_encode(k, id);
     rax_remove(&from->pel, k, 16, NULL);
     rax_insert(&to->pel, k, 16, nack, NULL);
     nack->consumer = to;
 }
 
-void stream_nack_del(struct stream_cg *cg, struct stream_nack *nack)
+int stream_nack_del(struct stream_cg *cg, const struct stream_id *id)
 {
     unsigned char k[16];
-    stream_id_encode(k, &nack->id);
+    void *v;
+    stream_id_encode(k, id);
+    if (!rax_remove(&cg->pel, k, 16, &v))
+        return 0;
+    struct stream_nack *nack = v;
     rax_remove(&nack->consumer->pel, k, 16, NULL);
-    rax_remove(&cg->pel, k, 16, NULL);
     rc_free(nack);
+    return 1;
 }
 
 /* ---- lag and entries-read ---- */

@@ -64,9 +64,9 @@ struct stream_id {
 struct stream_consumer;
 
 /* A delivered, not yet acknowledged entry (one per group and ID; the
- * group's PEL and its consumer's PEL point to the same nack). */
+ * group's PEL and its consumer's PEL point to the same nack, under its
+ * id: the nack does not repeat it, as in Redis). */
 struct stream_nack {
-    struct stream_id id;
     long long delivery_time;            /* unix ms of the last delivery */
     uint64_t delivery_count;
     struct stream_consumer *consumer;
@@ -230,11 +230,14 @@ struct stream_nack *stream_nack_add(struct stream_cg *cg, struct stream_consumer
  * the group has one for id), then given to its consumer. */
 struct stream_nack *stream_nack_load(struct stream_cg *cg, const struct stream_id *id,
                                      long long delivery_time, uint64_t delivery_count);
-void stream_nack_own(struct stream_nack *nack, struct stream_consumer *cons);
-/* Gives nack to another consumer. */
-void stream_nack_move(struct stream_nack *nack, struct stream_consumer *to);
-/* Removes nack from the group and its consumer and frees it. */
-void stream_nack_del(struct stream_cg *cg, struct stream_nack *nack);
+void stream_nack_own(struct stream_nack *nack, const struct stream_id *id,
+                     struct stream_consumer *cons);
+/* Gives the nack of id to another consumer. */
+void stream_nack_move(struct stream_nack *nack, const struct stream_id *id,
+                      struct stream_consumer *to);
+/* Removes the nack of id from the group and its consumer and frees it:
+ * 1, or 0 if id was not pending. */
+int stream_nack_del(struct stream_cg *cg, const struct stream_id *id);
 
 /* ---- lag and entries-read (Redis 7.0) ---- */
 

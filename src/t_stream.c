@@ -327,7 +327,7 @@ static void deliver_entry(struct deliver *d, struct stream *s, const struct stre
     struct stream_nack *nack = stream_nack_add(cg, d->cons, id, now_ms());
     if (nack == NULL) {
         nack = stream_pel_find(&cg->pel, id);
-        stream_nack_move(nack, d->cons);
+        stream_nack_move(nack, id, d->cons);
         nack->delivery_time = now_ms();
         nack->delivery_count = 1;
     }
@@ -379,12 +379,14 @@ static size_t reply_history(struct client *c, struct stream *s, const struct str
     stream_pel_iter(&it, &cons->pel, start);
     while (n < total && rax_next(&it)) {
         struct stream_nack *nack = it.data;
-        if (reply_one(c, s, &nack->id)) {
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
+        if (reply_one(c, s, &id)) {
             nack->delivery_time = now_ms();
             nack->delivery_count++;
         } else {
             reply_array_len(c, 2);
-            reply_id(c, &nack->id);
+            reply_id(c, &id);
             reply_null_array(c);
         }
         n++;
@@ -1319,9 +1321,7 @@ void cmd_xack(struct client *c)
         return;
     long long acked = 0;
     for (int j = 0; j < n; j++) {
-        struct stream_nack *nack = stream_pel_find(&cg->pel, &ids[j]);
-        if (nack) {
-            stream_nack_del(cg, nack);
+        if (stream_nack_del(cg, &ids[j])) {
             acked++;
             server.stat_dirty++;
         }
@@ -1374,13 +1374,16 @@ void cmd_xpending(struct client *c)
             return;
         }
         struct rax_iter it;
+        struct stream_id edge;
         rax_iter_start(&it, &cg->pel);
         rax_seek(&it, RAX_FIRST, NULL, 0);
         rax_next(&it);
-        reply_id(c, &((struct stream_nack *)it.data)->id);
+        stream_id_decode(it.key, &edge);
+        reply_id(c, &edge);
         rax_seek(&it, RAX_LAST, NULL, 0);
         rax_prev(&it);
-        reply_id(c, &((struct stream_nack *)it.data)->id);
+        stream_id_decode(it.key, &edge);
+        reply_id(c, &edge);
         long n = 0;
         void *hole = reply_defer_len(c);
         rax_iter_start(&it, &cg->consumers);
@@ -1414,14 +1417,16 @@ void cmd_xpending(struct client *c)
     stream_pel_iter(&it, pel, &start);
     while (count && rax_next(&it)) {
         struct stream_nack *nack = it.data;
-        if (stream_id_cmp(&nack->id, &end) > 0)
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
+        if (stream_id_cmp(&id, &end) > 0)
             break;
         if (minidle && now - nack->delivery_time < minidle)
             continue;
         n++;
         count--;
         reply_array_len(c, 4);
-        reply_id(c, &nack->id);
+        reply_id(c, &id);
         reply_bulk(c, nack->consumer->name, nack->consumer->nlen);
         long long elapsed = now - nack->delivery_time;
         reply_long(c, elapsed < 0 ? 0 : elapsed);
@@ -1435,8 +1440,8 @@ void cmd_xpending(struct client *c)
 
 /* Gives nack to cons (created on first use) as a claim does; logs it. */
 static void claim_one(struct client *c, struct stream_cg *cg, struct stream_consumer **cons,
-                      struct stream_nack *nack, long long when, long long retrycount,
-                      int justid)
+                      struct stream_nack *nack, const struct stream_id *id, long long when,
+                      long long retrycount, int justid)
 {
     if (*cons == NULL) {
         *cons = stream_consumer_find(cg, c->argv[3].p, c->argv[3].len);
@@ -1444,7 +1449,7 @@ static void claim_one(struct client *c, struct stream_cg *cg, struct stream_cons
             *cons = stream_consumer_create(cg, c->argv[3].p, c->argv[3].len, now_ms());
         (*cons)->seen_time = now_ms();
     }
-    stream_nack_move(nack, *cons);
+    stream_nack_move(nack, id, *cons);
     nack->delivery_time = when;
     if (retrycount >= 0)
         nack->delivery_count = (uint64_t)retrycount;
@@ -1463,11 +1468,12 @@ static void reply_claimed(struct client *c, struct stream *s, const struct strea
 }
 
 /* A nack whose entry is gone: logged (the replay drops it too), dropped. */
-static void drop_stale(struct client *c, struct stream_cg *cg, struct stream_nack *nack)
+static void drop_stale(struct client *c, struct stream_cg *cg, struct stream_nack *nack,
+                       const struct stream_id *id)
 {
     propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, nack->consumer->name,
-                     nack->consumer->nlen, &nack->id, nack);
-    stream_nack_del(cg, nack);
+                     nack->consumer->nlen, id, nack);
+    stream_nack_del(cg, id);
     server.stat_dirty++;
 }
 
@@ -1538,7 +1544,7 @@ void cmd_xclaim(struct client *c)
         struct stream_nack *nack = stream_pel_find(&cg->pel, &id);
         if (!stream_has_entry(s, &id)) {
             if (nack) {
-                drop_stale(c, cg, nack);
+                drop_stale(c, cg, nack, &id);
                 propagate_last = 0;
             }
             continue;
@@ -1558,7 +1564,7 @@ void cmd_xclaim(struct client *c)
             continue;
         if (!fresh && minidle && now - nack->delivery_time < minidle)
             continue;
-        claim_one(c, cg, &cons, nack, when, retrycount, justid);
+        claim_one(c, cg, &cons, nack, &id, when, retrycount, justid);
         reply_claimed(c, s, &id, justid);
         n++;
         propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, cons->name, cons->nlen, &id,
@@ -1632,9 +1638,10 @@ void cmd_xautoclaim(struct client *c)
     stream_pel_iter(&it, &cg->pel, &start);
     while ((more = rax_next(&it)) && attempts-- && count) {
         struct stream_nack *nack = it.data;
-        struct stream_id id = nack->id;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
         if (!stream_has_entry(s, &id)) {
-            drop_stale(c, cg, nack);
+            drop_stale(c, cg, nack, &id);
             deleted[ndel++] = id;
             count--;
             /* The PEL changed: find our place again. */
@@ -1645,7 +1652,7 @@ void cmd_xautoclaim(struct client *c)
         }
         if (minidle && now - nack->delivery_time < minidle)
             continue;
-        claim_one(c, cg, &cons, nack, now, -1, justid);
+        claim_one(c, cg, &cons, nack, &id, now, -1, justid);
         claimed[n++] = id;
         count--;
         propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, cons->name, cons->nlen, &id,
@@ -1655,7 +1662,7 @@ void cmd_xautoclaim(struct client *c)
     /* The cursor: the nack the loop stopped at, if any. */
     struct stream_id next = {0, 0};
     if (more)
-        next = ((struct stream_nack *)it.data)->id;
+        stream_id_decode(it.key, &next);
     rax_iter_stop(&it);
     reply_array_len(c, 3);
     reply_id(c, &next);
@@ -1814,8 +1821,10 @@ static void reply_pel(struct client *c, const struct rax *pel, long long count,
     stream_pel_iter(&it, pel, NULL);
     while (n-- && rax_next(&it)) {
         const struct stream_nack *nack = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
         reply_array_len(c, with_consumer ? 4 : 3);
-        reply_id(c, &nack->id);
+        reply_id(c, &id);
         if (with_consumer)
             reply_bulk(c, nack->consumer->name, nack->consumer->nlen);
         reply_long(c, nack->delivery_time);

@@ -40,6 +40,16 @@ static void *first_value(const struct rax *r, unsigned char *key)
     return v;
 }
 
+/* The first id of a PEL (in a static buffer). */
+static const struct stream_id *first_id(const struct rax *pel)
+{
+    static struct stream_id id;
+    unsigned char k[16];
+    first_value(pel, k);
+    stream_id_decode(k, &id);
+    return &id;
+}
+
 /* The first node's listpack and master. */
 static unsigned char *first_node(const struct stream *s, struct stream_id *master)
 {
@@ -57,9 +67,10 @@ static void pel_ids(const struct rax *pel, char *out, size_t cap)
     out[0] = '\0';
     stream_pel_iter(&it, pel, NULL);
     while (rax_next(&it)) {
-        const struct stream_nack *n = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
         ck_assert(used + STREAM_ID_STR_SIZE + 2 < cap);
-        used += stream_id_fmt(out + used, &n->id);
+        used += stream_id_fmt(out + used, &id);
         out[used++] = ',';
         out[used] = '\0';
     }
@@ -287,7 +298,7 @@ START_TEST(test_groups)
     ck_assert_uint_eq(rax_size(&a->pel), 5);
     ck_assert_uint_eq(rax_size(&c1->pel), 3);
     struct stream_nack *n = stream_pel_find(&a->pel, &three);
-    stream_nack_move(n, c2);
+    stream_nack_move(n, &three, c2);
     ck_assert_uint_eq(rax_size(&c1->pel), 2);
     ck_assert_uint_eq(rax_size(&c2->pel), 3);
     char ids[256];
@@ -295,7 +306,8 @@ START_TEST(test_groups)
     ck_assert_str_eq(ids, "2-0,3-0,4-0,");
     pel_ids(&a->pel, ids, sizeof(ids));
     ck_assert_str_eq(ids, "1-0,2-0,3-0,4-0,5-0,");
-    stream_nack_del(a, n);
+    ck_assert_int_eq(stream_nack_del(a, &three), 1);
+    ck_assert_int_eq(stream_nack_del(a, &three), 0);
     ck_assert_uint_eq(rax_size(&a->pel), 4);
     struct stream *d = stream_dup(s);
     ck_assert_uint_eq(stream_consumer_delete(a, c1), 2);
@@ -331,7 +343,7 @@ START_TEST(test_pel_random_and_queue)
         struct stream_nack *n = stream_pel_find(&g->pel, &id);
         ck_assert((n != NULL) == want[k]);
         if (n) {
-            stream_nack_del(g, n);
+            ck_assert_int_eq(stream_nack_del(g, &id), 1);
             want[k] = 0;
             live--;
         } else {
@@ -351,26 +363,27 @@ START_TEST(test_pel_random_and_queue)
             continue;
         ck_assert(rax_next(&gi) && rax_next(&ci));
         ck_assert_ptr_eq(gi.data, ci.data);
-        ck_assert_uint_eq(((struct stream_nack *)gi.data)->id.ms, k + 1);
+        struct stream_id id;
+        stream_id_decode(gi.key, &id);
+        ck_assert_uint_eq(id.ms, k + 1);
     }
     ck_assert(!rax_next(&gi) && !rax_next(&ci));
     rax_iter_stop(&gi);
     rax_iter_stop(&ci);
     while (rax_size(&g->pel))
-        stream_nack_del(g, first_value(&g->pel, NULL));
+        ck_assert_int_eq(stream_nack_del(g, first_id(&g->pel)), 1);
     for (uint64_t i = 1; i <= 100000; i++) {
         struct stream_id id = ID(N + i, 0);
         stream_nack_add(g, c, &id, 1);
         if (i > 64)
-            stream_nack_del(g, first_value(&g->pel, NULL));
+            ck_assert_int_eq(stream_nack_del(g, first_id(&g->pel)), 1);
     }
     ck_assert_uint_eq(rax_size(&g->pel), 64);
     ck_assert(rax_verify(&g->pel) && rax_verify(&c->pel));
     /* Per key: a run of the 8 seq bytes (24), a leaf (16) and a byte and
      * pointer of the fork on ms: about 50 bytes, not growing. */
     ck_assert_uint_lt(rax_mem(&g->pel), 64 * 52);
-    ck_assert_uint_eq(((struct stream_nack *)first_value(&g->pel, NULL))->id.ms,
-                      N + 100000 - 63);
+    ck_assert_uint_eq(first_id(&g->pel)->ms, N + 100000 - 63);
     stream_destroy(&s);
 }
 END_TEST
