@@ -13,6 +13,14 @@
  * node may move it (realloc), so every function that changes one returns
  * its new address and the caller stores it in the parent's slot (the
  * "link": the address of the pointer to the node, &r->root for the root).
+ *
+ * Embedded leaves.  Most keys end in a leaf: a node with no bytes, no
+ * children and only the value (16 bytes with its header).  Such a leaf is
+ * not allocated: its parent's child slot holds the value itself with the
+ * lowest bit set (values are even, rax.h).  It still counts as a node (it
+ * is one in the tree's shape, and in redis-server's); it costs no memory
+ * of its own.  The root is always a real node, and a leaf becomes real
+ * when it gets a child.
  */
 #include "rax.h"
 
@@ -30,21 +38,38 @@ struct rax_node {
     unsigned char data[];
 };
 
-/* ---- node accessors ---- */
+/* ---- embedded leaves ---- */
+
+static inline int emb(const struct rax_node *n)
+{
+    return ((uintptr_t)n & 1) != 0;
+}
+
+static inline struct rax_node *emb_make(void *val)
+{
+    return (struct rax_node *)((uintptr_t)val | 1);
+}
+
+static inline void *emb_val(const struct rax_node *n)
+{
+    return (void *)((uintptr_t)n & ~(uintptr_t)1);
+}
+
+/* ---- node accessors (any node: real or embedded) ---- */
 
 static inline size_t n_size(const struct rax_node *n)
 {
-    return n->hdr >> SIZE_SHIFT;
+    return emb(n) ? 0 : n->hdr >> SIZE_SHIFT;
 }
 
 static inline int n_key(const struct rax_node *n)
 {
-    return (n->hdr & F_KEY) != 0;
+    return emb(n) || (n->hdr & F_KEY) != 0;
 }
 
 static inline int n_compr(const struct rax_node *n)
 {
-    return (n->hdr & F_COMPR) != 0;
+    return !emb(n) && (n->hdr & F_COMPR) != 0;
 }
 
 static inline size_t n_nchild(const struct rax_node *n)
@@ -69,6 +94,7 @@ static inline size_t node_bytes(size_t size, int compr, int key)
     return ptr_off(size) + sizeof(void *) * ((compr ? 1 : size) + (key ? 1 : 0));
 }
 
+/* (Real nodes only, from here to n_value.) */
 static inline size_t n_bytes(const struct rax_node *n)
 {
     return node_bytes(n_size(n), n_compr(n), n_key(n));
@@ -82,6 +108,34 @@ static inline struct rax_node **n_children(const struct rax_node *n)
 static inline void **n_value(const struct rax_node *n)
 {
     return (void **)(void *)(n_children(n) + n_nchild(n));
+}
+
+/* The slot holding the value of the key node at *link. */
+static inline void **value_ref(struct rax_node **link)
+{
+    return emb(*link) ? (void **)(void *)link : n_value(*link);
+}
+
+/* The value of a key node. */
+static inline void *n_val(const struct rax_node *n)
+{
+    return emb(n) ? emb_val(n) : *n_value(n);
+}
+
+void *rax_ref_get(void *const *ref)
+{
+    void *v;
+    memcpy(&v, ref, sizeof(v));
+    return emb_val((const struct rax_node *)v);
+}
+
+void rax_ref_set(void **ref, void *val)
+{
+    void *v;
+    memcpy(&v, ref, sizeof(v));
+    if (emb((const struct rax_node *)v))
+        val = emb_make(val);
+    memcpy(ref, &val, sizeof(val));
 }
 
 static inline uint32_t make_hdr(size_t size, int compr, int key)
@@ -108,11 +162,47 @@ static struct rax_node *node_new(struct rax *r, size_t size, int compr, int key,
     return n;
 }
 
+static struct rax_node *node_set_key(struct rax *r, struct rax_node *n, void *val);
+
 static void node_free(struct rax *r, struct rax_node *n)
 {
-    r->bytes -= n_bytes(n);
     r->nodes--;
+    if (emb(n))
+        return;
+    r->bytes -= n_bytes(n);
     rc_free(n);
+}
+
+/* A leaf with key and val: embedded unless it is the root. */
+static struct rax_node *leaf_new(struct rax *r, int key, void *val, int root)
+{
+    if (key && !root) {
+        r->nodes++;
+        return emb_make(val);
+    }
+    return node_new(r, 0, 0, key, val);
+}
+
+/* n as a real node (an embedded leaf about to get a child). */
+static struct rax_node *node_real(struct rax *r, struct rax_node *n)
+{
+    if (!emb(n))
+        return n;
+    struct rax_node *real = node_new(r, 0, 0, 1, emb_val(n));
+    r->nodes--;         /* it replaces the embedded one */
+    return real;
+}
+
+/* Makes the node at *link (not a key) a key holding val. */
+static void link_set_key(struct rax *r, struct rax_node **link, int root, void *val)
+{
+    struct rax_node *h = *link;
+    if (n_size(h) == 0 && !root) {
+        node_free(r, h);
+        *link = leaf_new(r, 1, val, 0);
+    } else {
+        *link = node_set_key(r, h, val);
+    }
 }
 
 static struct rax_node *node_realloc(struct rax *r, struct rax_node *n, size_t old, size_t b)
@@ -219,6 +309,11 @@ void rax_deinit(struct rax *r, void (*free_value)(void *))
         todo[n++] = r->root;
     while (n > 0) {
         struct rax_node *h = todo[--n];
+        if (emb(h)) {
+            if (free_value)
+                free_value(emb_val(h));
+            continue;
+        }
         size_t nc = n_nchild(h);
         if (n + nc > cap) {
             cap = (n + nc) * 2;
@@ -322,14 +417,14 @@ void **rax_find_ref(const struct rax *r, const unsigned char *key, size_t len)
 {
     struct rax_node **link;
     size_t j, i = walk(r, key, len, &link, &j, NULL);
-    return found(*link, i, len, j) ? n_value(*link) : NULL;
+    return found(*link, i, len, j) ? value_ref(link) : NULL;
 }
 
 int rax_find(const struct rax *r, const unsigned char *key, size_t len, void **val)
 {
     void **ref = rax_find_ref(r, key, len);
     if (ref && val)
-        *val = *ref;
+        *val = rax_ref_get(ref);
     return ref != NULL;
 }
 
@@ -345,7 +440,7 @@ static struct rax_node **split_run(struct rax *r, struct rax_node **link, size_t
     size_t s = n_size(h);
     struct rax_node *tail = n_children(h)[0];
     int key = n_key(h);
-    void *val = key ? *n_value(h) : NULL;
+    void *val = key ? n_val(h) : NULL;
     struct rax_node **out;
     if (c < 0) {
         /* h's first j bytes, then a node for the key with the rest. */
@@ -399,7 +494,7 @@ static struct rax_node **add_tail(struct rax *r, struct rax_node **link, const u
             /* A leaf becomes a run holding as much of the rest as fits. */
             size_t m = len - i < MAX_RUN ? len - i : MAX_RUN;
             int key_h = n_key(h);
-            struct rax_node *run = node_new(r, m, 1, key_h, key_h ? *n_value(h) : NULL);
+            struct rax_node *run = node_new(r, m, 1, key_h, key_h ? n_val(h) : NULL);
             memcpy(run->data, key + i, m);
             n_children(run)[0] = leaf;
             node_free(r, h);
@@ -408,7 +503,7 @@ static struct rax_node **add_tail(struct rax *r, struct rax_node **link, const u
             i += m;
         } else {
             size_t k;
-            h = node_add_child(r, h, key[i], leaf, &k);
+            h = node_add_child(r, node_real(r, h), key[i], leaf, &k);
             *link = h;
             link = &n_children(h)[k];
             i++;
@@ -424,11 +519,11 @@ static int insert(struct rax *r, const unsigned char *key, size_t len, void *val
     size_t j, i = walk(r, key, len, &link, &j, NULL);
     struct rax_node *h = *link;
     if (found(h, i, len, j)) {
-        void **v = n_value(h);
+        void **v = value_ref(link);
         if (old)
-            *old = *v;
+            *old = rax_ref_get(v);
         if (replace)
-            *v = val;
+            rax_ref_set(v, val);
         return 0;
     }
     if (n_compr(h) && (i < len || j > 0)) {
@@ -438,7 +533,7 @@ static int insert(struct rax *r, const unsigned char *key, size_t len, void *val
     }
     if (i < len)
         link = add_tail(r, link, key, i, len);
-    *link = node_set_key(r, *link, val);
+    link_set_key(r, link, link == &r->root, val);
     r->keys++;
     return 1;
 }
@@ -481,7 +576,7 @@ static void recompress(struct rax *r, struct path *path, struct rax_node **link)
     if (count == 1)
         return;
     int key = n_key(head);
-    struct rax_node *run = node_new(r, total, 1, key, key ? *n_value(head) : NULL);
+    struct rax_node *run = node_new(r, total, 1, key, key ? n_val(head) : NULL);
     size_t off = 0;
     struct rax_node *n = head;
     for (size_t k = 0; k < count; k++) {
@@ -509,7 +604,7 @@ int rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old)
         return 0;
     }
     if (old)
-        *old = *n_value(h);
+        *old = n_val(h);
     r->keys--;
     if (n_nchild(h) > 0 || path.n == 0) {
         *link = h = node_unset_key(r, h);
@@ -531,13 +626,20 @@ int rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old)
             if (n_key(p) || path.n == 0) {
                 /* The run has nothing after it: p becomes a leaf. */
                 int key_p = n_key(p);
-                struct rax_node *leaf = node_new(r, 0, 0, key_p, key_p ? *n_value(p) : NULL);
+                struct rax_node *leaf = leaf_new(r, key_p, key_p ? n_val(p) : NULL, path.n == 0);
                 node_free(r, p);
                 *plink = leaf;
                 break;
             }
         } else {
             *plink = p = node_del_child(r, p, k);
+            if (n_size(p) == 0 && n_key(p) && path.n > 0) {
+                /* A key left without children: a leaf, embedded. */
+                struct rax_node *leaf = leaf_new(r, 1, n_val(p), 0);
+                node_free(r, p);
+                *plink = leaf;
+                break;
+            }
             if (n_size(p) > 0 || n_key(p) || path.n == 0) {
                 if (n_size(p) == 1)
                     recompress(r, &path, plink);
@@ -564,7 +666,7 @@ void rax_iter_start(struct rax_iter *it, const struct rax *r)
     it->key_cap = RAX_ITER_INLINE_KEY;
     it->data = NULL;
     it->ref = NULL;
-    it->node = r->root;
+    it->link = (struct rax_node **)(uintptr_t)&r->root;
     it->stack = it->stack_inline;
     it->depth = 0;
     it->stack_cap = RAX_ITER_INLINE_STACK;
@@ -602,29 +704,29 @@ static void key_append(struct rax_iter *it, const unsigned char *p, size_t n)
 /* Moves to child k of the current node. */
 static void descend(struct rax_iter *it, size_t k)
 {
-    struct rax_node *n = it->node;
+    struct rax_node *n = *it->link;
     if (it->depth == it->stack_cap) {
         size_t cap = it->stack_cap * 2;
-        struct rax_node **s = rc_malloc(cap * sizeof(*s));
+        struct rax_node ***s = rc_malloc(cap * sizeof(*s));
         memcpy(s, it->stack, it->depth * sizeof(*s));
         if (it->stack != it->stack_inline)
             rc_free(it->stack);
         it->stack = s;
         it->stack_cap = cap;
     }
-    it->stack[it->depth++] = n;
+    it->stack[it->depth++] = it->link;
     if (n_compr(n))
         key_append(it, n->data, n_size(n));
     else
         key_append(it, n->data + k, 1);
-    it->node = n_children(n)[k];
+    it->link = &n_children(n)[k];
 }
 
 /* Moves to the parent; returns the index of the child we came from. */
 static size_t ascend(struct rax_iter *it)
 {
-    struct rax_node *p = it->stack[--it->depth];
-    it->node = p;
+    it->link = it->stack[--it->depth];
+    struct rax_node *p = *it->link;
     if (n_compr(p)) {
         it->key_len -= n_size(p);
         return 0;
@@ -636,15 +738,15 @@ static size_t ascend(struct rax_iter *it)
 /* The first key at or below the current node (which has one). */
 static void leftmost(struct rax_iter *it)
 {
-    while (!n_key(it->node))
+    while (!n_key(*it->link))
         descend(it, 0);
 }
 
 /* The last key at or below the current node. */
 static void rightmost(struct rax_iter *it)
 {
-    while (n_nchild(it->node) > 0)
-        descend(it, n_nchild(it->node) - 1);
+    while (n_nchild(*it->link) > 0)
+        descend(it, n_nchild(*it->link) - 1);
 }
 
 /* The next key after the current node's whole subtree. */
@@ -652,7 +754,7 @@ static int after_subtree(struct rax_iter *it)
 {
     while (it->depth > 0) {
         size_t k = ascend(it);
-        if (!n_compr(it->node) && k + 1 < n_size(it->node)) {
+        if (!n_compr(*it->link) && k + 1 < n_size(*it->link)) {
             descend(it, k + 1);
             leftmost(it);
             return 1;
@@ -666,12 +768,12 @@ static int before(struct rax_iter *it)
 {
     while (it->depth > 0) {
         size_t k = ascend(it);
-        if (!n_compr(it->node) && k > 0) {
+        if (!n_compr(*it->link) && k > 0) {
             descend(it, k - 1);
             rightmost(it);
             return 1;
         }
-        if (n_key(it->node))
+        if (n_key(*it->link))
             return 1;
     }
     return 0;
@@ -679,7 +781,7 @@ static int before(struct rax_iter *it)
 
 static int step_next(struct rax_iter *it)
 {
-    if (n_nchild(it->node) > 0) {
+    if (n_nchild(*it->link) > 0) {
         descend(it, 0);
         leftmost(it);
         return 1;
@@ -692,7 +794,7 @@ static int step_next(struct rax_iter *it)
 static int seek_missing(struct rax_iter *it, int greater, const unsigned char *key, size_t len,
                         size_t i, size_t j)
 {
-    struct rax_node *h = it->node;
+    struct rax_node *h = (*it->link);
     size_t s = n_size(h);
     /* Where the key falls: below the whole subtree under h's bytes
      * (below = -1), above it (1), or (branching, i < len) between the
@@ -740,7 +842,7 @@ static int seek_missing(struct rax_iter *it, int greater, const unsigned char *k
 
 int rax_seek(struct rax_iter *it, enum rax_seek_op op, const unsigned char *key, size_t len)
 {
-    it->node = it->r->root;
+    it->link = (struct rax_node **)(uintptr_t)&it->r->root;
     it->depth = 0;
     it->key_len = 0;
     it->state = IT_EOF;
@@ -755,8 +857,8 @@ int rax_seek(struct rax_iter *it, enum rax_seek_op op, const unsigned char *key,
         ok = 1;
     } else {
         size_t i = 0, j = 0;
-        while (i < len && n_size(it->node) > 0) {
-            struct rax_node *h = it->node;
+        while (i < len && n_size(*it->link) > 0) {
+            struct rax_node *h = (*it->link);
             size_t s = n_size(h);
             if (n_compr(h)) {
                 while (j < s && i < len && h->data[j] == key[i]) {
@@ -775,7 +877,7 @@ int rax_seek(struct rax_iter *it, enum rax_seek_op op, const unsigned char *key,
                 descend(it, k);
             }
         }
-        if (found(it->node, i, len, j)) {
+        if (found((*it->link), i, len, j)) {
             if (op == RAX_GT)
                 ok = step_next(it);
             else if (op == RAX_LT)
@@ -802,8 +904,8 @@ static int iter_step(struct rax_iter *it, int fwd)
         return 0;
     }
     it->state = IT_AT;
-    it->ref = n_value(it->node);
-    it->data = *it->ref;
+    it->ref = value_ref(it->link);
+    it->data = rax_ref_get(it->ref);
     return 1;
 }
 
@@ -826,9 +928,15 @@ struct tally {
 
 static int verify_node(const struct rax_node *n, int root, struct tally *t)
 {
-    size_t s = n_size(n), nc = n_nchild(n);
     t->nodes++;
+    if (emb(n)) {
+        t->keys++;
+        return !root;
+    }
+    size_t s = n_size(n), nc = n_nchild(n);
     t->bytes += n_bytes(n);
+    if (nc == 0 && n_key(n) && !root)
+        return 0;           /* a leaf below the root is embedded */
     if (n_key(n))
         t->keys++;
     if (n_compr(n) && s < 2)

@@ -24,7 +24,9 @@
  *
  * Memory: a node is one allocation of a 4-byte header, its bytes, padding
  * to pointer alignment, its child pointers and the value pointer if it is
- * a key.  The tree counts the bytes it requested (rax_mem).
+ * a key; except leaves below the root (a key and nothing else), which
+ * live in their parent's child slot and cost nothing more.  The tree
+ * counts the bytes it requested (rax_mem).
  *
  * Iterators see the tree as it was when they were positioned: after any
  * insertion or removal, seek again.  Value references (rax_find_ref,
@@ -62,7 +64,8 @@ static inline size_t rax_mem(const struct rax *r)
 }
 
 /*
- * Adds key -> val.  Returns 1 if the key was new; 0 if it was there, in
+ * Adds key -> val (val must be even: any object pointer or NULL; the tree
+ * uses the lowest bit of its slots).  Returns 1 if the key was new; 0 if it was there, in
  * which case rax_insert replaces the value and rax_try_insert leaves it;
  * either way *old (if old is not NULL) gets the value found.
  */
@@ -75,8 +78,12 @@ int rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old);
 /* 1 and *val set if key is present, else 0. */
 int rax_find(const struct rax *r, const unsigned char *key, size_t len, void **val);
 
-/* The slot holding key's value (NULL if absent), for updating it in place. */
+/* A reference to key's value (NULL if absent), to read or replace it in
+ * place with rax_ref_get / rax_ref_set (not by dereferencing it: the slot
+ * may hold the value tagged). */
 void **rax_find_ref(const struct rax *r, const unsigned char *key, size_t len);
+void *rax_ref_get(void *const *ref);
+void rax_ref_set(void **ref, void *val);
 
 /* ---- iteration ---- */
 
@@ -105,15 +112,15 @@ struct rax_iter {
     unsigned char *key;
     size_t key_len;
     void *data;
-    void **ref;                 /* slot of data in the tree */
+    void **ref;                 /* reference to data (rax_ref_get/set) */
     /* private */
     size_t key_cap;
-    struct rax_node *node;
-    struct rax_node **stack;    /* ancestors of node, root first */
+    struct rax_node **link;     /* the slot pointing to the current node */
+    struct rax_node ***stack;   /* the slots of its ancestors, root first */
     size_t depth, stack_cap;
     int state;
     unsigned char key_inline[RAX_ITER_INLINE_KEY];
-    struct rax_node *stack_inline[RAX_ITER_INLINE_STACK];
+    struct rax_node **stack_inline[RAX_ITER_INLINE_STACK];
 };
 
 void rax_iter_start(struct rax_iter *it, const struct rax *r);

@@ -332,7 +332,7 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
         unsigned char k[16];
         stream_id_encode(k, &s->tail_master);
         tail = rax_find_ref(&s->nodes, k, 16);
-        const unsigned char *tlp = *tail;
+        const unsigned char *tlp = rax_ref_get(tail);
         size_t maxb = node_max_bytes;
         if (maxb == 0 || maxb > STREAM_NODE_HARD_MAX_BYTES)
             maxb = STREAM_NODE_HARD_MAX_BYTES;
@@ -360,7 +360,7 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
         lp = lp_append_int(lp, 0);
         master = *id;
     } else {
-        lp = *tail;
+        lp = rax_ref_get(tail);
         master = s->tail_master;
         size_t p = lp_first(lp);
         int64_t cnt = lp_int(lp, p);
@@ -396,7 +396,7 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
     if (tail == NULL) {
         stream_push_node(s, &master, lp, rb);
     } else {
-        *tail = lp;
+        rax_ref_set(tail, lp);
         s->tail_rbytes = rb;
     }
     s->length++;
@@ -455,7 +455,7 @@ void stream_iter_start(struct stream_iter *it, const struct stream *s,
 
 static void iter_open(struct stream_iter *it)
 {
-    it->lp = *it->ref;
+    it->lp = rax_ref_get(it->ref);
     node_layout(it->lp, &it->master_fields, &it->master_nfields, &it->first_entry);
     it->pos = it->rev ? lp_last(it->lp) : it->first_entry;
     it->node_state = NODE_IN;
@@ -567,7 +567,7 @@ static void iter_delete(struct stream_iter *it, int keep_empty)
     /* The iterator only reads; deleting is its one write, on the stream
      * the caller owns. */
     struct stream *s = (struct stream *)it->s;
-    unsigned char *lp = *it->ref;
+    unsigned char *lp = rax_ref_get(it->ref);
     lp = lp_replace_int(lp, it->entry, it->flags | STREAM_ITEM_DELETED);
     size_t before = lp_bytes(lp);
     size_t p = lp_first(lp);
@@ -576,7 +576,7 @@ static void iter_delete(struct stream_iter *it, int keep_empty)
     p = lp_next(lp, p);
     int64_t dead = lp_int(lp, p);
     lp = lp_replace_int(lp, p, dead + 1);
-    *it->ref = lp;
+    rax_ref_set(it->ref, lp);
     if (stream_id_cmp(&it->master, &s->tail_master) == 0)
         s->tail_rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
                           rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
@@ -666,7 +666,7 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
     struct stream_iter it;
     stream_iter_start(&it, s, NULL, NULL, 0);
     while (!(maxlen && s->length <= (uint64_t)*maxlen) && iter_next_node(&it)) {
-        const unsigned char *lp = *it.ref;
+        const unsigned char *lp = rax_ref_get(it.ref);
         int64_t live = lp_int(lp, lp_first(lp));
         if (limit > 0 && (long long)removed + live > limit)
             break;
