@@ -162,8 +162,6 @@ static struct rax_node *node_new(struct rax *r, size_t size, int compr, int key,
     return n;
 }
 
-static struct rax_node *node_set_key(struct rax *r, struct rax_node *n, void *val);
-
 static void node_free(struct rax *r, struct rax_node *n)
 {
     r->nodes--;
@@ -191,18 +189,6 @@ static struct rax_node *node_real(struct rax *r, struct rax_node *n)
     struct rax_node *real = node_new(r, 0, 0, 1, emb_val(n));
     r->nodes--;         /* it replaces the embedded one */
     return real;
-}
-
-/* Makes the node at *link (not a key) a key holding val. */
-static void link_set_key(struct rax *r, struct rax_node **link, int root, void *val)
-{
-    struct rax_node *h = *link;
-    if (n_size(h) == 0 && !root) {
-        node_free(r, h);
-        *link = leaf_new(r, 1, val, 0);
-    } else {
-        *link = node_set_key(r, h, val);
-    }
 }
 
 static struct rax_node *node_realloc(struct rax *r, struct rax_node *n, size_t old, size_t b)
@@ -432,8 +418,8 @@ int rax_find(const struct rax *r, const unsigned char *key, size_t len, void **v
 
 /* Splits the compressed node *link, whose first j bytes matched, for a key
  * that continues with byte c (c < 0: the key ends there).  Returns the
- * link of the node where the key now ends (c < 0) or of the new empty
- * leaf under c. */
+ * link of the node where the key now ends (c < 0) or the empty (NULL)
+ * slot of the new child under c. */
 static struct rax_node **split_run(struct rax *r, struct rax_node **link, size_t j, int c)
 {
     struct rax_node *h = *link;
@@ -462,12 +448,11 @@ static struct rax_node **split_run(struct rax *r, struct rax_node **link, size_t
             tail = post;
         }
         struct rax_node *fork = node_new(r, 2, 0, j == 0 && key, val);
-        struct rax_node *leaf = node_new(r, 0, 0, 0, NULL);
         int lo = (unsigned char)c < hc;
         fork->data[0] = lo ? (unsigned char)c : hc;
         fork->data[1] = lo ? hc : (unsigned char)c;
         n_children(fork)[lo ? 1 : 0] = tail;
-        n_children(fork)[lo ? 0 : 1] = leaf;
+        n_children(fork)[lo ? 0 : 1] = NULL;
         out = &n_children(fork)[lo ? 0 : 1];
         if (j > 0) {
             struct rax_node *pre = node_new(r, j, 1, key, val);
@@ -482,32 +467,40 @@ static struct rax_node **split_run(struct rax *r, struct rax_node **link, size_t
     return out;
 }
 
-/* Adds key[i..len) below the branching node *link (which has no child
- * for key[i]); returns the link of the node where the key ends. */
+/* Adds key[i..len) at *link: a branching node with no child for key[i],
+ * or nothing yet (NULL).  Returns the link where the key ends, empty
+ * (NULL) for the caller to fill. */
 static struct rax_node **add_tail(struct rax *r, struct rax_node **link, const unsigned char *key,
                                   size_t i, size_t len)
 {
     while (i < len) {
         struct rax_node *h = *link;
-        struct rax_node *leaf = node_new(r, 0, 0, 0, NULL);
-        if (n_size(h) == 0 && len - i > 1) {
-            /* A leaf becomes a run holding as much of the rest as fits. */
+        if ((h == NULL || n_size(h) == 0) && len - i > 1) {
+            /* A run holding as much of the rest as fits (taking over the
+             * leaf that was there, if any). */
             size_t m = len - i < MAX_RUN ? len - i : MAX_RUN;
-            int key_h = n_key(h);
+            int key_h = h && n_key(h);
             struct rax_node *run = node_new(r, m, 1, key_h, key_h ? n_val(h) : NULL);
             memcpy(run->data, key + i, m);
-            n_children(run)[0] = leaf;
-            node_free(r, h);
+            if (h)
+                node_free(r, h);
             *link = run;
-            link = &n_children(run)[0];
             i += m;
+        } else if (h == NULL) {
+            h = node_new(r, 1, 0, 0, NULL);
+            h->data[0] = key[i];
+            *link = h;
+            i++;
         } else {
             size_t k;
-            h = node_add_child(r, node_real(r, h), key[i], leaf, &k);
+            h = node_add_child(r, node_real(r, h), key[i], NULL, &k);
             *link = h;
             link = &n_children(h)[k];
             i++;
+            continue;
         }
+        link = &n_children(*link)[0];
+        *link = NULL;
     }
     return link;
 }
@@ -533,7 +526,10 @@ static int insert(struct rax *r, const unsigned char *key, size_t len, void *val
     }
     if (i < len)
         link = add_tail(r, link, key, i, len);
-    link_set_key(r, link, link == &r->root, val);
+    if (*link == NULL)
+        *link = leaf_new(r, 1, val, 0);     /* a new leaf: embedded */
+    else
+        *link = node_set_key(r, *link, val);    /* an inner node, or the root */
     r->keys++;
     return 1;
 }
