@@ -433,12 +433,26 @@ static int iter_seek_node(struct stream_iter *it, enum rax_seek_op op, const str
  * current node (NODE_PAST), in the iterator's direction. */
 static int iter_next_node(struct stream_iter *it)
 {
+    static const struct stream_id zero = {0, 0};
     if (it->node_state == NODE_PAST)
         return iter_seek_node(it, it->rev ? RAX_LT : RAX_GT, &it->master);
+    if (it->first_known) {
+        /* Rewound: the walk starts where it started before. */
+        it->master = it->first_master;
+        it->ref = it->first_ref;
+        return it->first_known > 0;
+    }
+    int ok;
     if (it->rev)
-        return iter_seek_node(it, RAX_LE, &it->end);
-    /* The node holding start, or the first after it. */
-    return iter_seek_node(it, RAX_LE, &it->start) || iter_seek_node(it, RAX_FIRST, NULL);
+        ok = iter_seek_node(it, RAX_LE, &it->end);
+    else if (stream_id_cmp(&it->start, &zero) == 0)
+        ok = iter_seek_node(it, RAX_FIRST, NULL);
+    else        /* the node holding start, or the first after it */
+        ok = iter_seek_node(it, RAX_LE, &it->start) || iter_seek_node(it, RAX_FIRST, NULL);
+    it->first_known = ok ? 1 : -1;
+    it->first_master = it->master;
+    it->first_ref = it->ref;
+    return ok;
 }
 
 void stream_iter_start(struct stream_iter *it, const struct stream *s,
@@ -451,6 +465,12 @@ void stream_iter_start(struct stream_iter *it, const struct stream *s,
     it->end = end ? *end : hi;
     it->rev = rev;
     it->node_state = NODE_NONE;
+}
+
+void stream_iter_rewind(struct stream_iter *it)
+{
+    it->node_state = NODE_NONE;
+    it->entry = 0;
 }
 
 static void iter_open(struct stream_iter *it)
@@ -665,7 +685,7 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
     uint64_t removed = 0;
     struct stream_iter it;
     stream_iter_start(&it, s, NULL, NULL, 0);
-    while (!(maxlen && s->length <= (uint64_t)*maxlen) && iter_next_node(&it)) {
+    while (!(maxlen && s->length <= (uint64_t)*maxlen) && iter_seek_node(&it, RAX_FIRST, NULL)) {
         const unsigned char *lp = rax_ref_get(it.ref);
         int64_t live = lp_int(lp, lp_first(lp));
         if (limit > 0 && (long long)removed + live > limit)

@@ -170,7 +170,10 @@ struct stream_iter {
     int rev;
     int node_state;         /* before the first node, in one, past one, done */
     struct stream_id master; /* the current node */
-    void **ref;             /* its listpack's slot in the node tree */
+    void **ref;             /* its listpack in the node tree (rax_ref_get) */
+    int first_known;        /* the first node was sought: 1 found, -1 none */
+    struct stream_id first_master;
+    void **first_ref;
     const unsigned char *lp;
     size_t master_fields;   /* offset of the first master field */
     int64_t master_nfields;
@@ -190,6 +193,9 @@ struct stream_iter {
  * stream_iter_delete() of the current entry. */
 void stream_iter_start(struct stream_iter *it, const struct stream *s,
                        const struct stream_id *start, const struct stream_id *end, int rev);
+/* Starts the same walk again, without looking for the first node again:
+ * the stream must not have changed since stream_iter_start. */
+void stream_iter_rewind(struct stream_iter *it);
 /* Next entry: 1 with its id and field count, 0 at the end. */
 int stream_iter_next(struct stream_iter *it, struct stream_id *id, int64_t *nfields);
 /* The next field and value of the current entry (call nfields times).

@@ -353,7 +353,7 @@ static size_t reply_range(struct client *c, struct stream *s, const struct strea
     while ((count == 0 || (long long)total < count) && stream_iter_next(&it, &id, &nf))
         total++;
     reply_array_len(c, (long)total);
-    stream_iter_start(&it, s, start, end, rev);
+    stream_iter_rewind(&it);
     while (n < total && stream_iter_next(&it, &id, &nf)) {
         if (d)
             deliver_entry(d, s, &id);
