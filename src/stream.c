@@ -708,8 +708,12 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
             break;
         /* Flag entries of this node, oldest first, until done. */
         struct stream_id id, master = it.master;
+        void **ref = it.ref;
         int64_t nf;
         stream_iter_start(&it, s, &master, NULL, 0);
+        it.first_known = 1;     /* this node: no need to seek it again */
+        it.first_master = master;
+        it.first_ref = ref;
         while (stream_iter_next(&it, &id, &nf)) {
             if (stream_id_cmp(&it.master, &master) != 0)
                 break;
