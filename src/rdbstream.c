@@ -38,51 +38,60 @@ static void out_id(struct rdb_out *out, const struct stream_id *id)
     rdb_out_len(out, id->seq);
 }
 
-static void out_raw_id(struct rdb_out *out, const struct stream_id *id)
+/* The nacks of a PEL: ids, and the delivery fields if full (group PEL). */
+static void out_pel(struct rdb_out *out, const struct rax *pel, int full)
 {
-    unsigned char b[16];
-    stream_id_encode(b, id);
-    rdb_out_bytes(out, b, 16);
+    struct rax_iter it;
+    rdb_out_len(out, rax_size(pel));
+    stream_pel_iter(&it, pel, NULL);
+    while (rax_next(&it)) {
+        const struct stream_nack *n = it.data;
+        rdb_out_bytes(out, it.key, 16);
+        if (full) {
+            rdb_out_u64le(out, (uint64_t)n->delivery_time);
+            rdb_out_len(out, n->delivery_count);
+        }
+    }
+    rax_iter_stop(&it);
 }
 
 void rdb_put_stream(struct rdb_out *out, const struct stream *s)
 {
+    struct rax_iter it, ci;
     rdb_out_byte(out, RDB_TYPE_STREAM_LISTPACKS_2);
-    rdb_out_len(out, s->nnodes);
-    for (size_t i = 0; i < s->nnodes; i++) {
-        unsigned char key[16];
-        stream_id_encode(key, &s->nodes[i].master);
-        rdb_out_string(out, key, 16, 1);
-        rdb_out_listpack(out, s->nodes[i].lp);
+    rdb_out_len(out, rax_size(&s->nodes));
+    rax_iter_start(&it, &s->nodes);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        rdb_out_string(out, it.key, 16, 1);
+        rdb_out_listpack(out, it.data);
     }
     rdb_out_len(out, s->length);
     out_id(out, &s->last_id);
     out_id(out, &s->first_id);
     out_id(out, &s->max_deleted_id);
     rdb_out_len(out, s->entries_added);
-    rdb_out_len(out, s->groups.n);
-    for (size_t g = 0; g < s->groups.n; g++) {
-        const struct stream_cg *cg = s->groups.v[g];
+    rdb_out_len(out, rax_size(&s->groups));
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        const struct stream_cg *cg = it.data;
         rdb_out_string(out, cg->name, cg->nlen, 1);
         out_id(out, &cg->last_id);
         rdb_out_len(out, (uint64_t)cg->entries_read);
-        rdb_out_len(out, cg->pel.n);
-        for (size_t i = 0; i < cg->pel.n; i++) {
-            const struct stream_nack *n = cg->pel.v[i];
-            out_raw_id(out, &n->id);
-            rdb_out_u64le(out, (uint64_t)n->delivery_time);
-            rdb_out_len(out, n->delivery_count);
-        }
-        rdb_out_len(out, cg->consumers.n);
-        for (size_t k = 0; k < cg->consumers.n; k++) {
-            const struct stream_consumer *cons = cg->consumers.v[k];
+        out_pel(out, &cg->pel, 1);
+        rdb_out_len(out, rax_size(&cg->consumers));
+        rax_iter_start(&ci, &cg->consumers);
+        rax_seek(&ci, RAX_FIRST, NULL, 0);
+        while (rax_next(&ci)) {
+            const struct stream_consumer *cons = ci.data;
             rdb_out_string(out, cons->name, cons->nlen, 1);
             rdb_out_u64le(out, (uint64_t)cons->seen_time);
-            rdb_out_len(out, cons->pel.n);
-            for (size_t i = 0; i < cons->pel.n; i++)
-                out_raw_id(out, &((const struct stream_nack *)cons->pel.v[i])->id);
+            out_pel(out, &cons->pel, 0);
         }
+        rax_iter_stop(&ci);
     }
+    rax_iter_stop(&it);
 }
 
 static int in_id(struct rdb_in *in, struct stream_id *id)
@@ -135,7 +144,7 @@ static int in_nodes(struct rdb_in *in, struct stream *s, struct stream_id *last)
             ours = NULL;
         }
         rdb_str_free(&lp);
-        ok = ours && (s->nnodes == 0 || stream_id_cmp(&master, last) > 0) &&
+        ok = ours && (rax_size(&s->nodes) == 0 || stream_id_cmp(&master, last) > 0) &&
              stream_node_validate(ours, &master, &node_last, &live);
         if (ok) {
             stream_push_node(s, &master, ours, rbytes);
@@ -155,7 +164,7 @@ static int in_group(struct rdb_in *in, struct stream *s, int v2)
 {
     struct rdb_str name;
     struct stream_id last;
-    uint64_t er = (uint64_t)STREAM_ENTRIES_READ_INVALID, npel, ncons;
+    uint64_t er = (uint64_t)STREAM_ENTRIES_READ_INVALID, npel, ncons, owned = 0;
     if (rdb_in_string(in, &name) < 0)
         return -1;
     struct stream_cg *cg = NULL;
@@ -175,16 +184,8 @@ static int in_group(struct rdb_in *in, struct stream *s, int v2)
         if (in_raw_id(in, &id) < 0 || rdb_in_u64le(in, &t) < 0 ||
             rdb_in_len(in, &cnt, NULL) < 0)
             return -1;
-        size_t at = stream_pel_lower(&cg->pel, &id);
-        if (at < cg->pel.n &&
-            stream_id_cmp(&((struct stream_nack *)cg->pel.v[at])->id, &id) == 0)
+        if (stream_nack_load(cg, &id, (long long)t, cnt) == NULL)
             return -1;
-        struct stream_nack *nack = rc_malloc(sizeof(*nack));
-        nack->id = id;
-        nack->delivery_time = (long long)t;
-        nack->delivery_count = cnt;
-        nack->consumer = NULL;
-        stream_parr_insert(&cg->pel, at, nack);
     }
     if (rdb_in_len(in, &ncons, NULL) < 0)
         return -1;
@@ -207,14 +208,13 @@ static int in_group(struct rdb_in *in, struct stream *s, int v2)
             struct stream_nack *nack = stream_pel_find(&cg->pel, &id);
             if (nack == NULL || nack->consumer != NULL)
                 return -1;
-            nack->consumer = cons;
-            stream_parr_insert(&cons->pel, stream_pel_lower(&cons->pel, &id), nack);
+            stream_nack_own(nack, &id, cons);
+            owned++;
         }
     }
-    for (size_t i = 0; i < cg->pel.n; i++)
-        if (((struct stream_nack *)cg->pel.v[i])->consumer == NULL)
-            return -1;
-    return 0;
+    /* Each nack was given to one consumer at most: all were given iff as
+     * many were given as the group has. */
+    return owned == rax_size(&cg->pel) ? 0 : -1;
 }
 
 struct stream *rdb_get_stream(struct rdb_in *in, int type)

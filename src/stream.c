@@ -8,6 +8,7 @@
 
 #include "listpack.h"
 #include "mem.h"
+#include "rax.h"
 #include "rdb.h"
 #include "util.h"
 
@@ -73,166 +74,35 @@ void stream_id_decode(const unsigned char in[16], struct stream_id *id)
     }
 }
 
-/* ---- arrays with room at both ends ----
- *
- * The node index and the sorted pointer arrays keep free slots in front of
- * their first element (head) as well as after the last, so removing near
- * the front (trimming, acknowledging the oldest pending entries) and
- * inserting at the end are O(1); elsewhere the shorter side moves.  v
- * points at the first element, v - head * esz at the allocation. */
+/* ---- keys ---- */
 
-static char *garr_base(char *v, size_t head, size_t esz)
+/* Nodes and nacks are keyed by the id's 16 big-endian bytes (byte order is
+ * id order); groups and consumers by their names. */
+
+struct stream_nack *stream_pel_find(const struct rax *pel, const struct stream_id *id)
 {
-    return head ? v - head * esz : v;
+    unsigned char k[16];
+    void *v;
+    stream_id_encode(k, id);
+    return rax_find(pel, k, 16, &v) ? v : NULL;
 }
 
-/* Opens a slot at index i of the n elements at v; returns the new v (the
- * slot is v + i * esz) and updates n, cap and head. */
-static char *garr_open(char *v, size_t *n, size_t *cap, size_t *head, size_t esz, size_t i)
+void stream_pel_iter(struct rax_iter *it, const struct rax *pel, const struct stream_id *start)
 {
-    int front = *head > 0 && i < (*n + 1) / 2;
-    if (!front && *cap - *head - *n == 0) {
-        char *base = garr_base(v, *head, esz);
-        if (*head > *n) {
-            /* Mostly free in front (a queue: appended at the end, removed
-             * at the front): move down instead of growing. */
-            memmove(base, v, *n * esz);
-        } else {
-            *cap = *cap ? *cap * 2 : 4;
-            base = rc_realloc(base, *cap * esz);
-            base += *head * esz;
-        }
-        v = base;
-        if (*head > *n)
-            *head = 0;
-    }
-    if (front) {
-        memmove(v - esz, v, i * esz);
-        v -= esz;
-        (*head)--;
+    unsigned char k[16];
+    rax_iter_start(it, pel);
+    if (start) {
+        stream_id_encode(k, start);
+        rax_seek(it, RAX_GE, k, 16);
     } else {
-        memmove(v + (i + 1) * esz, v + i * esz, (*n - i) * esz);
+        rax_seek(it, RAX_FIRST, NULL, 0);
     }
-    (*n)++;
-    return v;
 }
 
-/* Removes k elements from index i; returns the new v. */
-static char *garr_close(char *v, size_t *n, size_t *head, size_t esz, size_t i, size_t k)
+static void *name_find(const struct rax *r, const char *name, size_t len)
 {
-    if (i < *n - i - k) {
-        memmove(v + k * esz, v, i * esz);
-        v += k * esz;
-        *head += k;
-    } else {
-        memmove(v + i * esz, v + (i + k) * esz, (*n - i - k) * esz);
-    }
-    *n -= k;
-    if (*n == 0) {
-        v = garr_base(v, *head, esz);
-        *head = 0;
-    }
-    return v;
-}
-
-void stream_parr_insert(struct stream_parr *arr, size_t i, void *p)
-{
-    arr->v = (void **)garr_open((char *)arr->v, &arr->n, &arr->cap, &arr->head,
-                                sizeof(void *), i);
-    arr->v[i] = p;
-}
-
-static void parr_remove(struct stream_parr *arr, size_t i)
-{
-    arr->v = (void **)garr_close((char *)arr->v, &arr->n, &arr->head, sizeof(void *), i, 1);
-}
-
-static void parr_free(struct stream_parr *arr)
-{
-    rc_free(garr_base((char *)arr->v, arr->head, sizeof(void *)));
-    arr->v = NULL;
-    arr->n = arr->cap = arr->head = 0;
-}
-
-/* Removes k nodes from index i of the node index (their listpacks are the
- * caller's). */
-static void nodes_remove(struct stream *s, size_t i, size_t k)
-{
-    s->nodes = (struct stream_node *)garr_close((char *)s->nodes, &s->nnodes, &s->nodes_head,
-                                                sizeof(*s->nodes), i, k);
-}
-
-size_t stream_pel_lower(const struct stream_parr *pel, const struct stream_id *id)
-{
-    size_t lo = 0, hi = pel->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct stream_nack *n = pel->v[mid];
-        if (stream_id_cmp(&n->id, id) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-struct stream_nack *stream_pel_find(const struct stream_parr *pel, const struct stream_id *id)
-{
-    size_t i = stream_pel_lower(pel, id);
-    if (i < pel->n && stream_id_cmp(&((struct stream_nack *)pel->v[i])->id, id) == 0)
-        return pel->v[i];
-    return NULL;
-}
-
-/* Groups and consumers both start with their name, so one search serves
- * both arrays; the order is a radix tree's (bytes, then length). */
-struct named {
-    char *name;
-    size_t nlen;
-};
-
-static int name_cmp(const struct named *a, const char *name, size_t len)
-{
-    size_t m = a->nlen < len ? a->nlen : len;
-    int r = memcmp(a->name, name, m);
-    if (r)
-        return r;
-    return a->nlen < len ? -1 : a->nlen > len ? 1 : 0;
-}
-
-static size_t name_lower(const struct stream_parr *arr, const char *name, size_t len)
-{
-    size_t lo = 0, hi = arr->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (name_cmp(arr->v[mid], name, len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static void *name_find(const struct stream_parr *arr, const char *name, size_t len)
-{
-    size_t i = name_lower(arr, name, len);
-    if (i < arr->n && name_cmp(arr->v[i], name, len) == 0)
-        return arr->v[i];
-    return NULL;
-}
-
-/* A zeroed object of size bytes starting with a struct named, inserted in
- * arr; NULL if the name is taken. */
-static void *name_insert(struct stream_parr *arr, const char *name, size_t len, size_t size)
-{
-    size_t i = name_lower(arr, name, len);
-    if (i < arr->n && name_cmp(arr->v[i], name, len) == 0)
-        return NULL;
-    struct named *n = rc_calloc(size);
-    n->name = rc_strndup(name, len);
-    n->nlen = len;
-    stream_parr_insert(arr, i, n);
-    return n;
+    void *v;
+    return rax_find(r, (const unsigned char *)name, len, &v) ? v : NULL;
 }
 
 /* ---- listpack helpers ---- */
@@ -260,24 +130,30 @@ static size_t lp_skip(const unsigned char *lp, size_t off, int64_t n)
 
 struct stream *stream_new(void)
 {
-    return rc_calloc(sizeof(struct stream));
+    struct stream *s = rc_calloc(sizeof(struct stream));
+    rax_init(&s->nodes);
+    rax_init(&s->groups);
+    return s;
 }
 
-static void consumer_free(struct stream_consumer *cons)
+static void free_lp(void *lp)
 {
-    parr_free(&cons->pel);
+    lp_free(lp);
+}
+
+static void consumer_free(void *p)
+{
+    struct stream_consumer *cons = p;
+    rax_deinit(&cons->pel, NULL);
     rc_free(cons->name);
     rc_free(cons);
 }
 
-static void cg_free(struct stream_cg *cg)
+static void cg_free(void *p)
 {
-    for (size_t i = 0; i < cg->pel.n; i++)
-        rc_free(cg->pel.v[i]);
-    for (size_t i = 0; i < cg->consumers.n; i++)
-        consumer_free(cg->consumers.v[i]);
-    parr_free(&cg->pel);
-    parr_free(&cg->consumers);
+    struct stream_cg *cg = p;
+    rax_deinit(&cg->pel, rc_free);          /* the group PEL owns the nacks */
+    rax_deinit(&cg->consumers, consumer_free);
     rc_free(cg->name);
     rc_free(cg);
 }
@@ -287,12 +163,8 @@ void stream_destroy(struct stream **sp)
     struct stream *s = *sp;
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->nnodes; i++)
-        lp_free(s->nodes[i].lp);
-    rc_free(garr_base((char *)s->nodes, s->nodes_head, sizeof(*s->nodes)));
-    for (size_t i = 0; i < s->groups.n; i++)
-        cg_free(s->groups.v[i]);
-    parr_free(&s->groups);
+    rax_deinit(&s->nodes, free_lp);
+    rax_deinit(&s->groups, cg_free);
     rc_free(s);
     *sp = NULL;
 }
@@ -300,66 +172,136 @@ void stream_destroy(struct stream **sp)
 void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
                       size_t rbytes)
 {
-    size_t i = s->nnodes;
-    s->nodes = (struct stream_node *)garr_open((char *)s->nodes, &s->nnodes, &s->nodes_cap,
-                                               &s->nodes_head, sizeof(*s->nodes), i);
-    s->nodes[i].master = *master;
-    s->nodes[i].lp = lp;
-    s->nodes[i].rbytes = rbytes;
+    unsigned char k[16];
+    stream_id_encode(k, master);
+    rax_insert(&s->nodes, k, 16, lp, NULL);
+    s->tail_master = *master;
+    s->tail_rbytes = rbytes;
 }
 
 struct stream *stream_dup(const struct stream *s)
 {
     struct stream *d = stream_new();
-    *d = *s;
-    d->nodes = NULL;
-    d->nnodes = d->nodes_cap = d->nodes_head = 0;
-    memset(&d->groups, 0, sizeof(d->groups));
-    for (size_t i = 0; i < s->nnodes; i++)
-        stream_push_node(d, &s->nodes[i].master, lp_dup(s->nodes[i].lp), s->nodes[i].rbytes);
-    for (size_t g = 0; g < s->groups.n; g++) {
-        const struct stream_cg *cg = s->groups.v[g];
+    d->length = s->length;
+    d->last_id = s->last_id;
+    d->first_id = s->first_id;
+    d->max_deleted_id = s->max_deleted_id;
+    d->entries_added = s->entries_added;
+    struct rax_iter it, ci, pi;
+    rax_iter_start(&it, &s->nodes);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        struct stream_id master;
+        stream_id_decode(it.key, &master);
+        stream_push_node(d, &master, lp_dup(it.data), 0);
+    }
+    d->tail_rbytes = s->tail_rbytes;
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        const struct stream_cg *cg = it.data;
         struct stream_cg *ncg =
             stream_cg_create(d, cg->name, cg->nlen, &cg->last_id, cg->entries_read);
-        for (size_t k = 0; k < cg->consumers.n; k++) {
-            const struct stream_consumer *cons = cg->consumers.v[k];
+        rax_iter_start(&ci, &cg->consumers);
+        rax_seek(&ci, RAX_FIRST, NULL, 0);
+        while (rax_next(&ci)) {
+            const struct stream_consumer *cons = ci.data;
             struct stream_consumer *nc =
                 stream_consumer_create(ncg, cons->name, cons->nlen, cons->seen_time);
-            for (size_t j = 0; j < cons->pel.n; j++) {
-                const struct stream_nack *n = cons->pel.v[j];
-                struct stream_nack *nn = stream_nack_add(ncg, nc, &n->id, n->delivery_time);
+            stream_pel_iter(&pi, &cons->pel, NULL);
+            while (rax_next(&pi)) {
+                const struct stream_nack *n = pi.data;
+                struct stream_id id;
+                stream_id_decode(pi.key, &id);
+                struct stream_nack *nn = stream_nack_add(ncg, nc, &id, n->delivery_time);
                 nn->delivery_count = n->delivery_count;
             }
+            rax_iter_stop(&pi);
         }
+        rax_iter_stop(&ci);
     }
+    rax_iter_stop(&it);
     return d;
 }
 
 size_t stream_free_effort(const struct stream *s)
 {
-    size_t n = s->nnodes;
-    for (size_t g = 0; g < s->groups.n; g++) {
-        const struct stream_cg *cg = s->groups.v[g];
-        n += 1 + cg->pel.n + cg->consumers.n;
+    size_t n = rax_size(&s->nodes);
+    struct rax_iter it;
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        const struct stream_cg *cg = it.data;
+        n += 1 + rax_size(&cg->pel) + rax_size(&cg->consumers);
     }
+    rax_iter_stop(&it);
     return n;
 }
 
 size_t stream_mem(const struct stream *s)
 {
-    size_t m = sizeof(*s) + s->nodes_cap * sizeof(*s->nodes);
-    for (size_t i = 0; i < s->nnodes; i++)
-        m += lp_bytes(s->nodes[i].lp);
-    for (size_t g = 0; g < s->groups.n; g++) {
-        const struct stream_cg *cg = s->groups.v[g];
-        m += sizeof(*cg) + cg->nlen + cg->pel.cap * sizeof(void *) +
-             cg->pel.n * sizeof(struct stream_nack);
-        for (size_t k = 0; k < cg->consumers.n; k++) {
-            const struct stream_consumer *cons = cg->consumers.v[k];
-            m += sizeof(*cons) + cons->nlen + cons->pel.cap * sizeof(void *);
+    size_t m = sizeof(*s) + rax_mem(&s->nodes) + rax_mem(&s->groups);
+    struct rax_iter it, ci;
+    rax_iter_start(&it, &s->nodes);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it))
+        m += lp_bytes(it.data);
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        const struct stream_cg *cg = it.data;
+        m += sizeof(*cg) + cg->nlen + rax_mem(&cg->pel) +
+             rax_size(&cg->pel) * sizeof(struct stream_nack) + rax_mem(&cg->consumers);
+        rax_iter_start(&ci, &cg->consumers);
+        rax_seek(&ci, RAX_FIRST, NULL, 0);
+        while (rax_next(&ci)) {
+            const struct stream_consumer *cons = ci.data;
+            m += sizeof(*cons) + cons->nlen + rax_mem(&cons->pel);
         }
+        rax_iter_stop(&ci);
     }
+    rax_iter_stop(&it);
     return m;
+}
+
+/* Size of a node in Redis's listpack encoding: header, entries, end. */
+static size_t node_rbytes(const unsigned char *lp)
+{
+    size_t rb = 7;
+    for (size_t p = lp_first(lp); p != LP_NONE; p = lp_next(lp, p)) {
+        struct lp_entry e;
+        lp_get(lp, p, &e);
+        rb += e.sval ? rlp_entry_size(e.sval, e.slen) : rlp_entry_size_int(e.lval);
+    }
+    return rb;
+}
+
+/* The last node became another (its successor was removed): the tail
+ * record follows. */
+static void tail_reset(struct stream *s)
+{
+    struct rax_iter it;
+    rax_iter_start(&it, &s->nodes);
+    if (rax_seek(&it, RAX_LAST, NULL, 0) && rax_prev(&it)) {
+        stream_id_decode(it.key, &s->tail_master);
+        s->tail_rbytes = node_rbytes(it.data);
+    } else {
+        s->tail_master = (struct stream_id){0, 0};
+        s->tail_rbytes = 0;
+    }
+    rax_iter_stop(&it);
+}
+
+/* Removes the node master from the index and frees its listpack. */
+static void node_remove(struct stream *s, const struct stream_id *master)
+{
+    unsigned char k[16];
+    void *lp;
+    stream_id_encode(k, master);
+    if (rax_remove(&s->nodes, k, 16, &lp))
+        lp_free(lp);
+    if (stream_id_cmp(master, &s->tail_master) == 0)
+        tail_reset(s);
 }
 
 /* Offset of the master's first field and of the node's first entry. */
@@ -384,22 +326,27 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
     if (tot > STREAM_NODE_HARD_MAX_BYTES)
         return -1;
 
-    struct stream_node *n = s->nnodes ? &s->nodes[s->nnodes - 1] : NULL;
-    if (n) {
+    /* The last node, unless it is full. */
+    void **tail = NULL;
+    if (rax_size(&s->nodes)) {
+        unsigned char k[16];
+        stream_id_encode(k, &s->tail_master);
+        tail = rax_find_ref(&s->nodes, k, 16);
+        const unsigned char *tlp = rax_ref_get(tail);
         size_t maxb = node_max_bytes;
         if (maxb == 0 || maxb > STREAM_NODE_HARD_MAX_BYTES)
             maxb = STREAM_NODE_HARD_MAX_BYTES;
-        size_t p = lp_first(n->lp);
-        if (n->rbytes + tot >= maxb)
-            n = NULL;
+        size_t p = lp_first(tlp);
+        if (s->tail_rbytes + tot >= maxb)
+            tail = NULL;
         else if (node_max_entries > 0 &&
-                 lp_int(n->lp, p) + lp_int(n->lp, lp_next(n->lp, p)) >= node_max_entries)
-            n = NULL;
+                 lp_int(tlp, p) + lp_int(tlp, lp_next(tlp, p)) >= node_max_entries)
+            tail = NULL;
     }
     unsigned char *lp;
     struct stream_id master;
     size_t rb;
-    if (n == NULL) {
+    if (tail == NULL) {
         lp = lp_new(0);
         lp = lp_append_int(lp, 1);
         lp = lp_append_int(lp, 0);
@@ -413,12 +360,12 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
         lp = lp_append_int(lp, 0);
         master = *id;
     } else {
-        lp = n->lp;
-        master = n->master;
+        lp = rax_ref_get(tail);
+        master = s->tail_master;
         size_t p = lp_first(lp);
         int64_t cnt = lp_int(lp, p);
         lp = lp_replace_int(lp, p, cnt + 1);
-        rb = n->rbytes + rlp_entry_size_int(cnt + 1) - rlp_entry_size_int(cnt);
+        rb = s->tail_rbytes + rlp_entry_size_int(cnt + 1) - rlp_entry_size_int(cnt);
     }
 
     size_t mf, first;
@@ -446,11 +393,11 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
     lp = lp_append_int(lp, lpcount);
     rb += rlp_entry_size_int(lpcount);
 
-    if (n == NULL) {
+    if (tail == NULL) {
         stream_push_node(s, &master, lp, rb);
     } else {
-        n->lp = lp;
-        n->rbytes = rb;
+        rax_ref_set(tail, lp);
+        s->tail_rbytes = rb;
     }
     s->length++;
     s->entries_added++;
@@ -462,18 +409,50 @@ int stream_append(struct stream *s, const struct stream_id *id, const struct str
 
 /* ---- iteration ---- */
 
-/* Index of the last node whose master id is <= id, or -1. */
-static long node_floor(const struct stream *s, const struct stream_id *id)
+/* Iterator node states. */
+enum { NODE_NONE, NODE_IN, NODE_PAST, NODE_END };
+
+/* Makes the node op finds from id (NULL: first / last) current. */
+static int iter_seek_node(struct stream_iter *it, enum rax_seek_op op, const struct stream_id *id)
 {
-    size_t lo = 0, hi = s->nnodes;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (stream_id_cmp(&s->nodes[mid].master, id) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    unsigned char k[16];
+    struct rax_iter ri;
+    if (id)
+        stream_id_encode(k, id);
+    rax_iter_start(&ri, &it->s->nodes);
+    int ok = rax_seek(&ri, op, k, id ? 16 : 0) && rax_next(&ri);
+    if (ok) {
+        stream_id_decode(ri.key, &it->master);
+        it->ref = ri.ref;
     }
-    return (long)lo - 1;
+    rax_iter_stop(&ri);
+    return ok;
+}
+
+/* Moves to the first node to read (NODE_NONE) or the one after the
+ * current node (NODE_PAST), in the iterator's direction. */
+static int iter_next_node(struct stream_iter *it)
+{
+    static const struct stream_id zero = {0, 0};
+    if (it->node_state == NODE_PAST)
+        return iter_seek_node(it, it->rev ? RAX_LT : RAX_GT, &it->master);
+    if (it->first_known) {
+        /* Rewound: the walk starts where it started before. */
+        it->master = it->first_master;
+        it->ref = it->first_ref;
+        return it->first_known > 0;
+    }
+    int ok;
+    if (it->rev)
+        ok = iter_seek_node(it, RAX_LE, &it->end);
+    else if (stream_id_cmp(&it->start, &zero) == 0)
+        ok = iter_seek_node(it, RAX_FIRST, NULL);
+    else        /* the node holding start, or the first after it */
+        ok = iter_seek_node(it, RAX_LE, &it->start) || iter_seek_node(it, RAX_FIRST, NULL);
+    it->first_known = ok ? 1 : -1;
+    it->first_master = it->master;
+    it->first_ref = it->ref;
+    return ok;
 }
 
 void stream_iter_start(struct stream_iter *it, const struct stream *s,
@@ -485,27 +464,27 @@ void stream_iter_start(struct stream_iter *it, const struct stream *s,
     it->start = start ? *start : lo;
     it->end = end ? *end : hi;
     it->rev = rev;
-    if (!rev) {
-        long f = node_floor(s, &it->start);
-        it->node = f < 0 ? 0 : (size_t)f;
-    } else {
-        it->node = (size_t)(node_floor(s, &it->end) + 1);   /* index + 1; 0: none */
-    }
+    it->node_state = NODE_NONE;
+}
+
+void stream_iter_rewind(struct stream_iter *it)
+{
+    it->node_state = NODE_NONE;
+    it->entry = 0;
 }
 
 static void iter_open(struct stream_iter *it)
 {
-    size_t idx = it->rev ? it->node - 1 : it->node;
-    it->lp = it->s->nodes[idx].lp;
+    it->lp = rax_ref_get(it->ref);
     node_layout(it->lp, &it->master_fields, &it->master_nfields, &it->first_entry);
     it->pos = it->rev ? lp_last(it->lp) : it->first_entry;
-    it->started = 1;
+    it->node_state = NODE_IN;
 }
 
 static void iter_read(struct stream_iter *it, struct stream_id *id)
 {
     const unsigned char *lp = it->lp;
-    const struct stream_id *m = &it->s->nodes[it->rev ? it->node - 1 : it->node].master;
+    const struct stream_id *m = &it->master;
     size_t p = it->entry;
     it->flags = lp_int(lp, p);
     p = lp_next(lp, p);
@@ -528,9 +507,13 @@ static void iter_read(struct stream_iter *it, struct stream_id *id)
 int stream_iter_next(struct stream_iter *it, struct stream_id *id, int64_t *nfields)
 {
     for (;;) {
-        if (!it->started) {
-            if (it->rev ? it->node == 0 : it->node >= it->s->nnodes)
+        if (it->node_state == NODE_END)
+            return 0;
+        if (it->node_state != NODE_IN) {
+            if (!iter_next_node(it)) {
+                it->node_state = NODE_END;
                 return 0;
+            }
             iter_open(it);
         }
         if (!it->rev && it->entry && it->pos == 0) {
@@ -539,15 +522,13 @@ int stream_iter_next(struct stream_iter *it, struct stream_id *id, int64_t *nfie
             it->pos = lp_next(it->lp, p);
             it->entry = 0;
             if (it->pos == LP_NONE) {
-                it->started = 0;
-                it->node++;
+                it->node_state = NODE_PAST;
                 continue;
             }
         }
         if (it->rev) {
             if (it->pos == LP_NONE || it->pos < it->first_entry) {
-                it->started = 0;
-                it->node--;
+                it->node_state = NODE_PAST;
                 continue;
             }
             int64_t cnt = lp_int(it->lp, it->pos);
@@ -606,32 +587,30 @@ static void iter_delete(struct stream_iter *it, int keep_empty)
     /* The iterator only reads; deleting is its one write, on the stream
      * the caller owns. */
     struct stream *s = (struct stream *)it->s;
-    size_t idx = it->rev ? it->node - 1 : it->node;
-    struct stream_node *n = &s->nodes[idx];
-    n->lp = lp_replace_int(n->lp, it->entry, it->flags | STREAM_ITEM_DELETED);
-    size_t before = lp_bytes(n->lp);
-    size_t p = lp_first(n->lp);
-    int64_t live = lp_int(n->lp, p) - 1;
-    n->lp = lp_replace_int(n->lp, p, live);
-    p = lp_next(n->lp, p);
-    int64_t dead = lp_int(n->lp, p);
-    n->lp = lp_replace_int(n->lp, p, dead + 1);
-    n->rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
-                 rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
+    unsigned char *lp = rax_ref_get(it->ref);
+    lp = lp_replace_int(lp, it->entry, it->flags | STREAM_ITEM_DELETED);
+    size_t before = lp_bytes(lp);
+    size_t p = lp_first(lp);
+    int64_t live = lp_int(lp, p) - 1;
+    lp = lp_replace_int(lp, p, live);
+    p = lp_next(lp, p);
+    int64_t dead = lp_int(lp, p);
+    lp = lp_replace_int(lp, p, dead + 1);
+    rax_ref_set(it->ref, lp);
+    if (stream_id_cmp(&it->master, &s->tail_master) == 0)
+        s->tail_rbytes += rlp_entry_size_int(live) + rlp_entry_size_int(dead + 1) -
+                          rlp_entry_size_int(live + 1) - rlp_entry_size_int(dead);
     s->length--;
     if (live == 0 && !keep_empty) {
-        lp_free(n->lp);
-        nodes_remove(s, idx, 1);
-        it->started = 0;
+        node_remove(s, &it->master);
+        it->node_state = NODE_PAST;
         it->entry = 0;
-        if (it->rev)
-            it->node--;
         return;
     }
     /* The counters may have changed size: every offset we hold is after
      * them. */
-    ptrdiff_t d = (ptrdiff_t)lp_bytes(n->lp) - (ptrdiff_t)before;
-    it->lp = n->lp;
+    ptrdiff_t d = (ptrdiff_t)lp_bytes(lp) - (ptrdiff_t)before;
+    it->lp = lp;
     it->master_fields += d;
     it->first_entry += d;
     it->entry += d;
@@ -686,31 +665,29 @@ void stream_update_first(struct stream *s)
         s->first_id = (struct stream_id){0, 0};
 }
 
-/* Last id (deleted or not) of node i. */
-static void node_last_id(const struct stream *s, size_t i, struct stream_id *id)
+/* Last id (deleted or not) of the node lp with this master. */
+static void node_last_id(const unsigned char *lp, const struct stream_id *master,
+                         struct stream_id *id)
 {
-    const unsigned char *lp = s->nodes[i].lp;
     size_t p = lp_last(lp);
     int64_t cnt = lp_int(lp, p);
     for (int64_t k = 0; k < cnt; k++)
         p = lp_prev(lp, p);
     p = lp_next(lp, p);
-    id->ms = s->nodes[i].master.ms + (uint64_t)lp_int(lp, p);
+    id->ms = master->ms + (uint64_t)lp_int(lp, p);
     p = lp_next(lp, p);
-    id->seq = s->nodes[i].master.seq + (uint64_t)lp_int(lp, p);
+    id->seq = master->seq + (uint64_t)lp_int(lp, p);
 }
 
 uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct stream_id *minid,
                      int approx, long long limit)
 {
     uint64_t removed = 0;
-    size_t drop = 0;        /* whole nodes removed from the front */
-    while (drop < s->nnodes) {
-        if (maxlen && s->length <= (uint64_t)*maxlen)
-            break;
-        struct stream_node *n = &s->nodes[drop];
-        size_t p0 = lp_first(n->lp);
-        int64_t live = lp_int(n->lp, p0);
+    struct stream_iter it;
+    stream_iter_start(&it, s, NULL, NULL, 0);
+    while (!(maxlen && s->length <= (uint64_t)*maxlen) && iter_seek_node(&it, RAX_FIRST, NULL)) {
+        const unsigned char *lp = rax_ref_get(it.ref);
+        int64_t live = lp_int(lp, lp_first(lp));
         if (limit > 0 && (long long)removed + live > limit)
             break;
         int whole;
@@ -718,26 +695,27 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
             whole = s->length - (uint64_t)live >= (uint64_t)*maxlen;
         } else {
             struct stream_id last;
-            node_last_id(s, drop, &last);
+            node_last_id(lp, &it.master, &last);
             whole = stream_id_cmp(&last, minid) < 0;
         }
         if (whole) {
-            lp_free(n->lp);
             s->length -= (uint64_t)live;
             removed += (uint64_t)live;
-            drop++;
+            node_remove(s, &it.master);
             continue;
         }
         if (approx)
             break;
         /* Flag entries of this node, oldest first, until done. */
-        struct stream_iter it;
-        struct stream_id id;
+        struct stream_id id, master = it.master;
+        void **ref = it.ref;
         int64_t nf;
-        stream_iter_start(&it, s, &n->master, NULL, 0);
-        it.node = drop;
+        stream_iter_start(&it, s, &master, NULL, 0);
+        it.first_known = 1;     /* this node: no need to seek it again */
+        it.first_master = master;
+        it.first_ref = ref;
         while (stream_iter_next(&it, &id, &nf)) {
-            if (it.node != drop)
+            if (stream_id_cmp(&it.master, &master) != 0)
                 break;
             if (maxlen ? s->length <= (uint64_t)*maxlen : stream_id_cmp(&id, minid) >= 0)
                 break;
@@ -746,48 +724,13 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
         }
         break;
     }
-    if (drop)
-        nodes_remove(s, 0, drop);
     stream_update_first(s);
     return removed;
 }
 
-/* Nodes of the compressed radix tree below the node reached by the common
- * prefix keys[lo..hi)[0..d). */
-static size_t rax_count(unsigned char (*keys)[16], size_t lo, size_t hi, size_t d)
-{
-    if (d == 16)
-        return 1;       /* a key leaf (keys are distinct) */
-    size_t l = 16;      /* common prefix of the range, from d */
-    for (size_t i = lo + 1; i < hi; i++) {
-        size_t k = d;
-        while (k < l && keys[i][k] == keys[lo][k])
-            k++;
-        l = k;
-    }
-    if (l > d)          /* a compressed node, then what follows it */
-        return 1 + rax_count(keys, lo, hi, l);
-    size_t n = 1;       /* a branching node, a child per distinct byte */
-    for (size_t i = lo; i < hi;) {
-        size_t j = i + 1;
-        while (j < hi && keys[j][d] == keys[i][d])
-            j++;
-        n += rax_count(keys, i, j, d + 1);
-        i = j;
-    }
-    return n;
-}
-
 size_t stream_rax_nodes(const struct stream *s)
 {
-    if (s->nnodes == 0)
-        return 1;
-    unsigned char (*keys)[16] = rc_malloc(s->nnodes * 16);
-    for (size_t i = 0; i < s->nnodes; i++)
-        stream_id_encode(keys[i], &s->nodes[i].master);
-    size_t n = rax_count(keys, 0, s->nnodes, 0);
-    rc_free(keys);
-    return n;
+    return (size_t)s->nodes.nodes;
 }
 
 /* ---- groups, consumers, PELs ---- */
@@ -800,18 +743,22 @@ struct stream_cg *stream_cg_find(const struct stream *s, const char *name, size_
 struct stream_cg *stream_cg_create(struct stream *s, const char *name, size_t len,
                                    const struct stream_id *last_id, long long entries_read)
 {
-    struct stream_cg *cg = name_insert(&s->groups, name, len, sizeof(*cg));
-    if (cg) {
-        cg->last_id = *last_id;
-        cg->entries_read = entries_read;
-    }
+    if (name_find(&s->groups, name, len))
+        return NULL;
+    struct stream_cg *cg = rc_calloc(sizeof(*cg));
+    cg->name = rc_strndup(name, len);
+    cg->nlen = len;
+    cg->last_id = *last_id;
+    cg->entries_read = entries_read;
+    rax_init(&cg->pel);
+    rax_init(&cg->consumers);
+    rax_insert(&s->groups, (const unsigned char *)name, len, cg, NULL);
     return cg;
 }
 
 void stream_cg_destroy(struct stream *s, struct stream_cg *cg)
 {
-    size_t i = name_lower(&s->groups, cg->name, cg->nlen);
-    parr_remove(&s->groups, i);
+    rax_remove(&s->groups, (const unsigned char *)cg->name, cg->nlen, NULL);
     cg_free(cg);
 }
 
@@ -824,57 +771,90 @@ struct stream_consumer *stream_consumer_find(const struct stream_cg *cg, const c
 struct stream_consumer *stream_consumer_create(struct stream_cg *cg, const char *name,
                                                size_t len, long long now)
 {
-    struct stream_consumer *c = name_insert(&cg->consumers, name, len, sizeof(*c));
-    if (c)
-        c->seen_time = now;
+    if (name_find(&cg->consumers, name, len))
+        return NULL;
+    struct stream_consumer *c = rc_calloc(sizeof(*c));
+    c->name = rc_strndup(name, len);
+    c->nlen = len;
+    c->seen_time = now;
+    rax_init(&c->pel);
+    rax_insert(&cg->consumers, (const unsigned char *)name, len, c, NULL);
     return c;
 }
 
 size_t stream_consumer_delete(struct stream_cg *cg, struct stream_consumer *cons)
 {
-    size_t pending = cons->pel.n;
-    for (size_t j = 0; j < cons->pel.n; j++) {
-        struct stream_nack *n = cons->pel.v[j];
-        parr_remove(&cg->pel, stream_pel_lower(&cg->pel, &n->id));
-        rc_free(n);
+    size_t pending = rax_size(&cons->pel);
+    struct rax_iter it;
+    stream_pel_iter(&it, &cons->pel, NULL);
+    while (rax_next(&it)) {
+        rax_remove(&cg->pel, it.key, 16, NULL);
+        rc_free(it.data);
     }
-    parr_remove(&cg->consumers, name_lower(&cg->consumers, cons->name, cons->nlen));
+    rax_iter_stop(&it);
+    rax_remove(&cg->consumers, (const unsigned char *)cons->name, cons->nlen, NULL);
     consumer_free(cons);
     return pending;
+}
+
+struct stream_nack *stream_nack_load(struct stream_cg *cg, const struct stream_id *id,
+                                     long long delivery_time, uint64_t delivery_count)
+{
+    unsigned char k[16];
+    struct stream_nack *n = rc_malloc(sizeof(*n));
+    n->delivery_time = delivery_time;
+    n->delivery_count = delivery_count;
+    n->consumer = NULL;
+    stream_id_encode(k, id);
+    if (!rax_try_insert(&cg->pel, k, 16, n, NULL)) {
+        rc_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void stream_nack_own(struct stream_nack *nack, const struct stream_id *id,
+                     struct stream_consumer *cons)
+{
+    unsigned char k[16];
+    stream_id_encode(k, id);
+    nack->consumer = cons;
+    rax_insert(&cons->pel, k, 16, nack, NULL);
 }
 
 struct stream_nack *stream_nack_add(struct stream_cg *cg, struct stream_consumer *cons,
                                     const struct stream_id *id, long long now)
 {
-    size_t i = stream_pel_lower(&cg->pel, id);
-    if (i < cg->pel.n && stream_id_cmp(&((struct stream_nack *)cg->pel.v[i])->id, id) == 0)
-        return NULL;
-    struct stream_nack *n = rc_malloc(sizeof(*n));
-    n->id = *id;
-    n->delivery_time = now;
-    n->delivery_count = 1;
-    n->consumer = cons;
-    stream_parr_insert(&cg->pel, i, n);
-    stream_parr_insert(&cons->pel, stream_pel_lower(&cons->pel, id), n);
+    struct stream_nack *n = stream_nack_load(cg, id, now, 1);
+    if (n)
+        stream_nack_own(n, id, cons);
     return n;
 }
 
-void stream_nack_move(struct stream_nack *nack, struct stream_consumer *to)
+void stream_nack_move(struct stream_nack *nack, const struct stream_id *id,
+                      struct stream_consumer *to)
 {
     struct stream_consumer *from = nack->consumer;
+    unsigned char k[16];
     if (from == to)
         return;
-    parr_remove(&from->pel, stream_pel_lower(&from->pel, &nack->id));
-    stream_parr_insert(&to->pel, stream_pel_lower(&to->pel, &nack->id), nack);
+    stream_id_encode(k, id);
+    rax_remove(&from->pel, k, 16, NULL);
+    rax_insert(&to->pel, k, 16, nack, NULL);
     nack->consumer = to;
 }
 
-void stream_nack_del(struct stream_cg *cg, struct stream_nack *nack)
+int stream_nack_del(struct stream_cg *cg, const struct stream_id *id)
 {
-    struct stream_consumer *c = nack->consumer;
-    parr_remove(&c->pel, stream_pel_lower(&c->pel, &nack->id));
-    parr_remove(&cg->pel, stream_pel_lower(&cg->pel, &nack->id));
+    unsigned char k[16];
+    void *v;
+    stream_id_encode(k, id);
+    if (!rax_remove(&cg->pel, k, 16, &v))
+        return 0;
+    struct stream_nack *nack = v;
+    rax_remove(&nack->consumer->pel, k, 16, NULL);
     rc_free(nack);
+    return 1;
 }
 
 /* ---- lag and entries-read ---- */

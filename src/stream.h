@@ -6,10 +6,10 @@
  * listpack is byte for byte the one redis-server builds for the same
  * commands (and RDB/DUMP payloads match):
  *
- *   - The nodes form an ordered index keyed by the node's master ID (Redis
- *     uses a radix tree over the 128-bit big-endian IDs; here a sorted
- *     array with binary search and free room at both ends: appends at the
- *     end and trimming from the front, the two common cases, are O(1)).
+ *   - The nodes form a radix tree (rax.h) keyed by the node's master ID as
+ *     16 big-endian bytes, holding the node's listpack, as Redis's does;
+ *     the tree has the nodes redis-server's has (XINFO's
+ *     radix-tree-nodes).
  *   - A node's listpack starts with the master entry
  *         count | deleted | num-fields | field_1 ... field_N | 0
  *     (count: live entries, deleted: entries flagged deleted), followed by
@@ -28,7 +28,12 @@
  *     differently from Redis's (listpack.c), so each node also keeps the
  *     size Redis's listpack of the same entries has, and the byte limit
  *     is checked against that: nodes split where redis-server splits
- *     them.  RDB and DUMP convert the nodes to Redis's encoding.
+ *     them.  Only the last node grows, so only its size is kept
+ *     (tail_rbytes; recomputed from the entries when the last node is
+ *     removed and the one before becomes last).  RDB and DUMP convert the
+ *     nodes to Redis's encoding.
+ *   - Consumer groups (by name), each group's consumers (by name) and PEL
+ *     (by id) and each consumer's PEL are radix trees too, as in Redis.
  *
  * This file knows nothing of clients or replies: t_stream.c does the
  * commands, rdbstream.c the RDB encoding.
@@ -38,6 +43,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rax.h"
 
 struct stream_id {
     uint64_t ms;
@@ -54,27 +61,12 @@ struct stream_id {
 /* An entries-read counter that is not known (SCG_INVALID_ENTRIES_READ). */
 #define STREAM_ENTRIES_READ_INVALID (-1LL)
 
-/* A sorted array of pointers (the ordered maps of groups, consumers and
- * PELs).  Order is given by the functions that use it. */
-struct stream_parr {
-    void **v;
-    size_t n;
-    size_t cap;
-    size_t head;            /* free slots before v (stream.c) */
-};
-
-struct stream_node {
-    struct stream_id master;
-    unsigned char *lp;
-    size_t rbytes;          /* size of the node in Redis's listpack encoding */
-};
-
 struct stream_consumer;
 
 /* A delivered, not yet acknowledged entry (one per group and ID; the
- * group's PEL and its consumer's PEL point to the same nack). */
+ * group's PEL and its consumer's PEL point to the same nack, under its
+ * id: the nack does not repeat it, as in Redis). */
 struct stream_nack {
-    struct stream_id id;
     long long delivery_time;            /* unix ms of the last delivery */
     uint64_t delivery_count;
     struct stream_consumer *consumer;
@@ -84,7 +76,7 @@ struct stream_consumer {
     char *name;
     size_t nlen;
     long long seen_time;                /* unix ms */
-    struct stream_parr pel;             /* nacks ordered by id */
+    struct rax pel;                     /* id -> its nack */
 };
 
 struct stream_cg {
@@ -92,21 +84,20 @@ struct stream_cg {
     size_t nlen;
     struct stream_id last_id;
     long long entries_read;             /* or STREAM_ENTRIES_READ_INVALID */
-    struct stream_parr pel;             /* nacks ordered by id */
-    struct stream_parr consumers;       /* ordered by name, as a radix tree */
+    struct rax pel;                     /* id -> nack; owns the nacks */
+    struct rax consumers;               /* name -> struct stream_consumer */
 };
 
 struct stream {
-    struct stream_node *nodes;          /* sorted by master id */
-    size_t nnodes;
-    size_t nodes_cap;
-    size_t nodes_head;                  /* free slots before nodes (stream.c) */
+    struct rax nodes;                   /* master id -> listpack */
+    struct stream_id tail_master;       /* the last node (if any) */
+    size_t tail_rbytes;                 /* its size in Redis's listpack encoding */
     uint64_t length;                    /* live entries */
     struct stream_id last_id;           /* last id ever added */
     struct stream_id first_id;          /* first live entry (see stream_update_first) */
     struct stream_id max_deleted_id;    /* greatest id ever XDELed */
     uint64_t entries_added;             /* entries ever added */
-    struct stream_parr groups;          /* ordered by name */
+    struct rax groups;                  /* name -> struct stream_cg */
 };
 
 /* A field or value given to stream_append. */
@@ -164,9 +155,7 @@ uint64_t stream_trim(struct stream *s, const long long *maxlen, const struct str
 /* First (first = 1) or last live id; 0 if the stream has none. */
 int stream_edge_id(const struct stream *s, int first, struct stream_id *id);
 
-/* Nodes of the radix tree Redis would hold for this node index (XINFO's
- * radix-tree-nodes): counted on the canonical compressed tree of the
- * 16-byte master ids. */
+/* Nodes of the node tree (XINFO's radix-tree-nodes). */
 size_t stream_rax_nodes(const struct stream *s);
 
 /* Sets first_id from the entries (Redis's streamGetEdgeID semantics: an
@@ -179,8 +168,12 @@ struct stream_iter {
     const struct stream *s;
     struct stream_id start, end;
     int rev;
-    size_t node;            /* index of the current node */
-    int started;            /* positioned inside node */
+    int node_state;         /* before the first node, in one, past one, done */
+    struct stream_id master; /* the current node */
+    void **ref;             /* its listpack in the node tree (rax_ref_get) */
+    int first_known;        /* the first node was sought: 1 found, -1 none */
+    struct stream_id first_master;
+    void **first_ref;
     const unsigned char *lp;
     size_t master_fields;   /* offset of the first master field */
     int64_t master_nfields;
@@ -200,6 +193,9 @@ struct stream_iter {
  * stream_iter_delete() of the current entry. */
 void stream_iter_start(struct stream_iter *it, const struct stream *s,
                        const struct stream_id *start, const struct stream_id *end, int rev);
+/* Starts the same walk again, without looking for the first node again:
+ * the stream must not have changed since stream_iter_start. */
+void stream_iter_rewind(struct stream_iter *it);
 /* Next entry: 1 with its id and field count, 0 at the end. */
 int stream_iter_next(struct stream_iter *it, struct stream_id *id, int64_t *nfields);
 /* The next field and value of the current entry (call nfields times).
@@ -228,19 +224,26 @@ struct stream_consumer *stream_consumer_create(struct stream_cg *cg, const char 
 /* Deletes the consumer and its pending entries; returns how many. */
 size_t stream_consumer_delete(struct stream_cg *cg, struct stream_consumer *cons);
 
-/* Index of the first nack with id >= *id in pel (pel->n if none). */
-size_t stream_pel_lower(const struct stream_parr *pel, const struct stream_id *id);
-struct stream_nack *stream_pel_find(const struct stream_parr *pel, const struct stream_id *id);
+struct stream_nack *stream_pel_find(const struct rax *pel, const struct stream_id *id);
+/* Starts it (rax_next gives the nacks in id order) at the first nack of
+ * pel with id >= *start (all if start is NULL); rax_iter_stop it after. */
+void stream_pel_iter(struct rax_iter *it, const struct rax *pel, const struct stream_id *start);
 /* Adds a new nack for id owned by cons to the group and consumer PELs;
  * NULL if the group already has one. */
 struct stream_nack *stream_nack_add(struct stream_cg *cg, struct stream_consumer *cons,
                                     const struct stream_id *id, long long now);
-/* Gives nack to another consumer. */
-void stream_nack_move(struct stream_nack *nack, struct stream_consumer *to);
-/* Removes nack from the group and its consumer and frees it. */
-void stream_nack_del(struct stream_cg *cg, struct stream_nack *nack);
-/* Inserts p in arr at index i (the caller found the place). */
-void stream_parr_insert(struct stream_parr *arr, size_t i, void *p);
+/* RDB loading: a nack in the group PEL only, without a consumer (NULL if
+ * the group has one for id), then given to its consumer. */
+struct stream_nack *stream_nack_load(struct stream_cg *cg, const struct stream_id *id,
+                                     long long delivery_time, uint64_t delivery_count);
+void stream_nack_own(struct stream_nack *nack, const struct stream_id *id,
+                     struct stream_consumer *cons);
+/* Gives the nack of id to another consumer. */
+void stream_nack_move(struct stream_nack *nack, const struct stream_id *id,
+                      struct stream_consumer *to);
+/* Removes the nack of id from the group and its consumer and frees it:
+ * 1, or 0 if id was not pending. */
+int stream_nack_del(struct stream_cg *cg, const struct stream_id *id);
 
 /* ---- lag and entries-read (Redis 7.0) ---- */
 
@@ -256,7 +259,9 @@ long long stream_estimate_distance(const struct stream *s, const struct stream_i
 int stream_node_validate(const unsigned char *lp, const struct stream_id *master,
                          struct stream_id *last, uint64_t *live);
 
-/* Adds a node as loaded (the caller validated it and keeps the order). */
+/* Adds a node as loaded, after every other (the caller validated it and
+ * keeps the order); it becomes the last node, of rbytes bytes in Redis's
+ * encoding. */
 void stream_push_node(struct stream *s, const struct stream_id *master, unsigned char *lp,
                       size_t rbytes);
 

@@ -327,7 +327,7 @@ static void deliver_entry(struct deliver *d, struct stream *s, const struct stre
     struct stream_nack *nack = stream_nack_add(cg, d->cons, id, now_ms());
     if (nack == NULL) {
         nack = stream_pel_find(&cg->pel, id);
-        stream_nack_move(nack, d->cons);
+        stream_nack_move(nack, id, d->cons);
         nack->delivery_time = now_ms();
         nack->delivery_count = 1;
     }
@@ -353,7 +353,7 @@ static size_t reply_range(struct client *c, struct stream *s, const struct strea
     while ((count == 0 || (long long)total < count) && stream_iter_next(&it, &id, &nf))
         total++;
     reply_array_len(c, (long)total);
-    stream_iter_start(&it, s, start, end, rev);
+    stream_iter_rewind(&it);
     while (n < total && stream_iter_next(&it, &id, &nf)) {
         if (d)
             deliver_entry(d, s, &id);
@@ -369,23 +369,29 @@ static size_t reply_range(struct client *c, struct stream *s, const struct strea
 static size_t reply_history(struct client *c, struct stream *s, const struct stream_id *start,
                             long long count, struct stream_consumer *cons)
 {
-    size_t n = 0, first = stream_pel_lower(&cons->pel, start);
-    size_t total = cons->pel.n - first;
-    if (count > 0 && (size_t)count < total)
-        total = (size_t)count;
+    /* Counted first, as in reply_range. */
+    size_t n = 0, total = 0;
+    struct rax_iter it;
+    stream_pel_iter(&it, &cons->pel, start);
+    while ((count <= 0 || (long long)total < count) && rax_next(&it))
+        total++;
     reply_array_len(c, (long)total);
-    for (size_t i = first; n < total; i++) {
-        struct stream_nack *nack = cons->pel.v[i];
-        if (reply_one(c, s, &nack->id)) {
+    stream_pel_iter(&it, &cons->pel, start);
+    while (n < total && rax_next(&it)) {
+        struct stream_nack *nack = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
+        if (reply_one(c, s, &id)) {
             nack->delivery_time = now_ms();
             nack->delivery_count++;
         } else {
             reply_array_len(c, 2);
-            reply_id(c, &nack->id);
+            reply_id(c, &id);
             reply_null_array(c);
         }
         n++;
     }
+    rax_iter_stop(&it);
     return n;
 }
 
@@ -1315,9 +1321,7 @@ void cmd_xack(struct client *c)
         return;
     long long acked = 0;
     for (int j = 0; j < n; j++) {
-        struct stream_nack *nack = stream_pel_find(&cg->pel, &ids[j]);
-        if (nack) {
-            stream_nack_del(cg, nack);
+        if (stream_nack_del(cg, &ids[j])) {
             acked++;
             server.stat_dirty++;
         }
@@ -1362,30 +1366,42 @@ void cmd_xpending(struct client *c)
         return;
     if (justinfo) {
         reply_array_len(c, 4);
-        reply_long(c, (long long)cg->pel.n);
-        if (cg->pel.n == 0) {
+        reply_long(c, (long long)rax_size(&cg->pel));
+        if (rax_size(&cg->pel) == 0) {
             reply_null(c);
             reply_null(c);
             reply_null_array(c);
             return;
         }
-        reply_id(c, &((struct stream_nack *)cg->pel.v[0])->id);
-        reply_id(c, &((struct stream_nack *)cg->pel.v[cg->pel.n - 1])->id);
+        struct rax_iter it;
+        struct stream_id edge;
+        rax_iter_start(&it, &cg->pel);
+        rax_seek(&it, RAX_FIRST, NULL, 0);
+        rax_next(&it);
+        stream_id_decode(it.key, &edge);
+        reply_id(c, &edge);
+        rax_seek(&it, RAX_LAST, NULL, 0);
+        rax_prev(&it);
+        stream_id_decode(it.key, &edge);
+        reply_id(c, &edge);
         long n = 0;
         void *hole = reply_defer_len(c);
-        for (size_t i = 0; i < cg->consumers.n; i++) {
-            struct stream_consumer *cons = cg->consumers.v[i];
-            if (cons->pel.n == 0)
+        rax_iter_start(&it, &cg->consumers);
+        rax_seek(&it, RAX_FIRST, NULL, 0);
+        while (rax_next(&it)) {
+            struct stream_consumer *cons = it.data;
+            if (rax_size(&cons->pel) == 0)
                 continue;
             reply_array_len(c, 2);
             reply_bulk(c, cons->name, cons->nlen);
-            reply_bulk_long(c, (long long)cons->pel.n);
+            reply_bulk_long(c, (long long)rax_size(&cons->pel));
             n++;
         }
+        rax_iter_stop(&it);
         reply_set_array_len(c, hole, n);
         return;
     }
-    struct stream_parr *pel = &cg->pel;
+    const struct rax *pel = &cg->pel;
     if (cname) {
         struct stream_consumer *cons = stream_consumer_find(cg, cname->p, cname->len);
         if (cons == NULL) {
@@ -1397,21 +1413,26 @@ void cmd_xpending(struct client *c)
     long long now = now_ms();
     long n = 0;
     void *hole = reply_defer_len(c);
-    for (size_t i = stream_pel_lower(pel, &start); count && i < pel->n; i++) {
-        struct stream_nack *nack = pel->v[i];
-        if (stream_id_cmp(&nack->id, &end) > 0)
+    struct rax_iter it;
+    stream_pel_iter(&it, pel, &start);
+    while (count && rax_next(&it)) {
+        struct stream_nack *nack = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
+        if (stream_id_cmp(&id, &end) > 0)
             break;
         if (minidle && now - nack->delivery_time < minidle)
             continue;
         n++;
         count--;
         reply_array_len(c, 4);
-        reply_id(c, &nack->id);
+        reply_id(c, &id);
         reply_bulk(c, nack->consumer->name, nack->consumer->nlen);
         long long elapsed = now - nack->delivery_time;
         reply_long(c, elapsed < 0 ? 0 : elapsed);
         reply_long(c, (long long)nack->delivery_count);
     }
+    rax_iter_stop(&it);
     reply_set_array_len(c, hole, n);
 }
 
@@ -1419,8 +1440,8 @@ void cmd_xpending(struct client *c)
 
 /* Gives nack to cons (created on first use) as a claim does; logs it. */
 static void claim_one(struct client *c, struct stream_cg *cg, struct stream_consumer **cons,
-                      struct stream_nack *nack, long long when, long long retrycount,
-                      int justid)
+                      struct stream_nack *nack, const struct stream_id *id, long long when,
+                      long long retrycount, int justid)
 {
     if (*cons == NULL) {
         *cons = stream_consumer_find(cg, c->argv[3].p, c->argv[3].len);
@@ -1428,7 +1449,7 @@ static void claim_one(struct client *c, struct stream_cg *cg, struct stream_cons
             *cons = stream_consumer_create(cg, c->argv[3].p, c->argv[3].len, now_ms());
         (*cons)->seen_time = now_ms();
     }
-    stream_nack_move(nack, *cons);
+    stream_nack_move(nack, id, *cons);
     nack->delivery_time = when;
     if (retrycount >= 0)
         nack->delivery_count = (uint64_t)retrycount;
@@ -1447,11 +1468,12 @@ static void reply_claimed(struct client *c, struct stream *s, const struct strea
 }
 
 /* A nack whose entry is gone: logged (the replay drops it too), dropped. */
-static void drop_stale(struct client *c, struct stream_cg *cg, struct stream_nack *nack)
+static void drop_stale(struct client *c, struct stream_cg *cg, struct stream_nack *nack,
+                       const struct stream_id *id)
 {
     propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, nack->consumer->name,
-                     nack->consumer->nlen, &nack->id, nack);
-    stream_nack_del(cg, nack);
+                     nack->consumer->nlen, id, nack);
+    stream_nack_del(cg, id);
     server.stat_dirty++;
 }
 
@@ -1522,7 +1544,7 @@ void cmd_xclaim(struct client *c)
         struct stream_nack *nack = stream_pel_find(&cg->pel, &id);
         if (!stream_has_entry(s, &id)) {
             if (nack) {
-                drop_stale(c, cg, nack);
+                drop_stale(c, cg, nack, &id);
                 propagate_last = 0;
             }
             continue;
@@ -1542,7 +1564,7 @@ void cmd_xclaim(struct client *c)
             continue;
         if (!fresh && minidle && now - nack->delivery_time < minidle)
             continue;
-        claim_one(c, cg, &cons, nack, when, retrycount, justid);
+        claim_one(c, cg, &cons, nack, &id, when, retrycount, justid);
         reply_claimed(c, s, &id, justid);
         n++;
         propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, cons->name, cons->nlen, &id,
@@ -1607,33 +1629,41 @@ void cmd_xautoclaim(struct client *c)
     /* Claim first (ids kept), reply after: the cursor comes first. */
     /* At most one id per pending entry, whatever COUNT says (COUNT may be
      * huge: memory follows the PEL, not the argument). */
-    size_t cap = (size_t)count < cg->pel.n ? (size_t)count : cg->pel.n;
+    size_t cap = (size_t)count < rax_size(&cg->pel) ? (size_t)count : rax_size(&cg->pel);
     struct stream_id *deleted = rc_malloc((cap ? cap : 1) * sizeof(*deleted));
     struct stream_id *claimed = rc_malloc((cap ? cap : 1) * sizeof(*claimed));
     long ndel = 0, n = 0;
-    size_t i = stream_pel_lower(&cg->pel, &start);
-    while (attempts-- && count && i < cg->pel.n) {
-        struct stream_nack *nack = cg->pel.v[i];
-        struct stream_id id = nack->id;
+    struct rax_iter it;
+    int more;
+    stream_pel_iter(&it, &cg->pel, &start);
+    while ((more = rax_next(&it)) && attempts-- && count) {
+        struct stream_nack *nack = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
         if (!stream_has_entry(s, &id)) {
-            drop_stale(c, cg, nack);
+            drop_stale(c, cg, nack, &id);
             deleted[ndel++] = id;
             count--;
+            /* The PEL changed: find our place again. */
+            unsigned char k[16];
+            stream_id_encode(k, &id);
+            rax_seek(&it, RAX_GT, k, 16);
             continue;
         }
-        i++;
         if (minidle && now - nack->delivery_time < minidle)
             continue;
-        claim_one(c, cg, &cons, nack, now, -1, justid);
+        claim_one(c, cg, &cons, nack, &id, now, -1, justid);
         claimed[n++] = id;
         count--;
         propagate_xclaim(c->db, c->argv[1].p, c->argv[1].len, cg, cons->name, cons->nlen, &id,
                          nack);
         server.stat_dirty++;
     }
+    /* The cursor: the nack the loop stopped at, if any. */
     struct stream_id next = {0, 0};
-    if (i < cg->pel.n)
-        next = ((struct stream_nack *)cg->pel.v[i])->id;
+    if (more)
+        stream_id_decode(it.key, &next);
+    rax_iter_stop(&it);
     reply_array_len(c, 3);
     reply_id(c, &next);
     reply_array_len(c, n);
@@ -1708,16 +1738,19 @@ void cmd_xinfo_groups(struct client *c)
     struct stream *s = xinfo_stream(c);
     if (s == NULL)
         return;
-    reply_array_len(c, (long)s->groups.n);
-    for (size_t i = 0; i < s->groups.n; i++) {
-        struct stream_cg *cg = s->groups.v[i];
+    struct rax_iter it;
+    reply_array_len(c, (long)rax_size(&s->groups));
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        struct stream_cg *cg = it.data;
         reply_map_len(c, 6);
         reply_bulk_cstr(c, "name");
         reply_bulk(c, cg->name, cg->nlen);
         reply_bulk_cstr(c, "consumers");
-        reply_long(c, (long long)cg->consumers.n);
+        reply_long(c, (long long)rax_size(&cg->consumers));
         reply_bulk_cstr(c, "pending");
-        reply_long(c, (long long)cg->pel.n);
+        reply_long(c, (long long)rax_size(&cg->pel));
         reply_bulk_cstr(c, "last-delivered-id");
         reply_id(c, &cg->last_id);
         reply_bulk_cstr(c, "entries-read");
@@ -1725,6 +1758,7 @@ void cmd_xinfo_groups(struct client *c)
         reply_bulk_cstr(c, "lag");
         reply_lag(c, s, cg);
     }
+    rax_iter_stop(&it);
 }
 
 void cmd_xinfo_consumers(struct client *c)
@@ -1739,18 +1773,22 @@ void cmd_xinfo_consumers(struct client *c)
         return;
     }
     long long now = now_ms();
-    reply_array_len(c, (long)cg->consumers.n);
-    for (size_t i = 0; i < cg->consumers.n; i++) {
-        struct stream_consumer *cons = cg->consumers.v[i];
+    struct rax_iter it;
+    reply_array_len(c, (long)rax_size(&cg->consumers));
+    rax_iter_start(&it, &cg->consumers);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        struct stream_consumer *cons = it.data;
         long long idle = now - cons->seen_time;
         reply_map_len(c, 3);
         reply_bulk_cstr(c, "name");
         reply_bulk(c, cons->name, cons->nlen);
         reply_bulk_cstr(c, "pending");
-        reply_long(c, (long long)cons->pel.n);
+        reply_long(c, (long long)rax_size(&cons->pel));
         reply_bulk_cstr(c, "idle");
         reply_long(c, idle < 0 ? 0 : idle);
     }
+    rax_iter_stop(&it);
 }
 
 static void reply_stream_head(struct client *c, const struct stream *s)
@@ -1758,7 +1796,7 @@ static void reply_stream_head(struct client *c, const struct stream *s)
     reply_bulk_cstr(c, "length");
     reply_long(c, (long long)s->length);
     reply_bulk_cstr(c, "radix-tree-keys");
-    reply_long(c, (long long)s->nnodes);
+    reply_long(c, (long long)rax_size(&s->nodes));
     reply_bulk_cstr(c, "radix-tree-nodes");
     reply_long(c, (long long)stream_rax_nodes(s));
     reply_bulk_cstr(c, "last-generated-id");
@@ -1772,22 +1810,27 @@ static void reply_stream_head(struct client *c, const struct stream *s)
 }
 
 /* A PEL, at most count nacks (0: all), with or without the consumer. */
-static void reply_pel(struct client *c, const struct stream_parr *pel, long long count,
+static void reply_pel(struct client *c, const struct rax *pel, long long count,
                       int with_consumer)
 {
-    size_t n = pel->n;
-    if (count && (size_t)count < n)
-        n = (size_t)count;
+    uint64_t n = rax_size(pel);
+    if (count && (uint64_t)count < n)
+        n = (uint64_t)count;
     reply_array_len(c, (long)n);
-    for (size_t i = 0; i < n; i++) {
-        const struct stream_nack *nack = pel->v[i];
+    struct rax_iter it;
+    stream_pel_iter(&it, pel, NULL);
+    while (n-- && rax_next(&it)) {
+        const struct stream_nack *nack = it.data;
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
         reply_array_len(c, with_consumer ? 4 : 3);
-        reply_id(c, &nack->id);
+        reply_id(c, &id);
         if (with_consumer)
             reply_bulk(c, nack->consumer->name, nack->consumer->nlen);
         reply_long(c, nack->delivery_time);
         reply_long(c, (long long)nack->delivery_count);
     }
+    rax_iter_stop(&it);
 }
 
 static void xinfo_full(struct client *c, struct stream *s, long long count)
@@ -1797,9 +1840,12 @@ static void xinfo_full(struct client *c, struct stream *s, long long count)
     reply_bulk_cstr(c, "entries");
     reply_range(c, s, NULL, NULL, count, 0, NULL);
     reply_bulk_cstr(c, "groups");
-    reply_array_len(c, (long)s->groups.n);
-    for (size_t i = 0; i < s->groups.n; i++) {
-        struct stream_cg *cg = s->groups.v[i];
+    struct rax_iter it, ci;
+    reply_array_len(c, (long)rax_size(&s->groups));
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        struct stream_cg *cg = it.data;
         reply_map_len(c, 7);
         reply_bulk_cstr(c, "name");
         reply_bulk(c, cg->name, cg->nlen);
@@ -1810,24 +1856,28 @@ static void xinfo_full(struct client *c, struct stream *s, long long count)
         reply_bulk_cstr(c, "lag");
         reply_lag(c, s, cg);
         reply_bulk_cstr(c, "pel-count");
-        reply_long(c, (long long)cg->pel.n);
+        reply_long(c, (long long)rax_size(&cg->pel));
         reply_bulk_cstr(c, "pending");
         reply_pel(c, &cg->pel, count, 1);
         reply_bulk_cstr(c, "consumers");
-        reply_array_len(c, (long)cg->consumers.n);
-        for (size_t k = 0; k < cg->consumers.n; k++) {
-            struct stream_consumer *cons = cg->consumers.v[k];
+        reply_array_len(c, (long)rax_size(&cg->consumers));
+        rax_iter_start(&ci, &cg->consumers);
+        rax_seek(&ci, RAX_FIRST, NULL, 0);
+        while (rax_next(&ci)) {
+            struct stream_consumer *cons = ci.data;
             reply_map_len(c, 4);
             reply_bulk_cstr(c, "name");
             reply_bulk(c, cons->name, cons->nlen);
             reply_bulk_cstr(c, "seen-time");
             reply_long(c, cons->seen_time);
             reply_bulk_cstr(c, "pel-count");
-            reply_long(c, (long long)cons->pel.n);
+            reply_long(c, (long long)rax_size(&cons->pel));
             reply_bulk_cstr(c, "pending");
             reply_pel(c, &cons->pel, count, 0);
         }
+        rax_iter_stop(&ci);
     }
+    rax_iter_stop(&it);
 }
 
 void cmd_xinfo_stream(struct client *c)
@@ -1860,7 +1910,7 @@ void cmd_xinfo_stream(struct client *c)
     reply_map_len(c, 10);
     reply_stream_head(c, s);
     reply_bulk_cstr(c, "groups");
-    reply_long(c, (long long)s->groups.n);
+    reply_long(c, (long long)rax_size(&s->groups));
     reply_bulk_cstr(c, "first-entry");
     struct stream_id id;
     if (!stream_edge_id(s, 1, &id) || !reply_one(c, s, &id))

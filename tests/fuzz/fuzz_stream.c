@@ -90,13 +90,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stream_destroy(&t);
 
     /* Used as the commands use it. */
-    for (size_t g = 0; g < s->groups.n; g++) {
-        struct stream_cg *cg = s->groups.v[g];
-        for (size_t i = 0; i < cg->pel.n; i++)
-            check(((struct stream_nack *)cg->pel.v[i])->consumer != NULL);
-        if (cg->consumers.n)
-            stream_consumer_delete(cg, cg->consumers.v[0]);
+    struct rax_iter it, ci;
+    rax_iter_start(&it, &s->groups);
+    rax_seek(&it, RAX_FIRST, NULL, 0);
+    while (rax_next(&it)) {
+        struct stream_cg *cg = it.data;
+        check(rax_verify(&cg->pel) && rax_verify(&cg->consumers));
+        stream_pel_iter(&ci, &cg->pel, NULL);
+        while (rax_next(&ci))
+            check(((struct stream_nack *)ci.data)->consumer != NULL);
+        rax_iter_start(&ci, &cg->consumers);
+        if (rax_seek(&ci, RAX_FIRST, NULL, 0) && rax_next(&ci))
+            stream_consumer_delete(cg, ci.data);
+        rax_iter_stop(&ci);
     }
+    rax_iter_stop(&it);
+    check(rax_verify(&s->nodes) && rax_verify(&s->groups));
     if (stream_edge_id(s, 1, &first))
         stream_delete(s, &first);
     struct stream_id next = s->last_id;

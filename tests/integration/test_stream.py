@@ -278,9 +278,9 @@ def test_random_streams_match_redis(node, reference, seed):
     share long and short prefixes), deletions and trims on streams of many
     small nodes: after every step XINFO STREAM (radix-tree-keys and
     radix-tree-nodes included) and DUMP equal redis-server's, and its DUMP
-    restores here to the same stream: the node index being an array
-    instead of a radix tree shows in no reply.  (Exact MINID trims leave
-    nodes without live entries, as in Redis.)"""
+    restores here to the same stream: the node tree has the keys and the
+    nodes redis-server's has.  (Exact MINID trims leave nodes without live
+    entries, as in Redis.)"""
     _, port, _ = node
     ours = raw_client(port)
     rnd = random.Random(seed)
@@ -313,6 +313,94 @@ def test_random_streams_match_redis(node, reference, seed):
             ours.restore("copy", 0, payload, replace=True)
             assert ours.execute_command("XINFO", "STREAM", "copy", "FULL") == \
                 reference.execute_command("XINFO", "STREAM", "s", "FULL"), (step, cmd)
+
+
+def idle_free(reply):
+    """XPENDING's extended form and XINFO CONSUMERS without the idle times
+    (each server's own clock)."""
+    if not (isinstance(reply, list) and reply and isinstance(reply[0], list)):
+        return reply
+    out = []
+    for e in reply:
+        if len(e) == 4 and isinstance(e[2], int):          # XPENDING id consumer idle count
+            e = [e[0], e[1], 0, e[3]]
+        elif b"idle" in e[::2]:                             # XINFO CONSUMERS
+            e = [0 if j > 0 and e[j - 1] == b"idle" else v for j, v in enumerate(e)]
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_groups_match_redis(node, reference, seed):
+    """Random deliveries, acknowledgements in any order, claims, automatic
+    claims (over entries deleted meanwhile), consumers created and deleted
+    (names that are prefixes of one another, bytes 0 and 255): every reply,
+    the PEL summaries, XPENDING ranges and XINFO GROUPS/CONSUMERS (idle
+    times aside) equal redis-server's after every step, and so does XINFO
+    STREAM FULL once the delivery times are made equal by an XCLAIM TIME of
+    every pending entry, also of redis-server's DUMP restored here.  The groups, consumers and PELs are radix trees here as
+    there, so orders and counts agree."""
+    _, port, _ = node
+    ours = raw_client(port)
+    rnd = random.Random(seed)
+    names = [b"a", b"ab", b"abc", b"b", b"a\x00", b"\xffz", b"consumer-%d" % seed]
+    ids = []
+    for i in range(400):
+        ids.append("%d-%d" % (1000 + i // 3, i % 3))
+        for r in (ours, reference):
+            r.execute_command("XADD", "s", ids[-1], "f", i)
+    for r in (ours, reference):
+        r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+        r.execute_command("XGROUP", "CREATE", "s", "h", "0")
+
+    def both(*cmd):
+        a = ours.execute_command(*cmd)
+        b = reference.execute_command(*cmd)
+        assert idle_free(a) == idle_free(b), cmd
+        return a
+
+    seen = {"claimed": 0, "stale": 0, "pending": 0}
+    for step in range(250):
+        op = rnd.random()
+        g = rnd.choice(["g", "g", "h"])
+        c = rnd.choice(names)
+        if op < 0.3:
+            both("XREADGROUP", "GROUP", g, c, "COUNT", rnd.randint(1, 40), "STREAMS", "s", ">")
+        elif op < 0.55:
+            both("XACK", "s", g, *rnd.sample(ids, rnd.randint(1, 30)))
+        elif op < 0.65:
+            both("XCLAIM", "s", g, c, 0, *rnd.sample(ids, rnd.randint(1, 8)), "JUSTID")
+        elif op < 0.75:
+            got = both("XAUTOCLAIM", "s", g, c, 0, rnd.choice(ids), "COUNT", rnd.randint(1, 20),
+                       "JUSTID")
+            seen["claimed"] += len(got[1])
+            seen["stale"] += len(got[2])
+        elif op < 0.8:
+            both("XGROUP", "DELCONSUMER", "s", g, c)
+        elif op < 0.85:
+            both("XGROUP", "CREATECONSUMER", "s", g, c)
+        elif op < 0.9:
+            both("XDEL", "s", *rnd.sample(ids, 3))
+        else:
+            start = rnd.choice(ids)
+            both("XREADGROUP", "GROUP", g, c, "COUNT", 5, "STREAMS", "s", start)
+        seen["pending"] = max(seen["pending"], both("XPENDING", "s", g)[0])
+        both("XPENDING", "s", g, "-", "+", 15)
+        both("XPENDING", "s", g, rnd.choice(ids), "+", 10, c)
+        both("XINFO", "GROUPS", "s")
+        both("XINFO", "CONSUMERS", "s", g)
+    assert seen["claimed"] and seen["stale"] and seen["pending"] > 50, seen
+    # Same delivery times and counts everywhere.
+    for g in ("g", "h"):
+        for entry in ours.execute_command("XPENDING", "s", g, "-", "+", 100000):
+            for r in (ours, reference):
+                r.execute_command("XCLAIM", "s", g, entry[1], 0, entry[0], "TIME", 1700000000000,
+                                  "RETRYCOUNT", 3)
+    assert strip_times(ours.execute_command("XINFO", "STREAM", "s", "FULL")) == \
+        strip_times(reference.execute_command("XINFO", "STREAM", "s", "FULL"))
+    ours.restore("copy", 0, reference.dump("s"))
+    assert strip_times(ours.execute_command("XINFO", "STREAM", "copy", "FULL")) == \
+        strip_times(reference.execute_command("XINFO", "STREAM", "s", "FULL"))
 
 
 def test_corrupt_payloads_are_refused(node, reference):

@@ -3,7 +3,8 @@
  * across nodes (entry and byte limits, same-fields entries), iteration
  * both ways over ranges, deletion (tombstones, emptied nodes), trimming
  * (MAXLEN/MINID, exact and approximate, LIMIT), the radix-tree node count
- * XINFO reports, groups/consumers/PELs, lag estimates, and the RDB
+ * XINFO reports, groups/consumers/PELs (random and queue-like use), the
+ * last node's Redis size, lag estimates, and the RDB
  * encoding: round trips, and truncated or corrupted payloads refused
  * without reading outside the input.
  */
@@ -24,6 +25,56 @@ static struct stream_id ID(uint64_t ms, uint64_t seq)
 {
     struct stream_id id = {ms, seq};
     return id;
+}
+
+/* The value of the first key of r. */
+static void *first_value(const struct rax *r, unsigned char *key)
+{
+    struct rax_iter it;
+    rax_iter_start(&it, r);
+    ck_assert(rax_seek(&it, RAX_FIRST, NULL, 0) && rax_next(&it));
+    if (key)
+        memcpy(key, it.key, it.key_len);
+    void *v = it.data;
+    rax_iter_stop(&it);
+    return v;
+}
+
+/* The first id of a PEL (in a static buffer). */
+static const struct stream_id *first_id(const struct rax *pel)
+{
+    static struct stream_id id;
+    unsigned char k[16];
+    first_value(pel, k);
+    stream_id_decode(k, &id);
+    return &id;
+}
+
+/* The first node's listpack and master. */
+static unsigned char *first_node(const struct stream *s, struct stream_id *master)
+{
+    unsigned char k[16];
+    unsigned char *lp = first_value(&s->nodes, k);
+    stream_id_decode(k, master);
+    return lp;
+}
+
+/* The ids of a PEL as "ms-seq," text. */
+static void pel_ids(const struct rax *pel, char *out, size_t cap)
+{
+    struct rax_iter it;
+    size_t used = 0;
+    out[0] = '\0';
+    stream_pel_iter(&it, pel, NULL);
+    while (rax_next(&it)) {
+        struct stream_id id;
+        stream_id_decode(it.key, &id);
+        ck_assert(used + STREAM_ID_STR_SIZE + 2 < cap);
+        used += stream_id_fmt(out + used, &id);
+        out[used++] = ',';
+        out[used] = '\0';
+    }
+    rax_iter_stop(&it);
 }
 
 /* Appends ms-seq with fields "f<i>" = "<val>" (n pairs). */
@@ -101,7 +152,7 @@ START_TEST(test_append_iterate)
     for (uint64_t i = 1; i <= 10; i++)
         add(s, i, i % 3, i % 2 ? 2 : 1, i % 4 ? "v" : "12345", 3);
     ck_assert_uint_eq(s->length, 10);
-    ck_assert_uint_eq(s->nnodes, 4);
+    ck_assert_uint_eq(rax_size(&s->nodes), 4);
     ck_assert_uint_eq(s->entries_added, 10);
     ck_assert(s->first_id.ms == 1 && s->last_id.ms == 10);
     char out[512];
@@ -130,17 +181,17 @@ START_TEST(test_node_byte_limit)
      * 4 ("f0") + 2 (0) + flags, ms, seq, lp-count (2 each) + 3 ("v"). */
     struct stream *s = stream_new();
     add(s, 1, 1, 1, "v", 0);
-    ck_assert_uint_eq(s->nodes[0].rbytes, 30);
+    ck_assert_uint_eq(s->tail_rbytes, 30);
     char big[200];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     struct stream_str fv[2] = {{"f0", 2}, {big, 199}};
     struct stream_id id = ID(2, 0);
     ck_assert_int_eq(stream_append(s, &id, fv, 1, 200, 0), 0);
-    ck_assert_uint_eq(s->nnodes, 2);        /* 30 + 199 >= 200 */
+    ck_assert_uint_eq(rax_size(&s->nodes), 2);        /* 30 + 199 >= 200 */
     id = ID(3, 0);
     ck_assert_int_eq(stream_append(s, &id, fv, 1, 0, 0), 0);
-    ck_assert_uint_eq(s->nnodes, 2);        /* 0: only the 1 GB cap */
+    ck_assert_uint_eq(rax_size(&s->nodes), 2);        /* 0: only the 1 GB cap */
     stream_destroy(&s);
 }
 END_TEST
@@ -164,7 +215,7 @@ START_TEST(test_delete)
         id = ID(i, 0);
         ck_assert_int_eq(stream_delete(s, &id), 1);
     }
-    ck_assert_uint_eq(s->nnodes, 1);
+    ck_assert_uint_eq(rax_size(&s->nodes), 1);
     ck_assert_uint_eq(s->length, 2);
     id = ID(1, 0);
     stream_delete(s, &id);
@@ -201,7 +252,7 @@ START_TEST(test_trim)
     ck_assert_uint_eq(stream_trim(s, &maxlen, NULL, 1, 2), 2);
     ck_assert_uint_eq(stream_trim(s, &maxlen, NULL, 0, 0), 1);
     ck_assert_uint_eq(s->length, 0);
-    ck_assert_uint_eq(s->nnodes, 0);
+    ck_assert_uint_eq(rax_size(&s->nodes), 0);
     ck_assert(s->first_id.ms == 0 && s->first_id.seq == 0);
     stream_destroy(&s);
 }
@@ -216,7 +267,7 @@ START_TEST(test_rax_nodes)
     add(s, 1, 2, 1, "v", 1);       /* 15 common bytes, then a branch */
     ck_assert_uint_eq(stream_rax_nodes(s), 4);
     add(s, 2, 0, 1, "v", 1);
-    ck_assert_uint_eq(s->nnodes, 3);
+    ck_assert_uint_eq(rax_size(&s->nodes), 3);
     /* root (7 zero bytes), branch on ms, then for ms 1: compressed, a
      * branch on seq, two leaves; for ms 2: compressed and a leaf. */
     ck_assert_uint_eq(stream_rax_nodes(s), 8);
@@ -232,45 +283,50 @@ START_TEST(test_groups)
     struct stream_cg *a = stream_cg_create(s, "a", 1, &z, 0);
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_null(stream_cg_create(s, "a", 1, &z, 0));
-    ck_assert_ptr_eq(s->groups.v[0], a);
+    ck_assert_ptr_eq(first_value(&s->groups, NULL), a);
     ck_assert_ptr_eq(stream_cg_find(s, "b", 1), b);
     struct stream_consumer *c1 = stream_consumer_create(a, "bob", 3, 5);
     struct stream_consumer *c2 = stream_consumer_create(a, "al", 2, 5);
     ck_assert_ptr_null(stream_consumer_create(a, "al", 2, 5));
-    ck_assert_ptr_eq(a->consumers.v[0], c2);
+    ck_assert_ptr_eq(first_value(&a->consumers, NULL), c2);
     for (uint64_t i = 5; i >= 1; i--) {
         struct stream_id id = ID(i, 0);
         ck_assert_ptr_nonnull(stream_nack_add(a, i % 2 ? c1 : c2, &id, 100));
     }
     struct stream_id three = ID(3, 0);
     ck_assert_ptr_null(stream_nack_add(a, c1, &three, 1));
-    ck_assert_uint_eq(a->pel.n, 5);
-    ck_assert_uint_eq(c1->pel.n, 3);
+    ck_assert_uint_eq(rax_size(&a->pel), 5);
+    ck_assert_uint_eq(rax_size(&c1->pel), 3);
     struct stream_nack *n = stream_pel_find(&a->pel, &three);
-    stream_nack_move(n, c2);
-    ck_assert_uint_eq(c1->pel.n, 2);
-    ck_assert_uint_eq(c2->pel.n, 3);
-    ck_assert_uint_eq(stream_pel_lower(&c2->pel, &three), 1);
-    stream_nack_del(a, n);
-    ck_assert_uint_eq(a->pel.n, 4);
+    stream_nack_move(n, &three, c2);
+    ck_assert_uint_eq(rax_size(&c1->pel), 2);
+    ck_assert_uint_eq(rax_size(&c2->pel), 3);
+    char ids[256];
+    pel_ids(&c2->pel, ids, sizeof(ids));
+    ck_assert_str_eq(ids, "2-0,3-0,4-0,");
+    pel_ids(&a->pel, ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1-0,2-0,3-0,4-0,5-0,");
+    ck_assert_int_eq(stream_nack_del(a, &three), 1);
+    ck_assert_int_eq(stream_nack_del(a, &three), 0);
+    ck_assert_uint_eq(rax_size(&a->pel), 4);
     struct stream *d = stream_dup(s);
     ck_assert_uint_eq(stream_consumer_delete(a, c1), 2);
-    ck_assert_uint_eq(a->pel.n, 2);
+    ck_assert_uint_eq(rax_size(&a->pel), 2);
     stream_cg_destroy(s, b);
-    ck_assert_uint_eq(s->groups.n, 1);
+    ck_assert_uint_eq(rax_size(&s->groups), 1);
     struct stream_cg *da = stream_cg_find(d, "a", 1);
-    ck_assert_uint_eq(da->pel.n, 4);
-    ck_assert_uint_eq(da->consumers.n, 2);
+    ck_assert_uint_eq(rax_size(&da->pel), 4);
+    ck_assert_uint_eq(rax_size(&da->consumers), 2);
     stream_destroy(&d);
     stream_destroy(&s);
 }
 END_TEST
 
-/* The PEL keeps free room at both ends: random adds and deletes checked
- * against a bitmap of what should be pending, then the queue pattern
- * (deliver at the end, acknowledge the oldest) without the array
- * growing. */
-START_TEST(test_pel_both_ends)
+/* Random adds and deletes checked against a bitmap of what should be
+ * pending (the group's and the consumer's PELs in step, in id order),
+ * then the queue pattern (deliver at the end, acknowledge the oldest)
+ * keeping the trees small. */
+START_TEST(test_pel_random_and_queue)
 {
     struct stream *s = stream_new();
     struct stream_id z = ID(0, 0);
@@ -287,7 +343,7 @@ START_TEST(test_pel_both_ends)
         struct stream_nack *n = stream_pel_find(&g->pel, &id);
         ck_assert((n != NULL) == want[k]);
         if (n) {
-            stream_nack_del(g, n);
+            ck_assert_int_eq(stream_nack_del(g, &id), 1);
             want[k] = 0;
             live--;
         } else {
@@ -295,26 +351,66 @@ START_TEST(test_pel_both_ends)
             want[k] = 1;
             live++;
         }
-        ck_assert_uint_eq(g->pel.n, live);
-        ck_assert_uint_eq(c->pel.n, live);
+        ck_assert_uint_eq(rax_size(&g->pel), live);
+        ck_assert_uint_eq(rax_size(&c->pel), live);
     }
-    for (size_t i = 1; i < g->pel.n; i++) {
-        const struct stream_nack *a = g->pel.v[i - 1], *b = g->pel.v[i];
-        ck_assert_int_lt(stream_id_cmp(&a->id, &b->id), 0);
-        ck_assert_ptr_eq(c->pel.v[i], g->pel.v[i]);
+    ck_assert(rax_verify(&g->pel) && rax_verify(&c->pel));
+    struct rax_iter gi, ci;
+    stream_pel_iter(&gi, &g->pel, NULL);
+    stream_pel_iter(&ci, &c->pel, NULL);
+    for (uint64_t k = 0; k < N; k++) {
+        if (!want[k])
+            continue;
+        ck_assert(rax_next(&gi) && rax_next(&ci));
+        ck_assert_ptr_eq(gi.data, ci.data);
+        struct stream_id id;
+        stream_id_decode(gi.key, &id);
+        ck_assert_uint_eq(id.ms, k + 1);
     }
-    while (g->pel.n)
-        stream_nack_del(g, g->pel.v[0]);
-    size_t cap = g->pel.cap;
+    ck_assert(!rax_next(&gi) && !rax_next(&ci));
+    rax_iter_stop(&gi);
+    rax_iter_stop(&ci);
+    while (rax_size(&g->pel))
+        ck_assert_int_eq(stream_nack_del(g, first_id(&g->pel)), 1);
     for (uint64_t i = 1; i <= 100000; i++) {
         struct stream_id id = ID(N + i, 0);
         stream_nack_add(g, c, &id, 1);
         if (i > 64)
-            stream_nack_del(g, g->pel.v[0]);
+            ck_assert_int_eq(stream_nack_del(g, first_id(&g->pel)), 1);
     }
-    ck_assert_uint_eq(g->pel.n, 64);
-    ck_assert_uint_eq(g->pel.cap, cap);
-    ck_assert_uint_eq(((struct stream_nack *)g->pel.v[0])->id.ms, N + 100000 - 63);
+    ck_assert_uint_eq(rax_size(&g->pel), 64);
+    ck_assert(rax_verify(&g->pel) && rax_verify(&c->pel));
+    /* Per key: a run of the 8 seq bytes with the embedded leaf (24) and a
+     * byte and pointer of the fork on ms: about 34 bytes, not growing. */
+    ck_assert_uint_lt(rax_mem(&g->pel), 64 * 36);
+    ck_assert_uint_eq(first_id(&g->pel)->ms, N + 100000 - 63);
+    stream_destroy(&s);
+}
+END_TEST
+
+/* The last node's size in Redis's encoding is kept as it grows and
+ * shrinks, and recomputed when the node before becomes the last. */
+START_TEST(test_tail_rbytes)
+{
+    struct stream *s = stream_new();
+    for (uint64_t i = 1; i <= 3; i++)
+        add(s, i, 0, 2, i == 2 ? "-70000" : "some text", 3);
+    size_t first = s->tail_rbytes;
+    struct stream_id id = ID(2, 0);
+    stream_delete(s, &id);              /* counters change in the node */
+    size_t first_del = s->tail_rbytes;
+    ck_assert_uint_eq(first_del, first);        /* same-size counters */
+    for (uint64_t i = 4; i <= 5; i++)
+        add(s, i, 0, 1, "v", 3);
+    ck_assert_uint_eq(rax_size(&s->nodes), 2);
+    ck_assert_uint_ne(s->tail_rbytes, first);
+    for (uint64_t i = 4; i <= 5; i++) {
+        id = ID(i, 0);
+        ck_assert_int_eq(stream_delete(s, &id), 1);
+    }
+    ck_assert_uint_eq(rax_size(&s->nodes), 1);
+    ck_assert_uint_eq(s->tail_rbytes, first_del);
+    ck_assert(s->tail_master.ms == 1);
     stream_destroy(&s);
 }
 END_TEST
@@ -330,7 +426,9 @@ START_TEST(test_nodes_queue)
         stream_trim(s, &maxlen, NULL, 1, 0);
     }
     ck_assert_uint_le(s->length, 22);
-    ck_assert_uint_le(s->nodes_cap, 64);
+    ck_assert_uint_le(rax_size(&s->nodes), 12);
+    ck_assert(rax_verify(&s->nodes));
+    ck_assert_uint_lt(rax_mem(&s->nodes), 12 * 64);
     char buf[512];
     struct stream_id lo = ID(4995, 0), hi = ID(5000, 0);
     ids_of(s, &lo, &hi, 0, buf, sizeof(buf));
@@ -409,9 +507,9 @@ START_TEST(test_rdb_round_trip)
     ck_assert_ptr_nonnull(t);
     ck_assert_uint_eq(in.pos, a.len - 1);
     ck_assert_uint_eq(t->length, s->length);
-    ck_assert_uint_eq(t->nnodes, s->nnodes);
-    for (size_t i = 0; i < s->nnodes; i++)
-        ck_assert_uint_eq(t->nodes[i].rbytes, s->nodes[i].rbytes);
+    ck_assert_uint_eq(rax_size(&t->nodes), rax_size(&s->nodes));
+    ck_assert_uint_eq(t->nodes.nodes, s->nodes.nodes);
+    ck_assert_uint_eq(t->tail_rbytes, s->tail_rbytes);
     encode(t, &b);
     ck_assert_uint_eq(a.len, b.len);
     ck_assert(memcmp(a.p, b.p, a.len) == 0);
@@ -455,22 +553,23 @@ START_TEST(test_node_validate)
     struct stream *s = stream_new();
     add(s, 1, 0, 2, "v", 100);
     add(s, 1, 5, 1, "w", 100);
-    struct stream_id last;
+    struct stream_id last, master;
     uint64_t live;
-    ck_assert(stream_node_validate(s->nodes[0].lp, &s->nodes[0].master, &last, &live));
+    unsigned char *node = first_node(s, &master);
+    ck_assert(stream_node_validate(node, &master, &last, &live));
     ck_assert(last.ms == 1 && last.seq == 5 && live == 2);
     /* A wrong live count, a wrong lp-count, ids going backwards. */
-    unsigned char *lp = lp_dup(s->nodes[0].lp);
+    unsigned char *lp = lp_dup(node);
     lp = lp_replace_int(lp, lp_first(lp), 5);
-    ck_assert(!stream_node_validate(lp, &s->nodes[0].master, &last, &live));
+    ck_assert(!stream_node_validate(lp, &master, &last, &live));
     lp_free(lp);
-    lp = lp_dup(s->nodes[0].lp);
+    lp = lp_dup(node);
     lp = lp_replace_int(lp, lp_last(lp), 9);
-    ck_assert(!stream_node_validate(lp, &s->nodes[0].master, &last, &live));
+    ck_assert(!stream_node_validate(lp, &master, &last, &live));
     lp_free(lp);
     /* Seen from another master, the second id wraps below the first. */
     struct stream_id other = ID(1, UINT64_MAX - 2);
-    ck_assert(!stream_node_validate(s->nodes[0].lp, &other, &last, &live));
+    ck_assert(!stream_node_validate(node, &other, &last, &live));
     stream_destroy(&s);
 }
 END_TEST
@@ -486,7 +585,8 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_trim);
     tcase_add_test(tc, test_rax_nodes);
     tcase_add_test(tc, test_groups);
-    tcase_add_test(tc, test_pel_both_ends);
+    tcase_add_test(tc, test_pel_random_and_queue);
+    tcase_add_test(tc, test_tail_rbytes);
     tcase_add_test(tc, test_nodes_queue);
     tcase_add_test(tc, test_lag_estimates);
     tcase_add_test(tc, test_rdb_round_trip);
