@@ -171,33 +171,6 @@ static size_t get_save(const struct cfg *cf, char *buf, size_t len)
     return (size_t)snprintf(buf, len, "%s", server.save_params ? server.save_params : "");
 }
 
-static int parse_memory(const char *s, unsigned long long *out)
-{
-    /* 1k = 1000, 1kb = 1024, ... as redis.conf says; plain bytes too. */
-    size_t n = strlen(s);
-    size_t digits = 0;
-    while (digits < n && (isdigit((unsigned char)s[digits]) || (digits == 0 && s[0] == '-')))
-        digits++;
-    const char *unit = s + digits;
-    unsigned long long mul = 1;
-    if (*unit == '\0') mul = 1;
-    else if (!strcasecmp(unit, "b")) mul = 1;
-    else if (!strcasecmp(unit, "k")) mul = 1000;
-    else if (!strcasecmp(unit, "kb")) mul = 1024;
-    else if (!strcasecmp(unit, "m")) mul = 1000ULL * 1000;
-    else if (!strcasecmp(unit, "mb")) mul = 1024ULL * 1024;
-    else if (!strcasecmp(unit, "g")) mul = 1000ULL * 1000 * 1000;
-    else if (!strcasecmp(unit, "gb")) mul = 1024ULL * 1024 * 1024;
-    else return 0;
-    long long v;
-    if (digits == 0 || !rc_str2ll(s, digits, &v) || v < 0)
-        return 0;
-    if ((unsigned long long)v > ULLONG_MAX / mul)
-        return 0;
-    *out = (unsigned long long)v * mul;
-    return 1;
-}
-
 static const char *set_percentiles(const struct cfg *cf, int argc, char **argv)
 {
     (void)cf;
@@ -281,7 +254,7 @@ static const char *set_obuf_limit(const struct cfg *cf, int argc, char **argv)
             err = "Invalid client class specified in buffer limit configuration.";
             goto out;
         }
-        if (!parse_memory(words[i + 1], &hard) || !parse_memory(words[i + 2], &soft) ||
+        if (!rc_memtoull(words[i + 1], &hard) || !rc_memtoull(words[i + 2], &soft) ||
             !rc_str2ll(words[i + 3], strlen(words[i + 3]), &secs) || secs < 0) {
             err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
             goto out;
@@ -591,7 +564,7 @@ static int cfg_set(struct cfg *cf, int argc, char **argv, char *errbuf, size_t e
     }
     case T_MEM: {
         unsigned long long n;
-        if (!parse_memory(v, &n)) {
+        if (!rc_memtoull(v, &n)) {
             err = "argument must be a memory value";
             break;
         }

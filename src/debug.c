@@ -472,6 +472,9 @@ void cmd_debug(struct client *c)
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
             "    default.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -490,6 +493,18 @@ void cmd_debug(struct client *c)
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         expire_set_active(leading_int(&c->argv[2]) != 0);
         reply_ok(c);
+    } else if (arg_is(sub, "quicklist-packed-threshold") && c->argc == 3) {
+        char buf[128];
+        unsigned long long sz;
+        size_t n = c->argv[2].len < sizeof(buf) ? c->argv[2].len : sizeof(buf) - 1;
+        memcpy(buf, c->argv[2].p, n);
+        buf[n] = '\0';
+        if (n != c->argv[2].len || memchr(buf, '\0', n) || !rc_memtoull(buf, &sz) ||
+            ql_set_packed_threshold(sz) != 0)
+            reply_error(c, "ERR argument must be a memory value bigger than 1 and smaller "
+                           "than 4gb");
+        else
+            reply_ok(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {

@@ -19,6 +19,20 @@
 
 static const size_t size_classes[] = {4096, 8192, 16384, 32768, 65536};
 
+/* Redis's packed_threshold: elements of at least this many bytes get a
+ * plain node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD); 1 GB by
+ * default.  One setting for the whole process, as in Redis. */
+#define QL_PACKED_DEFAULT ((size_t)1 << 30)
+static size_t packed_threshold = QL_PACKED_DEFAULT;
+
+int ql_set_packed_threshold(unsigned long long sz)
+{
+    if (sz > (1ULL << 32) - (1ULL << 20))
+        return -1;
+    packed_threshold = sz == 0 ? QL_PACKED_DEFAULT : (size_t)sz;
+    return 0;
+}
+
 /* Upper bound of the bytes an element of len bytes adds to a listpack:
  * tag, up to 4 length bytes, payload, up to 5 backlen bytes. */
 static size_t entry_cost(size_t len)
@@ -44,7 +58,7 @@ static int fits(const struct quicklist *ql, size_t sz, size_t cnt)
 /* May an element of len bytes go into node n without exceeding the fill? */
 static int node_allows(const struct quicklist *ql, const struct ql_node *n, size_t len)
 {
-    if (n == NULL)
+    if (n == NULL || n->plain || len >= packed_threshold)
         return 0;
     size_t add = entry_cost(len);
     size_t cur = lp_bytes(n->lp);
@@ -53,10 +67,12 @@ static int node_allows(const struct quicklist *ql, const struct ql_node *n, size
     return fits(ql, cur + add, (size_t)n->count + 1);
 }
 
-static struct ql_node *node_new(void)
+/* A new node, to receive an element of len bytes (plain if it is large). */
+static struct ql_node *node_new(size_t len)
 {
     struct ql_node *n = rc_calloc(sizeof(*n));
     n->lp = lp_new(0);
+    n->plain = len >= packed_threshold;
     return n;
 }
 
@@ -126,6 +142,7 @@ struct quicklist *ql_dup(const struct quicklist *ql)
         struct ql_node *c = rc_calloc(sizeof(*c));
         c->lp = lp_dup(n->lp);
         c->count = n->count;
+        c->plain = n->plain;
         link_after(d, d->tail, c);
     }
     d->count = ql->count;
@@ -149,7 +166,7 @@ void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t le
 {
     struct ql_node *n = where == QL_HEAD ? ql->head : ql->tail;
     if (!node_allows(ql, n, len)) {
-        n = node_new();
+        n = node_new(len);
         link_after(ql, where == QL_HEAD ? NULL : ql->tail, n);
     }
     n->lp = where == QL_HEAD ? lp_prepend(n->lp, s, len) : lp_append(n->lp, s, len);
@@ -272,7 +289,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, size_t off, int a
         if (node_allows(ql, t, len)) {
             t->lp = lp_prepend(t->lp, s, len);
         } else {
-            t = node_new();
+            t = node_new(len);
             link_after(ql, n, t);
             t->lp = lp_append(t->lp, s, len);
         }
@@ -285,7 +302,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, size_t off, int a
         if (node_allows(ql, h, len)) {
             h->lp = lp_append(h->lp, s, len);
         } else {
-            h = node_new();
+            h = node_new(len);
             link_after(ql, n->prev, h);
             h->lp = lp_append(h->lp, s, len);
         }
@@ -297,7 +314,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, size_t off, int a
      * and the new element goes at the end of n (which now has room, or
      * will hold it alone beyond the fill if it is a huge element). */
     size_t from = after ? lp_next(n->lp, off) : off;
-    struct ql_node *t = node_new();
+    struct ql_node *t = node_new(0);
     size_t moved = 0;
     for (size_t o = from; o != LP_NONE; o = lp_next(n->lp, o)) {
         struct lp_entry le;
@@ -317,7 +334,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, size_t off, int a
         n->lp = lp_append(n->lp, s, len);
         n->count++;
     } else {
-        struct ql_node *m = node_new();
+        struct ql_node *m = node_new(len);
         link_after(ql, n, m);
         m->lp = lp_append(m->lp, s, len);
         m->count = 1;
@@ -331,14 +348,18 @@ int ql_replace_at(struct quicklist *ql, long long index, const char *s, size_t l
     size_t off;
     if (!locate(ql, index, &n, &off))
         return 0;
-    /* Replace in place when the node stays within its fill (or holds only
-     * this element); otherwise delete and re-insert at the same place. */
+    /* Replace in place when the node holds only this element (it becomes
+     * plain or packed as the new element's size says) or stays within its
+     * fill with an element below the packed threshold; otherwise delete and
+     * re-insert at the same place (a large element gets a plain node). */
     size_t next = lp_next(n->lp, off);
     size_t cur_sz = (next != LP_NONE ? next : lp_bytes(n->lp)) - off;
     size_t add = entry_cost(len);
     size_t rest = lp_bytes(n->lp) - cur_sz;
-    if (n->count == 1 || (add <= SIZE_MAX - rest && fits(ql, rest + add, n->count))) {
+    int large = len >= packed_threshold;
+    if (n->count == 1 || (!large && add <= SIZE_MAX - rest && fits(ql, rest + add, n->count))) {
         n->lp = lp_replace(n->lp, off, s, len);
+        n->plain = large;
         return 1;
     }
     size_t nextoff;

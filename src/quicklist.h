@@ -10,7 +10,9 @@
  *   fill > 0   at most fill elements per node, and at most 8 KB per node
  *              (Redis's safety limit);
  *   fill == 0  treated as 1.
- * An element too big for any node gets a node of its own.
+ * An element too big for any node gets a node of its own, and so does one
+ * of at least the packed threshold's bytes (Redis's plain node, here a
+ * listpack of one element that never takes another).
  *
  * Costs: push and pop at either end O(1) (plus a memmove inside one node);
  * index, insert and replace O(nodes + node size); iteration O(1) per step.
@@ -33,6 +35,7 @@ struct ql_node {
     struct ql_node *prev, *next;
     unsigned char *lp;
     uint32_t count;             /* entries in lp */
+    uint8_t plain;              /* holds one large element, takes no other */
 };
 
 struct quicklist {
@@ -85,6 +88,10 @@ size_t ql_mem(const struct quicklist *ql);
 size_t ql_allocations(const struct quicklist *ql);
 
 /* Adds s[0..len) at the head or the tail. */
+/* DEBUG QUICKLIST-PACKED-THRESHOLD: sets the size from which elements get
+ * a plain node (0: the default, 1 GB); -1 if sz is above 4 GB - 1 MB. */
+int ql_set_packed_threshold(unsigned long long sz);
+
 void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t len);
 
 /* The element at the head or tail into *e; 0 if the list is empty. */

@@ -59,10 +59,11 @@ static int parse_bit_offset(struct client *c, const struct slice *a, int field_b
 /*
  * The string at argv[1] for a write reaching bit `maxbit`: created as zero
  * bytes when missing, else made raw and zero-padded up to that bit's byte.
- * Returns NULL after replying WRONGTYPE.  The returned entry stays valid
- * until the next keyspace change.
+ * Sets *grew when it created or lengthened the string (Redis then counts
+ * every write as a change).  Returns NULL after replying WRONGTYPE.  The
+ * returned entry stays valid until the next keyspace change.
  */
-static struct kv *string_for_bit_write(struct client *c, uint64_t maxbit)
+static struct kv *string_for_bit_write(struct client *c, uint64_t maxbit, int *grew)
 {
     const struct slice *key = &c->argv[1];
     size_t need = (size_t)(maxbit >> 3) + 1;
@@ -73,12 +74,14 @@ static struct kv *string_for_bit_write(struct client *c, uint64_t maxbit)
         r->len = need;
         o = kv_new_raw(key->p, key->len, r, -1);
         db_add(c->db, o);
+        *grew = 1;
         return o;
     }
     if (o->type != OBJ_STRING) {
         reply_err_wrongtype(c);
         return NULL;
     }
+    *grew = kv_strlen(o) < need;
     string_grow_zero(o, need);
     db_signal_modified(c->db, key->p, key->len);
     return o;
@@ -194,7 +197,8 @@ void cmd_setbit(struct client *c)
         reply_error(c, ERR_BIT_VALUE);
         return;
     }
-    struct kv *o = string_for_bit_write(c, off);
+    int grew = 0;
+    struct kv *o = string_for_bit_write(c, off, &grew);
     if (o == NULL)
         return;
     struct rstr *r = o->v.ptr;
@@ -205,8 +209,8 @@ void cmd_setbit(struct client *c)
         *byte |= mask;
     else
         *byte &= (unsigned char)~mask;
-    /* Redis 7.0 announces a SETBIT only when the bit changed. */
-    if (old != (int)on)
+    /* Redis 7.0 announces a SETBIT only when the bit or the length changed. */
+    if (grew || old != (int)on)
         notify_event(NOTIFY_STRING, "setbit", c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
     reply_long(c, old);
@@ -605,7 +609,9 @@ static int bf_unsigned_add(uint64_t value, long long incr, int bits, enum bf_ove
 }
 
 /* Runs one SET or INCRBY on the raw buffer r and replies its result. */
-static void bf_exec_write(struct client *c, struct rstr *r, const struct bf_op *op)
+/* Returns 1 if the field's bits changed, 0 if the write left them as they
+ * were, -1 if it failed (OVERFLOW FAIL). */
+static int bf_exec_write(struct client *c, struct rstr *r, const struct bf_op *op)
 {
     unsigned char *p = (unsigned char *)r->buf;
     uint64_t raw = bf_read(p, r->len, op->offset, op->bits);
@@ -635,12 +641,13 @@ static void bf_exec_write(struct client *c, struct rstr *r, const struct bf_op *
     }
     if (overflow && op->overflow == BF_FAIL) {
         reply_null(c);
-        return;
+        return -1;
     }
     if (op->bits < 64)
         store &= (UINT64_C(1) << op->bits) - 1;
     bf_write(p, r->len, op->offset, op->bits, store);
     reply_long(c, reply);
+    return store != raw;
 }
 
 /*
@@ -706,6 +713,7 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
     }
 
     struct kv *o;
+    int grew = 0, changes = 0;
     if (writes == 0) {
         o = db_lookup_read(c, &c->argv[1]);
         if (o != NULL && o->type != OBJ_STRING) {
@@ -717,7 +725,7 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
             reply_error(c, "ERR BITFIELD_RO only supports the GET subcommand");
             goto out;
         }
-        o = string_for_bit_write(c, highest);
+        o = string_for_bit_write(c, highest, &grew);
         if (o == NULL)
             goto out;
     }
@@ -726,7 +734,11 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
     for (int i = 0; i < nops; i++) {
         const struct bf_op *op = &ops[i];
         if (op->opcode != BF_GET) {
-            bf_exec_write(c, o->v.ptr, op);
+            /* Redis counts a write that changed the bits, or any
+             * completed write when the string was created or grown. */
+            int changed = bf_exec_write(c, o->v.ptr, op);
+            if (changed > 0 || (changed == 0 && grew))
+                changes++;
             continue;
         }
         uint64_t raw = 0;
@@ -738,6 +750,8 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
         reply_long(c, op->sign ? bf_sign_extend(raw, op->bits) : (long long)raw);
     }
     server.stat_dirty += writes;
+    if (changes)
+        notify_event(NOTIFY_STRING, "setbit", c->db, c->argv[1].p, c->argv[1].len);
 out:
     rc_free(ops);
 }

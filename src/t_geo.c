@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "geohash.h"
+#include "notify.h"
 #include "propagate.h"
 #include "reply.h"
 #include "t_zset.h"
@@ -503,13 +504,21 @@ enum {
 /* Store the first n results of r at key as a sorted set (scores: the
  * geohash, or the distance in units when storedist), replacing it; an
  * empty result deletes key. */
+/* An empty result (or a missing source) deletes the destination. */
+static void store_empty(struct client *c, const struct slice *key)
+{
+    if (db_delete(c->db, key->p, key->len, server.lazyfree_lazy_server_del)) {
+        server.stat_dirty++;
+        notify_event(NOTIFY_GENERIC, "del", c->db, key->p, key->len);
+    }
+    reply_long(c, 0);
+}
+
 static void store_results(struct client *c, const struct slice *key, struct geo_result *r,
-                          size_t n, int storedist)
+                          size_t n, int storedist, const char *event)
 {
     if (n == 0) {
-        if (db_delete(c->db, key->p, key->len, server.lazyfree_lazy_server_del))
-            server.stat_dirty++;
-        reply_long(c, 0);
+        store_empty(c, key);
         return;
     }
     struct kv *dst = zset_new_skiplist_entry(key->p, key->len);
@@ -524,6 +533,7 @@ static void store_results(struct client *c, const struct slice *key, struct geo_
     zset_loaded(dst, maxlen, totlen);
     db_overwrite(c->db, dst);
     server.stat_dirty += (long long)n;
+    notify_event(NOTIFY_ZSET, event, c->db, key->p, key->len);
     reply_long(c, (long long)n);
 }
 
@@ -675,9 +685,7 @@ static void georadius_generic(struct client *c, int srcidx, int flags)
 
     if (o == NULL) {
         if (storekey) {
-            if (db_delete(c->db, storekey->p, storekey->len, server.lazyfree_lazy_server_del))
-                server.stat_dirty++;
-            reply_long(c, 0);
+            store_empty(c, storekey);
         } else {
             reply_empty_array(c);
         }
@@ -706,7 +714,8 @@ static void georadius_generic(struct client *c, int srcidx, int flags)
     for (size_t i = 0; i < n; i++)
         r.v[i].dist /= shape.to_m;
     if (storekey)
-        store_results(c, storekey, &r, n, storedist);
+        store_results(c, storekey, &r, n, storedist,
+                      (flags & GF_SEARCHSTORE) ? "geosearchstore" : "georadiusstore");
     else
         reply_results(c, &r, n, withdist, withhash, withcoord);
     result_free(&r);

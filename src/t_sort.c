@@ -33,6 +33,7 @@
 #include "quicklist.h"
 #include "reply.h"
 #include "script.h"
+#include "notify.h"
 #include "server.h"
 #include "t_hash.h"
 
@@ -310,8 +311,10 @@ static void emit(struct client *c, const struct sort_opts *o, struct sort_item *
         struct kv *n = kv_new_ptr(o->store->p, o->store->len, OBJ_LIST, ENC_QUICKLIST, ql, -1);
         db_overwrite(c->db, n);     /* drops a TTL, as Redis's setKey */
         server.stat_dirty += outlen;
+        notify_event(NOTIFY_LIST, "sortstore", c->db, o->store->p, o->store->len);
     } else if (db_delete(c->db, o->store->p, o->store->len, server.lazyfree_lazy_server_del)) {
         server.stat_dirty++;
+        notify_event(NOTIFY_GENERIC, "del", c->db, o->store->p, o->store->len);
     }
     reply_long(c, outlen);
 }

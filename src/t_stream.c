@@ -227,6 +227,19 @@ static struct kv *create_stream(struct client *c, const struct slice *key)
     return o;
 }
 
+/* Creates consumer `name` of cg in the stream at key and announces it
+ * (xgroup-createconsumer, as every way Redis creates one); NULL if it
+ * exists. */
+static struct stream_consumer *consumer_add(struct db *db, const char *key, size_t klen,
+                                            struct stream_cg *cg, const char *name,
+                                            size_t nlen, long long now)
+{
+    struct stream_consumer *cons = stream_consumer_create(cg, name, nlen, now);
+    if (cons)
+        notify_event(NOTIFY_STREAM, "xgroup-createconsumer", db, key, klen);
+    return cons;
+}
+
 /* The group argv[2] of the stream argv[1]; NULL after replying WRONGTYPE
  * or NOGROUP. */
 static struct stream_cg *lookup_group(struct client *c, struct stream **s)
@@ -765,6 +778,7 @@ void cmd_xsetid(struct client *c)
     reply_ok(c);
     db_signal_modified(c->db, c->argv[1].p, c->argv[1].len);
     server.stat_dirty++;
+    notify_event(NOTIFY_STREAM, "xsetid", c->db, c->argv[1].p, c->argv[1].len);
 }
 
 /* ---- XREAD, XREADGROUP ---- */
@@ -839,7 +853,7 @@ static struct stream_consumer *consumer_get(struct db *db, const char *key, size
 {
     struct stream_consumer *cons = stream_consumer_find(cg, name, nlen);
     if (cons == NULL) {
-        cons = stream_consumer_create(cg, name, nlen, now_ms());
+        cons = consumer_add(db, key, klen, cg, name, nlen, now_ms());
         struct slice rec[5] = {{"XGROUP", 6}, {"CREATECONSUMER", 14}, {key, klen},
                                {cg->name, cg->nlen}, {name, nlen}};
         propagate_add(db->id, 5, rec);
@@ -1225,6 +1239,7 @@ void cmd_xgroup_create(struct client *c)
     if (stream_cg_create(s, c->argv[3].p, c->argv[3].len, &id, er)) {
         reply_ok(c);
         server.stat_dirty++;
+        notify_event(NOTIFY_STREAM, "xgroup-create", c->db, c->argv[2].p, c->argv[2].len);
     } else {
         reply_error(c, "BUSYGROUP Consumer Group name already exists");
     }
@@ -1257,6 +1272,7 @@ void cmd_xgroup_setid(struct client *c)
     cg->entries_read = er;
     reply_ok(c);
     server.stat_dirty++;
+    notify_event(NOTIFY_STREAM, "xgroup-setid", c->db, c->argv[2].p, c->argv[2].len);
 }
 
 void cmd_xgroup_destroy(struct client *c)
@@ -1272,6 +1288,7 @@ void cmd_xgroup_destroy(struct client *c)
     stream_cg_destroy(s, cg);
     reply_long(c, 1);
     server.stat_dirty++;
+    notify_event(NOTIFY_STREAM, "xgroup-destroy", c->db, c->argv[2].p, c->argv[2].len);
     block_signal_key(c->db, c->argv[2].p, c->argv[2].len);
 }
 
@@ -1281,7 +1298,8 @@ void cmd_xgroup_createconsumer(struct client *c)
     struct stream_cg *cg;
     if (xgroup_lookup(c, 0, 1, &s, &cg) != 0)
         return;
-    int created = stream_consumer_create(cg, c->argv[4].p, c->argv[4].len, now_ms()) != NULL;
+    int created = consumer_add(c->db, c->argv[2].p, c->argv[2].len, cg, c->argv[4].p,
+                               c->argv[4].len, now_ms()) != NULL;
     if (created)
         server.stat_dirty++;
     reply_long(c, created);
@@ -1298,6 +1316,7 @@ void cmd_xgroup_delconsumer(struct client *c)
     if (cons) {
         pending = (long long)stream_consumer_delete(cg, cons);
         server.stat_dirty++;
+        notify_event(NOTIFY_STREAM, "xgroup-delconsumer", c->db, c->argv[2].p, c->argv[2].len);
     }
     reply_long(c, pending);
 }
@@ -1446,7 +1465,8 @@ static void claim_one(struct client *c, struct stream_cg *cg, struct stream_cons
     if (*cons == NULL) {
         *cons = stream_consumer_find(cg, c->argv[3].p, c->argv[3].len);
         if (*cons == NULL)
-            *cons = stream_consumer_create(cg, c->argv[3].p, c->argv[3].len, now_ms());
+            *cons = consumer_add(c->db, c->argv[1].p, c->argv[1].len, cg, c->argv[3].p,
+                                 c->argv[3].len, now_ms());
         (*cons)->seen_time = now_ms();
     }
     stream_nack_move(nack, id, *cons);
@@ -1554,7 +1574,8 @@ void cmd_xclaim(struct client *c)
             if (cons == NULL) {
                 cons = stream_consumer_find(cg, c->argv[3].p, c->argv[3].len);
                 if (cons == NULL)
-                    cons = stream_consumer_create(cg, c->argv[3].p, c->argv[3].len, now);
+                    cons = consumer_add(c->db, c->argv[1].p, c->argv[1].len, cg,
+                                        c->argv[3].p, c->argv[3].len, now);
                 cons->seen_time = now;
             }
             nack = stream_nack_add(cg, cons, &id, now);

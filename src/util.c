@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -438,4 +439,33 @@ int rc_random_hex(char *out, size_t len)
         }
     }
     return rc;
+}
+
+int rc_memtoull(const char *s, unsigned long long *out)
+{
+    static const struct {
+        const char *name;
+        unsigned long long mul;
+    } units[] = {{"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000ULL * 1000},
+                 {"mb", 1024ULL * 1024}, {"g", 1000ULL * 1000 * 1000},
+                 {"gb", 1024ULL * 1024 * 1024}};
+    size_t digits = 0;
+    while (isdigit((unsigned char)s[digits]))
+        digits++;
+    size_t u = 0, nunits = sizeof(units) / sizeof(units[0]);
+    while (u < nunits && strcasecmp(s + digits, units[u].name) != 0)
+        u++;
+    if (u == nunits)
+        return 0;
+    unsigned long long v = 0;
+    for (size_t i = 0; i < digits; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (v > ULLONG_MAX / units[u].mul)
+        return 0;
+    *out = v * units[u].mul;
+    return 1;
 }

@@ -33,6 +33,12 @@
  */
 int rc_str2ll(const char *s, size_t len, long long *out);
 
+/* A memory value as Redis's memtoull reads it: digits (none means 0,
+ * leading zeros allowed) then an optional unit b, k (1000), kb (1024), m,
+ * mb, g, gb in any case.  Returns 1 with *out set, 0 if malformed or out
+ * of range. */
+int rc_memtoull(const char *s, unsigned long long *out);
+
 /* rc_str2ll, additionally range-checked for long (Redis's string2l). */
 int rc_str2l(const char *s, size_t len, long *out);
 

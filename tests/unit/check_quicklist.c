@@ -297,6 +297,49 @@ START_TEST(test_huge_element_own_node)
 }
 END_TEST
 
+/* DEBUG QUICKLIST-PACKED-THRESHOLD: elements of at least the threshold
+ * get a plain node of their own, which takes no other element; replacing
+ * makes a node plain or packed by the new element's size. */
+START_TEST(test_packed_threshold_plain_nodes)
+{
+    ck_assert_int_eq(ql_set_packed_threshold((1ULL << 32) - (1ULL << 20) + 1), -1);
+    ck_assert_int_eq(ql_set_packed_threshold(4), 0);
+    struct quicklist *ql = ql_create(-2);
+    ql_push(ql, QL_TAIL, "a", 1);
+    ql_push(ql, QL_TAIL, "bbbb", 4);        /* plain */
+    ql_push(ql, QL_TAIL, "c", 1);
+    ql_push(ql, QL_HEAD, "dddd", 4);        /* plain */
+    ck_assert_uint_eq(ql->nodes, 4);
+    ck_assert(ql->head->plain && ql->head->next->next->plain);
+    ck_assert(!ql->head->next->plain && !ql->tail->plain);
+    /* A large element replacing one of a shared node gets its own node. */
+    ql_push(ql, QL_TAIL, "e", 1);           /* joins "c" */
+    ck_assert_uint_eq(ql->nodes, 4);
+    ck_assert(ql_replace_at(ql, 4, "eeeee", 5));
+    ck_assert_uint_eq(ql->nodes, 5);
+    ck_assert(ql->tail->plain);
+    /* A small element replacing a plain one leaves the node packed. */
+    ck_assert(ql_replace_at(ql, 0, "d", 1));
+    ck_assert(!ql->head->plain);
+    struct ql_entry e;
+    const char *want[] = {"d", "a", "bbbb", "c", "eeeee"};
+    for (int i = 0; i < 5; i++) {
+        ck_assert(ql_index(ql, i, &e));
+        ck_assert(entry_is(&e, want[i], strlen(want[i])));
+    }
+    struct quicklist *d = ql_dup(ql);
+    ck_assert(d->tail->plain && !d->head->plain);
+    ql_destroy(&d);
+    ql_destroy(&ql);
+    ck_assert_int_eq(ql_set_packed_threshold(0), 0);
+    ql = ql_create(-2);
+    ql_push(ql, QL_TAIL, "a", 1);
+    ql_push(ql, QL_TAIL, "bbbb", 4);
+    ck_assert_uint_eq(ql->nodes, 1);
+    ql_destroy(&ql);
+}
+END_TEST
+
 static Suite *quicklist_suite(void)
 {
     Suite *s = suite_create("quicklist");
@@ -305,6 +348,7 @@ static Suite *quicklist_suite(void)
     tcase_add_test(tc, test_push_pop_order);
     tcase_add_test(tc, test_integers_and_index);
     tcase_add_test(tc, test_huge_element_own_node);
+    tcase_add_test(tc, test_packed_threshold_plain_nodes);
     tcase_add_test(tc, test_model_fills);
     suite_add_tcase(s, tc);
     return s;

@@ -519,6 +519,32 @@ START_TEST(test_random_hex)
 }
 END_TEST
 
+/* Memory values as Redis's memtoull reads them. */
+START_TEST(test_memtoull)
+{
+    static const struct {
+        const char *in;
+        int ok;
+        unsigned long long v;
+    } t[] = {
+        {"100", 1, 100},   {"1k", 1, 1000},         {"1KB", 1, 1024},
+        {"2m", 1, 2000000}, {"2Mb", 1, 2097152},    {"1g", 1, 1000000000ULL},
+        {"1gb", 1, 1073741824ULL}, {"007", 1, 7},   {"", 1, 0},
+        {"kb", 1, 0},      {"0b", 1, 0},            {"-1", 0, 0},
+        {"+5", 0, 0},      {" 10", 0, 0},           {"10 ", 0, 0},
+        {"0x10", 0, 0},    {"5tb", 0, 0},           {"1.5gb", 0, 0},
+        {"18446744073709551615", 1, 18446744073709551615ULL},
+        {"18446744073709551616", 0, 0},             {"17179869184gb", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        unsigned long long v = 12345;
+        ck_assert_msg(rc_memtoull(t[i].in, &v) == t[i].ok, "%s", t[i].in);
+        if (t[i].ok)
+            ck_assert_msg(v == t[i].v, "%s gave %llu", t[i].in, v);
+    }
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -537,6 +563,7 @@ static Suite *util_suite(void)
     tcase_add_test(tc, test_double2ll);
     tcase_add_test(tc, test_clocks);
     tcase_add_test(tc, test_random_hex);
+    tcase_add_test(tc, test_memtoull);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,10 @@
 // node with keys served by the others, and Redis.Cluster, which routes by
 // slot from CLUSTER SLOTS.  Pipelines, transactions with hash tags, pub/sub
 // across nodes, blocking pops woken by a write made through another node,
-// SCAN over the ring.
+// SCAN over the ring, an ACL user made on one node and used on every node
+// (forwarded commands keep its permissions), and client-side caching of
+// keys other nodes own (RESP2 REDIRECT to a __redis__:invalidate
+// subscriber).
 //
 //     NODE_PATH=... node --test ring.js
 //
@@ -217,6 +220,80 @@ ringTest('plain SCAN covers the ring, each key once', async () => {
     for await (const batch of stream) seen.push(...batch);
     assert.equal(seen.length, keys.length);
     assert.deepEqual(seen.sort(), [...keys].sort());
+  }
+});
+
+ringTest('plain ACL user made on one node, used on every node', async () => {
+  assert.equal(await node(0).call('ACL', 'SETUSER', 'ringapp', 'on', '>pw', 'resetkeys',
+    '~ra:*', '+@read', '+@write', '+acl|whoami', '+cluster|slots', '+cluster|info', '-del'),
+  'OK');
+  try {
+    for (const i of [1, 2]) {       // the SETUSER reaches the others
+      let rules = null;
+      for (let n = 0; n < 50 && rules === null; n++) {
+        rules = await node(i).call('ACL', 'GETUSER', 'ringapp');
+        if (rules === null) await sleep(100);
+      }
+      assert.notEqual(rules, null, `user missing on node ${i}`);
+    }
+    for (const i of [0, 1, 2]) {
+      const app = node(i, { username: 'ringapp', password: 'pw', enableReadyCheck: false });
+      assert.equal(await app.call('ACL', 'WHOAMI'), 'ringapp');
+      for (const owner of [0, 1, 2]) {
+        const key = keyOn(owner, 'ra:');
+        assert.equal(await app.set(key, `from ${i}`), 'OK');
+        assert.equal(await app.get(key), `from ${i}`);
+        await assert.rejects(app.del(key),
+          /^ReplyError: NOPERM this user has no permissions to run the 'del' command$/);
+        await assert.rejects(app.set(keyOn(owner, 'other:'), 'v'),
+          /^ReplyError: NOPERM this user has no permissions to access one of the keys used as arguments$/);
+      }
+    }
+    await assert.rejects(node(1).call('AUTH', 'ringapp', 'wrong'),
+      /^ReplyError: WRONGPASS invalid username-password pair or user is disabled\.$/);
+    // Redis.Cluster logs every node connection in as the user (which needs
+    // CLUSTER SLOTS for the topology and CLUSTER INFO for its ready check).
+    const c = new Redis.Cluster([{ host: HOST, port: ports[2] }], {
+      redisOptions: { maxRetriesPerRequest: 1, username: 'ringapp', password: 'pw',
+        enableReadyCheck: false },
+      clusterRetryStrategy: () => null });
+    clients.push(c);
+    for (let n = 0; n < 60; n++) {
+      const key = `ra:c${n}`;
+      assert.equal(await c.set(key, n), 'OK');
+      assert.equal(await c.get(key), String(n));
+    }
+    await assert.rejects(c.set('nope', 1), /^ReplyError: NOPERM/);
+  } finally {
+    await node(0).call('ACL', 'DELUSER', 'ringapp');
+  }
+});
+
+ringTest('plain client-side caching of keys other nodes own', async () => {
+  const sub = node(0);
+  const subId = await sub.client('ID');
+  await sub.subscribe('__redis__:invalidate');
+  const tracker = node(0);
+  assert.equal(await tracker.client('TRACKING', 'ON', 'REDIRECT', subId), 'OK');
+  for (const owner of [0, 1, 2]) {
+    const key = keyOn(owner, 'tr');
+    await node(owner).set(key, 'old');
+    assert.equal(await tracker.get(key), 'old');      // tracked, maybe forwarded
+    const got = nextMessage(sub);
+    await node((owner + 1) % 3).set(key, 'new');       // written through another node
+    assert.deepEqual(await got, ['__redis__:invalidate', key]);
+  }
+  const bsub = node(1);
+  const bsubId = await bsub.client('ID');
+  await bsub.subscribe('__redis__:invalidate');
+  const bcast = node(1);
+  assert.equal(await bcast.client('TRACKING', 'ON', 'REDIRECT', bsubId, 'BCAST',
+    'PREFIX', 'bp:'), 'OK');
+  for (const owner of [0, 1, 2]) {
+    const key = keyOn(owner, 'bp:');
+    const got = nextMessage(bsub);
+    await node((owner + 2) % 3).set(key, 'v');        // never read: the prefix is enough
+    assert.deepEqual(await got, ['__redis__:invalidate', key]);
   }
 });
 

@@ -1,7 +1,9 @@
 // ioredis (pinned in package.json) against a real server, with node's
 // built-in test runner: pipelines of 1000 commands, MULTI/EXEC with a WATCH
-// retry, pub/sub, blocking pops woken by another connection, and round
-// trips of every data type.
+// retry, pub/sub, blocking pops woken by another connection, round trips
+// of every data type, ACL users (AUTH with a user name, NOPERM denials)
+// and client-side caching (ioredis speaks RESP2, so tracking redirects the
+// invalidations to a connection subscribed to __redis__:invalidate).
 //
 // Each test needs certain commands; when the server under test does not
 // have them yet (COMMAND INFO answers nil) the test is skipped, naming the
@@ -93,9 +95,9 @@ async function stopServer(srv) {
   fs.rmSync(srv.dir, { recursive: true, force: true });
 }
 
-function connect() {
+function connect(opts = {}) {
   const c = new Redis({ host: HOST, port: server.port, maxRetriesPerRequest: 1,
-    retryStrategy: () => null, lazyConnect: false });
+    retryStrategy: () => null, lazyConnect: false, ...opts });
   clients.push(c);
   return c;
 }
@@ -366,4 +368,107 @@ feature('sorted set round trip', ['zadd', 'zrange', 'zscore', 'zincrby', 'zrank'
   assert.equal(await r.zrem('z', 'm0', 'nosuch'), 1);
   assert.equal(await r.zadd('z', 'inf', 'inf'), 1);
   assert.equal(await r.zscore('z', 'inf'), 'inf');
+});
+
+// ---- ACL users ----
+
+feature('ACL user: AUTH with a user name, NOPERM for keys and commands',
+  ['acl', 'auth', 'get', 'set', 'del'], async () => {
+    assert.equal(await r.call('ACL', 'SETUSER', 'app', 'on', '>s3cret', 'resetkeys', '~app:*',
+      '&news', '+@read', '+@write', '+publish', '+acl|whoami', '-del'), 'OK');
+    try {
+      const app = connect({ username: 'app', password: 's3cret', enableReadyCheck: false });
+      assert.equal(await app.call('ACL', 'WHOAMI'), 'app');
+      assert.equal(await app.set('app:1', 'v'), 'OK');
+      assert.equal(await app.get('app:1'), 'v');
+      await assert.rejects(app.set('other', 'v'),
+        /^ReplyError: NOPERM this user has no permissions to access one of the keys used as arguments$/);
+      await assert.rejects(app.del('app:1'),
+        /^ReplyError: NOPERM this user has no permissions to run the 'del' command$/);
+      await assert.rejects(app.publish('other', 'x'),
+        /^ReplyError: NOPERM this user has no permissions to access one of the channels used as arguments$/);
+      assert.equal(await app.publish('news', 'x'), 0);
+      // A second connection switches users with AUTH.
+      const c = connect();
+      assert.equal(await c.call('ACL', 'WHOAMI'), 'default');
+      await assert.rejects(c.call('AUTH', 'app', 'wrong'),
+        /^ReplyError: WRONGPASS invalid username-password pair or user is disabled\.$/);
+      assert.equal(await c.call('AUTH', 'app', 's3cret'), 'OK');
+      assert.equal(await c.call('ACL', 'WHOAMI'), 'app');
+      await assert.rejects(c.call('ACL', 'WHOAMI', 'x'), /wrong number of arguments/);
+      // The denials are in the ACL log, newest first.
+      const log = await r.call('ACL', 'LOG');
+      const reasons = log.map((e) => e[e.indexOf('reason') + 1]);
+      assert.deepEqual(reasons.slice(0, 4), ['auth', 'channel', 'command', 'key']);
+      const entry = log[1];
+      assert.equal(entry[entry.indexOf('username') + 1], 'app');
+      assert.equal(entry[entry.indexOf('object') + 1], 'other');
+      // Changing the user applies to its open connections at once.
+      assert.equal(await r.call('ACL', 'SETUSER', 'app', '-get'), 'OK');
+      await assert.rejects(app.get('app:1'),
+        /^ReplyError: NOPERM this user has no permissions to run the 'get' command$/);
+    } finally {
+      await r.call('ACL', 'DELUSER', 'app');
+      await r.call('ACL', 'LOG', 'RESET');
+    }
+  });
+
+// ---- client-side caching ----
+
+feature('tracking: invalidations redirected to a RESP2 subscriber',
+  ['client', 'subscribe', 'get', 'set', 'mset', 'flushall'], async () => {
+    const sub = connect();
+    const subId = await sub.client('ID');
+    assert.equal(await sub.subscribe('__redis__:invalidate'), 1);
+    const c = connect();
+    assert.equal(await c.client('TRACKING', 'ON', 'REDIRECT', subId), 'OK');
+    assert.equal(await c.client('GETREDIR'), subId);
+    await r.mset('cached', '1', 'other', '1');
+    assert.equal(await c.get('cached'), '1');
+    let got = nextEvent(sub, 'message');
+    await r.set('cached', '2');
+    assert.deepEqual(await got, ['__redis__:invalidate', 'cached']);
+    // Invalidated once: the next write is not announced until read again.
+    // (Messages carry the RESP2 array of keys, which ioredis joins.)
+    await r.set('cached', '3');
+    assert.equal(await c.get('cached'), '3');
+    got = nextEvent(sub, 'message');
+    await r.set('other', '2');           // never read: no message for it
+    await r.set('cached', '4');
+    assert.deepEqual(await got, ['__redis__:invalidate', 'cached']);
+    // FLUSHALL invalidates everything: a null key list (ioredis hands a
+    // RESP2 message's array over joined, and the null as '').
+    assert.equal(await c.get('cached'), '4');
+    got = nextEvent(sub, 'message');
+    await r.flushall();
+    assert.deepEqual(await got, ['__redis__:invalidate', '']);
+    assert.equal(await c.client('TRACKING', 'OFF'), 'OK');
+  });
+
+feature('tracking: BCAST prefixes and OPTIN', ['client', 'subscribe', 'get', 'set'], async () => {
+  const sub = connect();
+  const subId = await sub.client('ID');
+  await sub.subscribe('__redis__:invalidate');
+  const bcast = connect();
+  assert.equal(await bcast.client('TRACKING', 'ON', 'REDIRECT', subId, 'BCAST',
+    'PREFIX', 'user:'), 'OK');
+  let got = nextEvent(sub, 'message');
+  await r.set('session:1', 'x');        // outside the prefix
+  await r.set('user:1', 'x');           // never read, announced by prefix
+  assert.deepEqual(await got, ['__redis__:invalidate', 'user:1']);
+  assert.equal(await bcast.client('TRACKING', 'OFF'), 'OK');
+
+  const optin = connect();
+  assert.equal(await optin.client('TRACKING', 'ON', 'REDIRECT', subId, 'OPTIN'), 'OK');
+  await r.set('a', '1');
+  await r.set('b', '1');
+  assert.equal(await optin.get('a'), '1');            // not cached: untracked
+  assert.equal(await optin.client('CACHING', 'YES'), 'OK');
+  assert.equal(await optin.get('b'), '1');            // tracked
+  got = nextEvent(sub, 'message');
+  await r.set('a', '2');
+  await r.set('b', '2');
+  assert.deepEqual(await got, ['__redis__:invalidate', 'b']);
+  await assert.rejects(optin.client('CACHING', 'NO'),
+    /^ReplyError: ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode\.$/);
 });
