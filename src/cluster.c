@@ -33,6 +33,7 @@
 #include "ring.h"
 #include "rand.h"
 #include "repl.h"
+#include "slotdrop.h"
 #include "server.h"
 #include "util.h"
 
@@ -165,7 +166,8 @@ static void state_changed(void)
         struct ring_member_spec spec[s->nmembers];
         for (size_t i = 0; i < s->nmembers; i++) {
             spec[i].id = s->members[i].id;
-            spec[i].zone = s->members[i].zone;
+            spec[i].zone = (server.cluster_debug_bugs & CLUSTER_BUG_IGNORE_ZONES) ? ""
+                                                                                  : s->members[i].zone;
             spec[i].vnodes = s->members[i].vnodes;
         }
         nr = ring_build(spec, (int)s->nmembers, s->replicas);
@@ -203,6 +205,14 @@ static void state_changed(void)
     rc_free(cl.peers);
     cl.peers = np;
     cl.npeers = n;
+    /* More copies per slot: the lists grew at their ends, and the new
+     * holders are sent the slots' data as after a failover. */
+    int more_copies = cl.ring && nr && ring_replicas(nr) > ring_replicas(cl.ring);
+    if (more_copies)
+        log_notice("Cluster state epoch %llu keeps %d copies of each slot besides the primary "
+                   "(was %d): sending this node's slots to their new replicas",
+                   (unsigned long long)s->epoch, ring_replicas(nr), ring_replicas(cl.ring));
+    gained_from_failed |= more_copies;
     ring_destroy(&cl.ring);
     cl.ring = nr;
     cl.ring_epoch = s->epoch;
@@ -923,6 +933,7 @@ void cluster_cron(void)
     if (!cl.on)
         return;
     repl_cron();
+    slotdrop_cron();
     reap_deferred();
 }
 

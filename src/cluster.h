@@ -77,7 +77,8 @@ enum {
     CLUSTER_BUG_ACK_ANY_REPLICA = 0x4000,   /* count any replica's ack, not the successors' */
     /* A fault, not a bug: batches to each slot's first successor are
      * silently dropped (a successor lagging behind the other replicas). */
-    CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000
+    CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000,
+    CLUSTER_BUG_IGNORE_ZONES = 0x10000  /* place copies as if no member had a zone */
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

@@ -31,6 +31,7 @@
 #include "pubsub.h"
 #include "repl.h"
 #include "slotdigest.h"
+#include "slotdrop.h"
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
@@ -606,6 +607,10 @@ void cmd_ring_help(struct client *c)
         "DIGEST [<slot> [<last slot>]]",
         "    Return [slot, digest, keys] for each slot in range holding keys here: equal on",
         "    every member holding a copy of the slot once they are in step.",
+        "REPLICAS <replicas>",
+        "    Change the copies kept of each slot besides the primary (0 to 15); replies once",
+        "    a majority of the members agreed.  New replicas are sent the slots' data; a node",
+        "    that no longer holds a slot drops its copy in the background.",
         "OWNERS <key>",
         "    Return the key's slot and its preference list: each member's id, address,",
         "    role (primary, replica) and status (up, failed, joining).",
@@ -634,6 +639,46 @@ void cmd_ring_create(struct client *c)
         reply_error(c, why);
     else
         reply_ok(c);
+}
+
+/* RING REPLICAS n: a state change like MEET's, answered once chosen.
+ * Preference lists keep their order when they grow or shrink (ring.h), so
+ * no slot changes primary: raising the count adds copies at the lists'
+ * ends, which every primary then checks and fills (the state change makes
+ * it catch every peer up, cluster.c); lowering it leaves copies that their
+ * nodes drop (slotdrop.c). */
+void cmd_ring_replicas(struct client *c)
+{
+    if (!need_ring_mode(c))
+        return;
+    long long replicas;
+    if (!rc_str2ll(c->argv[2].p, c->argv[2].len, &replicas) || replicas < 0 ||
+        replicas > CSTATE_REPLICAS_MAX) {
+        reply_error(c, "ERR replicas must be an integer from 0 to 15");
+        return;
+    }
+    const struct cstate *s = cluster_state();
+    if (s == NULL || s->epoch == 0) {
+        reply_error(c, "ERR this node is not in a ring (RING CREATE or CLUSTER MEET first)");
+        return;
+    }
+    if (s->replicas == (int)replicas) {
+        reply_ok(c);
+        return;
+    }
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_SET_REPLICAS;
+    ch.replicas = (int)replicas;
+    char perr[256];
+    uint64_t token = cluster_propose(&ch, perr, sizeof(perr));
+    if (token == 0) {
+        reply_errorf(c, "ERR %s", perr);
+        return;
+    }
+    struct admin_op *op = op_start(c);
+    op->token = token;
+    cluster_pump();
 }
 
 void cmd_ring_owners(struct client *c)
@@ -862,25 +907,6 @@ void cmd_ringnode_publish(struct client *c)
 
 /* ---- slots as a whole: RINGNODE SLOTFLUSH, RING DIGEST ---- */
 
-struct keylist {
-    char **keys;
-    size_t *lens;
-    size_t n, cap;
-};
-
-static void collect_key(void *priv, struct kv *o)
-{
-    struct keylist *kl = priv;
-    if (kl->n == kl->cap) {
-        kl->cap = kl->cap ? kl->cap * 2 : 16;
-        kl->keys = rc_realloc(kl->keys, kl->cap * sizeof(*kl->keys));
-        kl->lens = rc_realloc(kl->lens, kl->cap * sizeof(*kl->lens));
-    }
-    kl->keys[kl->n] = rc_malloc(o->klen ? o->klen : 1);
-    memcpy(kl->keys[kl->n], kv_key(o), o->klen);
-    kl->lens[kl->n++] = o->klen;
-}
-
 /* RINGNODE SLOTFLUSH <slot>: delete every key of the slot in every
  * database (a catch-up dump follows).  Logged as the deletions. */
 void cmd_ringnode_slotflush(struct client *c)
@@ -888,22 +914,7 @@ void cmd_ringnode_slotflush(struct client *c)
     unsigned slot;
     if (!ringnode_need_node(c) || parse_slot(c, &c->argv[2], &slot) != 0)
         return;
-    long long n = 0;
-    for (int dbi = 0; dbi < server.dbnum; dbi++) {
-        struct db *db = &server.dbs[dbi];
-        struct keylist kl = {NULL, NULL, 0, 0};
-        db_scan_slot(db, slot, 0, collect_key, &kl);
-        for (size_t i = 0; i < kl.n; i++) {
-            if (db_delete(db, kl.keys[i], kl.lens[i], 0)) {
-                propagate_deletion(db->id, kl.keys[i], kl.lens[i], 0);
-                server.stat_dirty++;
-            }
-            rc_free(kl.keys[i]);
-        }
-        n += (long long)kl.n;
-        rc_free(kl.keys);
-        rc_free(kl.lens);
-    }
+    long long n = slot_flush(slot);
     propagate_prevent(c);
     reply_long(c, n);
 }

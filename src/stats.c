@@ -36,6 +36,7 @@
 #include "cstate.h"
 #include "ring.h"
 #include "route.h"
+#include "slotdrop.h"
 #include "snapshot.h"
 #include "tracking.h"
 
@@ -668,11 +669,12 @@ static void section_cluster(struct text *t)
                "ring_members_failed:%zu\r\nring_members_joining:%zu\r\nring_replicas:%d\r\n"
                "ring_slots_primary:%u\r\nring_slots_copies:%u\r\n"
                "ring_forwarded_commands:%lld\r\nring_split_commands:%lld\r\n"
-               "ring_fanout_commands:%lld\r\nring_local_keys:%lld\r\nring_lease:%s\r\n",
+               "ring_fanout_commands:%lld\r\nring_local_keys:%lld\r\nring_lease:%s\r\n"
+               "ring_dropped_slots:%lld\r\nring_dropped_keys:%lld\r\n",
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
             route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys(),
-            cluster_serving_state());
+            cluster_serving_state(), slotdrop_slots(), slotdrop_keys());
 }
 
 static void section_keyspace(struct text *t)

@@ -31,7 +31,23 @@ import redis
 from ringutil import key_slot
 
 
-class Writers:
+class _Threads:
+    """Threads (self.threads) started on entry; on exit told to stop
+    (self.stop) and joined, within bounds."""
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in self.threads)
+
+
+class Writers(_Threads):
     """n threads, thread t writing through node (t % nodes)."""
 
     def __init__(self, ring, n=8, prefix="w", retries=0):
@@ -130,17 +146,6 @@ class Writers:
                 self.ops += 1
                 self.failed_ops += not ok
             i += 1
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
-        assert not any(t.is_alive() for t in self.threads)
 
 
 def _retrying(fn, attempts=100):
@@ -253,3 +258,44 @@ def wait_until(fn, timeout=20.0):
             pass
         time.sleep(0.1)
     return False
+
+
+class Readers(_Threads):
+    """n threads reading back, through every node in turn, keys a Writers
+    has had acknowledged: every read must give the acknowledged value (a
+    SET key is written once, so nothing else may be read).  Errors
+    (CLUSTERDOWN, TRYAGAIN while a slot changes hands) are counted, not
+    judged; a missing or different value is a problem."""
+
+    def __init__(self, ring, w, n=2):
+        self.ring, self.w, self.n = ring, w, n
+        self.reads = self.errors = 0
+        self.bad = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(t,)) for t in range(n)]
+
+    def run(self, t):
+        import random
+        rng = random.Random(t)
+        clients = [self.ring.client(i, socket_timeout=3) for i in range(len(self.ring.nodes))]
+        deadline = time.monotonic() + 180
+        i = 0
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            with self.w.lock:
+                keys = list(self.w.acked.items())[-2000:]
+            if not keys:
+                time.sleep(0.01)
+                continue
+            k, v = keys[rng.randrange(len(keys))]
+            try:
+                got = clients[i % len(clients)].get(k)
+                with self.lock:
+                    self.reads += 1
+                    if got != v:
+                        self.bad.append((k, v, got))
+            except redis.RedisError:
+                with self.lock:
+                    self.errors += 1
+                time.sleep(0.01)
+            i += 1

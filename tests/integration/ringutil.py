@@ -127,14 +127,15 @@ class Node:
 class Ring:
     """n nodes forming one ring (replicas copies per slot besides the
     primary), each started with the extra arguments; node i on hosts[i]
-    and started through wraps[i] when given (see Node)."""
+    and started through wraps[i] when given (see Node), with per_node[i]
+    added to its arguments when given."""
 
     def __init__(self, n, replicas=0, extra=(), timeout_ms=1000, form=True,
-                 hosts=None, wraps=None):
+                 hosts=None, wraps=None, per_node=None):
         self.root = tempfile.mkdtemp(prefix="ringcache-ring-")
         extra = ["--cluster-node-timeout", str(timeout_ms)] + list(extra)
-        self.nodes = [Node(self.root, i, extra, host=hosts[i] if hosts else HOST,
-                           wrap=wraps[i] if wraps else ())
+        self.nodes = [Node(self.root, i, extra + (list(per_node[i]) if per_node else []),
+                           host=hosts[i] if hosts else HOST, wrap=wraps[i] if wraps else ())
                       for i in range(n)]
         try:
             for node in self.nodes:

@@ -166,6 +166,15 @@ def test_three_node_ring_kill_restart(root):
         r2.mget(["k%d" % i for i in range(300)])), what="all keys readable")
     assert got == [("v%d" % i).encode() for i in range(300)]
 
+    # replicas 1: a second copy of every key, filled in before it returns;
+    # replicas 0: the second copies dropped again.
+    _, _, err = tool(root, "replicas", "1")
+    assert "replicas 1: 3/3 nodes have the new state, 0 slots still differ" in err
+    assert sum(r["keys"] for r in status(root)["nodes"]) == 600
+    tool(root, "replicas", "0")
+    wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 300,
+             what="second copies dropped")
+
     # watch --count 1: one screen with every node and the rate columns.
     rc, out, _ = tool(root, "watch", "--count", "1", timeout=30)
     assert "ops/sec" in out and "forwarded" in out
