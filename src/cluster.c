@@ -33,6 +33,7 @@
 #include "ring.h"
 #include "rand.h"
 #include "repl.h"
+#include "ringstate.h"
 #include "slotdrop.h"
 #include "server.h"
 #include "util.h"
@@ -46,6 +47,7 @@ struct peer {
     struct link *ctrl;
     struct link *fwd[2][FWD_POOL];  /* [resp 2, resp 3][pool] */
     long long last_heard_ms;
+    uint64_t moved_epoch;           /* its RINGNODE CAUGHTUP: in step for the next table */
 };
 
 static struct {
@@ -55,6 +57,7 @@ static struct {
     struct liveness *lv;            /* failure detector and lease (liveness.h) */
     struct event *tick;             /* drives lv and px every few ms */
     struct ring *ring;
+    struct ring *ring_next;         /* while members are being added: the table it moves to */
     uint64_t ring_epoch;
     int me;                         /* my ring index, -1 if not a member */
     struct peer *peers;             /* by ring index; peers[me] unused */
@@ -89,6 +92,7 @@ enum { LEAVE_NONE, LEAVE_DRAIN, LEAVE_PROPOSE, LEAVE_RELEASE };
 int cluster_enabled(void) { return cl.on; }
 const char *cluster_myid(void) { return cl.myid; }
 const struct ring *cluster_ring(void) { return cl.ring; }
+const struct ring *cluster_ring_next(void) { return cl.ring_next; }
 int cluster_my_index(void) { return cl.me; }
 
 const struct cstate *cluster_state(void)
@@ -162,17 +166,14 @@ static void state_changed(void)
     if (cl.ring && cl.ring_epoch == s->epoch)
         return;
     struct ring *nr = NULL;
+    int flags = (server.cluster_debug_bugs & CLUSTER_BUG_IGNORE_ZONES) ? RINGSTATE_NO_ZONES : 0;
+    ring_destroy(&cl.ring_next);
     if (s->nmembers > 0) {
-        struct ring_member_spec spec[s->nmembers];
-        for (size_t i = 0; i < s->nmembers; i++) {
-            spec[i].id = s->members[i].id;
-            spec[i].zone = (server.cluster_debug_bugs & CLUSTER_BUG_IGNORE_ZONES) ? ""
-                                                                                  : s->members[i].zone;
-            spec[i].vnodes = s->members[i].vnodes;
-        }
-        nr = ring_build(spec, (int)s->nmembers, s->replicas);
+        nr = ringstate_build(s, flags);
         if (nr == NULL)
             log_warn("Cluster state epoch %llu gives no valid ring", (unsigned long long)s->epoch);
+        if (ringstate_adding(s) > 0)
+            cl.ring_next = ringstate_build(s, flags | RINGSTATE_NEXT);
     }
     int n = nr ? ring_members(nr) : 0;
     /* Old primaries by id, to find them in the new member order. */
@@ -213,6 +214,11 @@ static void state_changed(void)
                    "(was %d): sending this node's slots to their new replicas",
                    (unsigned long long)s->epoch, ring_replicas(nr), ring_replicas(cl.ring));
     gained_from_failed |= more_copies;
+    /* Members being added: every primary sends each member gaining slots
+     * in the next table its copies of them (repl.c), at every new state
+     * until the new member is up. */
+    if (cl.ring_next)
+        gained_from_failed = 1;
     ring_destroy(&cl.ring);
     cl.ring = nr;
     cl.ring_epoch = s->epoch;
@@ -256,13 +262,14 @@ static void state_changed(void)
     for (int i = 0; i < n; i++)
         if (i != cl.me)
             cluster_handoff_arrived(i);
-    /* Each member's status in ring order (u up, j joining, f failed): a
-     * partition's story is read from these lines. */
+    /* Each member's status in ring order (u up, j joining, f failed, a
+     * being added): a partition's story is read from these lines. */
     char st[64];
     size_t k;
     for (k = 0; k < s->nmembers && k + 1 < sizeof(st); k++)
         st[k] = s->members[k].status == CSTATE_UP ? 'u' :
-                s->members[k].status == CSTATE_FAILED ? 'f' : 'j';
+                s->members[k].status == CSTATE_FAILED ? 'f' :
+                s->members[k].status == CSTATE_ADDING ? 'a' : 'j';
     st[k] = '\0';
     log_notice("Cluster state epoch %llu: %zu members, this node %s (members %s, this node #%d)",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one",
@@ -339,6 +346,13 @@ int cluster_holds_copy(unsigned slot)
         if (pref[k] == cl.me)
             return s->members[cl.me].status != CSTATE_FAILED;
     return 0;
+}
+
+int cluster_keeps_copy(unsigned slot)
+{
+    if (cluster_holds_copy(slot))
+        return 1;
+    return cl.ring_next != NULL && cl.me >= 0 && ring_in_pref(cl.ring_next, slot, cl.me);
 }
 
 int cluster_slot_is_mine(unsigned slot)
@@ -707,6 +721,64 @@ static int caught_up(void)
     return 1;
 }
 
+/* While members are being added: does member gain slots (in the next
+ * table's list of a slot, not in the current one's)? */
+static int gains_slots(int member)
+{
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++)
+        if (ring_in_pref(cl.ring_next, slot, member) && !ring_in_pref(cl.ring, slot, member))
+            return 1;
+    return 0;
+}
+
+/* While members are being added: has every slot this node gains in the
+ * next table been sent to it by the slot's acting primary at the current
+ * epoch (its SYNCED marker)?  A slot without a primary cannot be: the
+ * ring waits for it (its holders are down). */
+static int caught_up_next(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (cl.ring_next == NULL || cl.ring == NULL || cl.me < 0)
+        return 1;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        if (!ring_in_pref(cl.ring_next, slot, cl.me) || ring_in_pref(cl.ring, slot, cl.me))
+            continue;
+        uint16_t p = cl.primary[slot];
+        if (p == NO_MEMBER || (repl_enabled() && repl_marker_epoch(p, 0) < s->epoch))
+            return 0;
+    }
+    return 1;
+}
+
+/* Has every up member that gains slots said it has them (CAUGHTUP at the
+ * current epoch)?  Only then may the member being added come up: the
+ * next table's holders of every slot then all have its data. */
+static int gainers_ready(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    for (int i = 0; i < cl.npeers; i++) {
+        if (i == cl.me || s->members[i].status != CSTATE_UP || !gains_slots(i))
+            continue;
+        if (cl.peers[i].moved_epoch < s->epoch)
+            return 0;
+    }
+    return 1;
+}
+
+static void tell_caught_up(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    char ep[24];
+    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
+    const char *argv[] = {"RINGNODE", "CAUGHTUP", ep};
+    size_t lens[] = {8, 8, strlen(ep)};
+    for (int i = 0; i < cl.npeers; i++) {
+        const char *err;
+        if (i != cl.me)
+            link_send_argv(ctrl_link(&cl.peers[i]), 3, argv, lens, NULL, NULL, &err);
+    }
+}
+
 static void propose_my_status(enum cstate_status st)
 {
     struct cstate_change ch;
@@ -721,7 +793,10 @@ static void propose_my_status(enum cstate_status st)
 /* A node its ring marked failed comes back: it asks to be `joining`, the
  * primaries send it its slots (repl.c), and once every slot is in step it
  * tells everyone (RINGNODE CAUGHTUP, which their acceptor filter wants)
- * and proposes its return. */
+ * and proposes its return.  A node being added (`adding`) does the same
+ * for the slots it holds in the table the ring moves to, and comes up
+ * once every up member gaining slots in that table said it has them too
+ * (DESIGN.md "Membership change"; ringstate.h). */
 static void rejoin_step(uint64_t now)
 {
     const struct cstate *s = paxos_state(cl.px);
@@ -737,17 +812,27 @@ static void rejoin_step(uint64_t now)
         log_notice("Every slot this node holds is in step (epoch %llu): proposing its return",
                    (unsigned long long)s->epoch);
         liveness_set_caught_up(cl.lv, cl.myid, 1);
-        char ep[24];
-        snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
-        const char *argv[] = {"RINGNODE", "CAUGHTUP", ep};
-        size_t lens[] = {8, 8, strlen(ep)};
-        for (int i = 0; i < cl.npeers; i++) {
-            const char *err;
-            if (i != cl.me)
-                link_send_argv(ctrl_link(&cl.peers[i]), 3, argv, lens, NULL, NULL, &err);
-        }
+        tell_caught_up();
         propose_my_status(CSTATE_UP);
+    } else if (st == CSTATE_ADDING && caught_up_next()) {
+        liveness_set_caught_up(cl.lv, cl.myid, 1);
+        tell_caught_up();
+        if (gainers_ready()) {
+            log_notice("Every slot this node is to hold is in step here and on the members "
+                       "gaining slots (epoch %llu): proposing that it comes up",
+                       (unsigned long long)s->epoch);
+            propose_my_status(CSTATE_UP);
+        }
+    } else if (st == CSTATE_UP && cl.ring_next && gains_slots(cl.me) && caught_up_next()) {
+        tell_caught_up();       /* the member being added waits for this */
     }
+    /* A member being added that restarted before it learnt the state that
+     * added it knows no ring (nor its members' addresses) and answers no
+     * ping: send it the state. */
+    for (size_t i = 0; st == CSTATE_UP && cl.ring_next && i < s->nmembers; i++)
+        if ((int)i != cl.me && s->members[i].status == CSTATE_ADDING)
+            paxos_observe_epoch(cl.px, s->members[i].id, 0, now);
+    pump();
 }
 
 /* ---- graceful leave ---- */
@@ -833,8 +918,12 @@ int cluster_leave_step(void)
 
 void cluster_caught_up(const char *from, uint64_t epoch)
 {
-    if (cl.on && epoch == paxos_state(cl.px)->epoch)
-        liveness_set_caught_up(cl.lv, from, 1);
+    if (!cl.on || epoch != paxos_state(cl.px)->epoch)
+        return;
+    liveness_set_caught_up(cl.lv, from, 1);
+    struct peer *p = peer_by_id(from);
+    if (p)
+        p->moved_epoch = epoch;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

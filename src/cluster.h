@@ -32,6 +32,9 @@ const char *cluster_myid(void);
 /* The current state and its slot table (NULL when not in ring mode). */
 const struct cstate *cluster_state(void);
 const struct ring *cluster_ring(void);
+/* While members are being added (status adding), the table the ring moves
+ * to once they are up; else NULL (ringstate.h). */
+const struct ring *cluster_ring_next(void);
 /* This node's index in the ring's canonical member order (ring.h). */
 int cluster_my_index(void);
 
@@ -48,6 +51,10 @@ int cluster_slot_route(unsigned slot, int *member, const char **err);
 /* Is this node in slot's preference list, and not failed (it holds a
  * copy, as primary or replica)? */
 int cluster_holds_copy(unsigned slot);
+/* Does this node keep its copy of slot: it holds one, or while members
+ * are being added it is in the slot's list in the table the ring moves to
+ * (slotdrop.c drops the rest). */
+int cluster_keeps_copy(unsigned slot);
 /* Is this node slot's acting primary in its state (CLUSTER_LOCAL)?
  * Structural: says nothing of the lease; see cluster_slot_serve. */
 int cluster_slot_is_mine(unsigned slot);
@@ -78,7 +85,8 @@ enum {
     /* A fault, not a bug: batches to each slot's first successor are
      * silently dropped (a successor lagging behind the other replicas). */
     CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000,
-    CLUSTER_BUG_IGNORE_ZONES = 0x10000  /* place copies as if no member had a zone */
+    CLUSTER_BUG_IGNORE_ZONES = 0x10000, /* place copies as if no member had a zone */
+    CLUSTER_BUG_NO_MOVE = 0x20000       /* a member added: others gaining slots get nothing */
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

@@ -75,6 +75,12 @@ struct admin_op {
     struct link *probe;         /* MEET: link to the node being met */
     char host[CSTATE_HOST_MAX + 1];
     int port;
+    /* MEET: the member to add, and the members asked whether they hold
+     * keys (the new one is then added as `adding`, to be sent its slots
+     * before it serves, else as `up`). */
+    struct cstate_change ch;
+    struct link **asks;
+    int nasks, pending, ring_keys;
 };
 
 static struct admin_op *ops;
@@ -115,6 +121,10 @@ static void op_finish(struct admin_op *op, const char *reply)
     }
     if (op->probe)
         cluster_defer_link_free(op->probe);
+    for (int i = 0; i < op->nasks; i++)
+        if (op->asks[i])
+            cluster_defer_link_free(op->asks[i]);
+    rc_free(op->asks);
     rc_free(op);
 }
 
@@ -180,6 +190,78 @@ static void meet_from_outside(struct admin_op *op)
         op_fail(op, err);
 }
 
+/* Propose the MEET's change: the new member as `adding` when the ring
+ * holds keys (cluster.c moves the slots it and others gain before it
+ * comes up), else `up` at once. */
+static void meet_propose(struct admin_op *op)
+{
+    if (op->ring_keys) {
+        if (cluster_state()->replicas == 0) {
+            op_fail(op, "ERR adding a node to a ring that holds keys needs cluster-replicas 1 "
+                        "or more: its slots are moved by the replication stream (RING REPLICAS "
+                        "1 first)");
+            return;
+        }
+        op->ch.member.status = CSTATE_ADDING;
+        log_notice("Adding node %.40s at %s:%d: the ring holds keys, so it is sent the slots it "
+                   "will hold before it serves", op->ch.member.id, op->host, op->port);
+    }
+    char perr[256];
+    op->token = cluster_propose(&op->ch, perr, sizeof(perr));
+    if (op->token == 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "ERR %s", perr);
+        op_fail(op, msg);
+        return;
+    }
+    cluster_pump();
+}
+
+/* A member's RINGNODE INFO reply (id ring epoch members keys ...): does
+ * it hold keys?  No answer counts as yes (the safe way to add). */
+static void on_ring_keys(void *priv, const char *reply, size_t len, const char *err)
+{
+    (void)err;
+    struct admin_op *op = priv;
+    struct rframe_iter it;
+    struct rframe_bulk f[5];
+    unsigned long long keys = 1;
+    int ok = reply != NULL && rframe_array_open(&it, reply, len) >= 5;
+    for (int i = 0; ok && i < 5; i++)
+        ok = rframe_array_next(&it, &f[i]) == 1 && f[i].data != NULL;
+    if (!ok || !rc_str2ull(f[4].data, f[4].len, &keys))
+        keys = 1;
+    op->ring_keys |= keys > 0;
+    if (--op->pending == 0)
+        meet_propose(op);
+}
+
+/* Ask every other member of this node's ring whether it holds keys. */
+static void ask_ring_keys(struct admin_op *op)
+{
+    const struct cstate *s = cluster_state();
+    int me = cluster_my_index();
+    op->asks = rc_calloc(sizeof(*op->asks) * (s->nmembers ? s->nmembers : 1));
+    const char *argv[] = {"RINGNODE", "INFO"};
+    size_t lens[] = {8, 4};
+    for (size_t i = 0; i < s->nmembers; i++) {
+        if ((int)i == me)
+            continue;
+        struct link *l = cluster_new_link((int)i, 2, server.cluster_node_timeout);
+        const char *err;
+        if (l == NULL) {
+            op->ring_keys = 1;
+            continue;
+        }
+        op->asks[op->nasks++] = l;
+        op->pending++;
+        if (link_send_argv(l, 2, argv, lens, on_ring_keys, op, &err) != 0) {
+            op->pending--;
+            op->ring_keys = 1;
+        }
+    }
+}
+
 /* RINGNODE INFO's reply from the node being met:
  * id ring epoch members keys zone vnodes host port */
 static void on_meet_info(void *priv, const char *reply, size_t len, const char *err)
@@ -243,9 +325,8 @@ static void on_meet_info(void *priv, const char *reply, size_t len, const char *
         op_fail(op, msg);
         return;
     }
-    if (keys > 0 || total_keys() > 0) {
-        op_fail(op, "ERR a node joins a ring only while both it and the meeting node hold no "
-                    "keys (moving data to a new member is not supported yet)");
+    if (keys > 0) {
+        op_fail(op, "ERR a node joins a ring only while it holds no keys");
         return;
     }
     ch.kind = CSTATE_ADD_MEMBER;
@@ -255,15 +336,12 @@ static void on_meet_info(void *priv, const char *reply, size_t len, const char *
     memcpy(ch.member.zone, f[5].data, f[5].len);
     ch.member.vnodes = (unsigned)vnodes;
     ch.member.status = CSTATE_UP;
-    char perr[256];
-    op->token = cluster_propose(&ch, perr, sizeof(perr));
-    if (op->token == 0) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "ERR %s", perr);
-        op_fail(op, msg);
-        return;
-    }
-    cluster_pump();
+    op->ch = ch;
+    op->ring_keys = total_keys() > 0;
+    if (!op->ring_keys)
+        ask_ring_keys(op);
+    if (op->pending == 0)
+        meet_propose(op);
 }
 
 /* CLUSTER MEET ip port [cport] and RING MEET ip port: add that node to

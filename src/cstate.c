@@ -137,7 +137,7 @@ static int valid_word(const char *s, size_t len, size_t max)
 
 static int valid_status(int st)
 {
-    return st == CSTATE_UP || st == CSTATE_FAILED || st == CSTATE_JOINING;
+    return st == CSTATE_UP || st == CSTATE_FAILED || st == CSTATE_JOINING || st == CSTATE_ADDING;
 }
 
 int cstate_valid_member(const struct cstate_member *m, const char **why)
@@ -171,6 +171,7 @@ const char *cstate_status_name(enum cstate_status st)
     case CSTATE_UP: return "up";
     case CSTATE_FAILED: return "failed";
     case CSTATE_JOINING: return "joining";
+    case CSTATE_ADDING: return "adding";
     }
     return "?";
 }
@@ -407,6 +408,8 @@ static const char *decode_member(struct tok *t, struct cstate_member *m)
         m->status = CSTATE_FAILED;
     else if (tok_is(s, n, "joining"))
         m->status = CSTATE_JOINING;
+    else if (tok_is(s, n, "adding"))
+        m->status = CSTATE_ADDING;
     else
         return "bad status";
     return NULL;
@@ -526,6 +529,12 @@ enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cst
             v = CSTATE_INVALID;
         } else if (m->status == c->status)
             v = CSTATE_DONE;
+        else if (m->status == CSTATE_ADDING ? c->status != CSTATE_UP : c->status == CSTATE_ADDING) {
+            /* A member being added comes up (or is removed); no member
+             * goes back to being added. */
+            w = "a member being added can only come up";
+            v = CSTATE_INVALID;
+        }
         break;
     case CSTATE_SET_REPLICAS:
         if (c->replicas < 0 || c->replicas > CSTATE_REPLICAS_MAX) {

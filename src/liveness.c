@@ -19,6 +19,7 @@
 
 #include "mem.h"
 #include "ring.h"
+#include "ringstate.h"
 #include "slot.h"
 #include "util.h"
 
@@ -143,7 +144,8 @@ static int same_members(const struct cstate *a, const struct cstate *b)
     return 1;
 }
 
-/* Same slot table: same members, zones, vnodes and replica count. */
+/* Same slot table: same members, zones, vnodes and replica count, and the
+ * same members being added (they have no tokens yet: ringstate.h). */
 static int same_ring(const struct cstate *a, const struct cstate *b)
 {
     size_t i;
@@ -152,28 +154,16 @@ static int same_ring(const struct cstate *a, const struct cstate *b)
         return 0;
     for (i = 0; i < a->nmembers; i++)
         if (a->members[i].vnodes != b->members[i].vnodes ||
-            strcmp(a->members[i].zone, b->members[i].zone) != 0)
+            strcmp(a->members[i].zone, b->members[i].zone) != 0 ||
+            (a->members[i].status == CSTATE_ADDING) != (b->members[i].status == CSTATE_ADDING))
             return 0;
     return 1;
 }
 
+/* The state's table: a member being added has no tokens (ringstate.h). */
 static struct ring *build_ring(const struct cstate *s)
 {
-    struct ring_member_spec *spec;
-    struct ring *r;
-    size_t i;
-
-    if (s->nmembers == 0)
-        return NULL;
-    spec = rc_malloc(s->nmembers * sizeof(*spec));
-    for (i = 0; i < s->nmembers; i++) {
-        spec[i].id = s->members[i].id;
-        spec[i].zone = s->members[i].zone;
-        spec[i].vnodes = s->members[i].vnodes;
-    }
-    r = ring_build(spec, (int)s->nmembers, s->replicas);
-    rc_free(spec);
-    return r;
+    return ringstate_build(s, 0);
 }
 
 /* The first up member of slot's preference list in s, or -1. */

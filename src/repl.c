@@ -108,6 +108,7 @@ static struct {
     uint64_t mark_off;
     struct client *applier;     /* fake client that runs received batches */
     long long applied, refused;
+    long long dumped_slots, dumped_keys, dumped_bytes;   /* sent as dumps, in all */
 } rs;
 
 void repl_init(void)
@@ -174,19 +175,21 @@ int repl_enabled(void)
     return cluster_enabled() && s && s->replicas > 0 && s->nmembers > 1;
 }
 
-/* Is member (not this node) in slot's preference list, and not failed? */
+/* Is member (not this node) in slot's preference list, and not failed?
+ * While members are being added, the list in the table the ring moves to
+ * counts too: those members are sent the slot's batches and its copy
+ * (catch-up) before the new member comes up (cluster.c). */
 static int holds(unsigned slot, int member)
 {
-    const struct ring *r = cluster_ring();
+    const struct ring *r = cluster_ring(), *next = cluster_ring_next();
     const struct cstate *s = cluster_state();
     if (r == NULL || member == cluster_my_index())
         return 0;
-    const uint16_t *pref = ring_pref(r, slot);
-    for (int k = 0; k < ring_pref_len(r); k++) {
-        if (pref[k] == member)
-            return s->members[member].status != CSTATE_FAILED;
-    }
-    return 0;
+    if (!ring_in_pref(r, slot, member) &&
+        (next == NULL || (server.cluster_debug_bugs & CLUSTER_BUG_NO_MOVE) ||
+         !ring_in_pref(next, slot, member)))
+        return 0;
+    return s->members[member].status != CSTATE_FAILED;
 }
 
 /* Does member hold a copy of slot that this node, its primary, sends? */
@@ -440,7 +443,8 @@ static struct batch *append_marker(const struct rpeer *p, int kind)
 
 static int is_joining(const struct rpeer *p)
 {
-    return cluster_state()->members[p->member].status == CSTATE_JOINING;
+    enum cstate_status st = cluster_state()->members[p->member].status;
+    return st == CSTATE_JOINING || st == CSTATE_ADDING;
 }
 
 /* A record whose keys span slots (a split MSET, DEL or UNLINK ran here
@@ -493,7 +497,11 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
             return;
         }
         if (s < -1 || (s >= 0 && slot >= 0 && s != slot)) {
-            log_warn("A write touched keys of several slots and was not replicated");
+            /* A replica applying a message of several slots' batches
+             * (catch-up dumps) has nothing to replicate: no warning. */
+            if ((slot >= 0 && cluster_slot_is_mine((unsigned)slot)) ||
+                (s >= 0 && cluster_slot_is_mine((unsigned)s)))
+                log_warn("A write touched keys of several slots and was not replicated");
             return;
         }
         if (s >= 0)
@@ -578,6 +586,9 @@ static size_t dump_slot(struct rpeer *p, unsigned slot)
     append(slot, p->id, b, len);
     p->resync_keys += d.keys;
     p->resync_bytes += (long long)len;
+    rs.dumped_slots++;
+    rs.dumped_keys += d.keys;
+    rs.dumped_bytes += (long long)len;
     rc_free(b);
     return len;
 }
@@ -684,7 +695,9 @@ static void resync_step(void)
         } else if (p->resync_slot >= RC_SLOTS) {
             p->resyncing = 0;
             p->resyncs++;
-            if (is_joining(p))
+            /* While members are being added, members gaining slots wait
+             * for it too (cluster.c caught_up_next). */
+            if (is_joining(p) || cluster_ring_next())
                 append_marker(p, MARK_SYNCED);
             p->repair_end = append_marker(p, MARK_HANDOFF)->end;
             log_notice("Replica %.40s is in step again: %lld slots checked, %lld differed and "
@@ -1344,10 +1357,12 @@ char *repl_info(void)
     addf(&b, &len, &cap,
          "ring_replid:%s\r\nring_repl_offset:%llu\r\nring_repl_backlog_bytes:%zu\r\n"
          "ring_repl_backlog_size:%lld\r\nring_repl_backlog_first_byte_offset:%llu\r\n"
-         "ring_repl_batches_applied:%lld\r\nring_repl_batches_refused:%lld\r\n",
+         "ring_repl_batches_applied:%lld\r\nring_repl_batches_refused:%lld\r\n"
+         "ring_repl_dumped_slots:%lld\r\nring_repl_dumped_keys:%lld\r\n"
+         "ring_repl_dumped_bytes:%lld\r\n",
          rs.replid, (unsigned long long)rs.offset, rs.bytes, server.repl_backlog_size,
          (unsigned long long)(rs.head ? rs.head->end - rs.head->len + 1 : rs.offset + 1),
-         rs.applied, rs.refused);
+         rs.applied, rs.refused, rs.dumped_slots, rs.dumped_keys, rs.dumped_bytes);
     int k = 0;
     for (int i = 0; i < rs.npeers; i++) {
         struct rpeer *p = rs.peers[i];

@@ -195,7 +195,9 @@ static size_t ring_owner_token(const struct ring_scratch *sc, unsigned slot)
 }
 
 /* Number the zones: members with the same non-empty zone string share a
- * number, a member with no zone gets one of its own.  Returns the count. */
+ * number, a member with no zone gets one of its own.  Members without
+ * tokens are left out (zone 0, never looked at): a zone only they are in
+ * must not count as one the walk still has to list.  Returns the count. */
 static uint32_t ring_number_zones(struct ring_member *m, int n)
 {
     uint32_t next = 0;
@@ -203,9 +205,13 @@ static uint32_t ring_number_zones(struct ring_member *m, int n)
 
     for (i = 0; i < n; i++) {
         m[i].zone_no = UINT32_MAX;
+        if (m[i].vnodes == 0) {
+            m[i].zone_no = 0;
+            continue;
+        }
         if (m[i].zone != NULL) {
             for (j = 0; j < i; j++) {
-                if (m[j].zone != NULL && strcmp(m[j].zone, m[i].zone) == 0) {
+                if (m[j].vnodes > 0 && m[j].zone != NULL && strcmp(m[j].zone, m[i].zone) == 0) {
                     m[i].zone_no = m[j].zone_no;
                     break;
                 }
@@ -247,8 +253,8 @@ static size_t ring_next_acceptable(const struct ring_scratch *sc, size_t t,
         size_t lo = sc->member_first[m], hi = sc->member_first[m + 1];
         size_t first = lo, end = hi, idx;
 
-        if (!ring_acceptable(sc, (uint32_t)m, zones_left))
-            continue;
+        if (lo == hi || !ring_acceptable(sc, (uint32_t)m, zones_left))
+            continue;   /* no tokens, or not wanted */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
 
@@ -381,19 +387,20 @@ struct ring *ring_build(const struct ring_member_spec *spec, int n,
     if (spec == NULL || n <= 0 || n > RING_MAX_MEMBERS || replicas < 0 ||
         replicas > RING_MAX_REPLICAS)
         return NULL;
+    int placed = 0;
     for (i = 0; i < n; i++) {
-        if (!ring_valid_id(spec[i].id) || spec[i].vnodes == 0 ||
-            spec[i].vnodes > RING_MAX_VNODES)
+        if (!ring_valid_id(spec[i].id) || spec[i].vnodes > RING_MAX_VNODES)
             return NULL;
         ntok += spec[i].vnodes;
+        placed += spec[i].vnodes > 0;
     }
-    if (ntok > RING_MAX_TOKENS)
+    if (ntok > RING_MAX_TOKENS || placed == 0)
         return NULL;
 
     r = rc_calloc(sizeof(*r));
     r->nmembers = n;
     r->replicas = replicas;
-    r->pref_len = replicas + 1 < n ? replicas + 1 : n;
+    r->pref_len = replicas + 1 < placed ? replicas + 1 : placed;
     r->members = rc_calloc((size_t)n * sizeof(*r->members));
     for (i = 0; i < n; i++) {
         const char *zone = spec[i].zone;
@@ -500,6 +507,17 @@ int ring_pref_len(const struct ring *r)
 const uint16_t *ring_pref(const struct ring *r, unsigned slot)
 {
     return r->pref + (size_t)(slot & (RC_SLOTS - 1)) * r->pref_len;
+}
+
+int ring_in_pref(const struct ring *r, unsigned slot, int idx)
+{
+    const uint16_t *row = ring_pref(r, slot);
+    int i;
+
+    for (i = 0; i < r->pref_len; i++)
+        if (row[i] == idx)
+            return 1;
+    return 0;
 }
 
 unsigned ring_slots_of(const struct ring *r, int idx, int position)

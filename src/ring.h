@@ -93,7 +93,7 @@
 struct ring_member_spec {
     const char *id;   /* 40 lowercase hex characters, NUL-terminated */
     const char *zone; /* NULL or "" for no zone; copied */
-    unsigned vnodes;  /* 1 .. RING_MAX_VNODES */
+    unsigned vnodes;  /* 0 .. RING_MAX_VNODES; 0: a member without tokens */
 };
 
 struct ring;
@@ -102,8 +102,12 @@ struct ring;
  * Build the table for n members with replicas extra copies per slot.
  * Returns NULL on invalid input: n outside 1 .. RING_MAX_MEMBERS, replicas
  * outside 0 .. RING_MAX_REPLICAS, a malformed or duplicate id, vnodes out
- * of range, or more than RING_MAX_TOKENS tokens in all.  The caller owns
- * the ring; spec is not referenced after the call.
+ * of range, no member with tokens, or more than RING_MAX_TOKENS tokens in
+ * all.  A member given 0 vnodes has an index like the others but owns
+ * nothing and is in no preference list: the table is the one built
+ * without it, with indexes shifted to make room for it (a member being
+ * added, not yet serving: cluster.c).  The caller owns the
+ * ring; spec is not referenced after the call.
  */
 struct ring *ring_build(const struct ring_member_spec *spec, int n,
                         int replicas);
@@ -128,6 +132,9 @@ int ring_pref_len(const struct ring *r);
 /* The preference list of slot (taken modulo RC_SLOTS): ring_pref_len()
  * distinct canonical member indexes, primary first.  O(1). */
 const uint16_t *ring_pref(const struct ring *r, unsigned slot);
+
+/* Is member idx in slot's preference list? */
+int ring_in_pref(const struct ring *r, unsigned slot, int idx);
 
 /* Slots where member idx is at list position `position` (0 = primary), or
  * anywhere in the list if position is -1.  O(RC_SLOTS). */

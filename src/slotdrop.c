@@ -94,7 +94,7 @@ void slotdrop_cron(void)
     for (int i = 0; i < DROP_SCAN_SLOTS && dropped < DROP_SLOTS_PER_TURN; i++) {
         unsigned slot = sd.cursor;
         sd.cursor = (sd.cursor + 1) % RC_SLOTS;
-        if (cluster_holds_copy(slot) || !slot_has_keys(slot))
+        if (cluster_keeps_copy(slot) || !slot_has_keys(slot))
             continue;
         long long n = slot_flush(slot);
         sd.slots++;

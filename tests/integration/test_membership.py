@@ -1,13 +1,17 @@
-"""Changing the ring's shape while it serves (issue 10): RING REPLICAS up
-and down under writes from 8 clients through every node and reads of
-acknowledged keys through every node.  Raising the count must really copy
-the existing data (a kill -9 afterwards loses nothing); lowering it must
-leave the remaining copies in step and the extra copies dropped."""
+"""Changing the ring's shape while it serves (issue 10), under writes from
+8 clients through every node and reads of acknowledged keys through every
+node: RING REPLICAS up and down (raising the count must really copy the
+existing data: a kill -9 afterwards loses nothing; lowering it must leave
+the remaining copies in step and the extra copies dropped), and a node
+added to a ring that holds keys (the slots it and others gain are sent
+before it serves; the old holders drop theirs after)."""
 
 import time
 
+import pytest
+
 from faultutil import Readers, Writers, digests_in_step, tool_check, verify, wait_until
-from ringutil import Ring
+from ringutil import Node, Ring, key_slot
 
 BASE = ["--appendonly", "yes", "--appendfsync", "always"]
 
@@ -116,4 +120,122 @@ def test_ring_replicas_errors():
         assert r.execute_command("RING", "REPLICAS", 1) == "OK"      # no change
         assert ring.state(0)["epoch"] == ring.state(1)["epoch"]
     finally:
+        ring.stop()
+
+
+def slot_lists(ring, via):
+    """slot -> holders' ports, primary first (CLUSTER SLOTS)."""
+    out = {}
+    for start, end, *copies in ring.client(via).execute_command("CLUSTER", "SLOTS"):
+        for slot in range(start, end + 1):
+            out[slot] = tuple(int(c[1]) for c in copies)
+    return out
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_adding_a_node_under_load_moves_its_slots(planted):
+    """With cluster-debug-bugs 0x20000 the members other than the new one
+    that gain slots are not sent them: reads through the slots' primaries
+    must then find keys missing."""
+    extra = BASE + (["--cluster-debug-bugs", str(0x20000)] if planted else [])
+    ring = Ring(3, replicas=1, extra=extra)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + extra)
+    try:
+        data = preload(ring, 6000)
+        before = slot_lists(ring, 0)
+        new.start()
+        with Writers(ring) as w, Readers(ring, w) as rd:
+            time.sleep(1.0)
+            assert ring.client(1).execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+            ring.nodes.append(new)
+            t0 = time.monotonic()
+            ring.wait_healthy(timeout=60)
+            took = time.monotonic() - t0
+            time.sleep(1.0)
+        print("node added and serving after %.2f s; ops %d, failed %d, errors %r; reads %d, "
+              "read errors %d" % (took, w.ops, w.failed_ops, w.errors, rd.reads, rd.errors))
+        assert len(w.acked) > 300
+        if planted:
+            missing = len(rd.bad) + len(check_preloaded(ring, data, 0))
+            print("planted bug: %d reads or preloaded keys missing" % missing)
+            assert missing > 0
+            return
+        assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
+        for via in range(4):
+            assert verify(ring, w, via) == []
+            assert check_preloaded(ring, data, via) == []
+        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+        rc, out = tool_check(ring)
+        assert rc == 0, out
+
+        # Slots moved as the ring library says: primaries only to the new
+        # node, about a quarter of them.
+        after = slot_lists(ring, 0)
+        moved = [s for s in range(16384) if before[s][0] != after[s][0]]
+        assert all(after[s][0] == new.port for s in moved)
+        print("primaries moved: %d slots (%.1f%%)" % (len(moved), 100.0 * len(moved) / 16384))
+        assert 0.22 <= len(moved) / 16384 <= 0.28
+        # Two copies of every key once the old holders dropped theirs.
+        keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+        assert wait_until(lambda: total_local_keys(ring) <= 2 * keys, timeout=20), \
+            (total_local_keys(ring), keys)
+        assert total_local_keys(ring) >= 2 * (keys - len(w.attempted))
+        # Keys sent as dumps: those of the slots each gaining holder lacked
+        # (the preloaded ones at least), plus the new primaries' pushes of
+        # the slots handed to them (repl_took_back) - not the whole data.
+        gains = {s: len(set(after[s]) - set(before[s])) for s in range(16384)}
+        pre = sum(gains[key_slot(k)] for k in data)
+        every = pre + sum(gains[key_slot(k)] for k in w.attempted) + \
+            sum(gains[key_slot(k)] for k in list(w.incr_sent) + list(w.push_sent))
+        pushed = sum(1 for k in list(data) + list(w.attempted) if key_slot(k) in set(moved))
+        dumped = sum(int(ring.client(i).info("replication")["ring_repl_dumped_keys"])
+                     for i in range(4))
+        print("keys sent as dumps %d: keys of gained slots %d (preloaded %d), keys of the "
+              "slots handed to the new node %d; %d keys in all"
+              % (dumped, every, pre, pushed, keys))
+        assert pre <= dumped <= every + pushed
+        assert dumped < keys
+        # Kill -9 any one node: with two copies in step nothing is lost.
+        ring.kill(0)
+        assert wait_until(lambda: check_preloaded(ring, data, 1) == [], timeout=15)
+        assert verify(ring, w, 2) == []
+    finally:
+        if new not in ring.nodes:
+            new.kill()
+        ring.stop()
+
+
+@pytest.mark.parametrize("victim", ["new", "old"])
+def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
+    """kill -9, right after MEET, of the node being added or of an old
+    member, then a restart: the change finishes (the new member comes up)
+    and nothing acknowledged is lost (min-replica-acks 1)."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    ring = Ring(3, replicas=1, extra=extra)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + extra)
+    try:
+        data = preload(ring, 20000)
+        new.start()
+        with Writers(ring) as w:
+            time.sleep(0.5)
+            assert ring.client(1).execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+            ring.nodes.append(new)
+            node = new if victim == "new" else ring.nodes[2]
+            node.kill()
+            time.sleep(2.5)
+            node.start()
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
+        assert len(w.acked) > 100
+        for via in range(4):
+            assert verify(ring, w, via) == []
+            assert check_preloaded(ring, data, via) == []
+        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+        keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+        assert wait_until(lambda: total_local_keys(ring) <= 2 * keys, timeout=20), \
+            (total_local_keys(ring), keys)
+    finally:
+        if new not in ring.nodes:
+            new.kill()
         ring.stop()

@@ -83,6 +83,16 @@ START_TEST(test_state_roundtrip)
     rc_free(line);
     cstate_destroy(&d);
 
+    /* a member being added */
+    s->members[2].status = CSTATE_ADDING;
+    line = cstate_encode(s, &len);
+    ck_assert_ptr_nonnull(strstr(line, "eu-1 256 adding"));
+    d = cstate_decode(line, len, err, sizeof(err));
+    ck_assert_ptr_nonnull(d);
+    ck_assert(cstate_equal(s, d));
+    rc_free(line);
+    cstate_destroy(&d);
+
     /* the empty state */
     d = cstate_create();
     line = cstate_encode(d, &len);
@@ -256,6 +266,25 @@ START_TEST(test_changes)
     make_id(c.id, 5);
     ck_assert_int_eq(cstate_change_apply(s, &c), 0);
     ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
+
+    /* A member being added comes up, or is removed; nothing else. */
+    c.kind = CSTATE_ADD_MEMBER;
+    c.member = member(6, "", CSTATE_ADDING);
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    c.kind = CSTATE_SET_STATUS;
+    make_id(c.id, 6);
+    c.status = CSTATE_FAILED;
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "a member being added can only come up");
+    c.status = CSTATE_JOINING;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
+    c.status = CSTATE_UP;
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    c.status = CSTATE_ADDING;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
+    c.kind = CSTATE_REMOVE_MEMBER;
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+
     while (s->nmembers > 1)
         cstate_remove(s, s->members[0].id);
     memcpy(c.id, s->members[0].id, sizeof(c.id));

@@ -501,6 +501,63 @@ START_TEST(test_zones)
 }
 END_TEST
 
+/* Same preference lists, compared by member id. */
+static void assert_same_lists_by_id(const struct ring *a, const struct ring *b)
+{
+    unsigned s;
+    int k;
+
+    ck_assert_int_eq(ring_pref_len(a), ring_pref_len(b));
+    for (s = 0; s < RC_SLOTS; s++)
+        for (k = 0; k < ring_pref_len(a); k++)
+            REQUIRE(strcmp(ring_member_id(a, ring_pref(a, s)[k]),
+                           ring_member_id(b, ring_pref(b, s)[k])) == 0);
+}
+
+/* A member with 0 vnodes (one being added, cluster.c) changes nothing:
+ * the lists are those of the ring without it, whatever its zone (one of
+ * the others', or a zone of its own the others must not wait for), and
+ * it holds no slot. */
+START_TEST(test_tokenless_member)
+{
+    static const char *const zone_sets[][MAXN] = {
+        {NULL},
+        {"a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b"},
+        {"a", "a", "b", "b", "c", "c", "a", "b", "c", "a", "b"},
+    };
+    static const char *const new_zones[] = {"", "a", "z"};
+    struct members m;
+    struct ring *without, *with;
+    uint64_t seed;
+    int n, replicas, zs, nz, x;
+
+    for (seed = 700; seed < 703; seed++)
+        for (n = 1; n <= 10; n += 3)
+            for (zs = 0; zs < 3; zs++)
+                for (replicas = 0; replicas <= 3; replicas++)
+                    for (nz = 0; nz < 3; nz++) {
+                        make_members(&m, n + 1, seed * 100 + (uint64_t)n, 64);
+                        for (x = 0; x < n && zone_sets[zs][0] != NULL; x++)
+                            set_zone(&m, x, zone_sets[zs][x]);
+                        set_zone(&m, n, new_zones[nz]);
+                        without = ring_build(m.spec, n, replicas);
+                        m.spec[n].vnodes = 0;
+                        with = ring_build(m.spec, n + 1, replicas);
+                        ck_assert_ptr_nonnull(without);
+                        ck_assert_ptr_nonnull(with);
+                        ck_assert_int_eq(ring_members(with), n + 1);
+                        assert_same_lists_by_id(without, with);
+                        x = ring_member_index(with, m.ids[n]);
+                        ck_assert_uint_eq(ring_slots_of(with, x, -1), 0);
+                        REQUIRE(!ring_in_pref(with, (unsigned)seed % RC_SLOTS, x));
+                        REQUIRE(ring_in_pref(with, (unsigned)seed % RC_SLOTS,
+                                             ring_pref(with, (unsigned)seed % RC_SLOTS)[0]));
+                        ring_destroy(&without);
+                        ring_destroy(&with);
+                    }
+}
+END_TEST
+
 START_TEST(test_movement_add)
 {
     struct members m;
@@ -655,8 +712,9 @@ START_TEST(test_invalid)
     ck_assert_int_eq(ring_pref_len(r), 3);
     ring_destroy(&r);
 
-    m.spec[1].vnodes = 0;
-    ck_assert_ptr_null(ring_build(m.spec, 3, 0));
+    m.spec[0].vnodes = m.spec[1].vnodes = m.spec[2].vnodes = 0;
+    ck_assert_ptr_null(ring_build(m.spec, 3, 0));     /* no member with tokens */
+    m.spec[0].vnodes = m.spec[2].vnodes = 16;
     m.spec[1].vnodes = RING_MAX_VNODES + 1;
     ck_assert_ptr_null(ring_build(m.spec, 3, 0));
     m.spec[1].vnodes = RING_MAX_VNODES;
@@ -765,6 +823,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, test_order_independent);
     tcase_add_test(tc, test_balance);
     tcase_add_test(tc, test_zones);
+    tcase_add_test(tc, test_tokenless_member);
     tcase_add_test(tc, test_movement_add);
     tcase_add_test(tc, test_movement_remove);
     tcase_add_test(tc, test_diff);

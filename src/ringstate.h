@@ -1,0 +1,28 @@
+/*
+ * ringstate.h — the slot table of a cluster state.
+ *
+ * A member being added (status `adding`, cluster.c) serves and holds
+ * nothing yet: the state's table gives it no tokens (ring.h), so every
+ * list is the one the ring had before.  The table the ring moves to - the
+ * same members, the one being added with its tokens - says which members
+ * must be sent which slots before it comes up.  Both are pure functions of
+ * the state: every node, and the liveness core, compute the same ones.
+ */
+#ifndef RC_RINGSTATE_H
+#define RC_RINGSTATE_H
+
+struct cstate;
+struct ring;
+
+enum {
+    RINGSTATE_NEXT = 1,       /* the table the ring moves to */
+    RINGSTATE_NO_ZONES = 2    /* as if no member had a zone (a planted bug) */
+};
+
+/* The table of s (NULL if s has no members or no valid table). */
+struct ring *ringstate_build(const struct cstate *s, int flags);
+
+/* How many members of s are being added. */
+int ringstate_adding(const struct cstate *s);
+
+#endif
