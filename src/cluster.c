@@ -172,7 +172,7 @@ static void state_changed(void)
         nr = ringstate_build(s, flags);
         if (nr == NULL)
             log_warn("Cluster state epoch %llu gives no valid ring", (unsigned long long)s->epoch);
-        if (ringstate_adding(s) > 0)
+        if (ringstate_changing(s) > 0)
             cl.ring_next = ringstate_build(s, flags | RINGSTATE_NEXT);
     }
     int n = nr ? ring_members(nr) : 0;
@@ -255,7 +255,8 @@ static void state_changed(void)
     rc_free(oldids);
     cl.adopted_ms = (long long)mono_ms();
     for (size_t i = 0; i < s->nmembers; i++)
-        if (s->members[i].status == CSTATE_FAILED && cl.lv)
+        if ((s->members[i].status == CSTATE_FAILED || s->members[i].status == CSTATE_REMOVING) &&
+            cl.lv)
             liveness_set_caught_up(cl.lv, s->members[i].id, 0);
     repl_state_changed(gained_from_failed);
     /* A HANDOFF marker may have come before this state did. */
@@ -263,13 +264,15 @@ static void state_changed(void)
         if (i != cl.me)
             cluster_handoff_arrived(i);
     /* Each member's status in ring order (u up, j joining, f failed, a
-     * being added): a partition's story is read from these lines. */
+     * being added, r being removed): a partition's story is read from
+     * these lines. */
     char st[64];
     size_t k;
     for (k = 0; k < s->nmembers && k + 1 < sizeof(st); k++)
         st[k] = s->members[k].status == CSTATE_UP ? 'u' :
                 s->members[k].status == CSTATE_FAILED ? 'f' :
-                s->members[k].status == CSTATE_ADDING ? 'a' : 'j';
+                s->members[k].status == CSTATE_ADDING ? 'a' :
+                s->members[k].status == CSTATE_REMOVING ? 'r' : 'j';
     st[k] = '\0';
     log_notice("Cluster state epoch %llu: %zu members, this node %s (members %s, this node #%d)",
                (unsigned long long)s->epoch, s->nmembers, cl.me >= 0 ? "is one" : "is not one",
@@ -344,7 +347,8 @@ int cluster_holds_copy(unsigned slot)
     const uint16_t *pref = ring_pref(cl.ring, slot);
     for (int k = 0; k < ring_pref_len(cl.ring); k++)
         if (pref[k] == cl.me)
-            return s->members[cl.me].status != CSTATE_FAILED;
+            return s->members[cl.me].status != CSTATE_FAILED &&
+                   s->members[cl.me].status != CSTATE_REMOVING;
     return 0;
 }
 
@@ -731,6 +735,18 @@ static int gains_slots(int member)
     return 0;
 }
 
+/* Are the members being removed slot's only holders (its data went with
+ * them: nobody can send it, nobody who could come back has it)? */
+static int only_removed_hold(unsigned slot)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    const uint16_t *pref = ring_pref(cl.ring, slot);
+    for (int k = 0; k < ring_pref_len(cl.ring); k++)
+        if (s->members[pref[k]].status != CSTATE_REMOVING)
+            return 0;
+    return 1;
+}
+
 /* While members are being added: has every slot this node gains in the
  * next table been sent to it by the slot's acting primary at the current
  * epoch (its SYNCED marker)?  A slot without a primary cannot be: the
@@ -744,7 +760,9 @@ static int caught_up_next(void)
         if (!ring_in_pref(cl.ring_next, slot, cl.me) || ring_in_pref(cl.ring, slot, cl.me))
             continue;
         uint16_t p = cl.primary[slot];
-        if (p == NO_MEMBER || (repl_enabled() && repl_marker_epoch(p, 0) < s->epoch))
+        if (p == NO_MEMBER && !only_removed_hold(slot))
+            return 0;
+        if (p != NO_MEMBER && repl_enabled() && repl_marker_epoch(p, 0) < s->epoch)
             return 0;
     }
     return 1;
@@ -762,6 +780,19 @@ static int gainers_ready(void)
         if (cl.peers[i].moved_epoch < s->epoch)
             return 0;
     }
+    return 1;
+}
+
+int cluster_move_progress(unsigned *gain_slots, int *in_step)
+{
+    *gain_slots = 0;
+    *in_step = 1;
+    if (cl.ring_next == NULL || cl.ring == NULL || cl.me < 0)
+        return 0;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++)
+        *gain_slots += ring_in_pref(cl.ring_next, slot, cl.me) &&
+                       !ring_in_pref(cl.ring, slot, cl.me);
+    *in_step = caught_up_next();
     return 1;
 }
 
@@ -823,8 +854,23 @@ static void rejoin_step(uint64_t now)
                        (unsigned long long)s->epoch);
             propose_my_status(CSTATE_UP);
         }
-    } else if (st == CSTATE_UP && cl.ring_next && gains_slots(cl.me) && caught_up_next()) {
-        tell_caught_up();       /* the member being added waits for this */
+    } else if (st == CSTATE_UP && cl.ring_next && caught_up_next()) {
+        if (gains_slots(cl.me))
+            tell_caught_up();   /* the member being added waits for this */
+        /* Members being removed go once every slot they held is remade. */
+        for (size_t i = 0; i < s->nmembers && gainers_ready(); i++) {
+            if (s->members[i].status != CSTATE_REMOVING)
+                continue;
+            log_notice("Every slot member %.40s held has its copies on the other members "
+                       "(epoch %llu): proposing its removal", s->members[i].id,
+                       (unsigned long long)s->epoch);
+            struct cstate_change ch;
+            memset(&ch, 0, sizeof(ch));
+            ch.kind = CSTATE_REMOVE_MEMBER;
+            memcpy(ch.id, s->members[i].id, sizeof(ch.id));
+            char err[256];
+            paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
+        }
     }
     /* A member being added that restarted before it learnt the state that
      * added it knows no ring (nor its members' addresses) and answers no

@@ -55,6 +55,10 @@ int cluster_holds_copy(unsigned slot);
  * are being added it is in the slot's list in the table the ring moves to
  * (slotdrop.c drops the rest). */
 int cluster_keeps_copy(unsigned slot);
+/* While members are being added or removed (returns 1): the slots this
+ * node gains in the table the ring moves to, and whether it has them all
+ * in step; else returns 0. */
+int cluster_move_progress(unsigned *gain_slots, int *in_step);
 /* Is this node slot's acting primary in its state (CLUSTER_LOCAL)?
  * Structural: says nothing of the lease; see cluster_slot_serve. */
 int cluster_slot_is_mine(unsigned slot);

@@ -35,6 +35,7 @@
 #include "reply.h"
 #include "respframe.h"
 #include "ring.h"
+#include "ringstate.h"
 #include "route.h"
 #include "server.h"
 
@@ -190,11 +191,18 @@ static void meet_from_outside(struct admin_op *op)
         op_fail(op, err);
 }
 
+#define CHANGING_ERR "ERR a membership change is in progress (a member is being added or " \
+                     "removed): wait until it ends"
+
 /* Propose the MEET's change: the new member as `adding` when the ring
  * holds keys (cluster.c moves the slots it and others gain before it
  * comes up), else `up` at once. */
 static void meet_propose(struct admin_op *op)
 {
+    if (ringstate_changing(cluster_state()) > 0) {
+        op_fail(op, CHANGING_ERR);
+        return;
+    }
     if (op->ring_keys) {
         if (cluster_state()->replicas == 0) {
             op_fail(op, "ERR adding a node to a ring that holds keys needs cluster-replicas 1 "
@@ -685,6 +693,9 @@ void cmd_ring_help(struct client *c)
         "DIGEST [<slot> [<last slot>]]",
         "    Return [slot, digest, keys] for each slot in range holding keys here: equal on",
         "    every member holding a copy of the slot once they are in step.",
+        "FORGET <id>",
+        "    Remove a failed member for good: every slot it held is copied to the members",
+        "    that gain it, then the ring drops it (status removing until then).",
         "REPLICAS <replicas>",
         "    Change the copies kept of each slot besides the primary (0 to 15); replies once",
         "    a majority of the members agreed.  New replicas are sent the slots' data; a node",
@@ -748,6 +759,64 @@ void cmd_ring_replicas(struct client *c)
     memset(&ch, 0, sizeof(ch));
     ch.kind = CSTATE_SET_REPLICAS;
     ch.replicas = (int)replicas;
+    char perr[256];
+    uint64_t token = cluster_propose(&ch, perr, sizeof(perr));
+    if (token == 0) {
+        reply_errorf(c, "ERR %s", perr);
+        return;
+    }
+    struct admin_op *op = op_start(c);
+    op->token = token;
+    cluster_pump();
+}
+
+/* RING FORGET <id>: remove a failed member for good.  It becomes
+ * `removing`: the table the ring moves to is the one without it, every
+ * slot it held is sent to the members that gain it, and then the ring
+ * removes it (cluster.c).  A live member is stopped first (SHUTDOWN or
+ * SIGTERM hands its slots over and the ring marks it failed). */
+void cmd_ring_forget(struct client *c)
+{
+    if (!need_ring_mode(c))
+        return;
+    const struct cstate *s = cluster_state();
+    if (s == NULL || s->epoch == 0) {
+        reply_error(c, "ERR this node is not in a ring (RING CREATE or CLUSTER MEET first)");
+        return;
+    }
+    char id[CSTATE_ID_LEN + 1];
+    snprintf(id, sizeof(id), "%.*s", (int)(c->argv[2].len < CSTATE_ID_LEN ? c->argv[2].len
+                                                                          : CSTATE_ID_LEN),
+             c->argv[2].p);
+    const struct cstate_member *m =
+        c->argv[2].len == CSTATE_ID_LEN ? cstate_find(s, id) : NULL;
+    if (m == NULL) {
+        reply_errorf(c, "ERR Unknown node %.*s", (int)(c->argv[2].len > 64 ? 64 : c->argv[2].len),
+                     c->argv[2].p);
+        return;
+    }
+    if (strcmp(id, cluster_myid()) == 0) {
+        reply_error(c, "ERR I tried hard but I can't forget myself...");
+        return;
+    }
+    if (m->status == CSTATE_REMOVING) {
+        reply_ok(c);            /* under way: the ring removes it once its slots are remade */
+        return;
+    }
+    if (ringstate_changing(s) > 0) {
+        reply_error(c, CHANGING_ERR);
+        return;
+    }
+    if (m->status != CSTATE_FAILED) {
+        reply_error(c, "ERR only a failed member can be removed: stop it first (SHUTDOWN or "
+                       "SIGTERM hands its slots over), then wait until the ring marks it failed");
+        return;
+    }
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_SET_STATUS;
+    memcpy(ch.id, id, sizeof(ch.id));
+    ch.status = CSTATE_REMOVING;
     char perr[256];
     uint64_t token = cluster_propose(&ch, perr, sizeof(perr));
     if (token == 0) {

@@ -137,7 +137,8 @@ static int valid_word(const char *s, size_t len, size_t max)
 
 static int valid_status(int st)
 {
-    return st == CSTATE_UP || st == CSTATE_FAILED || st == CSTATE_JOINING || st == CSTATE_ADDING;
+    return st == CSTATE_UP || st == CSTATE_FAILED || st == CSTATE_JOINING || st == CSTATE_ADDING ||
+           st == CSTATE_REMOVING;
 }
 
 int cstate_valid_member(const struct cstate_member *m, const char **why)
@@ -172,6 +173,7 @@ const char *cstate_status_name(enum cstate_status st)
     case CSTATE_FAILED: return "failed";
     case CSTATE_JOINING: return "joining";
     case CSTATE_ADDING: return "adding";
+    case CSTATE_REMOVING: return "removing";
     }
     return "?";
 }
@@ -410,6 +412,8 @@ static const char *decode_member(struct tok *t, struct cstate_member *m)
         m->status = CSTATE_JOINING;
     else if (tok_is(s, n, "adding"))
         m->status = CSTATE_ADDING;
+    else if (tok_is(s, n, "removing"))
+        m->status = CSTATE_REMOVING;
     else
         return "bad status";
     return NULL;
@@ -533,6 +537,11 @@ enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cst
             /* A member being added comes up (or is removed); no member
              * goes back to being added. */
             w = "a member being added can only come up";
+            v = CSTATE_INVALID;
+        } else if (m->status == CSTATE_REMOVING ||
+                   (c->status == CSTATE_REMOVING && m->status != CSTATE_FAILED)) {
+            /* Only a failed member is removed, and only by its removal. */
+            w = "only a failed member can be removed";
             v = CSTATE_INVALID;
         }
         break;

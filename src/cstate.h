@@ -27,7 +27,7 @@
  *   zone      "-" for none, else 1 .. CSTATE_ZONE_MAX printable bytes
  *             other than the single byte "-"
  *   vnodes    1 .. CSTATE_VNODES_MAX
- *   status    up | failed | joining | adding
+ *   status    up | failed | joining | adding | removing
  *
  * nodes.conf content (every line ends in "\n", lines in this order, nothing
  * else; the acceptor record is for epoch state.epoch + 1 and is implied):
@@ -63,7 +63,13 @@
 /* The longest nodes.conf content: two state lines plus the small lines. */
 #define CSTATE_RECORD_MAX (2 * CSTATE_LINE_MAX + 512)
 
-enum cstate_status { CSTATE_UP = 0, CSTATE_FAILED = 1, CSTATE_JOINING = 2, CSTATE_ADDING = 3 };
+enum cstate_status {
+    CSTATE_UP = 0,
+    CSTATE_FAILED = 1,
+    CSTATE_JOINING = 2,
+    CSTATE_ADDING = 3,      /* joining the ring for the first time, no tokens yet */
+    CSTATE_REMOVING = 4     /* failed, being removed for good: its copies are remade */
+};
 
 struct cstate_member {
     char id[CSTATE_ID_LEN + 1];

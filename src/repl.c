@@ -189,7 +189,8 @@ static int holds(unsigned slot, int member)
         (next == NULL || (server.cluster_debug_bugs & CLUSTER_BUG_NO_MOVE) ||
          !ring_in_pref(next, slot, member)))
         return 0;
-    return s->members[member].status != CSTATE_FAILED;
+    return s->members[member].status != CSTATE_FAILED &&
+           s->members[member].status != CSTATE_REMOVING;
 }
 
 /* Does member hold a copy of slot that this node, its primary, sends? */

@@ -16,17 +16,19 @@ struct ring *ringstate_build(const struct cstate *s, int flags)
         const struct cstate_member *m = &s->members[i];
         spec[i].id = m->id;
         spec[i].zone = (flags & RINGSTATE_NO_ZONES) ? "" : m->zone;
-        spec[i].vnodes = m->status == CSTATE_ADDING && !(flags & RINGSTATE_NEXT) ? 0 : m->vnodes;
+        int placed = (flags & RINGSTATE_NEXT) ? m->status != CSTATE_REMOVING
+                                               : m->status != CSTATE_ADDING;
+        spec[i].vnodes = placed ? m->vnodes : 0;
     }
     struct ring *r = ring_build(spec, (int)s->nmembers, s->replicas);
     rc_free(spec);
     return r;
 }
 
-int ringstate_adding(const struct cstate *s)
+int ringstate_changing(const struct cstate *s)
 {
     int n = 0;
     for (size_t i = 0; s != NULL && i < s->nmembers; i++)
-        n += s->members[i].status == CSTATE_ADDING;
+        n += s->members[i].status == CSTATE_ADDING || s->members[i].status == CSTATE_REMOVING;
     return n;
 }

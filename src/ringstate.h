@@ -3,10 +3,12 @@
  *
  * A member being added (status `adding`, cluster.c) serves and holds
  * nothing yet: the state's table gives it no tokens (ring.h), so every
- * list is the one the ring had before.  The table the ring moves to - the
- * same members, the one being added with its tokens - says which members
- * must be sent which slots before it comes up.  Both are pure functions of
- * the state: every node, and the liveness core, compute the same ones.
+ * list is the one the ring had before.  A failed member being removed for
+ * good (`removing`) keeps its tokens there.  The table the ring moves to -
+ * the one being added with its tokens, the one being removed without -
+ * says which members must be sent which slots before the change ends.
+ * Both are pure functions of the state: every node, and the liveness
+ * core, compute the same ones.
  */
 #ifndef RC_RINGSTATE_H
 #define RC_RINGSTATE_H
@@ -22,7 +24,7 @@ enum {
 /* The table of s (NULL if s has no members or no valid table). */
 struct ring *ringstate_build(const struct cstate *s, int flags);
 
-/* How many members of s are being added. */
-int ringstate_adding(const struct cstate *s);
+/* How many members of s are being added or removed. */
+int ringstate_changing(const struct cstate *s);
 
 #endif

@@ -657,12 +657,16 @@ static void section_cluster(struct text *t)
     if (!cluster_enabled())
         return;
     const struct cstate *s = cluster_state();
-    size_t up = 0, failed = 0, joining = 0;
+    size_t up = 0, failed = 0, joining = 0, adding = 0, removing = 0;
     for (size_t i = 0; i < s->nmembers; i++) {
         up += s->members[i].status == CSTATE_UP;
         failed += s->members[i].status == CSTATE_FAILED;
         joining += s->members[i].status == CSTATE_JOINING;
+        adding += s->members[i].status == CSTATE_ADDING;
+        removing += s->members[i].status == CSTATE_REMOVING;
     }
+    unsigned gain = 0;
+    int in_step = 1, moving = cluster_move_progress(&gain, &in_step);
     const struct ring *r = cluster_ring();
     int me = cluster_my_index();
     tprintf(t, "ring_state_epoch:%llu\r\nring_members:%zu\r\nring_members_up:%zu\r\n"
@@ -670,11 +674,14 @@ static void section_cluster(struct text *t)
                "ring_slots_primary:%u\r\nring_slots_copies:%u\r\n"
                "ring_forwarded_commands:%lld\r\nring_split_commands:%lld\r\n"
                "ring_fanout_commands:%lld\r\nring_local_keys:%lld\r\nring_lease:%s\r\n"
-               "ring_dropped_slots:%lld\r\nring_dropped_keys:%lld\r\n",
+               "ring_dropped_slots:%lld\r\nring_dropped_keys:%lld\r\n"
+               "ring_members_adding:%zu\r\nring_members_removing:%zu\r\n"
+               "ring_move:%s\r\nring_move_gain_slots:%u\r\nring_move_in_step:%d\r\n",
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
             route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys(),
-            cluster_serving_state(), slotdrop_slots(), slotdrop_keys());
+            cluster_serving_state(), slotdrop_slots(), slotdrop_keys(), adding, removing,
+            moving ? "in_progress" : "none", gain, in_step);
 }
 
 static void section_keyspace(struct text *t)

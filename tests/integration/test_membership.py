@@ -239,3 +239,67 @@ def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
         if new not in ring.nodes:
             new.kill()
         ring.stop()
+
+
+def wait_members(ring, statuses, timeout=60):
+    """Until every running node's state has members with these statuses
+    (sorted), the same epoch on all."""
+    def ok():
+        states = [ring.state(i) for i, n in enumerate(ring.nodes) if n.proc.poll() is None]
+        return (len({s["epoch"] for s in states}) == 1 and
+                sorted(m["status"] for m in states[0]["members"]) == sorted(statuses))
+    return wait_until(ok, timeout=timeout)
+
+
+def test_replacing_a_dead_node_under_load():
+    """kill -9 a node of four for good, RING FORGET it (its slots' copies
+    are remade on the members that gain them, then it is removed), and
+    add a new node in its place: nothing acknowledged lost, no read
+    missing or stale, two copies of every key at each step."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    ring = Ring(4, replicas=1, extra=extra)
+    new = Node(ring.root, 4, ["--cluster-node-timeout", "1000"] + extra)
+    dead = ring.nodes[3]
+    try:
+        data = preload(ring, 6000)
+        dead_id = ring.client(3).execute_command("CLUSTER", "MYID")
+        with Writers(ring, retries=1) as w, Readers(ring, w) as rd:
+            time.sleep(0.5)
+            dead.kill()
+            ring.nodes.remove(dead)
+            assert wait_members(ring, ["failed", "up", "up", "up"], timeout=15)
+            r = ring.client(0)
+            try:
+                r.execute_command("RING", "FORGET", ring.client(1).execute_command("CLUSTER", "MYID"))
+                raise AssertionError("a live member was forgotten")
+            except Exception as e:
+                assert "only a failed member can be removed" in str(e)
+            assert r.execute_command("RING", "FORGET", dead_id) == "OK"
+            assert wait_members(ring, ["up", "up", "up"], timeout=60)
+            keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+            assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+            copies3 = total_local_keys(ring)
+            new.start()
+            assert r.execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+            ring.nodes.append(new)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r; reads %d, read errors %d; copies after the "
+              "removal %d of %d keys" % (w.ops, w.failed_ops, w.errors, rd.reads, rd.errors,
+                                          copies3, keys))
+        assert copies3 >= 2 * len(data)
+        assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
+        for via in range(len(ring.nodes)):
+            assert verify(ring, w, via) == []
+            assert check_preloaded(ring, data, via) == []
+        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+        keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+        assert wait_until(lambda: total_local_keys(ring) <= 2 * keys, timeout=20), \
+            (total_local_keys(ring), keys)
+        assert total_local_keys(ring) >= 2 * (keys - len(w.attempted))
+    finally:
+        if new not in ring.nodes:
+            new.kill()
+        if dead not in ring.nodes:
+            dead.kill()
+        ring.stop()

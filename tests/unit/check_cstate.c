@@ -282,6 +282,18 @@ START_TEST(test_changes)
     ck_assert_int_eq(cstate_change_apply(s, &c), 0);
     c.status = CSTATE_ADDING;
     ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
+    /* Only a failed member is removed; once removing, only its removal. */
+    c.status = CSTATE_REMOVING;
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "only a failed member can be removed");
+    c.status = CSTATE_FAILED;
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    c.status = CSTATE_REMOVING;
+    ck_assert_int_eq(cstate_change_apply(s, &c), 0);
+    c.status = CSTATE_UP;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
+    c.status = CSTATE_FAILED;
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
     c.kind = CSTATE_REMOVE_MEMBER;
     ck_assert_int_eq(cstate_change_apply(s, &c), 0);
 
