@@ -730,6 +730,20 @@ void cmd_ring_create(struct client *c)
         reply_ok(c);
 }
 
+/* Propose ch for client c, who is answered once the ring chose it. */
+static void propose_for(struct client *c, const struct cstate_change *ch)
+{
+    char perr[256];
+    uint64_t token = cluster_propose(ch, perr, sizeof(perr));
+    if (token == 0) {
+        reply_errorf(c, "ERR %s", perr);
+        return;
+    }
+    struct admin_op *op = op_start(c);
+    op->token = token;
+    cluster_pump();
+}
+
 /* RING REPLICAS n: a state change like MEET's, answered once chosen.
  * Preference lists keep their order when they grow or shrink (ring.h), so
  * no slot changes primary: raising the count adds copies at the lists'
@@ -759,15 +773,7 @@ void cmd_ring_replicas(struct client *c)
     memset(&ch, 0, sizeof(ch));
     ch.kind = CSTATE_SET_REPLICAS;
     ch.replicas = (int)replicas;
-    char perr[256];
-    uint64_t token = cluster_propose(&ch, perr, sizeof(perr));
-    if (token == 0) {
-        reply_errorf(c, "ERR %s", perr);
-        return;
-    }
-    struct admin_op *op = op_start(c);
-    op->token = token;
-    cluster_pump();
+    propose_for(c, &ch);
 }
 
 /* RING FORGET <id>: remove a failed member for good.  It becomes
@@ -817,15 +823,7 @@ void cmd_ring_forget(struct client *c)
     ch.kind = CSTATE_SET_STATUS;
     memcpy(ch.id, id, sizeof(ch.id));
     ch.status = CSTATE_REMOVING;
-    char perr[256];
-    uint64_t token = cluster_propose(&ch, perr, sizeof(perr));
-    if (token == 0) {
-        reply_errorf(c, "ERR %s", perr);
-        return;
-    }
-    struct admin_op *op = op_start(c);
-    op->token = token;
-    cluster_pump();
+    propose_for(c, &ch);
 }
 
 void cmd_ring_owners(struct client *c)

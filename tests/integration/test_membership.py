@@ -205,6 +205,21 @@ def test_adding_a_node_under_load_moves_its_slots(planted):
         ring.stop()
 
 
+def check_after_change(ring, w, data, copies):
+    """Through every node nothing acknowledged lost and every preloaded key
+    there; every slot's copies in step; `copies` copies of every key once
+    the members that no longer hold a slot dropped theirs."""
+    for via in range(len(ring.nodes)):
+        assert verify(ring, w, via) == []
+        assert check_preloaded(ring, data, via) == []
+    assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+    keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+    assert wait_until(lambda: total_local_keys(ring) <= copies * keys, timeout=20), \
+        (total_local_keys(ring), keys)
+    assert total_local_keys(ring) >= copies * (keys - len(w.attempted))
+    return keys
+
+
 @pytest.mark.parametrize("victim", ["new", "old"])
 def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
     """kill -9, right after MEET, of the node being added or of an old
@@ -228,13 +243,7 @@ def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
             time.sleep(1.0)
         print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
         assert len(w.acked) > 100
-        for via in range(4):
-            assert verify(ring, w, via) == []
-            assert check_preloaded(ring, data, via) == []
-        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
-        keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
-        assert wait_until(lambda: total_local_keys(ring) <= 2 * keys, timeout=20), \
-            (total_local_keys(ring), keys)
+        check_after_change(ring, w, data, 2)
     finally:
         if new not in ring.nodes:
             new.kill()
@@ -289,14 +298,7 @@ def test_replacing_a_dead_node_under_load():
                                           copies3, keys))
         assert copies3 >= 2 * len(data)
         assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
-        for via in range(len(ring.nodes)):
-            assert verify(ring, w, via) == []
-            assert check_preloaded(ring, data, via) == []
-        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
-        keys = len(data) + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
-        assert wait_until(lambda: total_local_keys(ring) <= 2 * keys, timeout=20), \
-            (total_local_keys(ring), keys)
-        assert total_local_keys(ring) >= 2 * (keys - len(w.attempted))
+        check_after_change(ring, w, data, 2)
     finally:
         if new not in ring.nodes:
             new.kill()
