@@ -7,6 +7,7 @@ in redis-server).
 Every node runs on 127.0.0.1 with a port from conftest and is stopped by PID.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -346,6 +347,17 @@ def test_ship_restore_incremental_chain(tmp):
     assert p.returncode == 0, p.stderr
     verified(out)
     redis_loads(tmp, out, keys)
+    # --to: every key of the chain into a running node.
+    tdir = os.path.join(tmp, "target")
+    os.mkdir(tdir)
+    tport, tproc = start(tdir)
+    try:
+        p = restore("--to", "%s:%d" % (HOST, tport), "--ringcached", BINARY, full, inc1, inc2)
+        assert p.returncode == 0, p.stderr
+        assert snapshot_keys(client(tport)) == keys
+        assert client(tport).ttl("ttl") > 900
+    finally:
+        stop(tproc)
 
 
 def test_corrupted_bundle_refused(tmp):
@@ -386,6 +398,21 @@ def test_corrupted_bundle_refused(tmp):
     assert p.returncode == 1 and b"SHA-256" in p.stderr
 
 
+@contextlib.contextmanager
+def populated(tmp):
+    """A logging node in tmp/data holding populate()'s keys: yields (port,
+    client, tmp/bundles), then stops the node."""
+    datadir = os.path.join(tmp, "data")
+    os.mkdir(datadir)
+    port, proc = start(datadir)
+    try:
+        r = client(port)
+        populate(r)
+        yield port, r, os.path.join(tmp, "bundles")
+    finally:
+        stop(proc)
+
+
 def age_key(path):
     subprocess.run(["age-keygen", "-o", path], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -403,20 +430,12 @@ def test_encrypted_round_trip(tmp):
     pub = age_key(key)
     wrong = os.path.join(tmp, "wrong")
     age_key(wrong)
-    datadir = os.path.join(tmp, "data")
-    dest = os.path.join(tmp, "bundles")
-    os.mkdir(datadir)
-    port, proc = start(datadir)
-    try:
-        r = client(port)
-        populate(r)
+    with populated(tmp) as (port, r, dest):
         # The shipping host needs only the public key.
         full = ship(port, dest, "--encrypt-key", pub)
         r.set("later", "1")
         inc = ship(port, dest, "--incremental", "--encrypt-key", key)
         keys = snapshot_keys(r)
-    finally:
-        stop(proc)
     assert full.endswith(".bundle.tgz.age") and inc.endswith(".bundle.tgz.age")
     assert open(full, "rb").read(22) == b"age-encryption.org/v1\n"
     assert restore("--verify-only", full, inc).returncode == 1          # no key
@@ -443,17 +462,9 @@ def test_openssl_bundles_of_earlier_versions_still_restore(tmp):
     key = os.path.join(tmp, "pass")
     with open(key, "w") as f:
         f.write("correct horse battery staple\n")
-    datadir = os.path.join(tmp, "data")
-    dest = os.path.join(tmp, "bundles")
-    os.mkdir(datadir)
-    port, proc = start(datadir)
-    try:
-        r = client(port)
-        populate(r)
+    with populated(tmp) as (port, r, dest):
         plain = ship(port, dest)
         keys = snapshot_keys(r)
-    finally:
-        stop(proc)
     enc = plain + ".enc"
     run("openssl", "enc", "-aes-256-cbc", "-pbkdf2", "-salt", "-pass", "file:" + key,
         "-in", plain, "-out", enc)

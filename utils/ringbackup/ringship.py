@@ -7,9 +7,10 @@ incremental ring bundle holds, for every member, the bytes its
 append-only log gained between the previous bundle's cut and this one
 (replayed on top of the snapshot at restore, then filtered to the
 member's primary slots).  It is made only while the ring is unchanged
-(same members and the same primary for every slot) and every log still
-has the same base and the files the previous cut pointed into; otherwise
-a full bundle is made instead, and the reason said.
+(the same state epoch, so no failover, rejoin or membership change came
+between, and the same primary for every slot) and every log still has
+the same base and the files the previous cut pointed into; otherwise a
+full bundle is made instead, and the reason said.
 
 The bundle (a tar.gz, see files.write_tar) holds MANIFEST.json and
 data/nodes/<id>/snapshot.rdb or data/nodes/<id>/log/<log file>.  The
@@ -207,6 +208,10 @@ class RingShip:
             return "no previous ring bundle was shipped to this destination"
         if prev.get("ring") != self.state["ring"]:
             return "the previous bundle is of another ring"
+        epoch = next(iter(cuts.values()))["epoch"]
+        if prev.get("epoch") != epoch:
+            return "the ring's state changed since the last bundle (epoch %s, now %d)" % (
+                prev.get("epoch"), epoch)
         if prev.get("primary") != primary_map(cuts):
             return "the ring's members or slot primaries changed since the last bundle"
         out = {}
@@ -285,6 +290,7 @@ class RingShip:
         out = os.path.join(first.stage(), name + ".bundle.tgz")
         write_tar(out, manifest, files, now, compresslevel=1)
         entry = {"id": bundle_id, "chain": manifest["chain"], "ring": ring_id,
+                 "epoch": manifest["ring"]["epoch"],
                  "primary": primary_map(cuts),
                  "aof": {nid: c["aof"] for nid, c in cuts.items() if c["aof"]}}
         return out, manifest, entry
