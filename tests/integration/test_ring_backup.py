@@ -514,3 +514,48 @@ def test_ring_cut_verb(source):
             client(standalone_port).execute_command("RING", "CUT")
     finally:
         stop_node(proc)
+
+
+def test_ring_cut_snapshot_holds_the_primary_slots_only(source, work):
+    ring, _, _, _ = source
+    r = ring.client(0)
+    lastsave = r.lastsave()
+    held = int(r.info("cluster")["ring_local_keys"])
+    cut = ringutil.pairs(r.execute_command("RING", "CUT", "SNAPSHOT", "probe-cut.rdb"))
+    deadline = time.monotonic() + 20
+    while r.execute_command("RING", "CUT", "STATUS")[0] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert r.execute_command("RING", "CUT", "STATUS") == ["ok", "probe-cut.rdb"]
+    assert r.lastsave() == lastsave             # not a save of the node's own
+    path = os.path.join(ring.nodes[0].dir, "probe-cut.rdb")
+    d = os.path.join(work, "probe")
+    os.mkdir(d)
+    os.rename(path, os.path.join(d, "dump.rdb"))
+    # With one replica per slot the node holds about twice its share.
+    assert 0 < cut["keys"] < held
+    sys.path.insert(0, os.path.join(ROOT, "utils"))
+    from ringbackup.load import key_slot
+    mine = set()
+    for s, e in (w.split("-") if "-" in w else (w, w) for w in cut["slots"].split()):
+        mine.update(range(int(s), int(e) + 1))
+    port, proc = start_node("--dir", d, port=ring_port())
+    try:
+        c = client(port)
+        assert sum(int(v["keys"]) for k, v in c.info("keyspace").items()) == cut["keys"]
+        for db in (0, 3):
+            c.execute_command("SELECT", db)
+            assert all(key_slot(k) in mine for k in c.scan_iter(count=1000))
+    finally:
+        stop_node(proc)
+    # A second child while one runs is refused, nothing paused.
+    r.config_set("rdb-key-save-delay", "1000")
+    try:
+        r.execute_command("RING", "CUT", "SNAPSHOT", "slow-cut.rdb")
+        with pytest.raises(redis.ResponseError, match="BUSY"):
+            r.execute_command("RING", "CUT", "PAUSE", "5000", "SNAPSHOT", "again.rdb")
+        t0 = time.monotonic()
+        r.set("not-paused", "1")
+        assert time.monotonic() - t0 < 1
+    finally:
+        r.config_set("rdb-key-save-delay", "0")
