@@ -179,7 +179,11 @@ void cmd_ring_cut(struct client *c)
             return;
         }
     }
-    if (cluster_ring() == NULL || mark_slots() != 0) {
+    if (cluster_ring() == NULL) {
+        reply_error(c, "ERR this node is not in a ring yet");
+        return;
+    }
+    if (mark_slots() != 0) {
         reply_error(c, "TRYAGAIN this node does not serve every slot it is primary of now "
                     "(no lease or a hand-over under way)");
         return;
