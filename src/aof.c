@@ -816,6 +816,26 @@ void aof_before_write(void)
     }
 }
 
+int aof_cut(char *base, size_t blen, char *incr, size_t ilen, unsigned long long *size)
+{
+    if (!aof.on)
+        return 1;
+    if ((aof.len > 0 || aof.sealed > 0) && write_pending() != 0) {
+        /* Left as it was: the next before-sleep pass retries (and under
+         * always exits), as for any failed write. */
+        log_warn("Error writing to the AOF file for a ring backup cut: %s", strerror(errno));
+        return -1;
+    }
+    /* What follows the cut starts with its SELECT: a copy of the log from
+     * this position on replays by itself. */
+    propagate_reset_selected_db();
+    snprintf(base, blen, "%s", aof.man.base ? aof.man.base->name : "");
+    const char *slash = strrchr(aof.path, '/');
+    snprintf(incr, ilen, "%s", slash ? slash + 1 : aof.path);
+    *size = (unsigned long long)aof.size;
+    return 0;
+}
+
 int aof_holds_replies(void)
 {
     return aof.on && server.appendfsync == AOF_FSYNC_ALWAYS &&

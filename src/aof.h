@@ -44,6 +44,15 @@ unsigned long long aof_fed_offset(void);
  * pending records and releases the replies; shutdown does not. */
 int aof_pending_at(unsigned long long pos);
 
+/* RING CUT (ringcut.c): writes every record fed so far (not synced: the
+ * next before-sleep pass syncs under always), so that the position is
+ * the end of a complete checksummed batch, and makes the next record
+ * start with its SELECT.  Copies the log's base file name ("" without
+ * one) to base and the incremental file's name to incr, and sets *size to
+ * that file's size.  Returns 0; 1 when the log is off; -1 (logged) when
+ * the write failed. */
+int aof_cut(char *base, size_t blen, char *incr, size_t ilen, unsigned long long *size);
+
 /* Periodic: everysec fsync in the background, retry a failed write or a
  * failed background fsync. */
 void aof_cron(void);

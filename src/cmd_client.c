@@ -300,15 +300,7 @@ void cmd_client_pause(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    long long end = server.mstime + ms;
-    if (end < server.mstime)
-        end = LLONG_MAX;
-    /* A pause only extends a running one, and ALL wins over WRITE. */
-    if (!server.pause_end_ms || end > server.pause_end_ms)
-        server.pause_end_ms = end;
-    server.pause_all = server.pause_all || all;
-    if (!server.pause_end_ms)
-        server.pause_all = all;
+    conn_pause(ms, all);
     reply_ok(c);
 }
 

@@ -22,6 +22,7 @@
 
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -763,6 +764,19 @@ void conn_serve_busy(struct client *caller)
                 on_readable(pfds[i].fd, EV_READ, owners[i]);
     }
     write_pending(caller);
+}
+
+void conn_pause(long long ms, int all)
+{
+    long long end = server.mstime + ms;
+    if (end < server.mstime)
+        end = LLONG_MAX;
+    /* A pause only extends a running one, and ALL wins over WRITE. */
+    if (!server.pause_end_ms || end > server.pause_end_ms)
+        server.pause_end_ms = end;
+    server.pause_all = server.pause_all || all;
+    if (!server.pause_end_ms)
+        server.pause_all = all;
 }
 
 void conn_unpause_all(void)

@@ -55,6 +55,11 @@ void conn_serve_busy(struct client *caller);
 /* Periodic: idle timeouts, pause expiry, buffer trimming. */
 void conn_cron(void);
 
+/* CLIENT PAUSE <ms> WRITE (all = 0) or ALL: client commands that may
+ * write (all of them with ALL) are held for ms milliseconds from now; a
+ * pause only extends a running one, and ALL wins over WRITE. */
+void conn_pause(long long ms, int all);
+
 /* Resume processing clients that were held by CLIENT PAUSE. */
 void conn_unpause_all(void);
 

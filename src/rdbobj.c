@@ -553,18 +553,30 @@ static void save_key(struct fout *f, const struct kv *o)
     }
 }
 
-static void save_db(struct fout *f, struct db *db)
+/* The database's keys in the slots mask selects (NULL: all of them). */
+static void save_db(struct fout *f, struct db *db, const unsigned char *mask)
 {
-    if (db->keys == 0)
+    uint64_t keys = db->keys, expires = db->expires;
+    if (mask) {
+        keys = 0;
+        for (unsigned s = 0; s < RC_SLOTS; s++)
+            if (mask[s] && db->slots[s])
+                keys += dict_size(db->slots[s]);
+        /* RESIZEDB is a sizing hint: the expires of these slots are not
+         * counted apart, so at most all of them. */
+        if (expires > keys)
+            expires = keys;
+    }
+    if (keys == 0)
         return;
     rdb_out_byte(&f->buf, RDB_OPCODE_SELECTDB);
     rdb_out_len(&f->buf, (uint64_t)db->id);
     rdb_out_byte(&f->buf, RDB_OPCODE_RESIZEDB);
-    rdb_out_len(&f->buf, db->keys);
-    rdb_out_len(&f->buf, db->expires);
+    rdb_out_len(&f->buf, keys);
+    rdb_out_len(&f->buf, expires);
     for (unsigned s = 0; s < RC_SLOTS; s++) {
         struct dict *d = db->slots[s];
-        if (d == NULL || dict_size(d) == 0)
+        if (d == NULL || dict_size(d) == 0 || (mask && !mask[s]))
             continue;
         struct dict_iter it;
         struct dnode *n;
@@ -576,6 +588,12 @@ static void save_db(struct fout *f, struct db *db)
 }
 
 int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
+{
+    return rdb_save_file_slots(path, flags, NULL, err, errlen);
+}
+
+int rdb_save_file_slots(const char *path, int flags, const unsigned char *mask, char *err,
+                        size_t errlen)
 {
     char tmp[PATH_MAX];
     const char *slash = strrchr(path, '/');
@@ -603,7 +621,7 @@ int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
     aux_int(&f.buf, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
     function_rdb_save(&f.buf);
     for (int i = 0; i < server.dbnum; i++)
-        save_db(&f, &server.dbs[i]);
+        save_db(&f, &server.dbs[i], mask);
     rdb_out_byte(&f.buf, RDB_OPCODE_EOF);
     fout_flush(&f);
     unsigned char crc[8];

@@ -54,6 +54,10 @@ int rdb_verify_payload(const unsigned char *p, size_t len);
  * -1 with a message in err otherwise.
  */
 int rdb_save_file(const char *path, int flags, char *err, size_t errlen);
+/* rdb_save_file() of the keys of the slots s with mask[s] nonzero only
+ * (every slot when mask is NULL); the functions are always written. */
+int rdb_save_file_slots(const char *path, int flags, const unsigned char *mask, char *err,
+                        size_t errlen);
 
 /*
  * Loads an RDB file into the (empty) databases.  Keys already expired

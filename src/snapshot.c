@@ -28,6 +28,11 @@
  * once the child succeeded.  Only one child runs at a time, as in Redis:
  * a BGSAVE during a rewrite is refused or, with SCHEDULE, deferred, and a
  * BGREWRITEAOF during a BGSAVE is deferred.
+ *
+ * RING CUT SNAPSHOT (ringcut.c) forks a third kind: a child writing a
+ * backup file of some slots only.  It is not a save of the node's own:
+ * LASTSAVE, the change counter, the bgsave status and dbfilename stay as
+ * they are; its outcome is kept apart (snapshot_cut_state).
  */
 #include "snapshot.h"
 
@@ -58,7 +63,7 @@
 
 int snapshot_stop_writes_on_error = 1;
 
-enum { CHILD_RDB, CHILD_AOF };
+enum { CHILD_RDB, CHILD_AOF, CHILD_CUT };
 
 static struct {
     pid_t child;                 /* -1: none */
@@ -82,6 +87,8 @@ static struct {
     long long aof_failures;      /* consecutive failed rewrites */
     int aof_delay_minutes;       /* current back-off of automatic rewrites */
     time_t aof_next_auto;        /* no automatic rewrite before this time */
+    const unsigned char *cut_mask;  /* CHILD_CUT: the slots its file holds */
+    int cut_state;               /* enum snapshot_cut_state of the last cut child */
 } snap = {.child = -1, .last_ok = 1, .last_time_sec = -1, .aof_last_ok = 1,
           .aof_last_time_sec = -1};
 
@@ -132,15 +139,17 @@ static void child_main(const char *path)
             close(server.listen_fds[i]);
     server.pid = getpid();
     log_set_role('C');
-    childinfo_child_setup(snap.kind == CHILD_RDB ? CHILDINFO_RDB : CHILDINFO_AOF);
+    childinfo_child_setup(snap.kind == CHILD_AOF ? CHILDINFO_AOF : CHILDINFO_RDB);
     char err[512];
     int flags = snap.kind == CHILD_AOF ? RDB_SAVE_AOF_BASE : 0;
-    if (rdb_save_file(path, flags, err, sizeof(err)) != 0) {
+    const unsigned char *mask = snap.kind == CHILD_CUT ? snap.cut_mask : NULL;
+    if (rdb_save_file_slots(path, flags, mask, err, sizeof(err)) != 0) {
         log_warn("%s", err);
         _exit(1);
     }
-    log_notice(snap.kind == CHILD_RDB ? "DB saved on disk" : "Successfully created the "
-               "temporary AOF base file");
+    log_notice(snap.kind == CHILD_RDB   ? "DB saved on disk"
+               : snap.kind == CHILD_CUT ? "Ring backup snapshot saved on disk"
+                                        : "Successfully created the temporary AOF base file");
     childinfo_send_final();
     _exit(0);
 }
@@ -260,11 +269,33 @@ static void rewrite_done(int st)
         snap.aof_scheduled = 1;
 }
 
+/* The ring backup child finished with wait status st. */
+static void cut_done(int st)
+{
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (ok) {
+        log_notice("Ring backup snapshot terminated with success");
+    } else {
+        if (WIFEXITED(st))
+            log_warn("Ring backup snapshot error");
+        else
+            log_warn("Ring backup snapshot terminated by signal %d",
+                     WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+        remove_temp_file(snap.child);
+    }
+    snap.cut_state = ok ? SNAPSHOT_CUT_OK : SNAPSHOT_CUT_ERR;
+    child_gone(ok);
+}
+
 /* The child pid finished with wait status st. */
 static void child_done(int st)
 {
     if (snap.kind == CHILD_AOF) {
         rewrite_done(st);
+        return;
+    }
+    if (snap.kind == CHILD_CUT) {
+        cut_done(st);
         return;
     }
     pid_t pid = snap.child;
@@ -385,18 +416,21 @@ void snapshot_shutdown(void)
 {
     if (snap.child == -1)
         return;
-    if (snap.kind == CHILD_RDB)
-        log_warn("There is a child saving an .rdb. Killing it!");
-    else
+    if (snap.kind == CHILD_AOF)
         log_warn("There is a child rewriting the AOF. Killing it!");
+    else
+        log_warn("There is a child saving an .rdb. Killing it!");
     kill(snap.child, SIGUSR1);
     int st;
     while (waitpid(snap.child, &st, 0) < 0 && errno == EINTR)
         ;
-    if (snap.kind == CHILD_RDB)
-        remove_temp_file(snap.child);
-    else
+    if (snap.kind == CHILD_AOF) {
         aof_rewrite_end(0, (long)snap.child);
+    } else {
+        remove_temp_file(snap.child);
+        if (snap.kind == CHILD_CUT)
+            snap.cut_state = SNAPSHOT_CUT_ERR;
+    }
     child_gone(0);
 }
 
@@ -454,6 +488,37 @@ int snapshot_aof_turned_on(void)
         return -1;
     }
     return 0;
+}
+
+int snapshot_start_cut(const char *path, const unsigned char *mask, long long *fork_usec)
+{
+    if (snap.child != -1) {
+        errno = EBUSY;
+        return -1;
+    }
+    snap.cut_mask = mask;
+    pid_t pid = fork_child(CHILD_CUT, path);
+    if (pid < 0) {
+        int saved = errno;
+        log_warn("Can't start the ring backup snapshot: fork: %s", strerror(saved));
+        snap.cut_state = SNAPSHOT_CUT_ERR;
+        errno = saved;
+        return -1;
+    }
+    snap.cut_state = SNAPSHOT_CUT_RUNNING;
+    *fork_usec = snap.latest_fork_usec;
+    log_notice("Ring backup snapshot started by pid %ld", (long)pid);
+    return 0;
+}
+
+int snapshot_cut_state(void)
+{
+    return snap.cut_state;
+}
+
+int snapshot_child_busy(void)
+{
+    return snap.child != -1;
 }
 
 void snapshot_after_flushall(void)

@@ -92,6 +92,29 @@ pid_t snapshot_child_pid(void);
  * Returns 0, or -1 (logged). */
 int snapshot_save_now(void);
 
+/*
+ * RING CUT SNAPSHOT (ringcut.c): forks a child writing path (relative to
+ * dir), an RDB file holding only the keys of the slots s with mask[s]
+ * nonzero (mask: RC_SLOTS bytes, read by the child from its copy of
+ * memory) and the functions.  Not a save of the node's own: LASTSAVE, the
+ * save rules' counter and the bgsave status are untouched.  Returns 0 with
+ * the fork's duration in *fork_usec, or -1 with errno (EBUSY: a child
+ * already runs; else the fork failed, logged).
+ */
+int snapshot_start_cut(const char *path, const unsigned char *mask, long long *fork_usec);
+
+/* How the last RING CUT SNAPSHOT child fared. */
+enum snapshot_cut_state {
+    SNAPSHOT_CUT_NONE,          /* none since start-up */
+    SNAPSHOT_CUT_RUNNING,
+    SNAPSHOT_CUT_OK,            /* its file is complete and synced */
+    SNAPSHOT_CUT_ERR            /* it failed or was killed: no file */
+};
+int snapshot_cut_state(void);
+
+/* Is a child (of any kind) running? */
+int snapshot_child_busy(void);
+
 /* NULL when writes may proceed, else the -MISCONF error (without '-'). */
 const char *snapshot_write_denied(void);
 

@@ -7,6 +7,7 @@ in redis-server).
 Every node runs on 127.0.0.1 with a port from conftest and is stopped by PID.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -346,6 +347,17 @@ def test_ship_restore_incremental_chain(tmp):
     assert p.returncode == 0, p.stderr
     verified(out)
     redis_loads(tmp, out, keys)
+    # --to: every key of the chain into a running node.
+    tdir = os.path.join(tmp, "target")
+    os.mkdir(tdir)
+    tport, tproc = start(tdir)
+    try:
+        p = restore("--to", "%s:%d" % (HOST, tport), "--ringcached", BINARY, full, inc1, inc2)
+        assert p.returncode == 0, p.stderr
+        assert snapshot_keys(client(tport)) == keys
+        assert client(tport).ttl("ttl") > 900
+    finally:
+        stop(tproc)
 
 
 def test_corrupted_bundle_refused(tmp):
@@ -386,33 +398,79 @@ def test_corrupted_bundle_refused(tmp):
     assert p.returncode == 1 and b"SHA-256" in p.stderr
 
 
-def test_encrypted_round_trip(tmp):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed")
-    key = os.path.join(tmp, "key")
-    with open(key, "w") as f:
-        f.write("correct horse battery staple\n")
-    wrong = os.path.join(tmp, "wrong")
-    with open(wrong, "w") as f:
-        f.write("something else\n")
+@contextlib.contextmanager
+def populated(tmp):
+    """A logging node in tmp/data holding populate()'s keys: yields (port,
+    client, tmp/bundles), then stops the node."""
     datadir = os.path.join(tmp, "data")
-    dest = os.path.join(tmp, "bundles")
     os.mkdir(datadir)
     port, proc = start(datadir)
     try:
         r = client(port)
         populate(r)
-        full = ship(port, dest, "--encrypt-key", key)
+        yield port, r, os.path.join(tmp, "bundles")
+    finally:
+        stop(proc)
+
+
+def age_key(path):
+    subprocess.run(["age-keygen", "-o", path], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    pub = path + ".pub"
+    with open(pub, "wb") as f:
+        f.write(subprocess.run(["age-keygen", "-y", path], check=True,
+                               stdout=subprocess.PIPE).stdout)
+    return pub
+
+
+def test_encrypted_round_trip(tmp):
+    if shutil.which("age") is None or shutil.which("age-keygen") is None:
+        pytest.skip("age not installed")
+    key = os.path.join(tmp, "key")
+    pub = age_key(key)
+    wrong = os.path.join(tmp, "wrong")
+    age_key(wrong)
+    with populated(tmp) as (port, r, dest):
+        # The shipping host needs only the public key.
+        full = ship(port, dest, "--encrypt-key", pub)
         r.set("later", "1")
         inc = ship(port, dest, "--incremental", "--encrypt-key", key)
         keys = snapshot_keys(r)
-    finally:
-        stop(proc)
-    assert full.endswith(".bundle.tgz.enc")
-    assert open(full, "rb").read(8) == b"Salted__"
+    assert full.endswith(".bundle.tgz.age") and inc.endswith(".bundle.tgz.age")
+    assert open(full, "rb").read(22) == b"age-encryption.org/v1\n"
     assert restore("--verify-only", full, inc).returncode == 1          # no key
     assert restore("--verify-only", "--decrypt-key", wrong, full).returncode == 1
+    p = restore("--verify-only", "--decrypt-key", pub, full)            # no secret
+    assert p.returncode == 1 and b"identity" in p.stderr
+    # One flipped bit anywhere: refused before anything is written.
+    data = bytearray(open(full, "rb").read())
+    data[len(data) - 40] ^= 0x04
+    bad = os.path.join(tmp, "bad-full.bundle.tgz.age")
+    open(bad, "wb").write(bytes(data))
+    p = restore("--into", os.path.join(tmp, "never"), "--decrypt-key", key, bad)
+    assert p.returncode == 1 and b"decryption failed" in p.stderr
+    assert not os.path.exists(os.path.join(tmp, "never"))
     into = os.path.join(tmp, "restored")
     p = restore("--into", into, "--decrypt-key", key, "--from-dir", dest)
     assert p.returncode == 0, p.stderr
+    assert keys_of_dir(into) == keys
+
+
+def test_openssl_bundles_of_earlier_versions_still_restore(tmp):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    key = os.path.join(tmp, "pass")
+    with open(key, "w") as f:
+        f.write("correct horse battery staple\n")
+    with populated(tmp) as (port, r, dest):
+        plain = ship(port, dest)
+        keys = snapshot_keys(r)
+    enc = plain + ".enc"
+    run("openssl", "enc", "-aes-256-cbc", "-pbkdf2", "-salt", "-pass", "file:" + key,
+        "-in", plain, "-out", enc)
+    os.unlink(plain)
+    into = os.path.join(tmp, "restored")
+    p = restore("--into", into, "--decrypt-key", key, enc)
+    assert p.returncode == 0, p.stderr
+    assert b"not authenticated" in p.stderr
     assert keys_of_dir(into) == keys
