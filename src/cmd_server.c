@@ -15,7 +15,7 @@
 
 void cmd_dbsize(struct client *c)
 {
-    reply_long(c, (long long)db_size(c->db));
+    reply_long(c, (long long)db_size_counted(c->db, NULL));
 }
 
 /* FLUSHDB/FLUSHALL [ASYNC|SYNC]: returns -1 on a syntax error. */

@@ -559,3 +559,37 @@ void db_cron(void)
     }
     cursor = (cursor + 1024) & (RC_SLOTS - 1);
 }
+
+/* ---- what a ring member counts as its own ---- */
+
+int db_slot_counted(unsigned slot)
+{
+    return !cluster_enabled() || cluster_slot_is_mine(slot);
+}
+
+size_t db_size_counted(struct db *db, size_t *expires)
+{
+    if (!cluster_enabled()) {
+        if (expires)
+            *expires = db->expires;
+        return db->keys;
+    }
+    size_t n = 0, e = 0;
+    for (unsigned s = 0; s < RC_SLOTS; s++) {
+        struct dict *d = db->slots[s];
+        if (d == NULL || dict_size(d) == 0 || !cluster_slot_is_mine(s))
+            continue;
+        n += dict_size(d);
+        if (expires == NULL)
+            continue;
+        struct dict_iter it;
+        struct dnode *node;
+        dict_iter_init(&it, d);
+        while ((node = dict_iter_next(&it)) != NULL)
+            e += (((const struct kv *)node)->flags & KV_EXPIRE) != 0;
+        dict_iter_done(&it);
+    }
+    if (expires)
+        *expires = e;
+    return n;
+}

@@ -367,6 +367,12 @@ int db_delete(struct db *db, const char *key, size_t len, int lazy);
 struct kv *db_unlink(struct db *db, const char *key, size_t len);
 void db_flush(struct db *db, int async);
 size_t db_size(const struct db *db);
+/* In a ring each member counts as its own (DBSIZE, KEYS, INFO keyspace,
+ * summed over the members) the keys of the slots it is primary of, so
+ * that replica copies are not counted again; elsewhere every key.
+ * *expires (if not NULL) gets the count of those with a TTL. */
+int db_slot_counted(unsigned slot);
+size_t db_size_counted(struct db *db, size_t *expires);
 /* Is expiring o this node's decision (not a copy held for another
  * primary in a ring with copies)? */
 int db_expiry_is_mine(const struct kv *o);

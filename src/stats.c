@@ -689,9 +689,10 @@ static void section_keyspace(struct text *t)
     tprintf(t, "# Keyspace\r\n");
     for (int i = 0; i < server.dbnum; i++) {
         struct db *db = &server.dbs[i];
-        if (db->keys == 0)
+        size_t expires, keys = db->keys ? db_size_counted(db, &expires) : 0;
+        if (keys == 0)
             continue;
-        tprintf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db->keys, db->expires,
+        tprintf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, expires,
                 db->avg_ttl);
     }
 }

@@ -393,7 +393,7 @@ void cmd_keys(struct client *c)
 
     for (unsigned s = 0; s < RC_SLOTS; s++) {
         struct dict *d = db_slot_dict(db, s);
-        if (d == NULL)
+        if (d == NULL || !db_slot_counted(s))
             continue;
         struct dict_iter it;
         struct dnode *node;

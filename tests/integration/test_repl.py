@@ -110,6 +110,25 @@ def test_writes_reach_the_replicas(ring):
             assert wait_until(lambda: ro[rep].exists(k) == 0)
 
 
+def test_counts_see_each_key_once(ring):
+    """DBSIZE, KEYS and INFO keyspace through any node count each key once,
+    as redis-server does, though every key is held twice (each member counts
+    the slots it is primary of)."""
+    r = ring.client(0, db=5)
+    names = ["cnt:%d" % i for i in range(200)]
+    for i, k in enumerate(names):
+        r.set(k, "v", ex=1000 if i % 2 else None)
+    for i in range(len(ring.nodes)):
+        c = ring.client(i, db=5)
+        assert c.dbsize() == 200
+        assert sorted(c.keys("cnt:*")) == sorted(names)
+        assert c.info("keyspace")["db5"]["keys"] == 200
+        assert c.info("keyspace")["db5"]["expires"] == 100
+    assert sum(int(ring.client(i).info("cluster")["ring_local_keys"])
+               for i in range(len(ring.nodes))) >= 400       # two copies held
+    r.flushdb()
+
+
 def test_acknowledged_offsets_catch_up(ring):
     r = ring.client(0)
     r.mset({"ack:%d" % j: j for j in range(200)})
