@@ -37,7 +37,7 @@ enum ctype { T_BOOL, T_INT, T_MEM, T_ENUM, T_STR, T_SPECIAL };
 /* F_DEBUG: a testing knob Redis also has (key-load-delay, ...): settable and
  * readable by its exact name, but never listed by a CONFIG GET pattern nor
  * written by CONFIG REWRITE, as Redis 7.0 treats its hidden debug configs. */
-enum cflag { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_HIDDEN = 4, F_DEBUG = 8 };
+enum cflag { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_HIDDEN = 4, F_DEBUG = 8, F_OCTAL = 16 };
 
 struct enumval {
     const char *name;
@@ -368,7 +368,7 @@ static struct cfg configs[] = {
     INT("tcp-keepalive", NULL, 0, tcp_keepalive, 0, INT_MAX, "300", NULL),
     BOOL("protected-mode", NULL, 0, protected_mode, "yes", NULL),
     STR("unixsocket", NULL, F_IMMUTABLE, unixsocket, "", NULL),
-    INT("unixsocketperm", NULL, F_IMMUTABLE, unixsocketperm, 0, 0777, "0", NULL),
+    INT("unixsocketperm", NULL, F_IMMUTABLE | F_OCTAL, unixsocketperm, 0, 0777, "0", NULL),
     INT("timeout", NULL, 0, timeout, 0, INT_MAX, "0", NULL),
     INT("maxclients", NULL, 0, maxclients, 1, UINT_MAX, "10000", NULL),
     BOOL("daemonize", NULL, F_IMMUTABLE, daemonize, "no", NULL),
@@ -505,6 +505,8 @@ static size_t cfg_value(const struct cfg *cf, char *buf, size_t len)
     case T_BOOL:
         return (size_t)snprintf(buf, len, "%s", int_get(cf) ? "yes" : "no");
     case T_INT:
+        if (cf->flags & F_OCTAL)       /* as Redis: written and read in octal */
+            return (size_t)snprintf(buf, len, "%llo", (unsigned long long)int_get(cf));
         if (cf->width == sizeof(int) && cf->max > INT_MAX)
             return (size_t)snprintf(buf, len, "%u", *(unsigned *)cf->ptr);
         return (size_t)snprintf(buf, len, "%lld", int_get(cf));
@@ -547,7 +549,20 @@ static int cfg_set(struct cfg *cf, int argc, char **argv, char *errbuf, size_t e
         break;
     case T_INT: {
         long long n;
-        if (!rc_str2ll(v, strlen(v), &n)) {
+        char *end = NULL;
+        if (cf->flags & F_OCTAL) {
+            errno = 0;
+            n = *v ? strtoll(v, &end, 8) : 0;
+            if (!*v || *end || errno) {
+                err = "argument couldn't be parsed into an integer";
+                break;
+            }
+            if (n < cf->min || n > cf->max) {
+                snprintf(errbuf, errlen, "argument must be between %llo and %llo inclusive",
+                         (unsigned long long)cf->min, (unsigned long long)cf->max);
+                return -1;
+            }
+        } else if (!rc_str2ll(v, strlen(v), &n)) {
             err = "argument couldn't be parsed into an integer";
             break;
         }

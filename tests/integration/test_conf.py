@@ -72,3 +72,23 @@ def test_sample_config_matches_table():
             assert value == " ".join(lines[-1]), (name, lines[-1], value)
     finally:
         stop_node(proc)
+
+
+def test_unixsocketperm_is_octal():
+    """As in Redis: `unixsocketperm 700` is octal, applied to the socket
+    file and read back in octal; 8 is not an octal digit."""
+    from conftest import start_node
+    sock = os.path.join(tempfile.mkdtemp(prefix="ringcache-sock-"), "rc.sock")
+    port, proc = start_node("--unixsocket", sock, "--unixsocketperm", "700")
+    try:
+        assert oct(os.stat(sock).st_mode & 0o777) == "0o700"
+        r = redis.Redis(unix_socket_path=sock, decode_responses=True)
+        assert r.ping()
+        assert r.config_get("unixsocketperm") == {"unixsocketperm": "700"}
+    finally:
+        stop_node(proc)
+    bad = subprocess.run([BINARY, "--port", str(pick_port()), "--unixsocket", sock,
+                          "--unixsocketperm", "778"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=10)
+    assert bad.returncode != 0
+    assert b"unixsocketperm" in bad.stdout
