@@ -454,6 +454,7 @@ static struct cfg configs[] = {
     INT("cluster-announce-port", NULL, 0, cluster_announce_port, 0, 65535, "0", NULL),
     INT("cluster-vnodes", NULL, F_IMMUTABLE, cluster_vnodes, 1, 4096, "256", NULL),
     INT("cluster-replicas", NULL, F_IMMUTABLE, cluster_replicas, 0, 15, "1", NULL),
+    MEM("cluster-move-rate", NULL, 0, cluster_move_rate, 0, LLONG_MAX, "0", NULL),
     MEM("repl-backlog-size", NULL, 0, repl_backlog_size, 16 * 1024, LLONG_MAX, "1mb", NULL),
     INT("min-replica-acks", NULL, 0, min_replica_acks, 0, 15, "0", NULL),
     INT("min-replica-acks-timeout", NULL, 0, min_replica_acks_timeout, 1, LLONG_MAX, "1000", NULL),

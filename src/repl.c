@@ -109,6 +109,8 @@ static struct {
     struct client *applier;     /* fake client that runs received batches */
     long long applied, refused;
     long long dumped_slots, dumped_keys, dumped_bytes;   /* sent as dumps, in all */
+    long long move_tokens;      /* cluster-move-rate's bucket: bytes that may go now */
+    long long move_ms;          /* when it was last filled */
 } rs;
 
 void repl_init(void)
@@ -642,6 +644,28 @@ static long long check_slot(struct rpeer *p, unsigned slot)
     return keys;
 }
 
+/* Bytes of dumps this turn may send: a quarter of the backlog, and with
+ * cluster-move-rate no more than the bucket holds (it fills at that rate,
+ * up to one second's worth; a slot dumped beyond it is paid back later). */
+static size_t move_budget(void)
+{
+    size_t per_turn = (size_t)server.repl_backlog_size / 4;
+    long long rate = (long long)server.cluster_move_rate, now = server.mstime;
+    if (rate <= 0) {
+        rs.move_tokens = 0;
+        rs.move_ms = now;
+        return per_turn;
+    }
+    if (now > rs.move_ms) {
+        long long add = (now - rs.move_ms) * rate / 1000;
+        rs.move_tokens = rs.move_tokens + add > rate ? rate : rs.move_tokens + add;
+        rs.move_ms = now;
+    }
+    if (rs.move_tokens <= 0)
+        return 0;
+    return (size_t)rs.move_tokens < per_turn ? (size_t)rs.move_tokens : per_turn;
+}
+
 /* A peer that lost batches and is reachable again, a joining one, or
  * every peer after a failover, is caught up (start_resync()): checks, then
  * dumps, in stream order, a bounded amount per turn and only once every
@@ -652,7 +676,7 @@ static void resync_step(void)
     for (int i = 0; i < rs.npeers; i++)
         if (rs.peers[i] && rs.peers[i]->cursor)
             return;
-    size_t budget = (size_t)server.repl_backlog_size / 4;
+    size_t budget = move_budget();
     for (int i = 0; i < rs.npeers && budget > 0; i++) {
         struct rpeer *p = rs.peers[i];
         if (p == NULL)
@@ -687,6 +711,7 @@ static void resync_step(void)
             if ((p->need[slot / 8] >> (slot % 8)) & 1) {
                 size_t n = dump_slot(p, slot);
                 budget = n >= budget ? 0 : budget - n;
+                rs.move_tokens -= (long long)n;
             }
         }
         if (p->resync_slot >= RC_SLOTS && p->lost) {

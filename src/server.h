@@ -290,6 +290,7 @@ struct server {
     int cluster_announce_port;
     int cluster_vnodes;
     int cluster_replicas;
+    unsigned long long cluster_move_rate;   /* slot dumps: bytes per second, 0 no limit */
     long long repl_backlog_size;
     int min_replica_acks;
     long long min_replica_acks_timeout;

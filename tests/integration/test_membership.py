@@ -305,3 +305,40 @@ def test_replacing_a_dead_node_under_load():
         if dead not in ring.nodes:
             dead.kill()
         ring.stop()
+
+
+def test_moves_are_throttled_by_cluster_move_rate():
+    """cluster-move-rate caps the bytes a node sends as dumps per second:
+    adding a node then takes at least as long as the busiest sender's
+    bytes at that rate (less the one second's worth it may send at once)."""
+    ring = Ring(3, replicas=1, extra=BASE)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + BASE)
+    rate = 32 * 1024
+    try:
+        r = ring.client(0)
+        value = "x" * 200
+        with r.pipeline(transaction=False) as p:
+            for j in range(6000):
+                p.set("big:%d" % j, value)
+            p.execute()
+        for i in range(3):
+            assert ring.client(i).config_set("cluster-move-rate", "32kb")
+        assert ring.client(0).config_get("cluster-move-rate") == {"cluster-move-rate": str(rate)}
+        new.start()
+        t0 = time.monotonic()
+        assert r.execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+        ring.nodes.append(new)
+        assert wait_members(ring, ["up"] * 4, timeout=60)
+        took = time.monotonic() - t0
+        sent = [int(ring.client(i).info("replication")["ring_repl_dumped_bytes"])
+                for i in range(3)]
+        print("added in %.2f s at %d bytes/s; bytes sent as dumps per node %r"
+              % (took, rate, sent))
+        assert took >= 0.8 * (max(sent) - rate) / rate > 1.0
+        ring.wait_healthy(timeout=30)
+        got = ring.client(3).mget(["big:%d" % j for j in range(6000)])
+        assert got == [value] * 6000
+    finally:
+        if new not in ring.nodes:
+            new.kill()
+        ring.stop()
