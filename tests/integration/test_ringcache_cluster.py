@@ -171,6 +171,26 @@ def test_three_node_ring_kill_restart(root):
     _, _, err = tool(root, "replicas", "1")
     assert "replicas 1: 3/3 nodes have the new state, 0 slots still differ" in err
     assert sum(r["keys"] for r in status(root)["nodes"]) == 600
+
+    # add: a 4th node, sent its slots before it serves; kill it, forget it:
+    # its slots' copies are remade on the other three.
+    port4 = free_run(1)
+    _, _, err = tool(root, "add", "--port", str(port4), timeout=120)
+    assert "node 4 is up and every node serves" in err
+    st = status(root)
+    assert len(st["state"]["members"]) == 4 and all(r["up"] for r in st["nodes"])
+    r4 = redis.Redis(host=HOST, port=port4, socket_timeout=10)
+    assert r4.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
+    wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
+             what="two copies of each key on four nodes")
+    tool(root, "kill", "4")
+    _, _, err = tool(root, "forget", "4", timeout=120)
+    assert "removed from the ring" in err
+    st = status(root)
+    assert len(st["state"]["members"]) == 3 and len(st["nodes"]) == 3
+    wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
+             what="two copies of each key on three nodes")
+    assert r2.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
     tool(root, "replicas", "0")
     wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 300,
              what="second copies dropped")
