@@ -702,7 +702,8 @@ void cmd_ring_help(struct client *c)
         "    every member holding a copy of the slot once they are in step.",
         "FORGET <id>",
         "    Remove a failed member for good: every slot it held is copied to the members",
-        "    that gain it, then the ring drops it (status removing until then).",
+        "    that gain it, then the ring drops it (status removing until then).  A member",
+        "    still being added is dropped at once (the addition is rolled back).",
         "REPLICAS <replicas>",
         "    Change the copies kept of each slot besides the primary (0 to 15); replies once",
         "    a majority of the members agreed.  New replicas are sent the slots' data; a node",
@@ -787,7 +788,8 @@ void cmd_ring_replicas(struct client *c)
  * `removing`: the table the ring moves to is the one without it, every
  * slot it held is sent to the members that gain it, and then the ring
  * removes it (cluster.c).  A live member is stopped first (SHUTDOWN or
- * SIGTERM hands its slots over and the ring marks it failed). */
+ * SIGTERM hands its slots over and the ring marks it failed).  A member
+ * still being added is removed at once: the addition is rolled back. */
 void cmd_ring_forget(struct client *c)
 {
     if (!need_ring_mode(c))
@@ -816,6 +818,16 @@ void cmd_ring_forget(struct client *c)
         reply_ok(c);            /* under way: the ring removes it once its slots are remade */
         return;
     }
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    memcpy(ch.id, id, sizeof(ch.id));
+    if (m->status == CSTATE_ADDING) {
+        /* An addition rolled back: the member holds nothing anyone needs
+         * (it serves nothing until it is up), so it goes at once. */
+        ch.kind = CSTATE_REMOVE_MEMBER;
+        propose_for(c, &ch);
+        return;
+    }
     if (ringstate_changing(s) > 0) {
         reply_error(c, CHANGING_ERR);
         return;
@@ -825,10 +837,7 @@ void cmd_ring_forget(struct client *c)
                        "SIGTERM hands its slots over), then wait until the ring marks it failed");
         return;
     }
-    struct cstate_change ch;
-    memset(&ch, 0, sizeof(ch));
     ch.kind = CSTATE_SET_STATUS;
-    memcpy(ch.id, id, sizeof(ch.id));
     ch.status = CSTATE_REMOVING;
     propose_for(c, &ch);
 }

@@ -342,3 +342,36 @@ def test_moves_are_throttled_by_cluster_move_rate():
         if new not in ring.nodes:
             new.kill()
         ring.stop()
+
+
+def test_forgetting_a_node_being_added_rolls_the_addition_back():
+    """A node killed for good while it is being added: RING FORGET removes
+    it at once (it served nothing), the other members drop what they were
+    sent for the next table, and the ring is as before."""
+    ring = Ring(3, replicas=1, extra=BASE)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + BASE)
+    try:
+        data = preload(ring, 20000)
+        new.start()
+        new_id = redis_id(new)
+        assert ring.client(1).execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+        new.kill()
+        st = ring.state(1)
+        assert [m["status"] for m in st["members"] if m["id"] == new_id] == ["adding"]
+        assert ring.client(1).execute_command("RING", "FORGET", new_id) == "OK"
+        assert wait_members(ring, ["up"] * 3, timeout=30)
+        ring.wait_healthy(timeout=30)
+        for via in range(3):
+            assert check_preloaded(ring, data, via) == []
+        assert wait_until(lambda: total_local_keys(ring) == 2 * len(data), timeout=20), \
+            total_local_keys(ring)
+        assert digests_in_step(ring)
+    finally:
+        new.kill()
+        ring.stop()
+
+
+def redis_id(node):
+    import redis
+    return redis.Redis(host=node.host, port=node.port,
+                       decode_responses=True).execute_command("CLUSTER", "MYID")
