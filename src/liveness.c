@@ -198,7 +198,7 @@ static void emit(struct liveness *l, const char *to, const struct liveness_msg *
     o->msg = *m;
 }
 
-static void ask(struct liveness *l, const char *id, enum cstate_status st)
+static struct cstate_change *ask_change(struct liveness *l, int kind)
 {
     struct cstate_change *c;
 
@@ -208,7 +208,14 @@ static void ask(struct liveness *l, const char *id, enum cstate_status st)
     }
     c = &l->rd.changes[l->rd.nchanges++];
     memset(c, 0, sizeof(*c));
-    c->kind = CSTATE_SET_STATUS;
+    c->kind = kind;
+    return c;
+}
+
+static void ask(struct liveness *l, const char *id, enum cstate_status st)
+{
+    struct cstate_change *c = ask_change(l, CSTATE_SET_STATUS);
+
     memcpy(c->id, id, CSTATE_ID_LEN);
     c->status = st;
 }
@@ -460,21 +467,39 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
 
 /* A value this node accepted for the next epoch that has not become the
  * state within T: ask again for what it changes, so some proposer finishes
- * the epoch (Paxos proposes the accepted value again). */
+ * the epoch (Paxos proposes the accepted value again).  Membership changes
+ * too (an operator's MEET or FORGET whose proposer died after a majority
+ * accepted it): while such a value stands accepted nobody grants leases
+ * (every member loses by it), so left alone it would stop the ring. */
 static void redrive(struct liveness *l, uint64_t now_ms)
 {
-    const struct cstate *v = l->acc_value;
+    const struct cstate *v = l->acc_value, *s = l->state;
+    struct cstate_change *c;
     size_t i;
 
-    if (!l->acc_seen || v == NULL || v->epoch != l->state->epoch + 1 ||
+    if (!l->acc_seen || v == NULL || v->epoch != s->epoch + 1 ||
         since(now_ms, l->acc_since) < l->cfg.node_timeout_ms ||
-        since(now_ms, l->redrive_at) < l->cfg.node_timeout_ms ||
-        !same_members(l->state, v))
+        since(now_ms, l->redrive_at) < l->cfg.node_timeout_ms)
         return;
     l->redrive_at = now_ms;
-    for (i = 0; i < v->nmembers; i++)
-        if (v->members[i].status != l->state->members[i].status)
+    for (i = 0; i < v->nmembers; i++) {
+        const struct cstate_member *was = cstate_find(s, v->members[i].id);
+        if (was == NULL) {
+            c = ask_change(l, CSTATE_ADD_MEMBER);
+            c->member = v->members[i];
+        } else if (was->status != v->members[i].status) {
             ask(l, v->members[i].id, v->members[i].status);
+        }
+    }
+    for (i = 0; i < s->nmembers; i++)
+        if (cstate_find(v, s->members[i].id) == NULL) {
+            c = ask_change(l, CSTATE_REMOVE_MEMBER);
+            memcpy(c->id, s->members[i].id, CSTATE_ID_LEN);
+        }
+    if (v->replicas != s->replicas) {
+        c = ask_change(l, CSTATE_SET_REPLICAS);
+        c->replicas = v->replicas;
+    }
 }
 
 /* Every slot this node is primary of has its hand-over wait behind it. */

@@ -229,7 +229,7 @@ def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
     ring = Ring(3, replicas=1, extra=extra)
     new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + extra)
     try:
-        data = preload(ring, 20000)
+        data = preload(ring, 10000)
         new.start()
         with Writers(ring) as w:
             time.sleep(0.5)

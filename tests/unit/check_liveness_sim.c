@@ -20,7 +20,13 @@
  *   load      suspicion-driven "X failed" proposals from liveness.c; the
  *             glue's "X up" once X is alive and caught up (X runs, is not
  *             paused and holds the newest epoch); spurious "X failed" / "X
- *             up" proposals from random nodes that acceptors must judge.
+ *             up" proposals from random nodes that acceptors must judge;
+ *   members   in half the seeds of 4-5 nodes the ring starts one short and
+ *             an operator adds the last node (`adding`: no tokens yet, the
+ *             glue sends it the state and proposes it up once caught up;
+ *             kept down at the end, its addition is rolled back); once per
+ *             seed at most, a failed member of 4 or more is forgotten
+ *             (crashed for good, `removing`, then removed by the glue).
  *
  * Checked after every 2 ms step of simulated time:
  *   (a) one state per epoch: every node adopting epoch e holds the same one;
@@ -28,11 +34,13 @@
  *   (c) at that instant at most one node (running or paused, evaluated on
  *       its own clock and its possibly stale view) can serve each slot:
  *       liveness_can_serve() == LIVENESS_SERVE.  Slots are checked one per
- *       distinct preference list (the membership is fixed, so the ring is).
+ *       distinct preference list of the first table and of the table with
+ *       every node, and every 1024th slot (the tables after a removal).
  * Then faults stop (heal, resume, restart all but a minority kept down,
- * no loss) and within LIVE_MS: every running node holds the newest epoch,
- * the nodes kept down are failed in it, the running ones are up, and every
- * slot has exactly one node that serves it.
+ * no loss) and within LIVE_MS: every running member holds the newest
+ * epoch, the members kept down are failed in it, the running ones are up,
+ * a forgotten node is no member, and every slot has exactly one node that
+ * serves it.
  *
  * Then a serving primary is crashed on the clean network and the failover
  * (crash -> its slots served by another node) is timed; a separate test
@@ -50,6 +58,7 @@
 #include "liveness.h"
 #include "paxos.h"
 #include "ring.h"
+#include "ringstate.h"
 #include "slot.h"
 
 #include <check.h>
@@ -318,6 +327,7 @@ struct snode {
     uint64_t leave_at;              /* leaving: crashes then (0: not leaving) */
     uint64_t last_epoch;
     int caught_up;
+    int removed;                    /* forgotten by the operator: down for good */
 };
 
 struct sim {
@@ -340,7 +350,8 @@ struct sim {
     unsigned nreps;
     char fail[512];
     int failed;
-    unsigned long steps, delivered, crashes, pauses, partitions, leaves;
+    int spare;                      /* a node the ring adds during the run (-1: none) */
+    unsigned long steps, delivered, crashes, pauses, partitions, leaves, removals;
 };
 
 #include "simcore.h"
@@ -407,7 +418,16 @@ static void note_epoch(struct sim *s, int i)
     if (st->epoch <= nd->last_epoch)
         return;
     nd->last_epoch = st->epoch;
-    say(s, "node %d adopts epoch %llu", i, (unsigned long long)st->epoch);
+    if (s->verbose) {
+        char who[4 * MAXN + 1];
+        size_t k, w = 0;
+        for (k = 0; k < st->nmembers && w + 4 < sizeof(who); k++)
+            w += (size_t)snprintf(who + w, sizeof(who) - w, " %d%c",
+                                  index_of(s, st->members[k].id),
+                                  cstate_status_name(st->members[k].status)[0]);
+        who[w] = '\0';
+        say(s, "node %d adopts epoch %llu:%s", i, (unsigned long long)st->epoch, who);
+    }
     if (st->epoch >= s->hist_cap) {
         while (s->hist_cap <= st->epoch)
             s->hist_cap = s->hist_cap ? s->hist_cap * 2 : 64;
@@ -635,7 +655,23 @@ static void propose_status(struct sim *s, int i, int x, enum cstate_status st)
     drain(s, i);
 }
 
-/* The glue of node i: propose a failed member up once it is back. */
+static void propose_removal(struct sim *s, int i, int x)
+{
+    struct cstate_change ch;
+
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_REMOVE_MEMBER;
+    memcpy(ch.id, s->nodes[x].id, CSTATE_ID_LEN);
+    if (paxos_propose(s->nodes[i].pn, &ch, clock_of(s, i), NULL, 0) != 0)
+        say(s, "node %d proposes removing node %d", i, x);
+    drain(s, i);
+}
+
+/* The glue of node i: propose a failed member up once it is back; as
+ * cluster.c does for membership changes, send a member being added the
+ * state, propose it up once it is caught up (or, down for good, roll its
+ * addition back), and remove a member being removed (the sim moves no
+ * data: its copies are remade at once). */
 static void glue_returns(struct sim *s, int i)
 {
     const struct cstate *st = paxos_state(s->nodes[i].pn);
@@ -643,10 +679,63 @@ static void glue_returns(struct sim *s, int i)
 
     for (k = 0; k < st->nmembers; k++) {
         int x = index_of(s, st->members[k].id);
-        if (x >= 0 && st->members[k].status == CSTATE_FAILED && s->nodes[x].caught_up &&
+        enum cstate_status stx = st->members[k].status;
+        if (x < 0)
+            continue;
+        if ((stx == CSTATE_FAILED || stx == CSTATE_ADDING) && s->nodes[x].caught_up &&
             liveness_alive(s->nodes[i].lv, st->members[k].id, clock_of(s, i)))
             propose_status(s, i, x, CSTATE_UP);
+        else if (stx == CSTATE_ADDING && s->nodes[x].pn == NULL && s->nodes[x].up_at == NEVER)
+            propose_removal(s, i, x);
+        else if (stx == CSTATE_REMOVING)
+            propose_removal(s, i, x);
+        if (stx == CSTATE_ADDING && x != i) {
+            paxos_observe_epoch(s->nodes[i].pn, st->members[k].id, 0, clock_of(s, i));
+            drain(s, i);
+        }
     }
+}
+
+/* Membership changes an operator makes during the faults: add the spare
+ * node (as `adding`), and at most once forget a failed member for good
+ * (it is crashed and stays down; `removing`, then removed by the glue). */
+static void operator_step(struct sim *s)
+{
+    int i = (int)below(s, (unsigned)s->n), x;
+    const struct cstate *st;
+    struct cstate_change ch;
+
+    if (!running(s, i) || i == s->spare)
+        return;
+    st = paxos_state(s->nodes[i].pn);
+    if (st->epoch == 0 || cstate_index(st, s->nodes[i].id) < 0)
+        return;
+    memset(&ch, 0, sizeof(ch));
+    if (s->spare >= 0 && cstate_index(st, s->nodes[s->spare].id) < 0 && one_in_pm(s, 2)) {
+        ch.kind = CSTATE_ADD_MEMBER;
+        ch.member = st->members[0];
+        memcpy(ch.member.id, s->nodes[s->spare].id, CSTATE_ID_LEN);
+        ch.member.status = CSTATE_ADDING;
+        if (paxos_propose(s->nodes[i].pn, &ch, clock_of(s, i), NULL, 0) != 0)
+            say(s, "node %d proposes adding node %d", i, s->spare);
+        drain(s, i);
+        return;
+    }
+    if (s->removals > 0 || st->nmembers < 4 || !one_in_pm(s, 1))
+        return;
+    /* Not the spare: a stale proposal to add it, still queued, could
+     * bring it back as a member that never runs again. */
+    x = (int)below(s, (unsigned)s->n);
+    if (x == i || x == s->spare || cstate_index(st, s->nodes[x].id) < 0 ||
+        st->members[cstate_index(st, s->nodes[x].id)].status != CSTATE_FAILED)
+        return;
+    say(s, "operator forgets node %d", x);
+    if (s->nodes[x].pn != NULL)
+        crash(s, x, NEVER);
+    s->nodes[x].up_at = NEVER;
+    s->nodes[x].removed = 1;
+    s->removals++;
+    propose_status(s, i, x, CSTATE_REMOVING);
 }
 
 /* A graceful leave, as the server's shutdown does it: stop serving, then
@@ -772,6 +861,8 @@ static void sim_step(struct sim *s)
         if (one_in_pm(s, 20))
             glue_returns(s, i);
     }
+    if (s->faults)
+        operator_step(s);
     if (s->faults && one_in_pm(s, s->spurious_pm)) {
         i = (int)below(s, (unsigned)s->n);
         if (running(s, i))
@@ -820,34 +911,57 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose, u
     strcpy(m.host, "10.0.0.1");
     m.port = 7000;
     m.vnodes = 4 + below(s, 8);
+    /* Half the seeds with 4 or more nodes start one short: the ring adds
+     * the last node during the faults (operator_step). */
+    s->spare = s->n > 3 && below(s, 2) ? s->n - 1 : -1;
     for (i = 0; i < s->n; i++) {
         snprintf(s->nodes[i].id, sizeof(s->nodes[i].id), "%08x%032x",
                  (unsigned)(rnd(s) & 0xffffffffu), (unsigned)i);
         memcpy(m.id, s->nodes[i].id, sizeof(m.id));
+        if (i == s->spare)
+            continue;
         if (i == 0)
             init = cstate_bootstrap(ring_id, &m, 2);
         else
             cstate_add(init, &m, NULL);
     }
+    /* The slots checked: one per distinct preference list of the first
+     * table and of the table with every node, and every 1024th slot (the
+     * tables after removals). */
     for (i = 0; i < s->n; i++) {
-        spec[i].id = init->members[i].id;
+        spec[i].id = s->nodes[i].id;
         spec[i].zone = NULL;
-        spec[i].vnodes = init->members[i].vnodes;
+        spec[i].vnodes = init->members[0].vnodes;
     }
-    ring = ring_build(spec, s->n, init->replicas);
-    for (slot = 0; slot < RC_SLOTS; slot++) {
-        const uint16_t *p = ring_pref(ring, slot);
-        for (r = 0; r < s->nreps; r++)
-            if (memcmp(ring_pref(ring, s->reps[r]), p,
-                       (size_t)ring_pref_len(ring) * sizeof(*p)) == 0)
-                break;
+    for (int full = 0; full < 2; full++) {
+        int nspec = full || s->spare < 0 ? s->n : s->n - 1;
+        ring = ring_build(spec, nspec, init->replicas);
+        for (slot = 0; slot < RC_SLOTS; slot++) {
+            const uint16_t *p = ring_pref(ring, slot);
+            for (r = 0; r < s->nreps; r++)
+                if (memcmp(ring_pref(ring, s->reps[r]), p,
+                           (size_t)ring_pref_len(ring) * sizeof(*p)) == 0)
+                    break;
+            if (r == s->nreps)
+                s->reps[s->nreps++] = slot;
+        }
+        ring_destroy(&ring);
+    }
+    for (slot = 0; slot < RC_SLOTS; slot += 1024) {
+        for (r = 0; r < s->nreps && s->reps[r] != slot; r++)
+            ;
         if (r == s->nreps)
             s->reps[s->nreps++] = slot;
     }
-    ring_destroy(&ring);
     for (i = 0; i < s->n; i++) {
         struct snode *nd = &s->nodes[i];
         cstate_record_init(&nd->disk, nd->id);
+        if (i == s->spare) {        /* a fresh node: no ring yet */
+            nd->rate_pm = 900 + below(s, 201);
+            nd->offset = below(s, 1000000);
+            start_node(s, i);
+            continue;
+        }
         cstate_destroy(&nd->disk.state);
         nd->disk.state = cstate_clone(init);
         nd->rate_pm = 900 + below(s, 201);
@@ -885,6 +999,11 @@ static int settled(struct sim *s)
     for (i = 0; i < s->n; i++) {
         const struct snode *nd = &s->nodes[i];
         const struct cstate_member *m = cstate_find(st, nd->id);
+        /* Not a member: the spare never added (or its addition rolled
+         * back), or a node forgotten for good.  A forgotten node must be
+         * gone from the state, not still being removed. */
+        if (m == NULL && (i == s->spare || nd->removed))
+            continue;
         if (nd->pn != NULL && paxos_state(nd->pn)->epoch != top)
             return 0;
         if (m == NULL || m->status != (nd->pn != NULL ? CSTATE_UP : CSTATE_FAILED))
@@ -917,14 +1036,16 @@ static long measure_failover(struct sim *s)
     int i, k, x = -1, alive = 0, start = (int)below(s, (unsigned)s->n);
     uint64_t t0, deadline;
 
+    const struct cstate *top = s->adopted[newest_epoch(s)];
     for (i = 0; i < s->n; i++)
-        alive += running(s, i);
-    if (alive - 1 < s->n / 2 + 1)
+        alive += running(s, i) && cstate_find(top, s->nodes[i].id) != NULL;
+    if (alive - 1 < (int)top->nmembers / 2 + 1)
         return -1;
-    /* no other work in flight: let queued changes finish (up to 20 T) */
+    /* no other work in flight: let queued changes, and a membership
+     * change a late proposal started, finish (up to 20 T) */
     deadline = s->now + 20 * s->t_ms;
     while (!s->failed && s->now < deadline) {
-        int busy = 0;
+        int busy = ringstate_changing(s->adopted[newest_epoch(s)]) > 0;
         for (i = 0; i < s->n; i++)
             busy |= running(s, i) && paxos_busy(s->nodes[i].pn);
         if (!busy)
@@ -966,6 +1087,7 @@ static long measure_failover(struct sim *s)
 
 struct totals {
     unsigned long seeds, steps, crashes, leaves, pauses, partitions, epochs;
+    unsigned long adds, adds_up, removals;      /* membership changes chosen */
     uint64_t settle_max;
     long *fo;               /* failover times, true ms */
     size_t nfo, fo_cap;
@@ -1009,6 +1131,30 @@ static unsigned long env_ul(const char *name, unsigned long dflt)
 
 /* Run one seed; returns 0, -1 with a safety failure printed, or -2 with a
  * liveness failure (not settled, or a failover that never completed). */
+/* Membership changes chosen in the run, from the states adopted: members
+ * added (as `adding`), added members that came up, members removed. */
+static void count_changes(const struct sim *s, struct totals *t)
+{
+    const struct cstate *prev = NULL;
+    size_t e, k;
+
+    for (e = 1; e < s->hist_cap; e++) {
+        const struct cstate *st = s->adopted[e];
+        if (st == NULL)
+            continue;
+        for (k = 0; prev && k < st->nmembers; k++) {
+            const struct cstate_member *was = cstate_find(prev, st->members[k].id);
+            if (was == NULL && st->members[k].status == CSTATE_ADDING)
+                t->adds++;
+            if (was && was->status == CSTATE_ADDING && st->members[k].status == CSTATE_UP)
+                t->adds_up++;
+        }
+        for (k = 0; prev && k < prev->nmembers; k++)
+            t->removals += cstate_find(st, prev->members[k].id) == NULL;
+        prev = st;
+    }
+}
+
 static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, struct totals *t)
 {
     struct sim s;
@@ -1019,12 +1165,27 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
     while (!s.failed && s.now < FAULT_MS)
         sim_step(&s);
     if (!s.failed && liveness) {
-        int keep_down = (int)below(&s, (unsigned)(s.n - 1) / 2 + 1);
+        /* Members that may stay down: a minority of the newest state's,
+         * less those forgotten (down for good, members until removed). */
+        const struct cstate *top = s.adopted[newest_epoch(&s)];
+        int members = (int)top->nmembers, gone = 0, keep_down;
+        for (i = 0; i < s.n; i++)
+            gone += s.nodes[i].removed && cstate_find(top, s.nodes[i].id) != NULL;
+        keep_down = (members - 1) / 2 - gone > 0 ?
+                    (int)below(&s, (unsigned)((members - 1) / 2 - gone) + 1) : 0;
         s.faults = 0;
         memset(s.cut, 0, sizeof(s.cut));
-        say(&s, "faults stop; %d node(s) stay down", keep_down);
+        say(&s, "faults stop; %d node(s) stay down (epoch %llu: %d members, %d forgotten)",
+            keep_down, (unsigned long long)top->epoch, members, gone);
         for (i = 0; i < s.n; i++) {
             struct snode *nd = &s.nodes[i];
+            if (nd->removed)
+                continue;
+            if (cstate_find(top, nd->id) == NULL) {
+                if (nd->pn == NULL)         /* the spare, not a member: back */
+                    start_node(&s, i);
+                continue;
+            }
             if (down < keep_down && (nd->pn == NULL || below(&s, 3) == 0)) {
                 if (nd->pn != NULL)
                     crash(&s, i, NEVER);
@@ -1084,6 +1245,7 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
         t->steps += s.steps;
         t->crashes += s.crashes;
         t->leaves += s.leaves;
+        count_changes(&s, t);
         t->pauses += s.pauses;
         t->partitions += s.partitions;
         t->epochs += newest_epoch(&s) - 1;
@@ -1128,10 +1290,14 @@ START_TEST(test_sim_seeds)
     }
     failover_stats(&t, &fo_max, &fo_median);
     fprintf(stderr, "liveness sim: %lu seeds, %lu steps, %lu crashes, %lu leaves, %lu pauses, "
-                    "%lu partitions, %lu states chosen, %.1f s cpu; %lu safety failures, "
+                    "%lu partitions, %lu additions (%lu came up), %lu removals, %lu states chosen, "
+                    "%.1f s cpu; "
+                    "%lu safety failures, "
                     "%lu liveness failures%s; settle max %llu ms; failover (T = %d ms, "
                     "%zu seeds) max %ld ms, median %ld ms\n",
-            t.seeds, t.steps, t.crashes, t.leaves, t.pauses, t.partitions, t.epochs,
+            t.seeds, t.steps, t.crashes, t.leaves, t.pauses, t.partitions, t.adds, t.adds_up,
+            t.removals,
+            t.epochs,
             (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck,
             strict ? "" : " (not counted: LIVE_STRICT=0)", (unsigned long long)t.settle_max,
             T_MS, t.nfo, fo_max, fo_median);
