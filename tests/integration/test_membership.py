@@ -181,8 +181,9 @@ def test_adding_a_node_under_load_moves_its_slots(planted):
             (total_local_keys(ring), keys)
         assert total_local_keys(ring) >= 2 * (keys - len(w.attempted))
         # Keys sent as dumps: those of the slots each gaining holder lacked
-        # (the preloaded ones at least), plus the new primaries' pushes of
-        # the slots handed to them (repl_took_back) - not the whole data.
+        # (the preloaded ones at least), plus the slots handed to the new
+        # node whose other copies differed when it took them back
+        # (repl_took_back checks them) - not the whole data.
         gains = {s: len(set(after[s]) - set(before[s])) for s in range(16384)}
         pre = sum(gains[key_slot(k)] for k in data)
         every = pre + sum(gains[key_slot(k)] for k in w.attempted) + \
