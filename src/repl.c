@@ -61,6 +61,7 @@ struct rpeer {
     int lost;                   /* lost batches since the last catch-up */
     long long lost_ms;          /* when the loss was noticed */
     int resyncing;              /* 1: checking slot digests; 2: dumping those that differ */
+    int resync_mine;            /* it covers only slots this node is primary of (took back) */
     unsigned resync_slot;       /* the next slot to check or dump */
     uint64_t check_end;         /* stream offset after the last SLOTCHECK sent */
     unsigned char need[RC_SLOTS / 8];   /* slots its copy differs in: to dump */
@@ -140,6 +141,7 @@ static void peer_free(struct rpeer *p)
 static void start_resync(struct rpeer *p)
 {
     p->resyncing = 1;
+    p->resync_mine = 0;
     p->resync_slot = 0;
     p->resync_keys = p->resync_bytes = 0;
     p->resync_checked = p->resync_differ = 0;
@@ -603,26 +605,44 @@ static int resync_covers(const struct rpeer *p, unsigned slot)
 {
     if (copy_holder(slot, p->member))
         return 1;
-    return p->handoff_acked < cluster_state()->epoch && cluster_handed_back(slot) &&
-           holds(slot, p->member);
+    return !p->resync_mine && p->handoff_acked < cluster_state()->epoch &&
+           cluster_handed_back(slot) && holds(slot, p->member);
 }
 
 /* This node has just become the primary of slot after the previous one
- * handed it back (its HANDOFF marker arrived): every other holder gets
- * this node's copy, so copies that missed part of the previous primary's
- * stream agree again. */
+ * handed it back (its HANDOFF marker arrived): every other holder is
+ * caught up from this node - its copy checked against this one's digest,
+ * and sent where they differ - so copies that missed part of the previous
+ * primary's stream agree again.  Not a dump of the slot to each holder on
+ * the spot: a node taking back a quarter of the ring then made more in
+ * one turn than the backlog holds (every replica fell behind it), ignored
+ * cluster-move-rate and held the loop for a few hundred ms.  Such a
+ * catch-up covers only the slots this node is primary of: checks of the
+ * slots it handed over itself come after its HANDOFF marker, and holders
+ * that have the marker refuse them, which would start the catch-up over
+ * (a catch-up of a peer that lost batches, the marker perhaps among
+ * them, covers those too, as before). */
 void repl_took_back(unsigned slot)
 {
     if (!repl_enabled())
         return;
-    for (int i = 0; i < rs.npeers; i++)
-        if (rs.peers[i] && copy_holder(slot, rs.peers[i]->member))
-            dump_slot(rs.peers[i], slot);
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p == NULL || !copy_holder(slot, p->member))
+            continue;
+        /* Checks that have not reached slot yet will cover it. */
+        if (p->resyncing == 1 && p->resync_slot <= slot)
+            continue;
+        int mine = p->resyncing ? p->resync_mine : 1;
+        start_resync(p);
+        p->resync_mine = mine;
+    }
 }
 
 /* A SLOTCHECK of slot for peer p in the stream: this node's digest of it
- * now.  Returns the slot's key count (the work it took). */
-static long long check_slot(struct rpeer *p, unsigned slot)
+ * now.  Returns the slot's key count (the work it took); adds the bytes
+ * made to *made. */
+static long long check_slot(struct rpeer *p, unsigned slot, size_t *made)
 {
     long long keys;
     uint64_t d = slot_digest(slot, &keys);
@@ -640,6 +660,7 @@ static long long check_slot(struct rpeer *p, unsigned slot)
     put_bulk(&b, &len, &cap, kn, (size_t)kl);
     p->check_end = append(slot, p->id, b, len)->end;
     rc_free(b);
+    *made += len;
     p->resync_checked++;
     return keys;
 }
@@ -677,6 +698,13 @@ static void resync_step(void)
         if (rs.peers[i] && rs.peers[i]->cursor)
             return;
     size_t budget = move_budget();
+    /* Checks cost a digest each and a SLOTCHECK in the backlog: bounded
+     * per turn, over all peers, by keys digested and by bytes made (a
+     * quarter of the backlog, as dumps are; sparse slots make many checks
+     * per key, and a turn's checks beyond the backlog push their peers
+     * out of it, which starts their catch-ups over, forever). */
+    long long check_keys = 0;
+    size_t check_bytes = 0, check_cap = (size_t)server.repl_backlog_size / 4;
     for (int i = 0; i < rs.npeers && budget > 0; i++) {
         struct rpeer *p = rs.peers[i];
         if (p == NULL)
@@ -692,12 +720,11 @@ static void resync_step(void)
             log_notice("Replica %.40s missed batches: checking its slots", p->id);
         }
         if (p->resyncing == 1) {
-            /* Checks cost a digest each: bounded by keys per turn. */
-            long long keys = 0;
-            while (p->resync_slot < RC_SLOTS && keys < RESYNC_CHECK_KEYS) {
+            while (p->resync_slot < RC_SLOTS && check_keys < RESYNC_CHECK_KEYS &&
+                   check_bytes < check_cap) {
                 unsigned slot = p->resync_slot++;
                 if (resync_covers(p, slot))
-                    keys += check_slot(p, slot) + 1;
+                    check_keys += check_slot(p, slot, &check_bytes) + 1;
             }
             if (p->resync_slot < RC_SLOTS || p->acked < p->check_end)
                 continue;       /* every answer is in once the last check is acked */

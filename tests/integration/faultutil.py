@@ -21,6 +21,7 @@ was sent and its reply read), so a test can ask which node acknowledged what, an
 (test_partition.py: nothing acknowledged by a node after its lease ran
 out)."""
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -62,7 +63,27 @@ class Writers(_Threads):
         self.ops = self.failed_ops = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.hold = threading.Event()   # set: threads park between writes (paused())
+        self.parked = 0
         self.threads = [threading.Thread(target=self.run, args=(t,)) for t in range(n)]
+
+    @contextlib.contextmanager
+    def paused(self, timeout=10.0):
+        """No writes during the body (each thread ends the one it has in
+        flight, then waits): copies can be compared across nodes, which
+        RING DIGEST, asked of one node after another, cannot do under a
+        steady stream of writes."""
+        self.hold.set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.parked == sum(t.is_alive() for t in self.threads):
+                    break
+            time.sleep(0.01)
+        try:
+            yield self
+        finally:
+            self.hold.clear()
 
     def _error(self, word, node, key, sent):
         with self.lock:
@@ -108,6 +129,14 @@ class Writers(_Threads):
         i = 0
         deadline = time.monotonic() + 180        # bounded whatever happens
         while not self.stop.is_set() and time.monotonic() < deadline:
+            if self.hold.is_set():
+                with self.lock:
+                    self.parked += 1
+                while self.hold.is_set() and not self.stop.is_set():
+                    time.sleep(0.005)
+                with self.lock:
+                    self.parked -= 1
+                continue
             kind = i % 4
             if kind < 2:
                 key = "%s%d:%d" % (self.prefix, t, i)   # never rewritten
