@@ -417,6 +417,7 @@ def test_an_interrupted_restore_run_again_restores_everything(source, key):
         r = client(port)
         argv = [sys.executable, RESTORE, "--decrypt-key", key[0], "--rate", "400",
                 "--to", "127.0.0.1:%d" % port] + all_parts(dests)
+        before = temp_nodes()
         first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30
@@ -425,6 +426,11 @@ def test_an_interrupted_restore_run_again_restores_everything(source, key):
             first.kill()            # cut short half-way
         finally:
             first.wait()
+        # Its temporary ringcached dies with it (no orphan left running).
+        deadline = time.monotonic() + 5
+        while temp_nodes() - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not temp_nodes() - before
         n = r.dbsize()
         assert 0 < n < 400, n
         p = restore(key, "--to", "127.0.0.1:%d" % port, *all_parts(dests))
@@ -432,6 +438,25 @@ def test_an_interrupted_restore_run_again_restores_everything(source, key):
         check_restored(contents(r), static)
     finally:
         stop_node(proc)
+
+
+def temp_nodes():
+    """PIDs of live ringcached processes serving a restore's temporary
+    socket (restore.sock), zombies left out."""
+    pids = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X") and any(a.endswith(b"/restore.sock") for a in args):
+            pids.add(int(pid))
+    return pids
 
 
 def test_incremental_ring_bundle_restores_the_newer_data(source, key, work):

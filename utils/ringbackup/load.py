@@ -58,6 +58,18 @@ def find_ringcached(explicit=None):
     raise LoadError("cannot find ringcached (use --ringcached or $RINGCACHED)")
 
 
+def die_with_parent():
+    """In the child before exec: SIGKILL it when this process dies, however
+    it dies (a restore killed with SIGKILL leaves no temporary ringcached
+    behind; Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass        # not Linux: stop() still ends it on every normal exit
+
+
 class TempNode:
     """A ringcached serving the data directory d on a Unix socket in it,
     with the extra arguments (e.g. the log's names); stop() ends it by
@@ -72,7 +84,8 @@ class TempNode:
                 "--auto-aof-rewrite-percentage", "0", "--databases", "16"] + list(extra)
         with open(self.logpath, "wb") as lf:
             self.proc = subprocess.Popen(argv, stdout=lf, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=d)
+                                         stdin=subprocess.DEVNULL, cwd=d,
+                                         preexec_fn=die_with_parent)
         self.conn = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
