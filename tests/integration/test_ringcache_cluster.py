@@ -191,6 +191,18 @@ def test_three_node_ring_kill_restart(root):
     wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
              what="two copies of each key on three nodes")
     assert r2.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
+
+    # replace 3 while it runs: stopped (SIGTERM hands its slots over),
+    # forgotten, and a new node 5 added on its port.
+    _, _, err = tool(root, "replace", "3", timeout=180)
+    assert "node 3 is running: stopping it" in err and "node 5 is up" in err
+    st = status(root)
+    assert [n["port"] for n in recorded(root)] == ports
+    assert [n["n"] for n in recorded(root)] == [1, 2, 5]
+    assert len(st["state"]["members"]) == 3 and all(r["up"] for r in st["nodes"])
+    wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
+             what="two copies of each key after the replacement")
+    assert r1.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
     tool(root, "replicas", "0")
     wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 300,
              what="second copies dropped")
