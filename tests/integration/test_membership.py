@@ -29,6 +29,17 @@ def preload(ring, n=3000):
     return {"pre:%d" % j: "v%d" % j for j in range(n)}
 
 
+def preload_big(ring, n=6000, size=200):
+    """n keys big:0.. with one value of size bytes, through node 0; returns
+    the value."""
+    value = "x" * size
+    with ring.client(0).pipeline(transaction=False) as p:
+        for j in range(n):
+            p.set("big:%d" % j, value)
+        p.execute()
+    return value
+
+
 def check_preloaded(ring, data, via):
     r = ring.client(via)
     keys = sorted(data)
@@ -322,11 +333,7 @@ def test_adding_a_node_takes_its_slots_back_within_the_backlog():
     new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"] + extra)
     try:
         r = ring.client(0)
-        value = "x" * 200
-        with r.pipeline(transaction=False) as p:
-            for j in range(6000):
-                p.set("big:%d" % j, value)
-            p.execute()
+        value = preload_big(ring)
         assert wait_until(lambda: total_local_keys(ring) == 2 * 6000, timeout=10)
         new.start()
         assert r.execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
@@ -359,11 +366,7 @@ def test_moves_are_throttled_by_cluster_move_rate():
     rate = 32 * 1024
     try:
         r = ring.client(0)
-        value = "x" * 200
-        with r.pipeline(transaction=False) as p:
-            for j in range(6000):
-                p.set("big:%d" % j, value)
-            p.execute()
+        value = preload_big(ring)
         for i in range(3):
             assert ring.client(i).config_set("cluster-move-rate", "32kb")
         assert ring.client(0).config_get("cluster-move-rate") == {"cluster-move-rate": str(rate)}
