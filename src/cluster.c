@@ -28,6 +28,7 @@
 #include "cstate.h"
 #include "link.h"
 #include "liveness.h"
+#include "loop.h"
 #include "paxos.h"
 #include "respframe.h"
 #include "ring.h"
@@ -72,6 +73,7 @@ static struct {
     long long adopted_ms;           /* monotonic ms the current state was adopted */
     uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
     int leave;                      /* leaving before shutdown: LEAVE_* */
+    int leave_for_good;             /* RING REMOVE: the ring then removes this node */
     uint64_t leave_ms, leave_step_ms;   /* when it began; the current step began */
     int started;                    /* the state loaded at start-up was adopted */
 } cl = {.me = -1};
@@ -87,7 +89,7 @@ static uint64_t mono_ms(void)
 /* A graceful leave's steps (cluster_leave_begin()), and how long the
  * leaving node keeps relaying commands once its slots have moved. */
 #define LEAVE_GRACE_MS 50
-enum { LEAVE_NONE, LEAVE_DRAIN, LEAVE_PROPOSE, LEAVE_RELEASE };
+enum { LEAVE_NONE, LEAVE_DRAIN, LEAVE_PROPOSE, LEAVE_RELEASE, LEAVE_REMOVE };
 
 int cluster_enabled(void) { return cl.on; }
 const char *cluster_myid(void) { return cl.myid; }
@@ -768,6 +770,24 @@ static int caught_up_next(void)
     return 1;
 }
 
+static int status_any(const struct cstate *s, enum cstate_status st)
+{
+    for (size_t i = 0; i < s->nmembers; i++)
+        if (s->members[i].status == st)
+            return 1;
+    return 0;
+}
+
+static int adding_any(const struct cstate *s)
+{
+    return status_any(s, CSTATE_ADDING);
+}
+
+static int removing_any(const struct cstate *s)
+{
+    return status_any(s, CSTATE_REMOVING);
+}
+
 /* Has every up member that gains slots said it has them (CAUGHTUP at the
  * current epoch)?  Only then may the member being added come up: the
  * next table's holders of every slot then all have its data. */
@@ -834,6 +854,8 @@ static void rejoin_step(uint64_t now)
     if (cl.me < 0 || cl.leave != LEAVE_NONE || now - cl.rejoin_ms < (uint64_t)server.cluster_node_timeout / 2)
         return;
     cl.rejoin_ms = now;
+    int halves = (server.cluster_debug_bugs & CLUSTER_BUG_HALVES) != 0;
+    cstate_debug_bugs = halves ? CSTATE_BUG_HALVES : 0;
     enum cstate_status st = s->members[cl.me].status;
     if (st == CSTATE_FAILED) {
         log_notice("This node is marked failed in epoch %llu: asking to rejoin",
@@ -848,7 +870,20 @@ static void rejoin_step(uint64_t now)
     } else if (st == CSTATE_ADDING && caught_up_next()) {
         liveness_set_caught_up(cl.lv, cl.myid, 1);
         tell_caught_up();
-        if (gainers_ready()) {
+        if (gainers_ready() && removing_any(s) && !halves) {
+            /* A replacement: this node comes up and the member(s) being
+             * removed go in one state (cstate.h, CSTATE_COMMIT). */
+            log_notice("Every slot this node is to hold is in step here and on the members "
+                       "gaining slots (epoch %llu): proposing that the change ends (this node "
+                       "comes up, the member being removed goes)",
+                       (unsigned long long)s->epoch);
+            struct cstate_change ch;
+            memset(&ch, 0, sizeof(ch));
+            ch.kind = CSTATE_COMMIT;
+            ch.epoch = s->epoch;
+            char err[256];
+            paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
+        } else if (gainers_ready()) {
             log_notice("Every slot this node is to hold is in step here and on the members "
                        "gaining slots (epoch %llu): proposing that it comes up",
                        (unsigned long long)s->epoch);
@@ -857,8 +892,11 @@ static void rejoin_step(uint64_t now)
     } else if (st == CSTATE_UP && cl.ring_next && caught_up_next()) {
         if (gains_slots(cl.me))
             tell_caught_up();   /* the member being added waits for this */
-        /* Members being removed go once every slot they held is remade. */
-        for (size_t i = 0; i < s->nmembers && gainers_ready(); i++) {
+        /* Members being removed go once every slot they held is remade;
+         * while a member replacing one (RING REPLACE) is being added, the
+         * change ends whole when it is ready (its CSTATE_COMMIT). */
+        for (size_t i = 0; i < s->nmembers && gainers_ready() && (!adding_any(s) || halves);
+             i++) {
             if (s->members[i].status != CSTATE_REMOVING)
                 continue;
             log_notice("Every slot member %.40s held has its copies on the other members "
@@ -914,6 +952,30 @@ int cluster_leave_begin(void)
     return 1;
 }
 
+const char *cluster_leave_for_good(void)
+{
+    const struct cstate *s = cluster_state();
+    int others = 0;
+    if (!cl.on || cl.me < 0 || s == NULL)
+        return "ERR this node is not in a ring";
+    if (s->members[cl.me].status != CSTATE_UP)
+        return "ERR only a member that is up leaves the ring itself";
+    if (s->replicas == 0)
+        return "ERR removing a live member needs cluster-replicas 1 or more: its slots are "
+               "moved by the replication stream (RING REPLICAS 1 first)";
+    for (size_t i = 0; i < s->nmembers; i++)
+        others += (int)i != cl.me && s->members[i].status == CSTATE_UP;
+    if (others == 0)
+        return "ERR no other member is up to take this node's slots";
+    if (!cl.leave_for_good)
+        log_notice("Asked to leave the ring for good: handing this node's slots over, then "
+                   "asking to be removed and shutting down");
+    cl.leave_for_good = 1;
+    if (cl.leave == LEAVE_NONE)
+        loop_shutdown_soon();       /* else a shutdown's leave is under way: now for good */
+    return NULL;
+}
+
 int cluster_leave_step(void)
 {
     uint64_t now = mono_ms(), t = (uint64_t)server.cluster_node_timeout;
@@ -953,11 +1015,31 @@ int cluster_leave_step(void)
         /* The RELEASE written, and time for the forwarded commands'
          * replies to come back before the connections close. */
         if (liveness_release_sent(cl.lv) && now - cl.leave_step_ms >= LEAVE_GRACE_MS) {
+            if (cl.leave_for_good) {
+                cl.leave = LEAVE_REMOVE;
+                cl.leave_step_ms = 0;
+                return 0;
+            }
             log_notice("Left the ring (epoch %llu): shutting down",
                        (unsigned long long)s->epoch);
             return 1;
         }
         return now - cl.leave_step_ms > t / 2;
+    case LEAVE_REMOVE:
+        /* Failed now, this node asks to be removed for good; the members
+         * remake its copies and then drop it (rejoin_step()). */
+        if (cl.me < 0 || s->members[cl.me].status == CSTATE_REMOVING) {
+            log_notice("Left the ring for good (epoch %llu: %s): shutting down",
+                       (unsigned long long)s->epoch,
+                       cl.me < 0 ? "removed" : "being removed");
+            return 1;
+        }
+        if (cl.leave_step_ms == 0 || now - cl.leave_step_ms >= t / 10) {
+            cl.leave_step_ms = now;
+            propose_my_status(CSTATE_REMOVING);
+            pump();
+        }
+        return 0;
     }
     return 1;
 }
@@ -1069,6 +1151,7 @@ void cluster_cron(void)
         return;
     repl_cron();
     slotdrop_cron();
+    cluster_admin_cron();
     reap_deferred();
 }
 

@@ -24,6 +24,11 @@ void cluster_cron(void);
  * cluster_leave_begin() returns 1 if there is one to make; then the event
  * loop runs until cluster_leave_step() returns 1 (bounded in time). */
 int cluster_leave_begin(void);
+/* RING REMOVE of this live node (RINGNODE LEAVE): the graceful leave
+ * above, then the node asks to be `removing` (its copies are remade on
+ * the members that gain its slots) and shuts down.  NULL once under way,
+ * else the error to reply. */
+const char *cluster_leave_for_good(void);
 int cluster_leave_step(void);
 
 int cluster_enabled(void);
@@ -90,7 +95,8 @@ enum {
      * silently dropped (a successor lagging behind the other replicas). */
     CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000,
     CLUSTER_BUG_IGNORE_ZONES = 0x10000, /* place copies as if no member had a zone */
-    CLUSTER_BUG_NO_MOVE = 0x20000       /* a member added: others gaining slots get nothing */
+    CLUSTER_BUG_NO_MOVE = 0x20000,      /* a member added: others gaining slots get nothing */
+    CLUSTER_BUG_HALVES = 0x40000        /* a replacement ends in two states (cstate.h) */
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */
@@ -136,6 +142,9 @@ void cluster_pump(void);
 /* Implemented by cmd_cluster.c: a proposed change finished (paxos.h's
  * outcome). */
 void cluster_admin_done(uint64_t token, int outcome);
+/* Implemented by cmd_cluster.c: operations waiting on the ring's state
+ * (RING REMOVE of a live member) finish or time out; run by the cron. */
+void cluster_admin_cron(void);
 /* Make this node, not yet in a ring, the first member of a new one. */
 int cluster_bootstrap(int replicas, const char **why);
 /* This node as a member record (announced address, zone, vnodes). */

@@ -82,6 +82,12 @@ struct admin_op {
     struct cstate_change ch;
     struct link **asks;
     int nasks, pending, ring_keys;
+    /* REPLACE: the failed member the node being met replaces. */
+    char replace_id[CSTATE_ID_LEN + 1];
+    /* REMOVE of a live member: it was asked to leave; the op ends once
+     * the ring shows it removing (or gone), or fails at the deadline. */
+    char await_id[CSTATE_ID_LEN + 1];
+    long long await_deadline_ms;
 };
 
 static struct admin_op *ops;
@@ -214,6 +220,9 @@ static void meet_propose(struct admin_op *op)
         log_notice("Adding node %.40s at %s:%d: the ring holds keys, so it is sent the slots it "
                    "will hold before it serves", op->ch.member.id, op->host, op->port);
     }
+    if (op->replace_id[0])
+        log_notice("Replacing failed member %.40s by node %.40s at %s:%d", op->replace_id,
+                   op->ch.member.id, op->host, op->port);
     char perr[256];
     op->token = cluster_propose(&op->ch, perr, sizeof(perr));
     if (op->token == 0) {
@@ -322,7 +331,10 @@ static void on_meet_info(void *priv, const char *reply, size_t len, const char *
     }
     if (epoch != 0) {
         if (f[1].len == CSTATE_ID_LEN && memcmp(f[1].data, s->ring, CSTATE_ID_LEN) == 0) {
-            op_finish(op, "+OK\r\n");   /* already a member of this ring */
+            if (op->replace_id[0])
+                op_fail(op, "ERR the new node is already a member of this ring");
+            else
+                op_finish(op, "+OK\r\n");   /* already a member of this ring */
             return;
         }
         char msg[400];
@@ -344,12 +356,34 @@ static void on_meet_info(void *priv, const char *reply, size_t len, const char *
     memcpy(ch.member.zone, f[5].data, f[5].len);
     ch.member.vnodes = (unsigned)vnodes;
     ch.member.status = CSTATE_UP;
+    if (op->replace_id[0]) {
+        ch.kind = CSTATE_REPLACE_MEMBER;
+        memcpy(ch.id, op->replace_id, sizeof(ch.id));
+    }
     op->ch = ch;
     op->ring_keys = total_keys() > 0;
     if (!op->ring_keys)
         ask_ring_keys(op);
     if (op->pending == 0)
         meet_propose(op);
+}
+
+/* Ask the node at host:port who it is (RINGNODE INFO, on_meet_info()),
+ * for a MEET or for a REPLACE of member replace_id. */
+static void meet_start(struct client *c, const struct slice *host, int port,
+                       const char *replace_id)
+{
+    struct admin_op *op = op_start(c);
+    memcpy(op->host, host->p, host->len);
+    op->port = port;
+    if (replace_id)
+        memcpy(op->replace_id, replace_id, CSTATE_ID_LEN);
+    op->probe = link_create(op->host, op->port, 2, server.cluster_node_timeout, "meet");
+    const char *argv[] = {"RINGNODE", "INFO"};
+    size_t lens[] = {8, 4};
+    const char *err;
+    if (link_send_argv(op->probe, 2, argv, lens, on_meet_info, op, &err) != 0)
+        op_fail(op, err);
 }
 
 /* CLUSTER MEET ip port [cport] and RING MEET ip port: add that node to
@@ -369,16 +403,9 @@ void cmd_cluster_meet(struct client *c)
         reply_error(c, "ERR Invalid node address specified");
         return;
     }
-    struct admin_op *op = op_start(c);
-    memcpy(op->host, c->argv[2].p, c->argv[2].len);
-    op->port = (int)port;
-    op->probe = link_create(op->host, op->port, 2, server.cluster_node_timeout, "meet");
-    const char *argv[] = {"RINGNODE", "INFO"};
-    size_t lens[] = {8, 4};
-    const char *err;
-    if (link_send_argv(op->probe, 2, argv, lens, on_meet_info, op, &err) != 0)
-        op_fail(op, err);
+    meet_start(c, &c->argv[2], (int)port, NULL);
 }
+
 
 /* ---- CLUSTER ---- */
 
@@ -701,9 +728,16 @@ void cmd_ring_help(struct client *c)
         "    Return [slot, digest, keys] for each slot in range holding keys here: equal on",
         "    every member holding a copy of the slot once they are in step.",
         "FORGET <id>",
-        "    Remove a failed member for good: every slot it held is copied to the members",
-        "    that gain it, then the ring drops it (status removing until then).  A member",
-        "    still being added is dropped at once (the addition is rolled back).",
+        "    As REMOVE, for another member.",
+        "REMOVE <id>",
+        "    Remove a member for good (status removing until every slot it held is copied",
+        "    to the members that gain it; then the ring drops it).  A live member first",
+        "    hands its slots over and shuts down (as on SIGTERM); a member still being added",
+        "    is dropped at once (the addition is rolled back).",
+        "REPLACE <id> <ip> <port>",
+        "    Replace the failed member <id> by the empty node at <ip>:<port>, in one change:",
+        "    the slots the new node and others gain are sent to them before it serves, then",
+        "    the old member is dropped.",
         "REPLICAS <replicas>",
         "    Change the copies kept of each slot besides the primary (0 to 15); replies once",
         "    a majority of the members agreed.  New replicas are sent the slots' data; a node",
@@ -784,46 +818,94 @@ void cmd_ring_replicas(struct client *c)
     propose_for(c, &ch);
 }
 
-/* RING FORGET <id>: remove a failed member for good.  It becomes
- * `removing`: the table the ring moves to is the one without it, every
- * slot it held is sent to the members that gain it, and then the ring
- * removes it (cluster.c).  A live member is stopped first (SHUTDOWN or
- * SIGTERM hands its slots over and the ring marks it failed).  A member
- * still being added is removed at once: the addition is rolled back. */
-void cmd_ring_forget(struct client *c)
+/* The member of this node's ring named by a (a 40-hex id), or NULL
+ * with Redis's error replied. */
+static const struct cstate_member *member_arg(struct client *c, const struct slice *a)
 {
-    if (!need_ring_mode(c))
-        return;
     const struct cstate *s = cluster_state();
     if (s == NULL || s->epoch == 0) {
         reply_error(c, "ERR this node is not in a ring (RING CREATE or CLUSTER MEET first)");
-        return;
+        return NULL;
     }
-    char id[CSTATE_ID_LEN + 1];
-    snprintf(id, sizeof(id), "%.*s", (int)(c->argv[2].len < CSTATE_ID_LEN ? c->argv[2].len
-                                                                          : CSTATE_ID_LEN),
-             c->argv[2].p);
-    const struct cstate_member *m =
-        c->argv[2].len == CSTATE_ID_LEN ? cstate_find(s, id) : NULL;
-    if (m == NULL) {
-        reply_errorf(c, "ERR Unknown node %.*s", (int)(c->argv[2].len > 64 ? 64 : c->argv[2].len),
-                     c->argv[2].p);
-        return;
+    char id[CSTATE_ID_LEN + 1] = "";
+    if (a->len == CSTATE_ID_LEN)
+        memcpy(id, a->p, CSTATE_ID_LEN);
+    const struct cstate_member *m = id[0] ? cstate_find(s, id) : NULL;
+    if (m == NULL)
+        reply_errorf(c, "ERR Unknown node %.*s", (int)(a->len > 64 ? 64 : a->len), a->p);
+    return m;
+}
+
+/* A live member's answer to RINGNODE LEAVE: it is leaving (the op now
+ * waits for the ring to show it removing), or why not. */
+static void on_leave_back(void *priv, const char *reply, size_t len, const char *err)
+{
+    struct admin_op *op = priv;
+    char msg[400];
+    if (reply == NULL) {
+        snprintf(msg, sizeof(msg), "ERR cannot reach member %.40s: %s", op->await_id, err);
+        op_fail(op, msg);
+    } else if (rframe_is_error(reply, len)) {
+        snprintf(msg, sizeof(msg), "%.*s", (int)(len > 300 ? 300 : len - 3), reply + 1);
+        op_fail(op, msg);
+    } else {
+        op->await_deadline_ms = server.mstime + 4LL * server.cluster_node_timeout + 2000;
     }
-    if (strcmp(id, cluster_myid()) == 0) {
-        reply_error(c, "ERR I tried hard but I can't forget myself...");
+}
+
+void cluster_admin_cron(void)
+{
+    const struct cstate *s = cluster_state();
+    struct admin_op *op = ops, *next;
+    for (; op; op = next) {
+        next = op->next;
+        if (!op->await_id[0] || op->await_deadline_ms == 0)
+            continue;
+        const struct cstate_member *m = s ? cstate_find(s, op->await_id) : NULL;
+        if (m == NULL || m->status == CSTATE_REMOVING)
+            op_finish(op, "+OK\r\n");
+        else if (server.mstime > op->await_deadline_ms)
+            op_fail(op, "ERR the member did not leave the ring in time (if it stopped, run "
+                        "RING REMOVE again once the ring marks it failed)");
+    }
+}
+
+/* RING REMOVE <id> (and RING FORGET <id>): remove a member for good.
+ *   failed: it becomes `removing`: the table the ring moves to is the one
+ *     without it, every slot it held is sent to the members that gain it,
+ *     and then the ring removes it (cluster.c).
+ *   up: it is asked to leave (RINGNODE LEAVE): it hands its slots over as
+ *     on SIGTERM, asks for its own removal and shuts down; the reply comes
+ *     once the ring shows it removing.  This node itself leaves the same
+ *     way on RING REMOVE (FORGET of oneself is Redis's error).
+ *   adding: the addition is rolled back at once (it holds nothing anyone
+ *     needs: it serves nothing until it is up). */
+static void ring_remove(struct client *c, int forget)
+{
+    if (!need_ring_mode(c))
+        return;
+    const struct cstate_member *m = member_arg(c, &c->argv[2]);
+    if (m == NULL)
+        return;
+    const struct cstate *s = cluster_state();
+    struct cstate_change ch;
+    memset(&ch, 0, sizeof(ch));
+    memcpy(ch.id, m->id, sizeof(ch.id));
+    if (strcmp(m->id, cluster_myid()) == 0) {
+        const char *why = forget ? "ERR I tried hard but I can't forget myself..."
+                                 : ringstate_changing(s) > 0 ? CHANGING_ERR
+                                                             : cluster_leave_for_good();
+        if (why)
+            reply_error(c, why);
+        else
+            reply_ok(c);        /* written while this node leaves */
         return;
     }
     if (m->status == CSTATE_REMOVING) {
         reply_ok(c);            /* under way: the ring removes it once its slots are remade */
         return;
     }
-    struct cstate_change ch;
-    memset(&ch, 0, sizeof(ch));
-    memcpy(ch.id, id, sizeof(ch.id));
     if (m->status == CSTATE_ADDING) {
-        /* An addition rolled back: the member holds nothing anyone needs
-         * (it serves nothing until it is up), so it goes at once. */
         ch.kind = CSTATE_REMOVE_MEMBER;
         propose_for(c, &ch);
         return;
@@ -832,14 +914,74 @@ void cmd_ring_forget(struct client *c)
         reply_error(c, CHANGING_ERR);
         return;
     }
-    if (m->status != CSTATE_FAILED) {
-        reply_error(c, "ERR only a failed member can be removed: stop it first (SHUTDOWN or "
-                       "SIGTERM hands its slots over), then wait until the ring marks it failed");
+    if (m->status == CSTATE_JOINING) {
+        reply_error(c, "ERR the member is catching up (joining): wait until it is up or failed");
+        return;
+    }
+    if (m->status == CSTATE_UP) {
+        struct link *l = cluster_new_link((int)cstate_index(s, m->id), 2,
+                                          server.cluster_node_timeout);
+        if (l == NULL) {
+            reply_error(c, "ERR no link to the member");
+            return;
+        }
+        struct admin_op *op = op_start(c);
+        op->probe = l;
+        memcpy(op->await_id, m->id, CSTATE_ID_LEN);
+        const char *argv[] = {"RINGNODE", "LEAVE", s->ring};
+        size_t lens[] = {8, 5, CSTATE_ID_LEN};
+        const char *err;
+        if (link_send_argv(l, 3, argv, lens, on_leave_back, op, &err) != 0)
+            op_fail(op, err);
         return;
     }
     ch.kind = CSTATE_SET_STATUS;
     ch.status = CSTATE_REMOVING;
     propose_for(c, &ch);
+}
+
+void cmd_ring_remove(struct client *c)
+{
+    ring_remove(c, 0);
+}
+
+void cmd_ring_forget(struct client *c)
+{
+    ring_remove(c, 1);
+}
+
+/* RING REPLACE <id> <ip> <port>: one state change takes the failed member
+ * <id> to `removing` and adds the node at ip:port (as MEET does) in its
+ * place; the ring moves to the table without the old member and with the
+ * new one, sending each slot to the members that gain it, then the new
+ * member comes up and the old one is removed (cluster.c). */
+void cmd_ring_replace(struct client *c)
+{
+    if (!need_ring_mode(c))
+        return;
+    const struct cstate_member *m = member_arg(c, &c->argv[2]);
+    if (m == NULL)
+        return;
+    long long port;
+    if (!rc_str2ll(c->argv[4].p, c->argv[4].len, &port) || port <= 0 || port > 65535) {
+        reply_errorf(c, "ERR Invalid base port specified: %.*s", (int)c->argv[4].len,
+                     c->argv[4].p);
+        return;
+    }
+    if (c->argv[3].len == 0 || c->argv[3].len > CSTATE_HOST_MAX) {
+        reply_error(c, "ERR Invalid node address specified");
+        return;
+    }
+    if (ringstate_changing(cluster_state()) > 0) {
+        reply_error(c, CHANGING_ERR);
+        return;
+    }
+    if (m->status != CSTATE_FAILED) {
+        reply_error(c, "ERR only a failed member can be replaced (RING REMOVE a live one, then "
+                       "RING MEET the new node)");
+        return;
+    }
+    meet_start(c, &c->argv[3], (int)port, m->id);
 }
 
 void cmd_ring_owners(struct client *c)
@@ -1057,6 +1199,25 @@ void cmd_ringnode_info(struct client *c)
     reply_bulk_long(c, me.vnodes);
     reply_bulk_cstr(c, me.host);
     reply_bulk_long(c, me.port);
+}
+
+/* RINGNODE LEAVE <ring>: RING REMOVE of this live node, asked by a member
+ * of its ring (cluster_leave_for_good()). */
+void cmd_ringnode_leave(struct client *c)
+{
+    if (!ringnode_need_node(c))
+        return;
+    const struct cstate *s = cluster_state();
+    if (s == NULL || c->argv[2].len != CSTATE_ID_LEN ||
+        memcmp(c->argv[2].p, s->ring, CSTATE_ID_LEN) != 0) {
+        reply_error(c, "ERR not a member of that ring");
+        return;
+    }
+    const char *why = cluster_leave_for_good();
+    if (why)
+        reply_error(c, why);
+    else
+        reply_ok(c);
 }
 
 void cmd_ringnode_publish(struct client *c)

@@ -492,6 +492,57 @@ fail:
 
 /* ---- changes ---- */
 
+/* A replacement applies to a state where the old member is failed and the
+ * new one absent; it is done where the old one is being removed (or gone)
+ * and the new one is there as given. */
+static enum cstate_verdict replace_check(const struct cstate *s, const struct cstate_change *c,
+                                         const char **why)
+{
+    const struct cstate_member *old = cstate_find(s, c->id);
+    const struct cstate_member *m = cstate_find(s, c->member.id);
+
+    if (!cstate_valid_member(&c->member, why))
+        return CSTATE_INVALID;
+    if (strcmp(c->id, c->member.id) == 0) {
+        *why = "a member cannot replace itself";
+        return CSTATE_INVALID;
+    }
+    if (m != NULL) {
+        /* Its status may have moved on since (it came up, or failed). */
+        struct cstate_member same = *m;
+        same.status = c->member.status;
+        if (!member_equal(&same, &c->member)) {
+            *why = "a member with that id exists with other settings";
+            return CSTATE_INVALID;
+        }
+        if (old == NULL || old->status == CSTATE_REMOVING)
+            return CSTATE_DONE;
+        *why = "the new member is already in the ring";
+        return CSTATE_INVALID;
+    }
+    if (old == NULL || old->status != CSTATE_FAILED) {
+        *why = old == NULL ? "no such member" : "only a failed member can be replaced";
+        return CSTATE_INVALID;
+    }
+    if (s->nmembers >= CSTATE_MEMBERS_MAX) {
+        *why = "too many members";
+        return CSTATE_INVALID;
+    }
+    return CSTATE_APPLIES;
+}
+
+unsigned cstate_debug_bugs;
+
+static int count_status(const struct cstate *s, enum cstate_status st)
+{
+    if (cstate_debug_bugs & CSTATE_BUG_HALVES)
+        return 0;       /* as if nothing else were changing */
+    int n = 0;
+    for (size_t i = 0; i < s->nmembers; i++)
+        n += s->members[i].status == st;
+    return n;
+}
+
 enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cstate_change *c,
                                         const char **why)
 {
@@ -519,10 +570,19 @@ enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cst
         }
         break;
     case CSTATE_REMOVE_MEMBER:
-        if (cstate_find(s, c->id) == NULL)
+        m = cstate_find(s, c->id);
+        if (m == NULL)
             v = CSTATE_DONE;
         else if (s->nmembers == 1) {
             w = "cannot remove the last member";
+            v = CSTATE_INVALID;
+        } else if (m->status != CSTATE_ADDING && m->status != CSTATE_REMOVING) {
+            /* A removal proposed while a member was being added, chosen
+             * after it came up, would drop it with slots it alone holds. */
+            w = "only a member being added or removed can be removed";
+            v = CSTATE_INVALID;
+        } else if (m->status == CSTATE_REMOVING && count_status(s, CSTATE_ADDING) > 0) {
+            w = "members are being added: the change ends whole (commit)";
             v = CSTATE_INVALID;
         }
         break;
@@ -538,10 +598,24 @@ enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cst
              * goes back to being added. */
             w = "a member being added can only come up";
             v = CSTATE_INVALID;
+        } else if (m->status == CSTATE_ADDING && count_status(s, CSTATE_REMOVING) > 0) {
+            w = "members are being removed: the change ends whole (commit)";
+            v = CSTATE_INVALID;
         } else if (m->status == CSTATE_REMOVING ||
                    (c->status == CSTATE_REMOVING && m->status != CSTATE_FAILED)) {
             /* Only a failed member is removed, and only by its removal. */
             w = "only a failed member can be removed";
+            v = CSTATE_INVALID;
+        }
+        break;
+    case CSTATE_REPLACE_MEMBER:
+        v = replace_check(s, c, &w);
+        break;
+    case CSTATE_COMMIT:
+        if (count_status(s, CSTATE_ADDING) + count_status(s, CSTATE_REMOVING) == 0)
+            v = CSTATE_DONE;
+        else if (s->epoch != c->epoch) {
+            w = "the state moved on since the change was judged ready";
             v = CSTATE_INVALID;
         }
         break;
@@ -574,6 +648,17 @@ int cstate_change_apply(struct cstate *s, const struct cstate_change *c)
     case CSTATE_REMOVE_MEMBER: return cstate_remove(s, c->id);
     case CSTATE_SET_STATUS: return cstate_set_status(s, c->id, c->status);
     case CSTATE_SET_REPLICAS: s->replicas = c->replicas; return 0;
+    case CSTATE_REPLACE_MEMBER:
+        return cstate_set_status(s, c->id, CSTATE_REMOVING) == 0 ? cstate_add(s, &c->member, NULL)
+                                                                 : -1;
+    case CSTATE_COMMIT:
+        for (size_t i = s->nmembers; i-- > 0;) {
+            if (s->members[i].status == CSTATE_ADDING)
+                s->members[i].status = CSTATE_UP;
+            else if (s->members[i].status == CSTATE_REMOVING && s->nmembers > 1)
+                cstate_remove(s, s->members[i].id);
+        }
+        return 0;
     }
     return -1;
 }

@@ -137,7 +137,13 @@ enum cstate_change_kind {
     CSTATE_ADD_MEMBER,      /* member: added as given (its status too) */
     CSTATE_REMOVE_MEMBER,   /* id */
     CSTATE_SET_STATUS,      /* id, status */
-    CSTATE_SET_REPLICAS     /* replicas */
+    CSTATE_SET_REPLICAS,    /* replicas */
+    CSTATE_REPLACE_MEMBER,  /* id (a failed member) becomes removing, member is added:
+                             * one state that moves the ring to the table without
+                             * the old member and with the new one */
+    CSTATE_COMMIT           /* epoch: the change under way ends - every member
+                             * being added comes up and every member being removed
+                             * goes, in one state, the one of that epoch */
 };
 
 struct cstate_change {
@@ -146,7 +152,13 @@ struct cstate_change {
     char id[CSTATE_ID_LEN + 1];
     enum cstate_status status;
     int replicas;
+    uint64_t epoch;
 };
+
+/* Planted bugs (tests only; 0 in service): CSTATE_BUG_HALVES lets a
+ * replacement end in two halves (see cstate_change_check()). */
+#define CSTATE_BUG_HALVES 1u
+extern unsigned cstate_debug_bugs;
 
 enum cstate_verdict {
     CSTATE_APPLIES,     /* applying it changes s */
@@ -156,7 +168,14 @@ enum cstate_verdict {
 
 /* Judge a change against s.  For CSTATE_INVALID *why (if not NULL) says why.
  * Adding a member whose id is there with other host/port/zone/vnodes, or
- * removing the last member, is invalid; adding an identical member is done. */
+ * removing the last member, is invalid; adding an identical member is done.
+ *
+ * While members are both being added and being removed (a replacement),
+ * neither half ends alone: the table of such an intermediate state is
+ * neither the one the ring had nor the one it moves to (ring.h's owner
+ * tokens come from several probes, so a member's lists in it need not be
+ * among those it was sent), and a member could serve a slot it never got.
+ * Only CSTATE_COMMIT, judged at one epoch, ends both at once. */
 enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cstate_change *c,
                                         const char **why);
 

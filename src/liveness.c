@@ -465,6 +465,28 @@ int liveness_validate(void *ctx, const struct cstate *cur, const struct cstate *
     return 1;
 }
 
+/* Is v the state s with its change committed (every member being added
+ * up, every member being removed gone, the rest alike)?  Its halves alone
+ * are refused (cstate.h), so it is asked for whole. */
+static int is_commit(const struct cstate *s, const struct cstate *v)
+{
+    struct cstate_change c;
+    struct cstate *w;
+    int same;
+
+    memset(&c, 0, sizeof(c));
+    c.kind = CSTATE_COMMIT;
+    c.epoch = s->epoch;
+    if (cstate_change_check(s, &c, NULL) != CSTATE_APPLIES)
+        return 0;
+    w = cstate_clone(s);
+    cstate_change_apply(w, &c);
+    w->epoch = v->epoch;
+    same = cstate_equal(w, v);
+    cstate_destroy(&w);
+    return same;
+}
+
 /* A value this node accepted for the next epoch that has not become the
  * state within T: ask again for what it changes, so some proposer finishes
  * the epoch (Paxos proposes the accepted value again).  Membership changes
@@ -482,6 +504,11 @@ static void redrive(struct liveness *l, uint64_t now_ms)
         since(now_ms, l->redrive_at) < l->cfg.node_timeout_ms)
         return;
     l->redrive_at = now_ms;
+    if (is_commit(s, v)) {
+        c = ask_change(l, CSTATE_COMMIT);
+        c->epoch = s->epoch;
+        return;
+    }
     for (i = 0; i < v->nmembers; i++) {
         const struct cstate_member *was = cstate_find(s, v->members[i].id);
         if (was == NULL) {

@@ -88,6 +88,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(server.base);
 }
 
+void loop_shutdown_soon(void)
+{
+    if (server.shutdown_asap)
+        return;
+    server.shutdown_asap = 1;
+    by_signal = 1;
+    event_base_loopbreak(server.base);
+}
+
 int loop_init(void)
 {
     server.base = event_base_new();

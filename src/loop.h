@@ -12,6 +12,9 @@ int loop_init(void);
 void loop_serve_once(void);
 /* Run until shutdown is requested; returns the exit code. */
 int loop_run(void);
+/* Shut down as SIGTERM does (the ring's leave first, then the final save
+ * with the save rules), once the current event is handled. */
+void loop_shutdown_soon(void);
 void loop_deinit(void);
 
 #endif

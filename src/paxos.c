@@ -195,6 +195,7 @@ static void resolve_pending(struct paxos_node *n)
 static int same_change(const struct cstate_change *a, const struct cstate_change *b)
 {
     return a->kind == b->kind && a->status == b->status && a->replicas == b->replicas &&
+           a->epoch == b->epoch &&
            strcmp(a->id, b->id) == 0 && strcmp(a->member.id, b->member.id) == 0;
 }
 
@@ -209,7 +210,8 @@ static struct cstate *build_value(const struct paxos_node *n)
     size_t pick[PAXOS_PENDING_MAX], npick = 0, i, k;
     int changed = 0;
 
-    v->epoch++;
+    /* Changes are judged against the current state (a COMMIT names its
+     * epoch), so the epoch moves on after they are applied. */
     if (n->solo == 0) {
         for (i = 0; i < n->npend; i++)
             if (cstate_change_apply(v, &n->pend[i].change) == 0)
@@ -230,6 +232,8 @@ static struct cstate *build_value(const struct paxos_node *n)
     }
     if (!changed)
         cstate_destroy(&v);
+    else
+        v->epoch++;
     return v;
 }
 

@@ -212,9 +212,7 @@ def test_adding_a_node_under_load_moves_its_slots(planted):
         assert wait_until(lambda: check_preloaded(ring, data, 1) == [], timeout=15)
         assert verify(ring, w, 2) == []
     finally:
-        if new not in ring.nodes:
-            new.kill()
-        ring.stop()
+        stop_all(ring, new)
 
 
 def check_after_change(ring, w, data, copies):
@@ -257,9 +255,7 @@ def test_adding_a_node_survives_a_kill9_of_a_node_involved(victim):
         assert len(w.acked) > 100
         check_after_change(ring, w, data, 2)
     finally:
-        if new not in ring.nodes:
-            new.kill()
-        ring.stop()
+        stop_all(ring, new)
 
 
 def wait_members(ring, statuses, timeout=60):
@@ -272,11 +268,93 @@ def wait_members(ring, statuses, timeout=60):
     return wait_until(ok, timeout=timeout)
 
 
-def test_replacing_a_dead_node_under_load():
-    """kill -9 a node of four for good, RING FORGET it (its slots' copies
-    are remade on the members that gain them, then it is removed), and
-    add a new node in its place: nothing acknowledged lost, no read
-    missing or stale, two copies of every key at each step."""
+def stop_all(ring, *outside):
+    """Stops the ring and the nodes a test took out of it or had not yet
+    added to it."""
+    for node in outside:
+        if node not in ring.nodes:
+            node.kill()
+    ring.stop()
+
+
+def primaries_moved_as_predicted(before, after, gone_port, new_port):
+    """Slots whose primary changed: each had the gone member first or has
+    the new one first (the ring library's diff: only the tokens of those
+    two changed).  Returns how many moved."""
+    moved = [s for s in range(16384) if before[s][0] != after[s][0]]
+    wrong = [s for s in moved if before[s][0] != gone_port and after[s][0] != new_port]
+    assert wrong == [], wrong[:10]
+    return len(moved)
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_replacing_a_dead_node_under_load(planted):
+    """kill -9 a node of four for good and RING REPLACE it by a new node in
+    one command: one state makes the dead member `removing` and the new
+    one `adding`; the slots the new node and the others gain are sent,
+    then one state brings the new node up and removes the dead one.
+    Nothing acknowledged lost, no read missing or stale, two copies of
+    every key, and primaries moved only off the dead node or onto the new
+    one.  With cluster-debug-bugs 0x40000 the change ends in two states
+    (the new node up while the dead one is still there, then its
+    removal): the new node then serves slots it was never sent, and reads
+    find keys missing."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    if planted:
+        extra += ["--cluster-debug-bugs", str(0x40000)]
+    ring = Ring(4, replicas=1, extra=extra)
+    new = Node(ring.root, 4, ["--cluster-node-timeout", "1000"] + extra)
+    dead = ring.nodes[3]
+    try:
+        data = preload(ring, 6000)
+        dead_id = ring.client(3).execute_command("CLUSTER", "MYID")
+        before = slot_lists(ring, 0)
+        new.start()
+        new_id = redis_id(new)
+        with Writers(ring, retries=1) as w, Readers(ring, w) as rd:
+            time.sleep(0.5)
+            dead.kill()
+            ring.nodes.remove(dead)
+            r = ring.client(0)
+            try:
+                r.execute_command("RING", "REPLACE", dead_id, new.host, new.port)
+                raise AssertionError("a member not yet failed was replaced")
+            except AssertionError:
+                raise
+            except Exception as e:
+                assert "only a failed member can be replaced" in str(e)
+            assert wait_members(ring, ["failed", "up", "up", "up"], timeout=15)
+            assert r.execute_command("RING", "REPLACE", dead_id, new.host, new.port) == "OK"
+            st = {m["id"]: m["status"] for m in ring.state(0)["members"]}
+            assert st[dead_id] == "removing" and st[new_id] in ("adding", "up"), st
+            ring.nodes.append(new)
+            assert wait_members(ring, ["up"] * 4, timeout=60)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r; reads %d, read errors %d"
+              % (w.ops, w.failed_ops, w.errors, rd.reads, rd.errors))
+        assert dead_id not in [m["id"] for m in ring.state(1)["members"]]
+        if planted:
+            missing = len(rd.bad) + len(check_preloaded(ring, data, 0))
+            print("planted bug: %d reads or preloaded keys missing" % missing)
+            assert missing > 0
+            return
+        assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
+        check_after_change(ring, w, data, 2)
+        moved = primaries_moved_as_predicted(before, slot_lists(ring, 0), dead.port, new.port)
+        print("primaries moved: %d slots (%.1f%%)" % (moved, 100.0 * moved / 16384))
+        # The dead node's quarter and the new node's quarter, overlapping
+        # where the new node took a slot the dead one had: about 44 %.
+        assert 0.33 <= moved / 16384 <= 0.53
+    finally:
+        stop_all(ring, new, dead)
+
+
+def test_forgetting_then_meeting_replaces_a_dead_node_too():
+    """The same replacement in two changes: RING FORGET the dead member
+    (its slots' copies are remade on the members that gain them, then it
+    is removed), then CLUSTER MEET a new node: two copies of every key at
+    each step, nothing lost."""
     extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
     ring = Ring(4, replicas=1, extra=extra)
     new = Node(ring.root, 4, ["--cluster-node-timeout", "1000"] + extra)
@@ -284,17 +362,12 @@ def test_replacing_a_dead_node_under_load():
     try:
         data = preload(ring, 6000)
         dead_id = ring.client(3).execute_command("CLUSTER", "MYID")
-        with Writers(ring, retries=1) as w, Readers(ring, w) as rd:
+        with Writers(ring, retries=1) as w:
             time.sleep(0.5)
             dead.kill()
             ring.nodes.remove(dead)
             assert wait_members(ring, ["failed", "up", "up", "up"], timeout=15)
             r = ring.client(0)
-            try:
-                r.execute_command("RING", "FORGET", ring.client(1).execute_command("CLUSTER", "MYID"))
-                raise AssertionError("a live member was forgotten")
-            except Exception as e:
-                assert "only a failed member can be removed" in str(e)
             assert r.execute_command("RING", "FORGET", dead_id) == "OK"
             assert wait_members(ring, ["up", "up", "up"], timeout=60)
             with w.paused():
@@ -307,18 +380,52 @@ def test_replacing_a_dead_node_under_load():
             ring.nodes.append(new)
             ring.wait_healthy(timeout=60)
             time.sleep(1.0)
-        print("ops %d, failed %d, errors %r; reads %d, read errors %d; copies after the "
-              "removal %d of %d keys" % (w.ops, w.failed_ops, w.errors, rd.reads, rd.errors,
-                                          copies3, keys))
+        print("ops %d, failed %d, errors %r; copies after the removal %d of %d keys"
+              % (w.ops, w.failed_ops, w.errors, copies3, keys))
         assert copies3 >= 2 * len(data)
-        assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
         check_after_change(ring, w, data, 2)
     finally:
-        if new not in ring.nodes:
-            new.kill()
-        if dead not in ring.nodes:
-            dead.kill()
-        ring.stop()
+        stop_all(ring, new, dead)
+
+
+def test_removing_a_live_node_under_load():
+    """RING REMOVE of a live member of four, through another member, under
+    writes and reads through every node: it hands its slots over and shuts
+    down, the ring remakes its copies on the members that gain them and
+    drops it.  Nothing acknowledged lost, no read missing or stale, two
+    copies of every key on the three left, primaries moved only off it."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    ring = Ring(4, replicas=1, extra=extra)
+    gone = ring.nodes[3]
+    try:
+        data = preload(ring, 6000)
+        gone_id = ring.client(3).execute_command("CLUSTER", "MYID")
+        before = slot_lists(ring, 0)
+        with Writers(ring, retries=1) as w, Readers(ring, w) as rd:
+            time.sleep(0.5)
+            r = ring.client(1)
+            assert r.execute_command("RING", "REMOVE", gone_id) == "OK"
+            assert gone.proc.wait(timeout=30) == 0
+            ring.nodes.remove(gone)
+            assert wait_members(ring, ["up"] * 3, timeout=60)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r; reads %d, read errors %d"
+              % (w.ops, w.failed_ops, w.errors, rd.reads, rd.errors))
+        assert len(w.acked) > 300
+        assert rd.reads > 100 and rd.bad == [], rd.bad[:10]
+        check_after_change(ring, w, data, 2)
+        moved = primaries_moved_as_predicted(before, slot_lists(ring, 0), gone.port, None)
+        assert 0.15 <= moved / 16384 <= 0.35
+        assert "Left the ring for good" in gone.log()
+        # Errors the operator may meet.
+        for args, err in ((("REMOVE", "0" * 40), "Unknown node"),
+                          (("FORGET", r.execute_command("CLUSTER", "MYID")),
+                           "can't forget myself")):
+            with pytest.raises(Exception, match=err):
+                r.execute_command("RING", *args)
+    finally:
+        stop_all(ring, gone)
 
 
 def test_adding_a_node_takes_its_slots_back_within_the_backlog():
@@ -352,9 +459,7 @@ def test_adding_a_node_takes_its_slots_back_within_the_backlog():
         assert ring.client(3).mget(["big:%d" % j for j in range(6000)]) == [value] * 6000
         assert digests_in_step(ring)
     finally:
-        if new not in ring.nodes:
-            new.kill()
-        ring.stop()
+        stop_all(ring, new)
 
 
 def test_moves_are_throttled_by_cluster_move_rate():
@@ -385,9 +490,7 @@ def test_moves_are_throttled_by_cluster_move_rate():
         got = ring.client(3).mget(["big:%d" % j for j in range(6000)])
         assert got == [value] * 6000
     finally:
-        if new not in ring.nodes:
-            new.kill()
-        ring.stop()
+        stop_all(ring, new)
 
 
 def test_forgetting_a_node_being_added_rolls_the_addition_back():

@@ -172,8 +172,9 @@ def test_three_node_ring_kill_restart(root):
     assert "replicas 1: 3/3 nodes have the new state, 0 slots still differ" in err
     assert sum(r["keys"] for r in status(root)["nodes"]) == 600
 
-    # add: a 4th node, sent its slots before it serves; kill it, forget it:
-    # its slots' copies are remade on the other three.
+    # add: a 4th node, sent its slots before it serves; remove it while it
+    # runs: it hands its slots over and shuts down, and its slots' copies
+    # are remade on the other three.
     port4 = free_run(1)
     _, _, err = tool(root, "add", "--port", str(port4), timeout=120)
     assert "node 4 is up and every node serves" in err
@@ -183,19 +184,20 @@ def test_three_node_ring_kill_restart(root):
     assert r4.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
     wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
              what="two copies of each key on four nodes")
-    tool(root, "kill", "4")
-    _, _, err = tool(root, "forget", "4", timeout=120)
-    assert "removed from the ring" in err
+    pid4 = [n["pid"] for n in recorded(root) if n["n"] == 4][0]
+    _, _, err = tool(root, "remove", "4", timeout=120)
+    assert "node 4 is running: RING REMOVE" in err and "removed from the ring" in err
+    assert not alive(pid4)
     st = status(root)
     assert len(st["state"]["members"]) == 3 and len(st["nodes"]) == 3
     wait_for(lambda: sum(r["keys"] for r in status(root)["nodes"]) == 600,
              what="two copies of each key on three nodes")
     assert r2.mget(["k%d" % i for i in range(300)]) == [("v%d" % i).encode() for i in range(300)]
 
-    # replace 3 while it runs: stopped (SIGTERM hands its slots over),
-    # forgotten, and a new node 5 added on its port.
+    # replace 3 while it runs: stopped (SIGTERM hands its slots over), and
+    # once failed replaced by a new node 5 on its port (one RING REPLACE).
     _, _, err = tool(root, "replace", "3", timeout=180)
-    assert "node 3 is running: stopping it" in err and "node 5 is up" in err
+    assert "node 3 is running: stopping it" in err and "node 5 is up in node 3's place" in err
     st = status(root)
     assert [n["port"] for n in recorded(root)] == ports
     assert [n["n"] for n in recorded(root)] == [1, 2, 5]

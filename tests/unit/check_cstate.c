@@ -262,8 +262,13 @@ START_TEST(test_changes)
     c.member.port++;
     ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_INVALID);
 
+    /* Only a member being added or removed leaves the state: a removal
+     * judged while it was being added must not drop it once up. */
     c.kind = CSTATE_REMOVE_MEMBER;
     make_id(c.id, 5);
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "only a member being added or removed can be removed");
+    cstate_set_status(s, c.id, CSTATE_ADDING);
     ck_assert_int_eq(cstate_change_apply(s, &c), 0);
     ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_DONE);
 
@@ -302,6 +307,60 @@ START_TEST(test_changes)
     memcpy(c.id, s->members[0].id, sizeof(c.id));
     ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
     ck_assert_str_eq(why, "cannot remove the last member");
+    cstate_destroy(&s);
+}
+END_TEST
+
+/* One state takes a failed member to removing and adds its replacement;
+ * once chosen (or after the new member came up, or the old one went) the
+ * change is done, and it applies to nothing else. */
+START_TEST(test_replace_change)
+{
+    struct cstate *s = three(), *v;
+    struct cstate_change c;
+    const char *why = NULL;
+
+    memset(&c, 0, sizeof(c));
+    c.kind = CSTATE_REPLACE_MEMBER;
+    make_id(c.id, 1);                       /* member 1 is failed in three() */
+    c.member = member(8, "", CSTATE_ADDING);
+    ck_assert_int_eq(cstate_change_check(s, &c, NULL), CSTATE_APPLIES);
+    v = cstate_clone(s);
+    ck_assert_int_eq(cstate_change_apply(v, &c), 0);
+    ck_assert_int_eq(v->nmembers, 4);
+    ck_assert_int_eq(cstate_find(v, c.id)->status, CSTATE_REMOVING);
+    ck_assert_int_eq(cstate_find(v, c.member.id)->status, CSTATE_ADDING);
+    ck_assert_int_eq(cstate_change_check(v, &c, NULL), CSTATE_DONE);
+    ck_assert_int_eq(cstate_change_apply(v, &c), -1);
+    ck_assert_int_eq(cstate_set_status(v, c.member.id, CSTATE_UP), 0);
+    ck_assert_int_eq(cstate_change_check(v, &c, NULL), CSTATE_DONE);
+    ck_assert_int_eq(cstate_remove(v, c.id), 0);
+    ck_assert_int_eq(cstate_change_check(v, &c, NULL), CSTATE_DONE);
+    /* The same id at another address is another node. */
+    c.member.port++;
+    ck_assert_int_eq(cstate_change_check(v, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "a member with that id exists with other settings");
+    c.member.port--;
+    cstate_destroy(&v);
+
+    /* Only a failed member is replaced, never by itself or a member. */
+    make_id(c.id, 2);                       /* up */
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "only a failed member can be replaced");
+    make_id(c.id, 77);
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "no such member");
+    make_id(c.id, 1);
+    c.member = member(1, "", CSTATE_ADDING);
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "a member cannot replace itself");
+    c.member = member(3, "eu-1", CSTATE_JOINING);
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "the new member is already in the ring");
+    c.member = member(8, "", CSTATE_ADDING);
+    c.member.port = 0;
+    ck_assert_int_eq(cstate_change_check(s, &c, &why), CSTATE_INVALID);
+    ck_assert_str_eq(why, "bad port");
     cstate_destroy(&s);
 }
 END_TEST
@@ -562,6 +621,7 @@ static Suite *cstate_suite(void)
     tcase_add_test(tc, test_state_edit);
     tcase_add_test(tc, test_too_many_members);
     tcase_add_test(tc, test_changes);
+    tcase_add_test(tc, test_replace_change);
     tcase_add_test(tc, test_record_roundtrip);
     tcase_add_test(tc, test_record_rejects);
     tcase_add_test(tc, test_msg_wire);

@@ -26,7 +26,11 @@
  *             glue sends it the state and proposes it up once caught up;
  *             kept down at the end, its addition is rolled back); once per
  *             seed at most, a failed member of 4 or more is forgotten
- *             (crashed for good, `removing`, then removed by the glue).
+ *             (crashed for good, `removing`, then removed by the glue);
+ *             in a third of the seeds the spare is instead added only by
+ *             replacing a failed member (RING REPLACE: one state makes it
+ *             `adding` and the failed one `removing`; the glue removes the
+ *             old one only once the new one came up, as cluster.c does).
  *
  * Checked after every 2 ms step of simulated time:
  *   (a) one state per epoch: every node adopting epoch e holds the same one;
@@ -36,6 +40,8 @@
  *       liveness_can_serve() == LIVENESS_SERVE.  Slots are checked one per
  *       distinct preference list of the first table and of the table with
  *       every node, and every 1024th slot (the tables after a removal).
+ *   (d) a member that becomes a slot's primary held a copy of it in the
+ *       state before (in its table or, during a change, the next one).
  * Then faults stop (heal, resume, restart all but a minority kept down,
  * no loss) and within LIVE_MS: every running member holds the newest
  * epoch, the members kept down are failed in it, the running ones are up,
@@ -74,6 +80,8 @@
 #define T_MS 200                /* node timeout of every node (local ms) */
 #define SIM_LIVENESS_BUGS 0xffu /* LIVENESS_BUG_* */
 #define SIM_BUG_PAXOS_PROMISE 0x100u    /* paxos accepts below its promise */
+#define SIM_BUG_HALVES 0x200u   /* a replacement ends in halves: the new member up, then
+                                 * the old one removed (cstate.h CSTATE_BUG_HALVES) */
 #define DT 2                    /* simulated ms per step */
 #define FAULT_MS 3000
 #define LIVE_MS 6000
@@ -406,6 +414,49 @@ static void post_copies(struct sim *s, int from, int to, int kind, struct paxos_
     post(s, from, to, kind, w);
 }
 
+
+/* (d) A member that becomes a slot's primary in state st held a copy of
+ * it in the state before: it was in the slot's list of that state's table
+ * or, while members were being added or removed, of the table the ring
+ * moved to (the slots the glue's members are sent before the change
+ * ends).  Else it would serve a slot it never got: a replacement ended in
+ * two halves did that (the table of its intermediate state is neither). */
+static void check_primaries_had_copies(struct sim *s, const struct cstate *prev,
+                                       const struct cstate *st)
+{
+    struct ring *rp = ringstate_build(prev, 0), *rn = ringstate_build(prev, RINGSTATE_NEXT);
+    struct ring *r = ringstate_build(st, 0);
+    unsigned slot;
+    int k;
+
+    for (slot = 0; r && rp && slot < RC_SLOTS; slot++) {
+        const uint16_t *pref = ring_pref(r, slot);
+        long was, old_primary = -1;
+        int p = -1;
+        for (k = 0; k < ring_pref_len(r) && p < 0; k++)
+            if (st->members[pref[k]].status == CSTATE_UP)
+                p = pref[k];
+        if (p < 0)
+            continue;
+        was = cstate_index(prev, st->members[p].id);
+        if (was < 0 || prev->members[was].status == CSTATE_FAILED)
+            continue;       /* a new member without data to get, or a failed one back */
+        for (k = 0; k < ring_pref_len(rp) && old_primary < 0; k++)
+            if (prev->members[ring_pref(rp, slot)[k]].status == CSTATE_UP)
+                old_primary = ring_pref(rp, slot)[k];
+        if (old_primary == was || ring_in_pref(rp, slot, (int)was) ||
+            (ringstate_changing(prev) > 0 && rn && ring_in_pref(rn, slot, (int)was)))
+            continue;
+        sim_fail(s, "epoch %llu: node %d serves slot %u without having held it in epoch %llu",
+                 (unsigned long long)st->epoch, index_of(s, st->members[p].id), slot,
+                 (unsigned long long)prev->epoch);
+        break;
+    }
+    ring_destroy(&rp);
+    ring_destroy(&rn);
+    ring_destroy(&r);
+}
+
 static void note_epoch(struct sim *s, int i)
 {
     struct snode *nd = &s->nodes[i];
@@ -434,9 +485,11 @@ static void note_epoch(struct sim *s, int i)
         s->adopted = rc_realloc(s->adopted, s->hist_cap * sizeof(*s->adopted));
         memset(s->adopted + old, 0, (s->hist_cap - old) * sizeof(*s->adopted));
     }
-    if (s->adopted[st->epoch] == NULL)
+    if (s->adopted[st->epoch] == NULL) {
         s->adopted[st->epoch] = cstate_clone(st);
-    else if (!cstate_equal(s->adopted[st->epoch], st))
+        if (st->epoch > 1 && s->adopted[st->epoch - 1] != NULL)
+            check_primaries_had_copies(s, s->adopted[st->epoch - 1], st);
+    } else if (!cstate_equal(s->adopted[st->epoch], st))
         sim_fail(s, "two different states for epoch %llu", (unsigned long long)st->epoch);
 }
 
@@ -667,6 +720,40 @@ static void propose_removal(struct sim *s, int i, int x)
     drain(s, i);
 }
 
+static int status_any(const struct cstate *st, enum cstate_status status)
+{
+    size_t k;
+
+    for (k = 0; k < st->nmembers; k++)
+        if (st->members[k].status == status)
+            return 1;
+    return 0;
+}
+
+static int adding_any(const struct cstate *st)
+{
+    return status_any(st, CSTATE_ADDING);
+}
+
+static int removing_any(const struct cstate *st)
+{
+    return status_any(st, CSTATE_REMOVING);
+}
+
+/* A replacement ends whole: the new member up and the old one gone in
+ * one state (cstate.h, CSTATE_COMMIT). */
+static void propose_commit(struct sim *s, int i)
+{
+    struct cstate_change ch;
+
+    memset(&ch, 0, sizeof(ch));
+    ch.kind = CSTATE_COMMIT;
+    ch.epoch = paxos_state(s->nodes[i].pn)->epoch;
+    if (paxos_propose(s->nodes[i].pn, &ch, clock_of(s, i), NULL, 0) != 0)
+        say(s, "node %d proposes the change ends", i);
+    drain(s, i);
+}
+
 /* The glue of node i: propose a failed member up once it is back; as
  * cluster.c does for membership changes, send a member being added the
  * state, propose it up once it is caught up (or, down for good, roll its
@@ -682,12 +769,16 @@ static void glue_returns(struct sim *s, int i)
         enum cstate_status stx = st->members[k].status;
         if (x < 0)
             continue;
-        if ((stx == CSTATE_FAILED || stx == CSTATE_ADDING) && s->nodes[x].caught_up &&
+        if (stx == CSTATE_ADDING && removing_any(st) && !(s->bugs & SIM_BUG_HALVES) &&
+            s->nodes[x].caught_up &&
+            liveness_alive(s->nodes[i].lv, st->members[k].id, clock_of(s, i)))
+            propose_commit(s, i);
+        else if ((stx == CSTATE_FAILED || stx == CSTATE_ADDING) && s->nodes[x].caught_up &&
             liveness_alive(s->nodes[i].lv, st->members[k].id, clock_of(s, i)))
             propose_status(s, i, x, CSTATE_UP);
         else if (stx == CSTATE_ADDING && s->nodes[x].pn == NULL && s->nodes[x].up_at == NEVER)
             propose_removal(s, i, x);
-        else if (stx == CSTATE_REMOVING)
+        else if (stx == CSTATE_REMOVING && (!adding_any(st) || (s->bugs & SIM_BUG_HALVES)))
             propose_removal(s, i, x);
         if (stx == CSTATE_ADDING && x != i) {
             paxos_observe_epoch(s->nodes[i].pn, st->members[k].id, 0, clock_of(s, i));
@@ -701,7 +792,7 @@ static void glue_returns(struct sim *s, int i)
  * (it is crashed and stays down; `removing`, then removed by the glue). */
 static void operator_step(struct sim *s)
 {
-    int i = (int)below(s, (unsigned)s->n), x;
+    int i = (int)below(s, (unsigned)s->n), x, spare_out;
     const struct cstate *st;
     struct cstate_change ch;
 
@@ -711,7 +802,9 @@ static void operator_step(struct sim *s)
     if (st->epoch == 0 || cstate_index(st, s->nodes[i].id) < 0)
         return;
     memset(&ch, 0, sizeof(ch));
-    if (s->spare >= 0 && cstate_index(st, s->nodes[s->spare].id) < 0 && one_in_pm(s, 2)) {
+    /* In a third of the seeds the spare joins only by replacing a member. */
+    spare_out = s->spare >= 0 && cstate_index(st, s->nodes[s->spare].id) < 0;
+    if (spare_out && s->seed % 3 != 0 && one_in_pm(s, 2)) {
         ch.kind = CSTATE_ADD_MEMBER;
         ch.member = st->members[0];
         memcpy(ch.member.id, s->nodes[s->spare].id, CSTATE_ID_LEN);
@@ -721,7 +814,8 @@ static void operator_step(struct sim *s)
         drain(s, i);
         return;
     }
-    if (s->removals > 0 || st->nmembers < 4 || !one_in_pm(s, 1))
+    if (s->removals > 0 || st->nmembers < (spare_out ? 3u : 4u) ||
+        !one_in_pm(s, spare_out ? 10 : 1))
         return;
     /* Not the spare: a stale proposal to add it, still queued, could
      * bring it back as a member that never runs again. */
@@ -729,12 +823,25 @@ static void operator_step(struct sim *s)
     if (x == i || x == s->spare || cstate_index(st, s->nodes[x].id) < 0 ||
         st->members[cstate_index(st, s->nodes[x].id)].status != CSTATE_FAILED)
         return;
-    say(s, "operator forgets node %d", x);
     if (s->nodes[x].pn != NULL)
         crash(s, x, NEVER);
     s->nodes[x].up_at = NEVER;
     s->nodes[x].removed = 1;
     s->removals++;
+    if (spare_out) {
+        /* RING REPLACE: one state takes x to removing and adds the spare;
+         * the glue removes x only after the spare came up. */
+        say(s, "operator replaces node %d by node %d", x, s->spare);
+        ch.kind = CSTATE_REPLACE_MEMBER;
+        memcpy(ch.id, s->nodes[x].id, CSTATE_ID_LEN);
+        ch.member = st->members[0];
+        memcpy(ch.member.id, s->nodes[s->spare].id, CSTATE_ID_LEN);
+        ch.member.status = CSTATE_ADDING;
+        paxos_propose(s->nodes[i].pn, &ch, clock_of(s, i), NULL, 0);
+        drain(s, i);
+        return;
+    }
+    say(s, "operator forgets node %d", x);
     propose_status(s, i, x, CSTATE_REMOVING);
 }
 
@@ -891,6 +998,7 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose, u
     s->seed = seed;
     s->rng = seed * 0x2545f4914f6cdd1dULL + 1;
     s->bugs = bugs;
+    cstate_debug_bugs = (bugs & SIM_BUG_HALVES) ? CSTATE_BUG_HALVES : 0;
     s->verbose = verbose;
     s->t_ms = t_ms;
     s->prod_timing = prod_timing;
@@ -1088,6 +1196,7 @@ static long measure_failover(struct sim *s)
 struct totals {
     unsigned long seeds, steps, crashes, leaves, pauses, partitions, epochs;
     unsigned long adds, adds_up, removals;      /* membership changes chosen */
+    unsigned long replaces;     /* states that added a member and began removing one */
     uint64_t settle_max;
     long *fo;               /* failover times, true ms */
     size_t nfo, fo_cap;
@@ -1142,13 +1251,17 @@ static void count_changes(const struct sim *s, struct totals *t)
         const struct cstate *st = s->adopted[e];
         if (st == NULL)
             continue;
+        int added = 0, removing = 0;
         for (k = 0; prev && k < st->nmembers; k++) {
             const struct cstate_member *was = cstate_find(prev, st->members[k].id);
             if (was == NULL && st->members[k].status == CSTATE_ADDING)
-                t->adds++;
+                t->adds++, added = 1;
+            if (was && was->status != CSTATE_REMOVING && st->members[k].status == CSTATE_REMOVING)
+                removing = 1;
             if (was && was->status == CSTATE_ADDING && st->members[k].status == CSTATE_UP)
                 t->adds_up++;
         }
+        t->replaces += added && removing;
         for (k = 0; prev && k < prev->nmembers; k++)
             t->removals += cstate_find(st, prev->members[k].id) == NULL;
         prev = st;
@@ -1290,13 +1403,14 @@ START_TEST(test_sim_seeds)
     }
     failover_stats(&t, &fo_max, &fo_median);
     fprintf(stderr, "liveness sim: %lu seeds, %lu steps, %lu crashes, %lu leaves, %lu pauses, "
-                    "%lu partitions, %lu additions (%lu came up), %lu removals, %lu states chosen, "
+                    "%lu partitions, %lu additions (%lu came up), %lu removals, %lu replacements, "
+                    "%lu states chosen, "
                     "%.1f s cpu; "
                     "%lu safety failures, "
                     "%lu liveness failures%s; settle max %llu ms; failover (T = %d ms, "
                     "%zu seeds) max %ld ms, median %ld ms\n",
             t.seeds, t.steps, t.crashes, t.leaves, t.pauses, t.partitions, t.adds, t.adds_up,
-            t.removals,
+            t.removals, t.replaces,
             t.epochs,
             (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck,
             strict ? "" : " (not counted: LIVE_STRICT=0)", (unsigned long long)t.settle_max,
@@ -1372,6 +1486,13 @@ START_TEST(test_sim_catches_long_lease)
 }
 END_TEST
 
+START_TEST(test_sim_catches_replacement_in_halves)
+{
+    expect_caught(SIM_BUG_HALVES);
+    cstate_debug_bugs = 0;
+}
+END_TEST
+
 START_TEST(test_sim_catches_accept_below_promise)
 {
     expect_caught(SIM_BUG_PAXOS_PROMISE);
@@ -1420,6 +1541,7 @@ static Suite *liveness_suite(void)
     tcase_add_test(sim, test_sim_failover_t1000);
     tcase_add_test(sim, test_sim_catches_long_lease);
     tcase_add_test(sim, test_sim_catches_accept_below_promise);
+    tcase_add_test(sim, test_sim_catches_replacement_in_halves);
     tcase_add_test(sim, test_sim_catches_grant_accepted);
     tcase_add_test(sim, test_sim_catches_no_wait);
     tcase_add_test(sim, test_sim_catches_release_current);

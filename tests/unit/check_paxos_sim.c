@@ -636,13 +636,21 @@ static void random_change(struct sim *s, int i)
         ch.kind = CSTATE_ADD_MEMBER;
         ch.member = member_for((unsigned)k + 1);
         memcpy(ch.member.id, s->nodes[k].id, sizeof(ch.member.id));
-        ch.member.status = CSTATE_JOINING;
+        ch.member.status = CSTATE_ADDING;
         snprintf(ch.member.zone, sizeof(ch.member.zone), "z%d", k % 3);
     } else {
         if (st->nmembers <= 2)
             return;
-        ch.kind = CSTATE_REMOVE_MEMBER;
-        memcpy(ch.id, st->members[below(s, (unsigned)st->nmembers)].id, CSTATE_ID_LEN);
+        /* A removal goes the way the ring's does: failed, removing,
+         * removed (or removed while being added). */
+        const struct cstate_member *m = &st->members[below(s, (unsigned)st->nmembers)];
+        memcpy(ch.id, m->id, CSTATE_ID_LEN);
+        if (m->status == CSTATE_ADDING || m->status == CSTATE_REMOVING) {
+            ch.kind = CSTATE_REMOVE_MEMBER;
+        } else {
+            ch.kind = CSTATE_SET_STATUS;
+            ch.status = m->status == CSTATE_FAILED ? CSTATE_REMOVING : CSTATE_FAILED;
+        }
     }
     if (paxos_propose(nd->pn, &ch, clock_of(s, i), err, sizeof(err)) != 0)
         say(s, "node %d proposes change kind %d", i, ch.kind);
