@@ -857,7 +857,14 @@ static void rejoin_step(uint64_t now)
     int halves = (server.cluster_debug_bugs & CLUSTER_BUG_HALVES) != 0;
     cstate_debug_bugs = halves ? CSTATE_BUG_HALVES : 0;
     enum cstate_status st = s->members[cl.me].status;
-    if (st == CSTATE_FAILED) {
+    if (st == CSTATE_REMOVING) {
+        /* Removed for good while it was down (RING REMOVE, or killed while
+         * leaving): it may not rejoin, and the ring drops it once its
+         * copies are remade. */
+        log_notice("This node is being removed from the ring for good (epoch %llu): shutting "
+                   "down", (unsigned long long)s->epoch);
+        loop_shutdown_soon();
+    } else if (st == CSTATE_FAILED) {
         log_notice("This node is marked failed in epoch %llu: asking to rejoin",
                    (unsigned long long)s->epoch);
         propose_my_status(CSTATE_JOINING);

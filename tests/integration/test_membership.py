@@ -350,6 +350,75 @@ def test_replacing_a_dead_node_under_load(planted):
         stop_all(ring, new, dead)
 
 
+
+@pytest.mark.parametrize("victim", ["new", "old"])
+def test_replacing_survives_a_kill9_of_a_node_involved(victim):
+    """kill -9, right after RING REPLACE, of the new node or of an old
+    member, then a restart: the replacement finishes (the new member up,
+    the dead one gone) and nothing acknowledged is lost."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    ring = Ring(4, replicas=1, extra=extra)
+    new = Node(ring.root, 4, ["--cluster-node-timeout", "1000"] + extra)
+    dead = ring.nodes[3]
+    try:
+        data = preload(ring, 6000)
+        dead_id = ring.client(3).execute_command("CLUSTER", "MYID")
+        new.start()
+        with Writers(ring, retries=1) as w:
+            time.sleep(0.5)
+            dead.kill()
+            ring.nodes.remove(dead)
+            assert wait_members(ring, ["failed", "up", "up", "up"], timeout=15)
+            r = ring.client(0)
+            assert r.execute_command("RING", "REPLACE", dead_id, new.host, new.port) == "OK"
+            ring.nodes.append(new)
+            node = new if victim == "new" else ring.nodes[1]
+            node.kill()
+            time.sleep(2.5)
+            node.start()
+            assert wait_members(ring, ["up"] * 4, timeout=60)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
+        assert dead_id not in [m["id"] for m in ring.state(0)["members"]]
+        assert len(w.acked) > 100
+        check_after_change(ring, w, data, 2)
+    finally:
+        stop_all(ring, new, dead)
+
+
+def test_removing_a_live_node_survives_a_kill9_of_it():
+    """kill -9 of a member leaving for good (RING REMOVE), right after the
+    ring marked it removing, then a restart of it: the restarted node sees
+    itself removing and exits, the ring remakes its copies and removes it,
+    and nothing acknowledged is lost."""
+    extra = BASE + ["--min-replica-acks", "1", "--min-replica-acks-timeout", "1000"]
+    ring = Ring(4, replicas=1, extra=extra)
+    gone = ring.nodes[3]
+    try:
+        data = preload(ring, 6000)
+        gone_id = ring.client(3).execute_command("CLUSTER", "MYID")
+        with Writers(ring, retries=1) as w:
+            time.sleep(0.5)
+            assert ring.client(1).execute_command("RING", "REMOVE", gone_id) == "OK"
+            gone.kill()
+            ring.nodes.remove(gone)
+            try:
+                gone.start()
+            except RuntimeError:
+                pass                # it may exit before it answers
+            assert gone.proc.wait(timeout=30) == 0
+            assert "being removed from the ring for good" in gone.log()
+            assert wait_members(ring, ["up"] * 3, timeout=60)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
+        assert gone_id not in [m["id"] for m in ring.state(0)["members"]]
+        assert len(w.acked) > 100
+        check_after_change(ring, w, data, 2)
+    finally:
+        stop_all(ring, gone)
+
 def test_forgetting_then_meeting_replaces_a_dead_node_too():
     """The same replacement in two changes: RING FORGET the dead member
     (its slots' copies are remade on the members that gain them, then it
