@@ -277,6 +277,20 @@ def stop_all(ring, *outside):
     ring.stop()
 
 
+def settle(ring, members):
+    """Until the ring has `members` members, all up, and serves again."""
+    assert wait_members(ring, ["up"] * members, timeout=60)
+    ring.wait_healthy(timeout=60)
+    time.sleep(1.0)
+
+
+def check_gone_and_data(ring, w, data, gone_id):
+    print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
+    assert gone_id not in [m["id"] for m in ring.state(0)["members"]]
+    assert len(w.acked) > 100
+    check_after_change(ring, w, data, 2)
+
+
 def primaries_moved_as_predicted(before, after, gone_port, new_port):
     """Slots whose primary changed: each had the gone member first or has
     the new one first (the ring library's diff: only the tokens of those
@@ -376,13 +390,8 @@ def test_replacing_survives_a_kill9_of_a_node_involved(victim):
             node.kill()
             time.sleep(2.5)
             node.start()
-            assert wait_members(ring, ["up"] * 4, timeout=60)
-            ring.wait_healthy(timeout=60)
-            time.sleep(1.0)
-        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
-        assert dead_id not in [m["id"] for m in ring.state(0)["members"]]
-        assert len(w.acked) > 100
-        check_after_change(ring, w, data, 2)
+            settle(ring, 4)
+        check_gone_and_data(ring, w, data, dead_id)
     finally:
         stop_all(ring, new, dead)
 
@@ -409,15 +418,11 @@ def test_removing_a_live_node_survives_a_kill9_of_it():
                 pass                # it may exit before it answers
             assert gone.proc.wait(timeout=30) == 0
             assert "being removed from the ring for good" in gone.log()
-            assert wait_members(ring, ["up"] * 3, timeout=60)
-            ring.wait_healthy(timeout=60)
-            time.sleep(1.0)
-        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
-        assert gone_id not in [m["id"] for m in ring.state(0)["members"]]
-        assert len(w.acked) > 100
-        check_after_change(ring, w, data, 2)
+            settle(ring, 3)
+        check_gone_and_data(ring, w, data, gone_id)
     finally:
         stop_all(ring, gone)
+
 
 def test_forgetting_then_meeting_replaces_a_dead_node_too():
     """The same replacement in two changes: RING FORGET the dead member
