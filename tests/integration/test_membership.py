@@ -6,11 +6,13 @@ the remaining copies in step and the extra copies dropped), and a node
 added to a ring that holds keys (the slots it and others gain are sent
 before it serves; the old holders drop theirs after)."""
 
+import re
+import subprocess
 import time
 
 import pytest
 
-from faultutil import Readers, Writers, digests_in_step, tool_check, verify, wait_until
+from faultutil import TOOL, Readers, Writers, digests_in_step, tool_check, verify, wait_until
 from ringutil import Node, Ring, key_slot
 
 BASE = ["--appendonly", "yes", "--appendfsync", "always"]
@@ -18,6 +20,14 @@ BASE = ["--appendonly", "yes", "--appendfsync", "always"]
 
 def info(ring, i):
     return {k: str(v) for k, v in ring.client(i).info("cluster").items()}
+
+
+def tool_watch(ring):
+    """One screen of `ringcache-cluster watch` on the ring's ports."""
+    ports = ",".join(str(n.port) for n in ring.nodes)
+    p = subprocess.run(["/usr/bin/python3", TOOL, "watch", "--count", "1", "--ports", ports],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace")
 
 
 def preload(ring, n=3000):
@@ -553,8 +563,27 @@ def test_moves_are_throttled_by_cluster_move_rate():
         t0 = time.monotonic()
         assert r.execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
         ring.nodes.append(new)
+        # While the dumps trickle, INFO cluster and `ringcache-cluster
+        # watch` show the change under way: the member adding and slots
+        # gained but not yet in step.
+        def moving():
+            cl = [info(ring, i) for i in range(4)]
+            return any(c["ring_move"] == "in_progress" and c["ring_move_in_step"] == "0" and
+                       int(c["ring_move_gain_slots"]) > 0 and c["ring_members_adding"] == "1"
+                       for c in cl)
+        assert wait_until(moving, timeout=10)
+        rc, out = tool_watch(ring)
+        line = [x for x in out.splitlines() if x.startswith("membership change:")]
+        assert rc == 0 and len(line) == 1, out
+        m = re.match(r"membership change: 1 adding, 0 removing, (\d+) gained slots not yet in "
+                     r"step, (\d+) bytes sent as dumps", line[0])
+        assert m and int(m.group(1)) > 0, line
         assert wait_members(ring, ["up"] * 4, timeout=60)
         took = time.monotonic() - t0
+        assert wait_until(lambda: all(info(ring, i)["ring_move"] == "none" for i in range(4)),
+                          timeout=30)
+        rc, out = tool_watch(ring)
+        assert rc == 0 and "membership change:" not in out, out
         sent = [int(ring.client(i).info("replication")["ring_repl_dumped_bytes"])
                 for i in range(3)]
         print("added in %.2f s at %d bytes/s; bytes sent as dumps per node %r"
