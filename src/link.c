@@ -367,6 +367,13 @@ void link_set_user(struct link *l, const char *name)
 }
 int link_connected(const struct link *l) { return l->state == L_OPEN; }
 void link_mark_tracking(struct link *l) { l->tracking = 1; }
+int link_tracking(struct link *l, int clear)
+{
+    int was = l->tracking;
+    if (clear)
+        l->tracking = 0;
+    return was;
+}
 size_t link_pending(const struct link *l) { return l->qlen; }
 size_t link_output(const struct link *l) { return l->olen - l->opos; }
 long long link_last_reply_ms(const struct link *l) { return l->last_reply_ms; }

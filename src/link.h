@@ -64,6 +64,9 @@ int link_connected(const struct link *l);
 /* The peer acknowledged client-side caching registrations on l: when l
  * fails, tracking_ring_link_lost() is told. */
 void link_mark_tracking(struct link *l);
+/* Did l carry registrations?  With clear, forget that it did: a link
+ * closed on purpose whose loss the caller handles itself. */
+int link_tracking(struct link *l, int clear);
 size_t link_pending(const struct link *l);
 /* Bytes queued on the link and not yet written to its socket. */
 size_t link_output(const struct link *l);

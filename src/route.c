@@ -128,8 +128,10 @@ void route_client_free(struct client *c)
     for (struct fwd *f = c->fwds; f; f = f->next)
         f->c = NULL;
     c->fwds = NULL;
-    if (c->pinned)
+    if (c->pinned) {
+        link_tracking(c->pinned, 1);    /* what it tracked was the client's alone */
         link_destroy(&c->pinned);
+    }
 }
 
 static void fill_error(struct client *c, void *hole, const char *err)
@@ -219,6 +221,10 @@ int route_forward(struct client *c, int member, int pinned)
     struct link *l;
     if (pinned) {
         if (c->pinned && c->pinned_peer != member) {
+            /* Its peer forgets the keys it tracked for this client, and
+             * the client alone read over it: the client starts over. */
+            if (link_tracking(c->pinned, 1))
+                tracking_flush_client(c);
             link_destroy(&c->pinned);
             if (c->remote_watch) {
                 /* The watched keys' node is no longer on the line: the
@@ -242,10 +248,7 @@ int route_forward(struct client *c, int member, int pinned)
     if (c->lastcmd && !(c->lastcmd->flags & CMD_READONLY))
         wait_note_forward(c, member);
     struct fwd *f = fwd_new(c, M_ONE, 1);
-    /* A pinned link goes with its client or its peer: reads over it
-     * (XREAD BLOCK) are not tracked (README). */
-    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, pinned ? NULL : &f->parts[0].trk)
-        != 0) {
+    if (send_cmd(c, l, c->argc, c->argv, 1, on_one, f, &err, &f->parts[0].trk) != 0) {
         fill_error(c, f->hole, err);
         fwd_free(f);
         return ROUTE_DONE;
@@ -254,6 +257,11 @@ int route_forward(struct client *c, int member, int pinned)
         /* The connection is held until the reply, as on one node. */
         f->resume = 1;
         c->flags |= CF_WAIT_FWD;
+        /* A blocking read's keys are remembered now, as Redis remembers
+         * them when the command blocks: a change that unblocks it sends
+         * its invalidation before the reply, and the peer (which then
+         * forgets the keys) must not leave them remembered here. */
+        tracking_ring_reply(c, &f->parts[0].trk, 1);
     }
     route_stat_forwarded++;
     return ROUTE_DONE;
@@ -991,7 +999,7 @@ static int route_exec(struct client *c)
     const struct command *qc;
     const struct slice *qargv;
     int qargc;
-    if (l != c->pinned && tracking_is_on(c)) {
+    if (tracking_is_on(c)) {
         /* The reads of the transaction, registered before it and
          * remembered at EXEC's reply (tracking_ring.c). */
         for (size_t i = 0; multi_queued(c, i, &qc, &qargc, &qargv); i++)

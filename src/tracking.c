@@ -626,6 +626,12 @@ void tracking_flush_clients(void)
             send_or_hold(c, NULL, 0);
 }
 
+void tracking_flush_client(struct client *c)
+{
+    if (tracking_is_on(c) && !(c->trk->flags & TRK_NODE))
+        send_or_hold(c, NULL, 0);
+}
+
 void tracking_invalidate_all(void)
 {
     tracking_flush_clients();

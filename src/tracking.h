@@ -103,6 +103,9 @@ void tracking_invalidate_key(const char *key, size_t len);
 void tracking_invalidate_all(void);
 /* The null alone (clients drop their whole cache), the table kept. */
 void tracking_flush_clients(void);
+/* The same for one client (the link its remote reads were tracked on is
+ * gone). */
+void tracking_flush_client(struct client *c);
 
 /* Loop hooks: BCAST messages and the table limit (before sleep); the
  * table limit (cron). */

@@ -489,6 +489,69 @@ def test_info_fields(t):
     assert t.info("tracking_total_prefixes") == 0
 
 
+def test_blocking_read_invalidated_when_served(t):
+    """XREAD BLOCK and BLPOP remember their keys when they block (in a
+    ring: over the link pinned to the client): the write that serves them
+    invalidates the key, and the key is not tracked after that."""
+    c = t.conn(3)
+    # In a ring, both on one other node: the pinned link stays.
+    s, q = t.ring.keys_on(1, 2, "blk") if t.ring else t.keys("blk", 2)
+    write(t, s, "XADD", s, "1-1", "f", "v")
+    c.cmd("CLIENT", "TRACKING", "on")
+    c.send("XREAD", "BLOCK", "5000", "STREAMS", s, "$")
+    assert c.wait_frames(0.3) == []     # blocked
+    write(t, s, "XADD", s, "2-1", "f", "v")
+    assert c.reply() == {s.encode(): [[b"2-1", [b"f", b"v"]]]}
+    assert c.invalidated({s.encode()}, timeout=2) == [[s.encode()]]
+    write(t, s, "XADD", s, "3-1", "f", "v")
+    assert c.invalidated(timeout=0.3) == []
+    # Served at once (nothing to wait for): remembered all the same.
+    assert s.encode() in c.cmd("XREAD", "BLOCK", "5000", "STREAMS", s, "0")
+    write(t, s, "XADD", s, "4-1", "f", "v")
+    assert c.invalidated({s.encode()}, timeout=2) == [[s.encode()]]
+    # BLPOP is a write: it pops, so it tracks nothing.
+    c.send("BLPOP", q, "5")
+    assert c.wait_frames(0.3) == []
+    write(t, q, "RPUSH", q, "a")
+    assert c.reply() == [q.encode(), b"a"]
+    write(t, q, "RPUSH", q, "b")
+    assert c.invalidated(timeout=0.3) == []
+
+
+def test_watched_transaction_reads_are_tracked(t):
+    """A transaction after WATCH of a key another node serves runs there,
+    over the client's pinned link; its reads are tracked like any other."""
+    c = t.conn(3)
+    (k,) = t.keys("wt", 1)
+    write(t, k, "SET", k, "1")
+    c.cmd("CLIENT", "TRACKING", "on")
+    assert c.cmd("WATCH", k) == "OK"
+    assert c.cmd("MULTI") == "OK"
+    assert c.cmd("GET", k) == "QUEUED"
+    assert c.cmd("EXEC") == [b"1"]
+    write(t, k, "SET", k, "2")
+    assert c.invalidated({k.encode()}, timeout=2) == [[k.encode()]]
+
+
+def test_ring_pinned_link_closed_flushes_its_client(t):
+    """The link pinned to a client moves to another node when its next
+    blocking command's key is served there: the first node forgets what
+    it tracked for that link, so the client (it alone) gets the flush
+    null, and its other clients nothing."""
+    if t.kind != "ring":
+        pytest.skip("ring only")
+    c, other = t.conn(3), t.conn(3)
+    a = t.ring.keys_on(1, 1, "pa")[0]
+    b = t.ring.keys_on(2, 1, "pb")[0]
+    write(t, a, "XADD", a, "1-1", "f", "v")
+    for x in (c, other):
+        x.cmd("CLIENT", "TRACKING", "on")
+    assert a.encode() in c.cmd("XREAD", "BLOCK", "100", "STREAMS", a, "0")
+    assert c.cmd("BLPOP", b, "0.05") is None        # pinned to node 2 now
+    assert c.invalidated(None, timeout=0.5) == [None]
+    assert other.invalidated(timeout=0.1) == []
+
+
 def test_ring_write_through_entry_node(t):
     """In a ring, a write forwarded by the entry node itself (another
     client there) invalidates too."""
@@ -502,6 +565,18 @@ def test_ring_write_through_entry_node(t):
     finally:
         w.close()
     assert c.invalidated({k.encode()}) == [[k.encode()]]
+
+
+def assert_prefixes_registered_again(tr, b, k):
+    """BCAST client b's prefixes were registered on k's owner again: a
+    null told b to start over, and writes of k reach it (within 10 s)."""
+    deadline = time.monotonic() + 10
+    got = []
+    while time.monotonic() < deadline and k.encode() not in flat(got):
+        write(tr, k, "SET", k, "1")
+        got += b.invalidated({k.encode()}, timeout=0.5)
+    assert k.encode() in flat(got)
+    assert None in got
 
 
 def test_ring_link_loss_flushes(t):
@@ -533,13 +608,7 @@ def test_ring_link_loss_flushes(t):
         ring.wait_healthy()
         # Registered again: a null tells the BCAST client to start over,
         # then the owner's changes arrive.
-        deadline = time.monotonic() + 10
-        got = []
-        while time.monotonic() < deadline and k.encode() not in flat(got):
-            write(tr, k, "SET", k, "1")
-            got += b.invalidated({k.encode()}, timeout=0.5)
-        assert k.encode() in flat(got)
-        assert None in got
+        assert_prefixes_registered_again(tr, b, k)
         c.close()
         b.close()
     finally:
@@ -573,4 +642,31 @@ def test_ring_replicas_invalidate_once(t):
         b.close()
         d.close()
     finally:
+        ring.stop()
+
+
+def test_ring_bcast_reaches_an_added_member(t):
+    """A member added after a client registered its BCAST prefixes gets
+    them too: the new state makes the entry node start its clients over
+    (the flush null) and register the prefixes on every member, so a
+    change the new member makes to a key it owns reaches the client."""
+    if t.kind != "ring":
+        pytest.skip("ring only")
+    from ringutil import Node
+    ring = Ring(3)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"])
+    try:
+        b = Conn(ring.nodes[0].port, 3)
+        b.cmd("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "am")
+        new.start()
+        assert ring.client(1).execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+        ring.nodes.append(new)
+        ring.wait_healthy(timeout=30)
+        tr = Target("ring", [n.port for n in ring.nodes], ring)
+        (k,) = ring.keys_on(3, 1, "am")
+        assert ring.owner(k) == 3
+        assert_prefixes_registered_again(tr, b, k)
+        b.close()
+    finally:
+        new.stop()
         ring.stop()
