@@ -95,6 +95,37 @@ def test_key_read_write_patterns(server, admin):
         c.copy("wo:1", "ro:2")
 
 
+def test_key_patterns_match_as_in_redis(server, admin):
+    """Key and channel patterns (literal prefixes, stars, ?, classes,
+    escapes, empty keys) decide as redis-server's do: ACL DRYRUN of GET
+    and PUBLISH for random patterns and keys, on both servers."""
+    import random
+    from conftest import reference_server
+    rnd = random.Random(1207)
+    alphabet = ["a", "b", ":", "*", "*", "?", "[", "]", "^", "-", "\\"]
+    pats = ["", "a*", "ab:*", "a", "ab", "a*b", "\\*", "a\\", "[ab]*", "a?*", "**"]
+    pats += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6))) for _ in range(150)]
+    pats = [pt for pt in pats if pt.strip("*")]    # "*" is allkeys / allchannels
+    keys = ["", "a", "ab", "ab:", "ab:c", "b", "*", "a*b", "aab", "\\", "[", "ba"]
+    keys += ["".join(rnd.choice("ab:*?[]\\") for _ in range(rnd.randint(1, 5)))
+             for _ in range(30)]
+    with reference_server(prefix="ringcache-aclpat-") as ref_port:
+        ref = client(ref_port)
+        for i in range(0, len(pats), 10):
+            rules = ["on", "nopass", "+get", "+publish"]
+            for pt in pats[i:i + 10]:
+                rules += ["~" + pt, "&" + pt]
+            outs = []
+            for c in (admin, ref):
+                c.execute_command("ACL", "SETUSER", "pt", "reset", *rules)
+                outs.append([(c.execute_command("ACL", "DRYRUN", "pt", "GET", k),
+                              c.execute_command("ACL", "DRYRUN", "pt", "PUBLISH", k, "m"))
+                             for k in keys])
+            assert outs[0] == outs[1], (pats[i:i + 10], [
+                (k, a, b) for k, a, b in zip(keys, outs[0], outs[1]) if a != b])
+        ref.close()
+
+
 def test_channel_denials(server, admin):
     admin.acl_setuser("sub", enabled=True, nopass=True, keys=["*"], channels=["news.*"],
                       commands=["+@all"])
