@@ -39,6 +39,7 @@
 #include "conn.h"
 #include "loading.h"
 #include "crc64.h"
+#include "latency.h"
 #include "log.h"
 #include "multi.h"
 #include "propagate.h"
@@ -553,8 +554,10 @@ static unsigned long long file_size(const char *name)
     char *path = aof_path(name);
     struct stat st;
     unsigned long long size = 0;
+    uint64_t t0 = latency_start();
     if (stat(path, &st) == 0 && st.st_size > 0)
         size = (unsigned long long)st.st_size;
+    latency_add_sample_if_needed("aof-fstat", latency_ms_since(t0));
     rc_free(path);
     return size;
 }
@@ -690,10 +693,19 @@ int aof_pending_at(unsigned long long pos)
     return pos > aof.done;
 }
 
+/* Is a background fsync queued or running? */
+static int fsync_in_progress(void)
+{
+    pthread_mutex_lock(&fs_lock);
+    int busy = fs_busy || fs_req_fd >= 0;
+    pthread_mutex_unlock(&fs_lock);
+    return busy;
+}
+
 /* Write everything pending, batch by batch.  Returns 0, or -1 with errno
  * set; the file is then cut back to its last complete batch when
  * possible, else the write resumes where it stopped. */
-static int write_pending(void)
+static int write_batches(void)
 {
     for (;;) {
         if (aof.sealed == 0) {
@@ -733,6 +745,30 @@ static int write_pending(void)
             aof.cap = 4096;
         }
     }
+}
+
+/* write_batches(), timed for the latency monitor as Redis 7.0 times the
+ * write of its AOF buffer: "aof-write", and the circumstance it happened
+ * in (a background fsync pending under everysec, else a child running,
+ * else neither). */
+static int write_pending(void)
+{
+    if (aof.len == 0 && aof.sealed == 0)
+        return 0;
+    uint64_t t0 = latency_start();
+    int fsync_pending = t0 && server.appendfsync == AOF_FSYNC_EVERYSEC && fsync_in_progress();
+    int rc = write_batches();
+    int saved = errno;
+    long long ms = latency_ms_since(t0);
+    if (fsync_pending)
+        latency_add_sample_if_needed("aof-write-pending-fsync", ms);
+    else if (server.child_active)
+        latency_add_sample_if_needed("aof-write-active-child", ms);
+    else
+        latency_add_sample_if_needed("aof-write-alone", ms);
+    latency_add_sample_if_needed("aof-write", ms);
+    errno = saved;
+    return rc;
 }
 
 /* The background fsync's status: 0 ok, else the errno of its failure.
@@ -799,11 +835,13 @@ void aof_before_write(void)
             return;
         /* A background fsync of the same fd may be running: it is harmless
          * to sync again here, and ours covers every byte written. */
+        uint64_t t0 = latency_start();
         if (fdatasync(aof.fd) != 0) {
             log_warn("Can't persist AOF for fsync error when the AOF fsync policy is "
                      "'always': %s. Exiting...", strerror(errno));
             exit(1);
         }
+        latency_add_sample_if_needed("aof-fsync-always", latency_ms_since(t0));
         aof.need_fsync = 0;
         aof.last_fsync_ms = server.mstime;
     } else if (server.appendfsync == AOF_FSYNC_EVERYSEC &&
@@ -902,9 +940,7 @@ void aof_get_info(struct aof_info *out)
     out->current_size = current_size();
     out->base_size = aof.base_size;
     out->buffer_length = aof.len;
-    pthread_mutex_lock(&fs_lock);
-    out->pending_bio_fsync = fs_busy || fs_req_fd >= 0;
-    pthread_mutex_unlock(&fs_lock);
+    out->pending_bio_fsync = fsync_in_progress();
 }
 
 const char *aof_write_denied(void)
@@ -1057,11 +1093,13 @@ static int adopt_temp_incr(struct aoffmt_manifest *nm, const struct aoffmt_manif
         return -1;
     }
     char *path = aof_path(name);
+    uint64_t t0 = latency_start();
     if (rename(aof.path, path) != 0) {
         log_warn("Can't rename %s to %s: %s", aof.path, path, strerror(errno));
         rc_free(path);
         return -1;
     }
+    latency_add_sample_if_needed("aof-rename", latency_ms_since(t0));
     rc_free(aof.path);
     aof.path = path;
     aoffmt_manifest_add(nm, name, seq, AOFFMT_INCR);

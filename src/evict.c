@@ -32,6 +32,7 @@
 
 #include "bio.h"
 #include "cluster.h"
+#include "latency.h"
 #include "object.h"
 #include "propagate.h"
 #include "rand.h"
@@ -417,18 +418,15 @@ static void arm_continuation(void)
         continuation_armed = 1;
 }
 
-/* One eviction run; see the file comment.  The memory freed is measured
- * as the drop of used memory around each deletion, so that values freed
- * by the background thread (lazyfree-lazy-eviction) do not make the loop
- * run on until the thread catches up: with lazy eviction the real state
- * is checked every 16 keys instead. */
-static int perform(void)
+/* Evicts keys until tofree bytes are freed; see the file comment.  The
+ * memory freed is measured as the drop of used memory around each
+ * deletion, so that values freed by the background thread
+ * (lazyfree-lazy-eviction) do not make the loop run on until the thread
+ * catches up: with lazy eviction the real state is checked every 16 keys
+ * instead.  The deletions and the wait for the background thread are the
+ * latency monitor's "eviction-del" and "eviction-lazyfree", as in Redis. */
+static int evict_keys(unsigned long long tofree)
 {
-    unsigned long long tofree;
-    if (!over_limit(&tofree))
-        return EVICT_OK;
-    if (server.maxmemory_policy == MM_NOEVICTION)
-        return EVICT_FAIL;
     int random = server.maxmemory_policy == MM_ALLKEYS_RANDOM ||
                  server.maxmemory_policy == MM_VOLATILE_RANDOM;
     long long limit = time_limit_us();
@@ -443,7 +441,9 @@ static int perform(void)
         size_t before = rc_used_memory();
         propagate_deletion(db->id, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
         notify_event(NOTIFY_EVICTED, "evicted", db, kv_key(o), o->klen);
+        uint64_t del_start = latency_start();
         db_delete(db, kv_key(o), o->klen, server.lazyfree_lazy_eviction);
+        latency_add_sample_if_needed("eviction-del", latency_ms_since(del_start));
         size_t after = rc_used_memory();
         if (after < before)
             freed += before - after;
@@ -466,12 +466,29 @@ nothing_left:
      * give it a moment before refusing commands. */
     if (bio_pending() > 0) {
         long long wait = limit < 0 || limit > 1000 ? 1000 : limit;
+        uint64_t wait_start = latency_start();
         if (wait > 0)
             usleep((useconds_t)wait);
+        latency_add_sample_if_needed("eviction-lazyfree", latency_ms_since(wait_start));
         if (!over_limit(NULL))
             return EVICT_OK;
     }
     return EVICT_FAIL;
+}
+
+/* One eviction run when memory is over the limit, timed as the latency
+ * monitor's "eviction-cycle". */
+static int perform(void)
+{
+    unsigned long long tofree;
+    if (!over_limit(&tofree))
+        return EVICT_OK;
+    if (server.maxmemory_policy == MM_NOEVICTION)
+        return EVICT_FAIL;
+    uint64_t t0 = latency_start();
+    int rc = evict_keys(tofree);
+    latency_add_sample_if_needed("eviction-cycle", latency_ms_since(t0));
+    return rc;
 }
 
 int evict_perform(void)

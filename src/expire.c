@@ -36,6 +36,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "latency.h"
 #include "propagate.h"
 
 #define KEYS_PER_LOOP 20        /* keys examined per round and database */
@@ -282,6 +283,7 @@ void expire_active_cycle(int fast)
 
     long long elapsed = (long long)rc_monotonic_us() - start;
     server.stat_expire_cycle_time_used += elapsed;
+    latency_add_sample_if_needed("expire-cycle", elapsed / 1000);
 
     /* Running estimate of the share of keys that are logically expired
      * but still present; this sample weighs 5%.  INFO reads it in

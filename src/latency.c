@@ -3,11 +3,17 @@
  * has them.
  *
  * The monitor.  With `latency-monitor-threshold` N > 0, every event that
- * takes N ms or more is a sample of its event class ("command" for a
- * command call, "fast-command" for a command flagged fast).  Each class
- * keeps the last 160 samples, one per second (a later sample in the same
- * second raises that second's value), and its all-time maximum: LATENCY
- * LATEST, HISTORY, RESET and GRAPH read them.
+ * takes N ms or more is a sample of its event class.  The classes are
+ * Redis 7.0's, sampled at the same points: "command" and "fast-command"
+ * (a command call, command.c), "fork" (snapshot.c), "aof-write" with one
+ * of "aof-write-alone", "aof-write-active-child" or
+ * "aof-write-pending-fsync", "aof-fsync-always", "aof-fstat" and
+ * "aof-rename" (aof.c), "rdb-unlink-temp-file" (snapshot.c),
+ * "expire-cycle" (expire.c), "eviction-cycle", "eviction-del" and
+ * "eviction-lazyfree" (evict.c).  Each class keeps the last 160 samples,
+ * one per second (a later sample in the same second raises that second's
+ * value), and its all-time maximum: LATENCY LATEST, HISTORY, RESET and
+ * GRAPH read them, and LATENCY DOCTOR gives Redis's report and advice.
  *
  * Tracking.  With `latency-tracking yes` every command's call times go
  * into a histogram with the layout of the HdrHistogram Redis uses (values
@@ -25,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aof.h"
 #include "reply.h"
 #include "server.h"
 
@@ -87,6 +94,27 @@ void latency_add_sample_if_needed(const char *event, long long ms)
 {
     if (server.latency_monitor_threshold && ms >= server.latency_monitor_threshold)
         add_sample(event, ms);
+}
+
+uint64_t latency_start(void)
+{
+    return server.latency_monitor_threshold ? rc_monotonic_us() : 0;
+}
+
+long long latency_ms_since(uint64_t start)
+{
+    return start ? (long long)((rc_monotonic_us() - start) / 1000) : 0;
+}
+
+/* GB of used memory per second of the last fork (Redis's stat_fork_rate),
+ * which LATENCY DOCTOR grades. */
+static double fork_rate;
+
+void latency_fork_done(long long usec)
+{
+    fork_rate = (double)rc_used_memory() * 1000000 / (double)(usec > 0 ? usec : 1) /
+                (1024.0 * 1024 * 1024);
+    latency_add_sample_if_needed("fork", usec / 1000);
 }
 
 /* Forgets one event class (or all with event NULL); returns how many. */
@@ -620,8 +648,178 @@ static void analyze(const struct series *ts, struct event_stats *st)
     st->mad = (uint32_t)(dev / (unsigned)st->samples);
 }
 
-/* Redis's latency report for the event classes ringcache records
- * ("command" and "fast-command"), with the advice it gives for them. */
+/* The advice LATENCY DOCTOR may give (advice_texts words it). */
+enum {
+    ADV_BETTER_VM = 1 << 0,
+    ADV_SLOWLOG_ENABLE = 1 << 1,
+    ADV_SLOWLOG_TUNE = 1 << 2,
+    ADV_SLOWLOG_INSPECT = 1 << 3,
+    ADV_SCHEDULER = 1 << 4,
+    ADV_LOCAL_DISK = 1 << 5,
+    ADV_SSD = 1 << 6,
+    ADV_DATA_WRITEBACK = 1 << 7,
+    ADV_DISK_CONTENTION = 1 << 8,
+    ADV_NO_APPENDFSYNC = 1 << 9,
+    ADV_RELAX_FSYNC = 1 << 10,
+    ADV_WRITE_LOAD_INFO = 1 << 11,
+    ADV_HZ = 1 << 12,
+    ADV_LARGE_OBJECTS = 1 << 13,
+    ADV_MASS_EVICTION = 1 << 14,
+};
+
+/* The advice each event class calls for, as Redis 7.0's report decides
+ * it; "command" and "fork" depend on the configuration and the fork rate
+ * (event_advice).  Redis also lists "aof-rewrite-diff-write", which its
+ * 7.0 no longer records and neither does ringcache. */
+static const struct {
+    const char *event;
+    unsigned advice;
+} event_advices[] = {
+    {"fast-command", ADV_SCHEDULER},
+    {"aof-write-pending-fsync",
+     ADV_LOCAL_DISK | ADV_DISK_CONTENTION | ADV_SSD | ADV_DATA_WRITEBACK},
+    {"aof-write-active-child", ADV_NO_APPENDFSYNC | ADV_DATA_WRITEBACK | ADV_SSD},
+    {"aof-write-alone", ADV_LOCAL_DISK | ADV_DATA_WRITEBACK | ADV_SSD},
+    {"aof-fsync-always", ADV_RELAX_FSYNC},
+    {"aof-fstat", ADV_DISK_CONTENTION | ADV_LOCAL_DISK},
+    {"rdb-unlink-temp-file", ADV_DISK_CONTENTION | ADV_LOCAL_DISK},
+    {"aof-rename", ADV_WRITE_LOAD_INFO | ADV_DATA_WRITEBACK | ADV_SSD | ADV_LOCAL_DISK},
+    {"expire-cycle", ADV_HZ | ADV_LARGE_OBJECTS},
+    {"eviction-del", ADV_LARGE_OBJECTS},
+    {"eviction-cycle", ADV_MASS_EVICTION},
+};
+
+/* The advice event calls for.  For "fork" the grade of the fork rate is
+ * appended to t (the end of the event's line). */
+static unsigned event_advice(const char *event, struct text_buf *t)
+{
+    if (strcmp(event, "command") == 0) {
+        unsigned a = ADV_SLOWLOG_INSPECT | ADV_LARGE_OBJECTS;
+        if (server.slowlog_log_slower_than < 0)
+            a |= ADV_SLOWLOG_ENABLE;
+        else if (server.slowlog_log_slower_than / 1000 > server.latency_monitor_threshold)
+            a |= ADV_SLOWLOG_TUNE;
+        return a;
+    }
+    if (strcmp(event, "fork") == 0) {
+        const char *grade = fork_rate < 10    ? "terrible"
+                            : fork_rate < 25  ? "poor"
+                            : fork_rate < 100 ? "good"
+                                              : "excellent";
+        tb_printf(t, " Fork rate is %.2f GB/sec (%s).", fork_rate, grade);
+        return fork_rate < 25 ? ADV_BETTER_VM : 0;
+    }
+    for (size_t i = 0; i < sizeof(event_advices) / sizeof(event_advices[0]); i++)
+        if (strcmp(event, event_advices[i].event) == 0)
+            return event_advices[i].advice;
+    return 0;
+}
+
+/* The advice paragraphs, in the order redis-server 7.0 prints them and
+ * in its words.  Where `after` is set, latency-monitor-threshold in
+ * microseconds goes between text and after. */
+static const struct {
+    unsigned advice;
+    const char *text, *after;
+} advice_texts[] = {
+    {ADV_BETTER_VM,
+     "- If you are using a virtual machine, consider upgrading it with a faster one using a "
+     "hypervisior that provides less latency during fork() calls. Xen is known to have poor "
+     "fork() performance. Even in the context of the same VM provider, certain kinds of "
+     "instances can execute fork faster than others.\n", NULL},
+    {ADV_SLOWLOG_ENABLE,
+     "- There are latency issues with potentially slow commands you are using. Try to enable "
+     "the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than ",
+     "'. If the Slow log is disabled Redis is not able to log slow commands execution for "
+     "you.\n"},
+    {ADV_SLOWLOG_TUNE,
+     "- Your current Slow Log configuration only logs events that are slower than your "
+     "configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than ",
+     "'.\n"},
+    {ADV_SLOWLOG_INSPECT,
+     "- Check your Slow Log to understand what are the commands you are running which are too "
+     "slow to execute. Please check https://redis.io/commands/slowlog for more information.\n",
+     NULL},
+    {ADV_SCHEDULER,
+     "- The system is slow to execute Redis code paths not containing system calls. This "
+     "usually means the system does not provide Redis CPU time to run for long periods. You "
+     "should try to:\n"
+     "  1) Lower the system load.\n"
+     "  2) Use a computer / VM just for Redis if you are running other software in the same "
+     "system.\n"
+     "  3) Check if you have a \"noisy neighbour\" problem.\n"
+     "  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in "
+     "your system.\n"
+     "  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if "
+     "you are using Jemalloc. However this may create fragmentation problems.\n", NULL},
+    {ADV_LOCAL_DISK,
+     "- It is strongly advised to use local disks for persistence, especially if you are using "
+     "AOF. Remote disks provided by platform-as-a-service providers are known to be slow.\n",
+     NULL},
+    {ADV_SSD,
+     "- SSD disks are able to reduce fsync latency, and total time needed for snapshotting and "
+     "AOF log rewriting (resulting in smaller memory usage). With extremely high write load "
+     "SSD disks can be a good option. However Redis should perform reasonably with high load "
+     "using normal disks. Use this advice as a last resort.\n", NULL},
+    {ADV_DATA_WRITEBACK,
+     "- Mounting ext3/4 filesystems with data=writeback can provide a performance boost "
+     "compared to data=ordered, however this mode of operation provides less guarantees, and "
+     "sometimes it can happen that after a hard crash the AOF file will have a half-written "
+     "command at the end and will require to be repaired before Redis restarts.\n", NULL},
+    {ADV_DISK_CONTENTION,
+     "- Try to lower the disk contention. This is often caused by other disk intensive "
+     "processes running in the same computer (including other Redis instances).\n", NULL},
+    {ADV_NO_APPENDFSYNC,
+     "- Assuming from the point of view of data safety this is viable in your environment, "
+     "you could try to enable the 'no-appendfsync-on-rewrite' option, so that fsync will not "
+     "be performed while there is a child rewriting the AOF file or producing an RDB file "
+     "(the moment where there is high disk contention).\n", NULL},
+    {ADV_RELAX_FSYNC,
+     "- Your fsync policy is set to 'always'. It is very hard to get good performances with "
+     "such a setup, if possible try to relax the fsync policy to 'onesec'.\n", NULL},
+    {ADV_WRITE_LOAD_INFO,
+     "- Latency during the AOF atomic rename operation or when the final difference is "
+     "flushed to the AOF file at the end of the rewrite, sometimes is caused by very high "
+     "write load, causing the AOF buffer to get very large. If possible try to send less "
+     "commands to accomplish the same work, or use Lua scripts to group multiple operations "
+     "into a single EVALSHA call.\n", NULL},
+    {ADV_HZ,
+     "- In order to make the Redis keys expiring process more incremental, try to set the "
+     "'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n", NULL},
+    {ADV_LARGE_OBJECTS,
+     "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a "
+     "blocking operation. If you have very large objects that are often deleted, expired, or "
+     "evicted, try to fragment those objects into multiple smaller objects.\n", NULL},
+    {ADV_MASS_EVICTION,
+     "- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation of large "
+     "objects via sets or sorted sets intersections, STORE option of SORT, Redis Cluster "
+     "large keys migrations (RESTORE command), may create sudden memory pressure forcing the "
+     "server to block trying to evict keys. \n", NULL},
+};
+
+/* The advice section for the advice a calls for (not 0). */
+static void advise(struct text_buf *t, unsigned a)
+{
+    unsigned long long us = (unsigned long long)server.latency_monitor_threshold * 1000;
+    /* Two are given only while they still apply, as in Redis (which has
+     * printed the heading all the same). */
+    if (server.appendfsync != AOF_FSYNC_ALWAYS)
+        a &= ~(unsigned)ADV_RELAX_FSYNC;
+    if (server.hz >= 100)
+        a &= ~(unsigned)ADV_HZ;
+    tb_printf(t, "\nI have a few advices for you:\n\n");
+    for (size_t i = 0; i < sizeof(advice_texts) / sizeof(advice_texts[0]); i++) {
+        if (!(a & advice_texts[i].advice))
+            continue;
+        tb_add(t, advice_texts[i].text, strlen(advice_texts[i].text));
+        if (advice_texts[i].after)
+            tb_printf(t, "%llu%s", us, advice_texts[i].after);
+    }
+}
+
+/* Redis 7.0's latency report: one line per event class recorded, then the
+ * advice they call for.  Redis's advice on transparent huge pages (given
+ * when its process has some) is not given. */
 void cmd_latency_doctor(struct client *c)
 {
     struct text_buf t = {NULL, 0, 0};
@@ -636,8 +834,7 @@ void cmd_latency_doctor(struct client *c)
         rc_free(t.p);
         return;
     }
-    int slowlog_enable = 0, slowlog_tune = 0, slowlog_inspect = 0, scheduler = 0, large = 0;
-    int advices = 0;
+    unsigned advice = 0;
     for (int i = 0; i < nevents; i++) {
         const struct series *ts = events[i];
         struct event_stats st;
@@ -649,61 +846,19 @@ void cmd_latency_doctor(struct client *c)
                       "%.2f sec). Worst all time event %lums.",
                   i + 1, ts->event, st.samples, (unsigned long)st.avg, (unsigned long)st.mad,
                   st.samples ? (double)st.period / st.samples : 0.0, (unsigned long)ts->max);
-        if (strcmp(ts->event, "command") == 0) {
-            if (server.slowlog_log_slower_than < 0) {
-                slowlog_enable = 1;
-                advices++;
-            } else if (server.slowlog_log_slower_than / 1000 > server.latency_monitor_threshold) {
-                slowlog_tune = 1;
-                advices++;
-            }
-            slowlog_inspect = large = 1;
-            advices += 2;
-        } else if (strcmp(ts->event, "fast-command") == 0) {
-            scheduler = 1;
-            advices++;
-        }
+        advice |= event_advice(ts->event, &t);
         tb_add(&t, "\n", 1);
     }
-    if (nevents == 0) {
+    if (nevents == 0)
         tb_printf(&t, "Dave, no latency spike was observed during the lifetime of this Redis "
                       "instance, not in the slightest bit. I honestly think you ought to sit down "
                       "calmly, take a stress pill, and think things over.\n");
-    } else if (advices) {
-        unsigned long long us = (unsigned long long)server.latency_monitor_threshold * 1000;
-        tb_printf(&t, "\nI have a few advices for you:\n\n");
-        if (slowlog_enable)
-            tb_printf(&t, "- There are latency issues with potentially slow commands you are "
-                          "using. Try to enable the Slow Log Redis feature using the command "
-                          "'CONFIG SET slowlog-log-slower-than %llu'. If the Slow log is disabled "
-                          "Redis is not able to log slow commands execution for you.\n", us);
-        if (slowlog_tune)
-            tb_printf(&t, "- Your current Slow Log configuration only logs events that are "
-                          "slower than your configured latency monitor threshold. Please use "
-                          "'CONFIG SET slowlog-log-slower-than %llu'.\n", us);
-        if (slowlog_inspect)
-            tb_printf(&t, "- Check your Slow Log to understand what are the commands you are "
-                          "running which are too slow to execute. Please check "
-                          "https://redis.io/commands/slowlog for more information.\n");
-        if (scheduler)
-            tb_printf(&t, "- The system is slow to execute Redis code paths not containing "
-                          "system calls. This usually means the system does not provide Redis "
-                          "CPU time to run for long periods. You should try to:\n"
-                          "  1) Lower the system load.\n"
-                          "  2) Use a computer / VM just for Redis if you are running other "
-                          "softawre in the same system.\n"
-                          "  3) Check if you have a \"noisy neighbour\" problem.\n"
-                          "  4) Check with 'redis-cli --intrinsic-latency 100' what is the "
-                          "intrinsic latency in your system.\n"
-                          "  5) Check if the problem is allocator-related by recompiling Redis "
-                          "with MALLOC=libc, if you are using Jemalloc. However this may create "
-                          "fragmentation problems.\n");
-        if (large)
-            tb_printf(&t, "- Deleting, expiring or evicting (because of maxmemory policy) large "
-                          "objects is a blocking operation. If you have very large objects that "
-                          "are often deleted, expired, or evicted, try to fragment those objects "
-                          "into multiple smaller objects.\n");
-    }
+    else if (advice == 0)
+        tb_printf(&t, "\nWhile there are latency events logged, I'm not able to suggest any easy "
+                      "fix. Please use the Redis community to get some help, providing this "
+                      "report in your help request.\n");
+    else
+        advise(&t, advice);
     reply_verbatim(c, t.p, t.len, "txt");
     rc_free(t.p);
 }

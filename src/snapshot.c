@@ -50,6 +50,7 @@
 #include "aof.h"
 #include "childinfo.h"
 #include "dict.h"
+#include "latency.h"
 #include "log.h"
 #include "mem.h"
 #include "rdbobj.h"
@@ -127,6 +128,15 @@ static void remove_temp_file(pid_t pid)
     unlink(tmp);
 }
 
+/* The temp file of a BGSAVE child stopped by a signal is removed by the
+ * parent: the latency monitor's "rdb-unlink-temp-file", as in Redis. */
+static void remove_killed_temp_file(pid_t pid)
+{
+    uint64_t t0 = latency_start();
+    remove_temp_file(pid);
+    latency_add_sample_if_needed("rdb-unlink-temp-file", latency_ms_since(t0));
+}
+
 /* Runs in the child: writes path (dbfilename, or the new AOF base) and
  * never returns. */
 static void child_main(const char *path)
@@ -170,6 +180,7 @@ static pid_t fork_child(int kind, const char *path)
         return -1;
     }
     snap.latest_fork_usec = (long long)rc_ustime() - t0;
+    latency_fork_done(snap.latest_fork_usec);
     snap.total_forks++;
     snap.child = pid;
     snap.start = time(NULL);
@@ -312,7 +323,7 @@ static void child_done(int st)
     } else {
         int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
         log_warn("Background saving terminated by signal %d", sig);
-        remove_temp_file(pid);
+        remove_killed_temp_file(pid);
         /* SIGUSR1 is how a child is stopped on purpose: not an error. */
         if (sig != SIGUSR1)
             snap.last_ok = 0;
@@ -426,10 +437,11 @@ void snapshot_shutdown(void)
         ;
     if (snap.kind == CHILD_AOF) {
         aof_rewrite_end(0, (long)snap.child);
+    } else if (snap.kind == CHILD_RDB) {
+        remove_killed_temp_file(snap.child);
     } else {
         remove_temp_file(snap.child);
-        if (snap.kind == CHILD_CUT)
-            snap.cut_state = SNAPSHOT_CUT_ERR;
+        snap.cut_state = SNAPSHOT_CUT_ERR;
     }
     child_gone(0);
 }

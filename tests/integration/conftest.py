@@ -140,10 +140,11 @@ def stop_node(proc, timeout=5.0):
     assert_no_sanitizer_report(log)
 
 
-def start_node(*extra_args, port=None, timeout=10.0):
+def start_node(*extra_args, port=None, timeout=10.0, env=None):
     """Start a node with extra command-line arguments (e.g. "--maxmemory",
     "1mb") and wait until it answers PING.  Returns (port, proc); proc has
     .workdir and .logpath attributes.  The caller stops it with stop_node.
+    env: the node's environment (default: this process's).
     Skips the test when the binary is not built.  Raises RuntimeError, with the node's output, when it exits or does not
     answer within `timeout` seconds (e.g. because the port was taken)."""
     if not os.access(BINARY, os.X_OK):
@@ -156,7 +157,7 @@ def start_node(*extra_args, port=None, timeout=10.0):
             "--dir", workdir] + [str(a) for a in extra_args]
     with open(logpath, "wb") as logf:
         proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=workdir)
+                                stdin=subprocess.DEVNULL, cwd=workdir, env=env)
     proc.workdir = workdir
     proc.logpath = logpath
     deadline = time.monotonic() + timeout
@@ -240,11 +241,12 @@ def stop_proc(proc, timeout=10.0):
             proc.wait()
 
 
-def start_redis(workdir, *extra):
+def start_redis(workdir, *extra, env=None):
     """A redis-server working in workdir (its --dir and cwd), with --save ""
     and then the extra arguments; returns (port, proc) once it answers
-    PING.  Skips the test when redis-server is not installed.  In cluster
-    mode the port's bus port (port + 10000) must be free as well."""
+    PING.  env: its environment (default: this process's).  Skips the
+    test when redis-server is not installed.  In cluster mode the port's
+    bus port (port + 10000) must be free as well."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server not installed")
     cluster = "--cluster-enabled" in [str(a) for a in extra]
@@ -256,7 +258,7 @@ def start_redis(workdir, *extra):
             [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
              "--daemonize", "no", "--dir", workdir] + [str(a) for a in extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL, cwd=workdir)
+            stdin=subprocess.DEVNULL, cwd=workdir, env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             if ping(port):
@@ -264,6 +266,36 @@ def start_redis(workdir, *extra):
             time.sleep(0.02)
         stop_proc(proc)
     raise RuntimeError("redis-server did not start")
+
+
+def faultinj_so(tmpdir):
+    """tests/faultinj.so (the LD_PRELOAD interposer of tests/faultinj.c)
+    as `make check` built it, else, or when it is older than its source,
+    built in tmpdir.  Skips the test when there is no C compiler."""
+    src = os.path.join(ROOT, "tests", "faultinj.c")
+    so = os.environ.get("FAULTINJ_SO", os.path.join(ROOT, "tests", "faultinj.so"))
+    if os.path.exists(so) and os.path.getmtime(so) >= os.path.getmtime(src):
+        return so
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("tests/faultinj.so not built and no C compiler to build it")
+    so = os.path.join(tmpdir, "faultinj.so")
+    subprocess.run([cc, "-std=c11", "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
+                   timeout=60)
+    return so
+
+
+def faultinj_env(tmpdir, **variables):
+    """This process's environment plus the interposer (faultinj_so) in
+    LD_PRELOAD and the given variables (FAULTINJ_TRIGGER, FAULTINJ_SLOW:
+    see tests/faultinj.c)."""
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = faultinj_so(tmpdir)
+    env.update(variables)
+    # ASan wants to come first in the library list; the interposer must.
+    opts = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "verify_asan_link_order=0"
+    return env
 
 
 @contextlib.contextmanager

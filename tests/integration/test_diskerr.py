@@ -32,7 +32,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, HOST, ROOT, node_log, pick_port, ping, stop_by_signal
+from conftest import BINARY, HOST, faultinj_env, node_log, pick_port, ping, stop_by_signal
 
 redis = pytest.importorskip("redis")
 
@@ -403,20 +403,6 @@ def test_bgrewriteaof_on_full_disk(disk):
 
 # ---- fsync errors (LD_PRELOAD interposer) ----
 
-def faultinj_so(tmpdir):
-    """tests/faultinj.so as `make check` built it, else built here."""
-    so = os.environ.get("FAULTINJ_SO", os.path.join(ROOT, "tests", "faultinj.so"))
-    if os.path.exists(so):
-        return so
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("tests/faultinj.so not built and no C compiler to build it")
-    so = os.path.join(tmpdir, "faultinj.so")
-    subprocess.run([cc, "-shared", "-fPIC", "-o", so, os.path.join(ROOT, "tests", "faultinj.c"),
-                    "-ldl"], check=True, timeout=60)
-    return so
-
-
 def start_faulty(workdir, *extra):
     """A node whose fsync/fdatasync fail with EIO while the returned
     trigger file exists."""
@@ -425,12 +411,7 @@ def start_faulty(workdir, *extra):
     data = os.path.join(workdir, "data")
     os.makedirs(data, exist_ok=True)
     trigger = os.path.join(workdir, "fail-fsync")
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = faultinj_so(workdir)
-    env["FAULTINJ_TRIGGER"] = trigger
-    # ASan wants to come first in the library list; the interposer must.
-    opts = env.get("ASAN_OPTIONS", "")
-    env["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "verify_asan_link_order=0"
+    env = faultinj_env(workdir, FAULTINJ_TRIGGER=trigger)
     port, proc = start(data, logdir, *extra, env=env)
     return port, proc, trigger, data, logdir
 
