@@ -36,8 +36,10 @@
 #include <string.h>
 
 #include "dict.h"
+#include "eval.h"
 #include "listpack.h"
 #include "mem.h"
+#include "memdoctor.h"
 #include "quicklist.h"
 #include "rcbuild.h"
 #include "rdb.h"
@@ -254,9 +256,12 @@ struct alloc_stats {
     size_t allocated, active, resident;
 };
 
-static void alloc_stats(struct alloc_stats *a)
+/* jemalloc's allocated, active and resident bytes.  Without jemalloc,
+ * Redis's stand-ins: resident is the RSS less the Lua VM's memory, active
+ * is resident, allocated is used_memory. */
+static void alloc_stats(struct alloc_stats *a, const struct mem_overview *m)
 {
-    a->allocated = a->active = a->resident = rc_used_memory();
+    a->allocated = a->active = a->resident = 0;
 #ifdef HAVE_JEMALLOC
     uint64_t epoch = 1;
     size_t sz = sizeof(epoch);
@@ -266,6 +271,13 @@ static void alloc_stats(struct alloc_stats *a)
     mallctl("stats.active", &a->active, &sz, NULL, 0);
     mallctl("stats.resident", &a->resident, &sz, NULL, 0);
 #endif
+    size_t lua = eval_lua_memory();
+    if (!a->resident)
+        a->resident = m->rss > lua ? m->rss - lua : m->rss;
+    if (!a->active)
+        a->active = a->resident;
+    if (!a->allocated)
+        a->allocated = m->used;
 }
 
 static void map_size(struct client *c, const char *name, long long v)
@@ -284,8 +296,8 @@ void cmd_memory_stats(struct client *c)
 {
     struct alloc_stats a;
     struct mem_overview m;
-    alloc_stats(&a);
     stats_mem_overview(&m);
+    alloc_stats(&a, &m);
     int dbs = 0;
     for (int j = 0; j < server.dbnum; j++)
         if (db_size(&server.dbs[j]))
@@ -295,7 +307,7 @@ void cmd_memory_stats(struct client *c)
     map_size(c, "total.allocated", (long long)m.used);
     map_size(c, "startup.allocated", (long long)m.startup);
     map_size(c, "replication.backlog", (long long)m.repl_backlog);
-    map_size(c, "clients.slaves", 0);
+    map_size(c, "clients.slaves", (long long)m.clients_slaves);
     map_size(c, "clients.normal", (long long)m.clients);
     map_size(c, "cluster.links", (long long)m.cluster_links);
     map_size(c, "aof.buffer", (long long)m.aof_buffer);
@@ -322,8 +334,9 @@ void cmd_memory_stats(struct client *c)
         overhead_db += mainh + exph;
         keys += (long long)db_size(db);
     }
-    long long overhead = (long long)(m.startup + m.repl_backlog + m.clients + m.cluster_links +
-                                     m.aof_buffer + m.lua_caches + m.functions_caches) +
+    long long overhead = (long long)(m.startup + m.repl_backlog + m.clients_slaves + m.clients +
+                                     m.cluster_links + m.aof_buffer + m.lua_caches +
+                                     m.functions_caches) +
                          overhead_db;
     long long dataset = (long long)m.used - overhead;
     if (dataset < 0)
@@ -390,39 +403,33 @@ void cmd_memory_purge(struct client *c)
     reply_ok(c);
 }
 
-/* Redis's memory doctor: nothing to judge below 5 MB; otherwise the
- * peak-memory detector.  Redis's other detectors (fragmentation, client
- * and replica buffers, script cache) are not run: ringcache's allocator
- * figures are not Redis's. */
+/* Redis's memory doctor (memdoctor.c) on ringcache's figures: those of
+ * MEMORY STATS, the clients of INFO, replicas as repl.c counts them and
+ * the EVAL script cache. */
 void cmd_memory_doctor(struct client *c)
 {
     struct mem_overview m;
+    struct alloc_stats a;
     stats_mem_overview(&m);
-    static const char empty[] =
-        "Hi Sam, this instance is empty or is using very little memory, my issues detector "
-        "can't be used in these conditions. Please, leave for your mission on Earth and fill "
-        "it with some data. The new Sam and I will be back to our programming as soon as I "
-        "finished rebooting.\n";
-    static const char fine[] =
-        "Hi Sam, I can't find any memory issue in your instance. I can only account for what "
-        "occurs on this base.\n";
-    static const char peak[] =
-        "Sam, I detected a few issues in this Redis instance memory implants:\n\n"
-        " * Peak memory: In the past this instance used more than 150% the memory that is "
-        "currently using. The allocator is normally not able to release memory after a peak, "
-        "so you can expect to see a big fragmentation ratio, however this is actually harmless "
-        "and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) "
-        "is currently bigger than expected, the memory will be used as soon as you fill the "
-        "Redis instance with more data. If the memory peak was only occasional and you want to "
-        "try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other "
-        "option is to shutdown and restart the instance.\n\n"
-        "I'm here to keep you safe, Sam. I want to help you.\n";
-    const char *r = fine;
-    if (m.used < 1024 * 1024 * 5)
-        r = empty;
-    else if ((float)m.peak / (float)m.used > 1.5f)
-        r = peak;
-    reply_verbatim(c, r, strlen(r), "txt");
+    alloc_stats(&a, &m);
+    struct memdoc_figures f = {
+        .used = m.used,
+        .peak = m.peak,
+        .rss = m.rss,
+        .allocated = a.allocated,
+        .active = a.active,
+        .resident = a.resident,
+        .clients_normal = m.clients,
+        .nclients = m.nclients,
+        .clients_slaves = m.clients_slaves,
+        .nreplicas = m.replicas,
+        .scripts = eval_scripts(),
+        .allocator = rc_allocator_name(),
+    };
+    size_t len;
+    char *report = memdoc_report(&f, &len);
+    reply_verbatim(c, report, len, "txt");
+    rc_free(report);
 }
 
 void cmd_memory_help(struct client *c)

@@ -1403,6 +1403,18 @@ void repl_summary(struct repl_summary *out)
         out->peers_up += rs.peers[i] && rs.peers[i]->link && link_connected(rs.peers[i]->link);
 }
 
+size_t repl_replica_output(size_t *replicas)
+{
+    size_t out = 0;
+    *replicas = 0;
+    for (int i = 0; i < rs.npeers; i++)
+        if (rs.peers[i] && rs.peers[i]->link) {
+            (*replicas)++;
+            out += link_output(rs.peers[i]->link);
+        }
+    return out;
+}
+
 char *repl_info(void)
 {
     char *b = NULL;

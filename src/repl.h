@@ -106,6 +106,10 @@ struct repl_summary {
     int peers_up;
 };
 void repl_summary(struct repl_summary *s);
+/* Replication's part of Redis's replica clients (INFO mem_clients_slaves,
+ * MEMORY STATS and DOCTOR): the bytes queued on peers' replication links
+ * and not yet written; *replicas: how many peers have such a link. */
+size_t repl_replica_output(size_t *replicas);
 /* INFO lines about the stream and each peer (rc_free the result). */
 char *repl_info(void);
 

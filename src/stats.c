@@ -313,6 +313,8 @@ void stats_mem_overview(struct mem_overview *m)
     m->rss = rss_bytes();
     m->startup = (size_t)server.startup_memory;
     m->clients = clients_memory();
+    m->nclients = server.connected_clients;
+    m->clients_slaves = repl_replica_output(&m->replicas);
     m->lua_caches = eval_overhead();
     m->functions_caches = function_overhead();
 }
@@ -324,7 +326,9 @@ static void section_memory(struct text *t)
         server.stat_peak_memory = used;
     size_t rss = rss_bytes();
     size_t peak = server.stat_peak_memory;
-    size_t overhead = clients_memory();
+    size_t replicas;
+    size_t slaves = repl_replica_output(&replicas);
+    size_t overhead = clients_memory() + slaves;
     for (int i = 0; i < server.dbnum; i++) {
         struct db *db = &server.dbs[i];
         overhead += sizeof(*db) + sizeof(uint32_t) * (RC_SLOTS + 1);
@@ -387,7 +391,7 @@ static void section_memory(struct text *t)
                "mem_not_counted_for_evict:%llu\r\n"
                "mem_replication_backlog:0\r\n"
                "mem_total_replication_buffers:0\r\n"
-               "mem_clients_slaves:0\r\n"
+               "mem_clients_slaves:%zu\r\n"
                "mem_clients_normal:%zu\r\n"
                "mem_cluster_links:0\r\n"
                "mem_aof_buffer:0\r\n"
@@ -403,7 +407,7 @@ static void section_memory(struct text *t)
             vm_eval + vm_fn, h_vm_total, function_overhead(), eval_overhead() + function_overhead(),
             h_scripts, server.maxmemory, h_max,
             policy_name(server.maxmemory_policy), frag, (long long)rss - (long long)used, frag,
-            (long long)rss - (long long)used, evict_not_counted(), clients_memory(),
+            (long long)rss - (long long)used, evict_not_counted(), slaves, clients_memory(),
             rc_allocator_name(), bio_pending());
 }
 

@@ -19,7 +19,9 @@ void cmd_info(struct client *c);
 
 /* What MEMORY STATS and MEMORY DOCTOR need of INFO memory's figures. */
 struct mem_overview {
-    size_t used, peak, rss, startup, clients;
+    size_t used, peak, rss, startup;
+    size_t clients, nclients;           /* mem_clients_normal; connected clients */
+    size_t clients_slaves, replicas;    /* mem_clients_slaves; replicas */
     size_t repl_backlog, cluster_links, aof_buffer, lua_caches, functions_caches;
 };
 void stats_mem_overview(struct mem_overview *m);
