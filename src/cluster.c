@@ -14,6 +14,8 @@
  * small pool of forwarding links per RESP version, all opened lazily.
  */
 #include "cluster.h"
+
+#include "adminsync.h"
 #include "conn.h"
 
 #include <errno.h>
@@ -867,14 +869,15 @@ static void rejoin_step(uint64_t now)
     } else if (st == CSTATE_FAILED) {
         log_notice("This node is marked failed in epoch %llu: asking to rejoin",
                    (unsigned long long)s->epoch);
+        adminsync_restart();    /* users and libraries may have changed meanwhile */
         propose_my_status(CSTATE_JOINING);
-    } else if (st == CSTATE_JOINING && caught_up()) {
+    } else if (st == CSTATE_JOINING && adminsync_ready() && caught_up()) {
         log_notice("Every slot this node holds is in step (epoch %llu): proposing its return",
                    (unsigned long long)s->epoch);
         liveness_set_caught_up(cl.lv, cl.myid, 1);
         tell_caught_up();
         propose_my_status(CSTATE_UP);
-    } else if (st == CSTATE_ADDING && caught_up_next()) {
+    } else if (st == CSTATE_ADDING && adminsync_ready() && caught_up_next()) {
         liveness_set_caught_up(cl.lv, cl.myid, 1);
         tell_caught_up();
         if (gainers_ready() && removing_any(s) && !halves) {
@@ -917,6 +920,10 @@ static void rejoin_step(uint64_t now)
             paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
         }
     }
+    /* An up member pulls the users and libraries once after it starts: it
+     * may have been down for less than the timeout (adminsync.c). */
+    if (st == CSTATE_UP)
+        adminsync_ready();
     /* A member being added that restarted before it learnt the state that
      * added it knows no ring (nor its members' addresses) and answers no
      * ping: send it the state. */

@@ -516,6 +516,43 @@ void function_rdb_save(struct rdb_out *out)
     dict_iter_done(&it);
 }
 
+struct code_ref {
+    const char *p;
+    size_t len;
+};
+
+static int code_cmp(const void *a, const void *b)
+{
+    const struct code_ref *x = a, *y = b;
+    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    return r ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+size_t function_codes(const char ***codes, size_t **lens)
+{
+    size_t n = libs ? dict_size(libs) : 0, i = 0;
+    struct code_ref *refs = rc_malloc(sizeof(*refs) * (n ? n : 1));
+    if (n) {
+        struct dict_iter it;
+        struct dnode *d;
+        dict_iter_init(&it, libs);
+        while ((d = dict_iter_next(&it)) != NULL && i < n) {
+            const struct flib *lib = (const struct flib *)d;
+            refs[i++] = (struct code_ref){lib->code, lib->codelen};
+        }
+        dict_iter_done(&it);
+    }
+    qsort(refs, i, sizeof(*refs), code_cmp);
+    *codes = rc_malloc(sizeof(**codes) * (i ? i : 1));
+    *lens = rc_malloc(sizeof(**lens) * (i ? i : 1));
+    for (size_t k = 0; k < i; k++) {
+        (*codes)[k] = refs[k].p;
+        (*lens)[k] = refs[k].len;
+    }
+    rc_free(refs);
+    return i;
+}
+
 size_t function_count_libraries(void)
 {
     return libs ? dict_size(libs) : 0;

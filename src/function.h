@@ -16,6 +16,11 @@ int function_load_code(const char *code, size_t len, int replace, char *err, siz
 /* Append one RDB_OPCODE_FUNCTION2 record per library (snapshots, DUMP). */
 void function_rdb_save(struct rdb_out *out);
 
+/* The code of every library in bytewise order (adminsync.c): *codes and
+ * *lens are rc_malloc'd, the codes point into the libraries (valid until
+ * they change).  Returns how many. */
+size_t function_codes(const char ***codes, size_t **lens);
+
 /* Drop every library (FUNCTION FLUSH, shutdown, before loading a file). */
 void function_flush_all(void);
 

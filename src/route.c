@@ -41,6 +41,7 @@
 #include "cluster.h"
 #include "command.h"
 #include "conn.h"
+#include "cstate.h"
 #include "link.h"
 #include "multi.h"
 #include "pubsub.h"
@@ -488,6 +489,15 @@ static const char *merge_info(struct fwd *f, struct buf *b)
 }
 
 /* The merged reply of f's parts, in b; or an error text. */
+/* Is member up in the current state?  A down member that is not up
+ * (failed, joining, being added) misses the users and libraries changed
+ * meanwhile and pulls them before it comes up (adminsync.c). */
+static int member_up(int member)
+{
+    const struct cstate *s = cluster_state();
+    return s && member < (int)s->nmembers && s->members[member].status == CSTATE_UP;
+}
+
 static const char *merge(struct fwd *f, struct buf *b)
 {
     struct client *c = f->c;
@@ -495,6 +505,8 @@ static const char *merge(struct fwd *f, struct buf *b)
         return merge_info(f, b);
     for (int i = 0; i < f->nparts; i++) {
         struct part *p = &f->parts[i];
+        if (p->err && f->merge == M_LOCAL && !member_up(i))
+            continue;   /* it gets users and libraries before it is up (adminsync.c) */
         if (p->err)
             return p->err;
         if (rframe_is_error(p->reply, p->len)) {

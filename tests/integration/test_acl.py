@@ -440,3 +440,69 @@ def test_ring_forwarded_script_runs_as_the_user(ring):
     finally:
         c0.acl_deluser("scr")
     assert ring.client(1).ping()
+
+
+LIB = "#!lua name=%s\nredis.register_function('%s', function() return '%s' end)"
+
+
+def lib_names(r):
+    """Library names of FUNCTION LIST (a flat list per library)."""
+    return sorted(lib[lib.index("library_name") + 1]
+                  for lib in r.execute_command("FUNCTION", "LIST"))
+
+
+def test_ring_member_back_from_down_gets_users_and_libraries():
+    """ACL SETUSER/DELUSER and FUNCTION LOAD/DELETE made while a member was
+    down reach it when it rejoins, before it comes up; a node added later
+    gets them too; the default user stays each node's own."""
+    from ringutil import Node
+    ring = Ring(3, replicas=1)
+    new = Node(ring.root, 3, ["--cluster-node-timeout", "1000"])
+    try:
+        ring.wait_serving()
+        c0 = ring.client(0)
+        c0.acl_setuser("alice", enabled=True, passwords=["+pa"], keys=["*"], commands=["+@all"])
+        c0.execute_command("FUNCTION", "LOAD", LIB % ("liba", "fa", "a"))
+        assert ring.client(2).acl_users() == ["alice", "default"]
+        ring.kill(2)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if [m["status"] for m in ring.state(0)["members"]].count("failed") == 1:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("node 3 not marked failed")
+        c0.acl_setuser("bob", enabled=True, passwords=["+pb"], keys=["b:*"],
+                       commands=["+@all", "-flushall"])
+        c0.acl_deluser("alice")
+        c0.execute_command("FUNCTION", "DELETE", "liba")
+        c0.execute_command("FUNCTION", "LOAD", LIB % ("libb", "fb", "b"))
+        ring.restart(2)
+        ring.wait_healthy(timeout=30)
+        for i in (0, 2):
+            r = ring.client(i)
+            assert r.acl_users() == ["bob", "default"], i
+            assert r.acl_getuser("bob")["keys"] == ["~b:*"]
+            assert lib_names(r) == ["libb"]
+        log = ring.nodes[2].log()
+        assert "Bringing the ring's users (differ) and function libraries (differ) here" in log
+        # AUTH as the new user works on the node that was down.
+        assert client(ring.nodes[2].port, username="bob", password="pb").ping()
+        # The libraries are in node 3's log: they survive its restart.
+        ring.kill(2)
+        ring.restart(2)
+        ring.wait_healthy(timeout=30)
+        assert lib_names(ring.client(2)) == ["libb"]
+        # A node added afterwards has them before it comes up.
+        new.start()
+        assert c0.execute_command("CLUSTER", "MEET", new.host, new.port) == "OK"
+        ring.nodes.append(new)
+        ring.wait_healthy(timeout=30)
+        r3 = ring.client(3)
+        assert r3.acl_users() == ["bob", "default"]
+        assert r3.execute_command("FCALL", "fb", 0) == "b"
+        # Each node keeps its own default user (requirepass).
+        assert r3.acl_getuser("default")["passwords"] == []
+    finally:
+        new.stop()
+        ring.stop()
