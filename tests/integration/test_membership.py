@@ -128,6 +128,46 @@ def test_lowering_replicas_drops_the_extra_copies():
         ring.stop()
 
 
+def test_raising_replicas_survives_a_kill9_of_a_member():
+    """RING REPLICAS 2 on five nodes under load, and a kill -9 of one of
+    them right after it (while the new copies are being sent): once it is
+    back, every slot has three copies in step and nothing acknowledged is
+    lost; then two nodes' loss (the three left are a majority) loses
+    nothing."""
+    ring = Ring(5, replicas=1, extra=BASE)
+    try:
+        data = preload_big(ring, n=4000)
+        with Writers(ring) as w:
+            time.sleep(0.5)
+            assert ring.client(1).execute_command("RING", "REPLICAS", 2) == "OK"
+            ring.kill(3)
+            time.sleep(2.5)
+            ring.restart(3)
+            ring.wait_healthy(timeout=60)
+            time.sleep(1.0)
+        print("ops %d, failed %d, errors %r" % (w.ops, w.failed_ops, w.errors))
+        assert len(w.acked) > 100
+        assert all(info(ring, i)["ring_replicas"] == "2" for i in range(5))
+        for via in range(5):
+            assert verify(ring, w, via) == []
+        assert wait_until(lambda: digests_in_step(ring), timeout=20), tool_check(ring)[1]
+        keys = 4000 + len(w.attempted) + len(w.incr_sent) + len(w.push_sent)
+        assert wait_until(lambda: total_local_keys(ring) >= 3 * (keys - len(w.attempted)),
+                          timeout=20), (total_local_keys(ring), keys)
+        assert total_local_keys(ring) <= 3 * keys
+        ring.kill(0)
+        ring.kill(2)
+        big = ["big:%d" % j for j in range(4000)]
+        assert wait_until(lambda: ring.client(1).set("probe", "1"), timeout=20)
+        def all_there():
+            got = ring.client(1).mget(big)
+            return got.count(data) == len(big)
+        assert wait_until(all_there, timeout=20)
+        assert verify(ring, w, 3) == []
+    finally:
+        ring.stop()
+
+
 def test_ring_replicas_errors():
     ring = Ring(3, replicas=1)
     try:
