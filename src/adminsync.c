@@ -43,11 +43,17 @@
 
 static int synced;          /* an answer equalled what this node holds */
 static int asking;          /* a request is in flight */
-static long long applied;   /* rounds that changed something, for the log */
+static int rounds;          /* answers that differed since the last restart */
+
+/* Answers that differ, each made equal here, before it gives up (a rule
+ * that does not survive being described and set again would otherwise
+ * recreate a user, closing its clients, forever). */
+#define ADMINSYNC_MAX_ROUNDS 5
 
 void adminsync_restart(void)
 {
     synced = 0;
+    rounds = 0;
 }
 
 /* ---- this node's state, as compared ---- */
@@ -291,9 +297,15 @@ static void on_state(void *priv, const char *reply, size_t len, const char *err)
         my_libraries(&my_l);
         int same_u = strs_equal(&users, &my_u), same_l = strs_equal(&libs, &my_l);
         if (same_u && same_l) {
-            if (!synced && applied)
+            if (rounds)
                 log_notice("This node has the ring's %d users and %d function libraries",
                            users.n, libs.n);
+            synced = 1;
+        } else if (++rounds > ADMINSYNC_MAX_ROUNDS) {
+            log_warn("The ring's users (%s) and function libraries (%s) still differ from this "
+                     "node's after %d rounds: giving up (compare ACL LIST and FUNCTION LIST "
+                     "with an up member's)", same_u ? "same" : "differ",
+                     same_l ? "same" : "differ", ADMINSYNC_MAX_ROUNDS);
             synced = 1;
         } else {
             log_notice("Bringing the ring's users (%s) and function libraries (%s) here",
@@ -302,7 +314,6 @@ static void on_state(void *priv, const char *reply, size_t len, const char *err)
                 apply_users(&users, &my_u);
             if (!same_l)
                 apply_libraries(&libs);
-            applied++;
         }
     }
     strs_free(&users);
