@@ -206,8 +206,10 @@ static int run_here(int argc, const struct slice *argv)
 /* Name of the user of line "user NAME ..." (within the line). */
 static struct slice line_user(const char *line, size_t len)
 {
+    if (len <= 5)
+        return (struct slice){line, 0};
     struct slice s = {line + 5, 0};
-    while (len > 5 && s.len < len - 5 && s.p[s.len] != ' ')
+    while (s.len < len - 5 && s.p[s.len] != ' ')
         s.len++;
     return s;
 }
