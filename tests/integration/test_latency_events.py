@@ -90,7 +90,11 @@ def assert_recorded(r, event, at_least=1):
     assert abs(when - time.time()) < 60
     assert at_least <= last <= mx
     history = r.execute_command("LATENCY", "HISTORY", event)
-    assert history and [int(x) for x in history[-1]] == [when, last]
+    # A second's history entry is the highest of its samples, and LATEST
+    # shows the last one: another sample in that second may be higher, and
+    # one of the next second may already follow it.
+    entry = [int(v) for t, v in history if int(t) == when]
+    assert entry and last <= entry[0] <= mx, (when, last, mx, history[-3:])
     return last
 
 
