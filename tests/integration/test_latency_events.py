@@ -83,7 +83,7 @@ def latest(r):
 
 def assert_recorded(r, event, at_least=1):
     """event has a recent sample of at least at_least ms, in LATENCY LATEST
-    and as the last of LATENCY HISTORY; returns that sample."""
+    and in LATENCY HISTORY; returns that sample."""
     events = latest(r)
     assert event in events, (event, events)
     when, last, mx = events[event]
