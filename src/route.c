@@ -488,7 +488,6 @@ static const char *merge_info(struct fwd *f, struct buf *b)
     return NULL;
 }
 
-/* The merged reply of f's parts, in b; or an error text. */
 /* Is member up in the current state?  A down member that is not up
  * (failed, joining, being added) misses the users and libraries changed
  * meanwhile and pulls them before it comes up (adminsync.c). */
@@ -498,6 +497,7 @@ static int member_up(int member)
     return s && member < (int)s->nmembers && s->members[member].status == CSTATE_UP;
 }
 
+/* The merged reply of f's parts, in b; or an error text. */
 static const char *merge(struct fwd *f, struct buf *b)
 {
     struct client *c = f->c;

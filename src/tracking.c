@@ -622,8 +622,7 @@ void tracking_flush_clients(void)
     if (T.nclients == 0)
         return;
     for (struct client *c = server.clients; c; c = c->next)
-        if (tracking_is_on(c) && !(c->trk->flags & TRK_NODE))
-            send_or_hold(c, NULL, 0);
+        tracking_flush_client(c);
 }
 
 void tracking_flush_client(struct client *c)
