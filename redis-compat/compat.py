@@ -1036,7 +1036,8 @@ class Ring:
         table = {}
         for rng in reply.children or []:
             lo, hi, primary = rng.children[0], rng.children[1], rng.children[2]
-            owner = index.get(int(primary.children[1].value), -1)
+            port = int(primary.children[1].value)
+            owner = index.get(port, index.get(port - CLUSTER_CLIENT_OFFSET, -1))
             for s in range(int(lo.value), int(hi.value) + 1):
                 table[s] = owner
         return table
@@ -1509,12 +1510,18 @@ def select_cases(cases, pattern):
     return [c for c in cases if p in c.fullname.lower()]
 
 
-def pick_ports(base, count=2):
-    """count free ports from base upwards (another run may hold base)."""
+# A ring node also listens on port + cluster-client-port-offset (default
+# 10000): the port CLUSTER SLOTS shows to cluster-aware clients.
+CLUSTER_CLIENT_OFFSET = 10000
+
+
+def pick_ports(base, count=2, cluster=False):
+    """count free ports from base upwards (another run may hold base); with
+    cluster, each port + CLUSTER_CLIENT_OFFSET is free as well."""
     ports = []
     p = base
     while len(ports) < count and p < base + 200:
-        if port_is_free(p):
+        if port_is_free(p) and (not cluster or port_is_free(p + CLUSTER_CLIENT_OFFSET)):
             ports.append(p)
         p += 1
     if len(ports) < count:
@@ -1576,7 +1583,7 @@ def main(argv):
     try:
         next_port = opts.port_base
         for attempt in range(10):
-            ports = pick_ports(next_port, 1 + max(1, opts.ring))
+            ports = pick_ports(next_port, 1 + max(1, opts.ring), cluster=opts.ring > 0)
             p_ref, p_tgt = ports[0], ports[1]
             ref = Server("reference", opts.reference, p_ref)
             if opts.ring:

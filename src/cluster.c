@@ -448,6 +448,13 @@ int cluster_member_port(int member)
     return m ? (int)m->port : 0;
 }
 
+int cluster_member_client_port(int member)
+{
+    long port = cluster_member_port(member);
+    long cport = port + server.cluster_client_port_offset;
+    return port > 0 && cport <= 65535 ? (int)cport : (int)port;
+}
+
 const char *cluster_member_status(int member)
 {
     const struct cstate_member *m = member_rec(member);

@@ -109,9 +109,13 @@ struct link *cluster_fwd_link(int member, int resp, uint64_t client_id);
 /* A new link of the caller's own (a client's blocking commands). */
 struct link *cluster_new_link(int member, int resp, long long timeout_ms);
 
-/* The address clients use for member, and its status word. */
+/* The address clients and peers use for member, and its status word. */
 const char *cluster_member_host(int member);
 int cluster_member_port(int member);
+/* The port cluster-aware clients are told to use for member (CLUSTER
+ * SLOTS, SHARDS, NODES): its port plus cluster-client-port-offset, or its
+ * port when there is no offset or the sum is past 65535 (listener.c). */
+int cluster_member_client_port(int member);
 const char *cluster_member_status(int member);
 int cluster_member_up(int member);
 

@@ -548,7 +548,7 @@ static void reply_node_entry(struct client *c, int member)
     const char *id = ring_member_id(r, member);
     reply_array_len(c, 4);
     reply_bulk(c, host, strlen(host));
-    reply_long(c, cluster_member_port(member));
+    reply_long(c, cluster_member_client_port(member));
     reply_bulk(c, id, strlen(id));
     reply_map_len(c, 0);
 }
@@ -647,11 +647,13 @@ void cmd_cluster_nodes(struct client *c)
     size_t off = 0;
     for (int i = 0; r && i < ring_members(r); i++) {
         const char *host = cluster_member_host(i);
-        int port = cluster_member_port(i);
         int me = i == cluster_my_index();
         int failed = !cluster_member_up(i);
+        /* ip:port@cport as in Redis: clients' port, then the port the
+         * nodes talk on (Redis's bus port). */
         int k = snprintf(out + off, cap - off, "%s %s:%d@%d %s%s - 0 %lld %llu %s",
-                         ring_member_id(r, i), host, port, port, me ? "myself," : "",
+                         ring_member_id(r, i), host, cluster_member_client_port(i),
+                         cluster_member_port(i), me ? "myself," : "",
                          failed ? "master,fail" : "master",
                          me ? 0LL : cluster_member_last_heard(i), (unsigned long long)s->epoch,
                          cluster_member_link_ok(i) ? "connected" : "disconnected");
@@ -692,7 +694,7 @@ void cmd_cluster_shards(struct client *c)
         reply_bulk_cstr(c, "id");
         reply_bulk_cstr(c, ring_member_id(r, i));
         reply_bulk_cstr(c, "port");
-        reply_long(c, cluster_member_port(i));
+        reply_long(c, cluster_member_client_port(i));
         reply_bulk_cstr(c, "ip");
         reply_bulk_cstr(c, cluster_member_host(i));
         reply_bulk_cstr(c, "endpoint");
@@ -1351,5 +1353,5 @@ void cmd_ringnode_scan(struct client *c)
         scan_parse_cursor(c, &c->argv[3], &cursor) != 0)
         return;
     int one = (cursor & (RC_SLOTS - 1)) == last;
-    scan_in_range(c, &c->argv[3], c->argc - 3, last, one ? NULL : cluster_slot_is_mine);
+    scan_in_range(c, &c->argv[3], c->argc - 3, last, one ? NULL : cluster_slot_is_mine, !one);
 }

@@ -452,6 +452,8 @@ static struct cfg configs[] = {
     INT("cluster-node-timeout", NULL, F_IMMUTABLE, cluster_node_timeout, 100, LLONG_MAX, "15000", NULL),
     STR("cluster-announce-ip", NULL, 0, cluster_announce_ip, "", NULL),
     INT("cluster-announce-port", NULL, 0, cluster_announce_port, 0, 65535, "0", NULL),
+    INT("cluster-client-port-offset", NULL, F_IMMUTABLE, cluster_client_port_offset, 0, 65534,
+        "10000", NULL),
     INT("cluster-vnodes", NULL, F_IMMUTABLE, cluster_vnodes, 1, 4096, "256", NULL),
     INT("cluster-replicas", NULL, F_IMMUTABLE, cluster_replicas, 0, 15, "1", NULL),
     MEM("cluster-move-rate", NULL, 0, cluster_move_rate, 0, LLONG_MAX, "0", NULL),

@@ -104,8 +104,9 @@ static void client_link(struct client *c)
     server.connected_clients++;
 }
 
-void conn_accept(int fd, int is_unix)
+void conn_accept(int fd, enum conn_kind kind)
 {
+    int is_unix = kind == CONN_UNIX;
     net_nonblock(fd);
     if (!is_unix)
         net_tcp_setup(fd, server.tcp_keepalive);
@@ -120,6 +121,8 @@ void conn_accept(int fd, int is_unix)
     }
 
     struct client *c = client_new(fd);
+    if (kind == CONN_CLUSTER)
+        c->flags |= CF_CLUSTER_PORT;
     if (is_unix) {
         c->flags |= CF_UNIX;
         snprintf(c->addr, sizeof(c->addr), "%s:0", server.unixsocket ? server.unixsocket : "");
@@ -745,7 +748,7 @@ void conn_serve_busy(struct client *caller)
      * hold clients), that waits for the next before-sleep. */
     struct pollfd pfds[256];
     struct client *owners[256];
-    int n = listener_poll_fds(pfds, 16);
+    int n = listener_poll_fds(pfds, 33);
     int nl = n;
     for (struct client *c = server.clients; c && n < 256; c = c->next) {
         if (c == caller || c->fd < 0 || (c->flags & (CF_CLOSE_ASAP | CF_FAKE | CF_NODE)))

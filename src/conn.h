@@ -10,8 +10,14 @@
 
 struct client;
 
+enum conn_kind {
+    CONN_TCP,           /* the port */
+    CONN_UNIX,          /* the unix socket */
+    CONN_CLUSTER        /* the cluster clients' port (ring mode, route.c) */
+};
+
 /* Take ownership of an accepted socket. */
-void conn_accept(int fd, int is_unix);
+void conn_accept(int fd, enum conn_kind kind);
 
 /* The connected client with this id, or NULL. */
 struct client *conn_by_id(uint64_t id);

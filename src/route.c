@@ -764,7 +764,7 @@ static int route_scan(struct client *c)
     long count = scan_count_hint(c);
     if (count < 0) {
         /* Let SCAN's own checks give the error. */
-        scan_in_range(c, &c->argv[1], c->argc - 1, slot, NULL);
+        scan_in_range(c, &c->argv[1], c->argc - 1, slot, NULL, 0);
         return ROUTE_DONE;
     }
     unsigned last = scan_range_end(c, slot, count);
@@ -796,7 +796,7 @@ static int route_scan(struct client *c)
         return ROUTE_DONE;
     }
     if (where == CLUSTER_LOCAL) {
-        scan_in_range(c, args + 3, argc - 3, last, NULL);
+        scan_in_range(c, args + 3, argc - 3, last, NULL, 0);
         return ROUTE_DONE;
     }
     struct link *l = cluster_fwd_link(member, c->resp, c->id);
@@ -851,6 +851,13 @@ static int route_info(struct client *c, struct command *cmd)
 
 static int route_keyless(struct client *c, struct command *cmd)
 {
+    /* A cluster-aware client sends these to every primary and adds up the
+     * answers; on the port CLUSTER SLOTS shows it, each node answers for
+     * the slots it serves, as a Redis Cluster node does for its own. */
+    if ((c->flags & CF_CLUSTER_PORT) &&
+        (cmd->proc == cmd_info || cmd->proc == cmd_dbsize || cmd->proc == cmd_keys ||
+         cmd->proc == cmd_scan))
+        return ROUTE_LOCAL;
     if (cmd->proc == cmd_info)
         return route_info(c, cmd);
     if (cmd->proc == cmd_dbsize)

@@ -95,6 +95,7 @@ enum client_flag {
     CF_CAPTURE = 1 << 21,           /* fake client whose replies are kept (route.c) */
     CF_RESUME = 1 << 22,            /* on the conn_resume() list */
     CF_READONLY = 1 << 23,          /* READONLY: reads served from local copies */
+    CF_CLUSTER_PORT = 1 << 24,      /* came in on the cluster clients' port */
 };
 
 struct client {
@@ -213,9 +214,12 @@ struct server {
     int protected_mode;
     char *unixsocket;
     int unixsocketperm;
-    int listen_fds[16];
+    /* TCP listeners: the port on each bind address, then (ring mode) the
+     * cluster clients' port on each (listen_cluster[i] set). */
+    int listen_fds[32];
     int listen_count;
-    struct event *listen_events[16];
+    struct event *listen_events[32];
+    unsigned char listen_cluster[32];
     unsigned maxclients;
     long long timeout;               /* idle seconds, 0 = never */
 
@@ -288,6 +292,7 @@ struct server {
     long long cluster_debug_bugs;    /* planted bugs for fault tests (LIVENESS_BUG_*, ...) */
     char *cluster_announce_ip;
     int cluster_announce_port;
+    int cluster_client_port_offset;  /* cluster clients' port = port + this, 0 none */
     int cluster_vnodes;
     int cluster_replicas;
     unsigned long long cluster_move_rate;   /* slot dumps: bytes per second, 0 no limit */
@@ -408,11 +413,12 @@ struct kv *db_expire_ref_kv(struct dnode *n);
  * Returns 0, or -1 after replying "ERR invalid cursor". */
 int scan_parse_cursor(struct client *c, const struct slice *arg, unsigned long long *cursor);
 /* SCAN with args = cursor [MATCH p] [COUNT n] [TYPE t], visiting no slot
- * after last_slot. */
-/* SCAN over slots up to last_slot; with `mine`, every key of the slots
- * in range for which mine(slot) holds (a ring node's share). */
+ * after last_slot and, if mine is not NULL, only the slots for which
+ * mine(slot) holds.  whole (with mine): every key of those slots in range,
+ * COUNT not applied (a ring node's share of a wider SCAN, route.c);
+ * otherwise about COUNT keys per call, as Redis. */
 void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot,
-                   int (*mine)(unsigned slot));
+                   int (*mine)(unsigned slot), int whole);
 
 /* expire.c */
 void expire_active_cycle(int fast);

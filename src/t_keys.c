@@ -483,8 +483,26 @@ static void scan_collect(void *priv, struct kv *o)
     sk->items[sk->len++] = o;
 }
 
+/* Move *cursor to the start of the first slot from its own up to last
+ * for which mine() holds (staying put if its own does).  Returns 0, with
+ * *cursor past last, when there is none. */
+static int skip_foreign(unsigned long long *cursor, unsigned last, int (*mine)(unsigned slot))
+{
+    unsigned slot = (unsigned)(*cursor & (RC_SLOTS - 1));
+    if (mine(slot))
+        return 1;
+    while (++slot <= last) {
+        if (mine(slot)) {
+            *cursor = slot;
+            return 1;
+        }
+    }
+    *cursor = last + 1 >= RC_SLOTS ? 0 : last + 1;
+    return 0;
+}
+
 void scan_in_range(struct client *c, const struct slice *args, int nargs, unsigned last_slot,
-                   int (*mine)(unsigned slot))
+                   int (*mine)(unsigned slot), int whole)
 {
     unsigned long long cursor;
     long count = 10;
@@ -521,7 +539,7 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
     }
 
     struct scan_keys sk = {NULL, 0, 0};
-    if (mine) {
+    if (mine && whole) {
         /* A ring's share of a wider SCAN call: every key of the slots in
          * range that this node serves, whole slots (COUNT was used by the
          * node that chose the range). */
@@ -537,6 +555,8 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
          * that a sparse table cannot make one call slow. */
         long maxiter = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
         do {
+            if (mine && !skip_foreign(&cursor, last_slot, mine))
+                break;
             cursor = db_scan_range(c->db, cursor, last_slot, scan_collect, &sk);
         } while (cursor != 0 && (cursor & (RC_SLOTS - 1)) <= last_slot && maxiter-- > 0 &&
                  sk.len < (size_t)count);
@@ -578,9 +598,13 @@ void scan_in_range(struct client *c, const struct slice *args, int nargs, unsign
     rc_free(sk.items);
 }
 
+/* In ring mode SCAN runs here for a client on the cluster clients' port
+ * (route.c) and in scripts: the slots this node serves, as a Redis
+ * Cluster node scans its own. */
 void cmd_scan(struct client *c)
 {
-    scan_in_range(c, &c->argv[1], c->argc - 1, RC_SLOTS - 1, NULL);
+    scan_in_range(c, &c->argv[1], c->argc - 1, RC_SLOTS - 1,
+                  server.cluster_enabled ? db_slot_counted : NULL, 0);
 }
 
 /* ---- RANDOMKEY ---- */

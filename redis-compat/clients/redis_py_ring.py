@@ -28,6 +28,7 @@ import ring_up  # noqa: E402
 import compat   # noqa: E402  (put on the path by ring_up)
 
 HOST = "127.0.0.1"
+OFFSET = compat.CLUSTER_CLIENT_OFFSET
 
 
 @pytest.fixture(scope="module")
@@ -275,13 +276,15 @@ def rc(ring, r0):
 
 
 def test_cluster_topology(ring, rc):
-    ports = sorted(n.port for n in ring.nodes)
+    # CLUSTER SLOTS sends cluster clients to each node's cluster clients'
+    # port: its port + cluster-client-port-offset (default 10000).
+    ports = sorted(n.port + OFFSET for n in ring.nodes)
     assert sorted(n.port for n in rc.get_primaries()) == ports
     assert rc.get_replicas() == []
     # Each slot maps to the node the ring says serves it.
     for slot in range(0, 16384, 97):
         assert rc.nodes_manager.get_node_from_slot(slot).port == \
-            ring.nodes[ring.owner_table[slot]].port
+            ring.nodes[ring.owner_table[slot]].port + OFFSET
 
 
 def test_cluster_set_get_and_routing(ring, rc):
@@ -291,9 +294,35 @@ def test_cluster_set_get_and_routing(ring, rc):
     assert [rc.get(k) for k in keys] == [k.encode() for k in keys]
     plain = node(ring, 2)
     assert plain.mget(keys) == [k.encode() for k in keys]
-    assert rc.dbsize() == 200
-    assert sorted(rc.keys("c:*")) == sorted(k.encode() for k in keys)
+    # Summed over the primaries, as against a Redis Cluster (redis-py
+    # sends DBSIZE and KEYS to one node unless told otherwise).
+    assert rc.dbsize(target_nodes=RedisCluster.PRIMARIES) == 200
+    assert sorted(rc.keys("c:*", target_nodes=RedisCluster.PRIMARIES)) == \
+        sorted(k.encode() for k in keys)
     plain.close()
+
+
+def test_cluster_port_answers_for_its_own_slots(ring, rc):
+    """On the cluster clients' port a node answers DBSIZE, KEYS, SCAN and
+    INFO keyspace for the slots it serves, as a Redis Cluster node does;
+    on its port, for the whole ring."""
+    keys = {"own:%d" % i for i in range(600)}
+    rc.mset_nonatomic({k: "1" for k in keys})
+    per_node = []
+    for i in range(3):
+        c = redis.Redis(host=HOST, port=ring.nodes[i].port + OFFSET, socket_timeout=10,
+                        decode_responses=True)
+        mine = {k for k in keys if ring.owner_table[compat.key_slot(k.encode())] == i}
+        assert c.dbsize() == len(mine) > 0
+        assert set(c.keys("own:*")) == mine
+        assert sorted(c.scan_iter(match="own:*", count=20)) == sorted(mine)
+        assert c.info("keyspace")["db0"]["keys"] == len(mine)
+        per_node.append(mine)
+        c.close()
+        plain = node(ring, i)
+        assert plain.dbsize() == len(keys)
+        plain.close()
+    assert set().union(*per_node) == keys and sum(map(len, per_node)) == len(keys)
 
 
 def test_cluster_pipeline_across_slots(ring, rc):
@@ -349,11 +378,9 @@ def test_cluster_blocking_pop_woken_through_other_node(ring, rc):
     assert got == [(key.encode(), b"x")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ring bug, not fixed here: RedisCluster.scan_iter sends SCAN to every "
-    "primary and each ring node scans the whole ring, so every key comes "
-    "back once per node (3 times)"))
 def test_cluster_scan_iter_each_key_once(ring, rc):
+    """RedisCluster.scan_iter sends SCAN to every primary: each node scans
+    its own slots on the cluster clients' port, so each key comes once."""
     keys = {"cs:%d" % i for i in range(300)}
     rc.mset_nonatomic({k: "1" for k in keys})
     seen = [k.decode() for k in rc.scan_iter(count=100)]

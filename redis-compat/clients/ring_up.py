@@ -33,7 +33,7 @@ def start(n=3, port_base=31300, binary=BINARY):
     higher ports if another program takes one meanwhile."""
     base = port_base
     for _ in range(5):
-        ring = compat.Ring(binary, compat.pick_ports(base, n))
+        ring = compat.Ring(binary, compat.pick_ports(base, n, cluster=True))
         try:
             ring.start()
             return ring

@@ -49,14 +49,33 @@ def port_is_free(port):
         return s.connect_ex((HOST, port)) != 0
 
 
-def pick_port(lo=PORT_LO, hi=PORT_HI):
+# A ring node also listens on port + cluster-client-port-offset (default
+# 10000), the port CLUSTER SLOTS and NODES show to cluster-aware clients.
+CLUSTER_CLIENT_OFFSET = 10000
+
+
+def pick_port(lo=PORT_LO, hi=PORT_HI, cluster=False):
     """A free port in [lo, hi], picked at random so that suites running in
-    parallel rarely collide."""
+    parallel rarely collide; with cluster, port + CLUSTER_CLIENT_OFFSET is
+    free as well."""
     for _ in range(200):
         port = random.randint(lo, hi)
-        if port_is_free(port):
+        if port_is_free(port) and (not cluster or port_is_free(port + CLUSTER_CLIENT_OFFSET)):
             return port
     raise RuntimeError("no free port in %d-%d" % (lo, hi))
+
+
+def main_port(reported):
+    """The port of the test node that CLUSTER SLOTS, SHARDS or NODES names
+    by reported: its cluster clients' port (above PORT_HI) or its port."""
+    reported = int(reported)
+    return reported - CLUSTER_CLIENT_OFFSET if reported > PORT_HI else reported
+
+
+def node_of_port(ports, reported):
+    """Index in ports (nodes' ports) of the node CLUSTER SLOTS names by
+    reported."""
+    return ports.index(main_port(reported))
 
 
 free_port = pick_port     # the name earlier suites used
@@ -150,7 +169,7 @@ def start_node(*extra_args, port=None, timeout=10.0, env=None):
     if not os.access(BINARY, os.X_OK):
         pytest.skip("ringcached binary not built: %s" % BINARY)
     if port is None:
-        port = pick_port()
+        port = pick_port(cluster="--cluster-enabled" in [str(a) for a in extra_args])
     workdir = tempfile.mkdtemp(prefix="ringcache-test-")
     logpath = os.path.join(workdir, "node.log")
     args = [BINARY, "--port", str(port), "--bind", HOST, "--save", "",

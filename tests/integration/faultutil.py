@@ -29,6 +29,7 @@ import time
 
 import redis
 
+from conftest import node_of_port
 from ringutil import key_slot
 
 
@@ -257,9 +258,9 @@ def digests_in_step(ring):
     d = [{s: (h, n) for s, h, n in ring.client(i).execute_command("RING", "DIGEST")}
          for i in range(len(ring.nodes))]
     for start, end, primary, *replicas in ring.client(0).execute_command("CLUSTER", "SLOTS"):
-        p = ports.index(int(primary[1]))
+        p = node_of_port(ports, primary[1])
         for rep in replicas:
-            q = ports.index(int(rep[1]))
+            q = node_of_port(ports, rep[1])
             for slot in range(start, end + 1):
                 if d[p].get(slot) != d[q].get(slot):
                     return False

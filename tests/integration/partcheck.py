@@ -21,6 +21,7 @@ import time
 import redis
 from redis.crc import key_slot as bytes_slot
 
+from conftest import node_of_port
 from ringutil import key_slot
 
 T_S = 1.0                               # cluster-node-timeout of the tests
@@ -100,7 +101,7 @@ def slot_holders(ring, via=0):
     ports = [n.port for n in ring.nodes]
     out = {}
     for start, end, *holders in ring.client(via).execute_command("CLUSTER", "SLOTS"):
-        h = tuple(ports.index(int(x[1])) for x in holders)
+        h = tuple(node_of_port(ports, x[1]) for x in holders)
         for slot in range(start, end + 1):
             out[slot] = h
     return out

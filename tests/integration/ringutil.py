@@ -23,7 +23,7 @@ import time
 
 import redis
 
-from conftest import BINARY, HOST, assert_no_sanitizer_report, pick_port, ping
+from conftest import BINARY, HOST, assert_no_sanitizer_report, node_of_port, pick_port, ping
 
 
 def pairs(reply):
@@ -67,7 +67,7 @@ class Node:
         self.dir = os.path.join(root, "node%d" % index)
         os.makedirs(self.dir)
         self.extra = [str(a) for a in extra]
-        self.port = pick_port()
+        self.port = pick_port(cluster=True)
         self.proc = None
         self.logs = []
 
@@ -250,7 +250,7 @@ class Ring:
         table = {}
         for start, end, primary, *_ in self.client(via).execute_command("CLUSTER", "SLOTS"):
             for slot in range(start, end + 1):
-                table[slot] = ports.index(int(primary[1]))
+                table[slot] = node_of_port(ports, primary[1])
         return table
 
     def keys_on(self, i, count, prefix="k"):

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conftest import main_port
 from faultutil import TOOL, Readers, Writers, digests_in_step, tool_check, verify, wait_until
 from ringutil import Node, Ring, key_slot
 
@@ -189,7 +190,7 @@ def slot_lists(ring, via):
     out = {}
     for start, end, *copies in ring.client(via).execute_command("CLUSTER", "SLOTS"):
         for slot in range(start, end + 1):
-            out[slot] = tuple(int(c[1]) for c in copies)
+            out[slot] = tuple(main_port(c[1]) for c in copies)
     return out
 
 

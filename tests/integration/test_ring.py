@@ -16,7 +16,7 @@ import pytest
 
 redis = pytest.importorskip("redis")
 
-from conftest import HOST, pick_port, start_node, stop_node
+from conftest import CLUSTER_CLIENT_OFFSET, HOST, pick_port, start_node, stop_node
 from conftest import resp as cmd
 from ringutil import Ring, key_slot, pairs
 
@@ -82,7 +82,8 @@ def test_cluster_slots_cover_every_slot_once(ring):
     for start, end, primary, *rest in ring.client(1).execute_command("CLUSTER", "SLOTS"):
         assert rest == []          # cluster-replicas 0: no replica entries
         seen.extend(range(start, end + 1))
-        assert int(primary[1]) in [n.port for n in ring.nodes]
+        # Cluster-aware clients are sent to the cluster clients' port.
+        assert int(primary[1]) - CLUSTER_CLIENT_OFFSET in [n.port for n in ring.nodes]
     assert sorted(seen) == list(range(16384))
 
 

@@ -8,6 +8,7 @@ the zone comes back every copy must be in step again."""
 
 import time
 
+from conftest import main_port
 from faultutil import Writers, digests_in_step, first_success, keys_on, tool_check, verify, wait_until
 from ringutil import Ring
 
@@ -26,7 +27,7 @@ def copies_by_zone(ring):
     zone_of = {n.port: ZONES[i] for i, n in enumerate(ring.nodes)}
     out = []
     for start, end, *copies in ring.client(0).execute_command("CLUSTER", "SLOTS"):
-        out.append((start, end, [zone_of[int(c[1])] for c in copies]))
+        out.append((start, end, [zone_of[main_port(c[1])] for c in copies]))
     return out
 
 
