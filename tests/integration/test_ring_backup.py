@@ -41,8 +41,8 @@ RESTORE = os.path.join(ROOT, "utils", "ringcache-restore")
 PORTS = (31000, 31999)
 
 
-def ring_port():
-    return pick_port(*PORTS)
+def ring_port(cluster=False):
+    return pick_port(*PORTS, cluster=cluster)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -349,14 +349,18 @@ ringTest('cluster: SCAN of every master returns each key once', async () => {
   const c = cluster();
   const keys = Array.from({ length: 300 }, (_, i) => `cs:${i}`);
   await node(0).mset(Object.fromEntries(keys.map((k) => [k, '1'])));
+  // Until it is ready the cluster's only node is the one it was given.
+  if (c.status !== 'ready') await new Promise((resolve) => c.once('ready', resolve));
+  const masters = c.nodes('master');
+  assert.deepEqual(masters.map((n) => n.options.port).sort(), ports.map((p) => p + OFFSET).sort());
   const seen = [];
-  for (const master of c.nodes('master')) {
+  for (const master of masters) {
     for await (const batch of master.scanStream({ count: 100 })) seen.push(...batch);
   }
   // Each node scans the slots it serves on the cluster clients' port.
   assert.equal(new Set(seen).size, keys.length);
   assert.equal(seen.length, keys.length, `${seen.length} keys returned for ${keys.length}`);
   let total = 0;
-  for (const master of c.nodes('master')) total += await master.dbsize();
+  for (const master of masters) total += await master.dbsize();
   assert.equal(total, keys.length);
 });
