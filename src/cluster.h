@@ -96,7 +96,12 @@ enum {
     CLUSTER_FAULT_DROP_SUCCESSOR = 0x8000,
     CLUSTER_BUG_IGNORE_ZONES = 0x10000, /* place copies as if no member had a zone */
     CLUSTER_BUG_NO_MOVE = 0x20000,      /* a member added: others gaining slots get nothing */
-    CLUSTER_BUG_HALVES = 0x40000        /* a replacement ends in two states (cstate.h) */
+    CLUSTER_BUG_HALVES = 0x40000,       /* a replacement ends in two states (cstate.h) */
+    /* A fault, not a bug: a replica closes the link of one replication
+     * message in 50 once it applied it, instead of acknowledging it (the
+     * ack is lost with the link; the primary resumes from REPLPOS). */
+    CLUSTER_FAULT_DROP_REPL_ACK = 0x80000,
+    CLUSTER_BUG_RESUME_FROM_ACK = 0x100000  /* partial resync from the last ack, not REPLPOS */
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

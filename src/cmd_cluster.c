@@ -1318,6 +1318,14 @@ void cmd_ringnode_repl(struct client *c)
         repl_apply(c);
 }
 
+/* RINGNODE REPLPOS <replid>: where this node's copy of the sender's
+ * replication stream ends (repl.c, partial resync). */
+void cmd_ringnode_replpos(struct client *c)
+{
+    if (ringnode_need_node(c))
+        repl_pos(c);
+}
+
 /* RINGNODE ASUSER name: this node link's later scripts and transactions
  * run as that user (the node that forwards them checked the commands
  * themselves).  A user this node does not have gets no permissions. */

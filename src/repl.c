@@ -4,8 +4,14 @@
  * The backlog is a FIFO of batches, oldest first, trimmed to
  * repl-backlog-size bytes.  Each peer has a cursor: the next batch to look
  * at.  A peer whose cursor batch is trimmed before it was sent has lost
- * batches (logged once per episode); so has a peer whose link failed with
- * batches unacknowledged.  Catch-up (issue 9) will repair both.
+ * batches (logged once per episode), and a catch-up (digests, then dumps
+ * of the slots that differ) repairs them.  A peer whose link failed may
+ * have applied any prefix of what was sent: nothing more goes to it until
+ * it says (RINGNODE REPLPOS) where its copy of this stream ends, and the
+ * stream resumes from there when the backlog still holds it (a partial
+ * resync), else it too is caught up by digests.  A replica applies a
+ * sender's messages from one connection at a time, the newest that asked
+ * REPLPOS, so nothing from the failed link lands after that answer.
  */
 #include "repl.h"
 #include "slotdigest.h"
@@ -73,6 +79,16 @@ struct rpeer {
     uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
     uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
     uint64_t repair_end;        /* stream offset of the marker ending the last catch-up */
+    int relink;                 /* its link failed: 1 ask it REPLPOS, 2 asked */
+    long long relink_ms;        /* when the link failed */
+    long long partial_resyncs;  /* times the stream resumed from its REPLPOS */
+    /* As a sender to this node: where this node's copy of its stream ends
+     * (the replication id, the end offset of the last message applied) and
+     * the connection its messages are taken from (client id, the newest
+     * that asked REPLPOS or sent a message). */
+    char in_replid[41];
+    uint64_t in_end;
+    uint64_t in_conn;
     long long obuf_soft_since;  /* over the soft output limit since (ms), 0: not */
     long long obuf_cutoffs;     /* times cut off for its output buffer */
 };
@@ -793,6 +809,101 @@ static uint64_t ack_with_mismatches(struct rpeer *p, const char *reply, size_t l
     return end;
 }
 
+static void mark_lost(struct rpeer *p, const char *why);
+
+/* p's link failed (err): it applied some prefix of what was sent.  Stop
+ * sending until it says which (partial_resync_ask()). */
+static void link_failed(struct rpeer *p, const char *err)
+{
+    if (p->lost || p->relink)
+        return;
+    log_notice("Replication link to %.40s failed (%s): asking where its copy stands before "
+               "sending more", p->id, err);
+    p->relink = 1;
+    p->relink_ms = server.mstime;
+}
+
+/* The first batch to send to a peer whose copy of the stream ends at off:
+ * the first that ends after off, or a marker at off (it may not have
+ * arrived; markers are idempotent).  NULL if off is the end of the stream;
+ * *ok 0 if the backlog no longer holds what follows off. */
+static struct batch *resume_point(uint64_t off, int *ok)
+{
+    uint64_t start = rs.head ? rs.head->end - rs.head->len : rs.offset;
+    *ok = off >= start && off <= rs.offset;
+    struct batch *b = rs.head;
+    while (*ok && b && b->end < off)
+        b = b->next;
+    while (*ok && b && b->end == off && !b->marker)
+        b = b->next;
+    return *ok ? b : NULL;
+}
+
+static void on_replpos(void *priv, const char *reply, size_t len, const char *err)
+{
+    const char *id = priv;
+    struct rpeer *p = NULL;
+    for (int i = 0; i < rs.npeers && p == NULL; i++)
+        if (rs.peers[i] && strcmp(rs.peers[i]->id, id) == 0)
+            p = rs.peers[i];
+    rc_free(priv);
+    if (p == NULL || p->relink != 2)
+        return;
+    if (reply == NULL) {
+        p->relink = 1;      /* the link failed again: ask again once it answers */
+        p->relink_ms = server.mstime;
+        (void)err;
+        return;
+    }
+    p->relink = 0;
+    long long off = -1;
+    int ok = 0;
+    struct batch *from = NULL;
+    if (len > 3 && reply[0] == ':' && rc_str2ll(reply + 1, len - 3, &off) && off >= 0 &&
+        (uint64_t)off >= p->acked && (uint64_t)off <= p->scanned && !p->lost)
+        from = resume_point((uint64_t)off, &ok);
+    if (ok && (server.cluster_debug_bugs & CLUSTER_BUG_RESUME_FROM_ACK)) {
+        off = (long long)p->acked;
+        from = resume_point(p->acked, &ok);
+    }
+    if (!ok) {
+        mark_lost(p, off < 0 ? "its copy of this stream is unknown"
+                             : "the backlog no longer holds what it misses");
+        return;
+    }
+    log_notice("Replica %.40s holds this stream up to offset %lld: the stream goes on from "
+               "there, %llu bytes of it already in the backlog (partial resync)", p->id, off,
+               (unsigned long long)(p->scanned - (uint64_t)off));
+    p->cursor = from;
+    p->scanned = p->sent = (uint64_t)off;
+    if ((uint64_t)off > p->acked) {
+        p->acked = (uint64_t)off;
+        p->acked_ms = server.mstime;
+        if (waiters)
+            check_waiters(0);
+    }
+    p->partial_resyncs++;
+}
+
+/* Ask a peer whose link failed where its copy of the stream ends, once it
+ * answered a ping since (as a catch-up waits). */
+static void partial_resync_ask(struct rpeer *p)
+{
+    if (p->relink != 1 || cluster_member_last_heard(p->member) <= p->relink_ms)
+        return;
+    if (p->link == NULL)
+        p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+    const char *argv[] = {"RINGNODE", "REPLPOS", rs.replid};
+    size_t lens[] = {8, 7, 40};
+    const char *err;
+    char *id = rc_strndup(p->id, strlen(p->id));
+    if (link_send_argv(p->link, 3, argv, lens, on_replpos, id, &err) != 0) {
+        rc_free(id);
+        return;         /* reconnecting too soon: next turn */
+    }
+    p->relink = 2;
+}
+
 static void on_ack(void *priv, const char *reply, size_t len, const char *err)
 {
     struct rpeer *p = priv;
@@ -817,10 +928,13 @@ static void on_ack(void *priv, const char *reply, size_t len, const char *err)
         }
         return;
     }
+    if (reply == NULL) {
+        link_failed(p, err);
+        return;
+    }
     if (!p->lost)
         log_warn("Replica %.40s did not apply a batch (%.*s): its copies are stale until "
-                 "catch-up", p->id, reply ? (int)(len > 200 ? 200 : len - 2) : (int)strlen(err),
-                 reply ? reply : err);
+                 "catch-up", p->id, (int)(len > 200 ? 200 : len - 2), reply);
     note_lost(p);
 }
 
@@ -846,8 +960,10 @@ static void on_marker(void *priv, const char *reply, size_t len, const char *err
         struct rpeer *p = rs.peers[i];
         if (p == NULL || strcmp(p->id, m->id) != 0)
             continue;
-        if (reply == NULL || len == 0 || reply[0] != '+')
-            mark_lost(p, reply ? "a marker was refused" : err);
+        if (reply == NULL)
+            link_failed(p, err);
+        else if (len == 0 || reply[0] != '+')
+            mark_lost(p, "a marker was refused");
         else if (m->kind == MARK_HANDOFF) {
             if (m->epoch > p->handoff_acked)
                 p->handoff_acked = m->epoch;
@@ -930,6 +1046,16 @@ static void send_to(struct rpeer *p)
     static struct repl_msg msg;
     msg.n = 0;
     msg.bytes = 0;
+    if (p->relink) {
+        /* Nothing goes out until it says where its copy ends; the cursor
+         * still moves on (the resume point is found from that answer), so
+         * that catch-ups of the other peers, which wait for every cursor,
+         * are not held up by one that may be gone. */
+        for (; p->cursor; p->cursor = p->cursor->next)
+            p->scanned = p->cursor->end;
+        partial_resync_ask(p);
+        return;
+    }
     while (p->cursor) {
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             break;      /* back-pressure: go on when it has drained */
@@ -1034,7 +1160,7 @@ int repl_drained(void)
         return 0;
     for (int i = 0; i < rs.npeers; i++) {
         const struct rpeer *p = rs.peers[i];
-        if (p && !p->lost && (p->cursor != NULL || acked_upto(p) < p->sent))
+        if (p && !p->lost && !p->relink && (p->cursor != NULL || acked_upto(p) < p->sent))
             return 0;
     }
     return 1;
@@ -1275,6 +1401,15 @@ static int from_primary(struct client *c, unsigned slot)
 
 static int apply_payload(struct client *c, const char *payload, size_t len);
 
+/* The peer a node link's messages come from, or NULL. */
+static struct rpeer *sender(const struct client *c)
+{
+    for (int i = 0; c->peer_id && i < rs.npeers; i++)
+        if (rs.peers[i] && strcmp(rs.peers[i]->id, c->peer_id) == 0)
+            return rs.peers[i];
+    return NULL;
+}
+
 /* Slots RINGNODE SLOTCHECK found different while one message was applied
  * (at most one check per batch, so at most REPL_MSG_BATCHES). */
 static unsigned mismatch[REPL_MSG_BATCHES];
@@ -1293,6 +1428,13 @@ void repl_apply(struct client *c)
         return;
     }
     (void)epoch;
+    struct rpeer *from = sender(c);
+    if (from && c->id < from->in_conn) {
+        /* A link its sender gave up on: what it still carries may not
+         * land after the REPLPOS answered on the newer one. */
+        refuse(c, "the sender's newer link replaced this one");
+        return;
+    }
     for (int i = 5; i < c->argc; i += 2) {
         if (!rc_str2ull(c->argv[i].p, c->argv[i].len, &slot) || slot >= RC_SLOTS) {
             reply_error(c, "ERR malformed replication batch");
@@ -1310,6 +1452,16 @@ void repl_apply(struct client *c)
             return;
         }
     rs.applied += (c->argc - 5) / 2;
+    if (from && c->argv[2].len == 40) {
+        memcpy(from->in_replid, c->argv[2].p, 40);
+        from->in_replid[40] = 0;
+        from->in_end = end;
+        from->in_conn = c->id;
+    }
+    if ((server.cluster_debug_bugs & CLUSTER_FAULT_DROP_REPL_ACK) && rc_random_u64() % 50 == 0) {
+        conn_close_async(c);    /* the fault knob: applied, never acknowledged */
+        return;
+    }
     if (nmismatch == 0) {
         reply_long(c, (long long)end);
         return;
@@ -1319,6 +1471,24 @@ void repl_apply(struct client *c)
     reply_long(c, (long long)end);
     for (int i = 0; i < nmismatch; i++)
         reply_long(c, mismatch[i]);
+}
+
+/* RINGNODE REPLPOS <replid>: where this node's copy of the sender's
+ * stream ends (the end offset of the last message applied), -1 if it
+ * holds none of that stream.  From now on only this connection's
+ * messages are applied (repl_apply). */
+void repl_pos(struct client *c)
+{
+    struct rpeer *from = sender(c);
+    const struct slice *id = &c->argv[2];
+    if (from == NULL) {
+        reply_long(c, -1);
+        return;
+    }
+    if (c->id > from->in_conn)
+        from->in_conn = c->id;
+    int same = id->len == 40 && from->in_replid[0] && memcmp(id->p, from->in_replid, 40) == 0;
+    reply_long(c, same ? (long long)from->in_end : -1);
 }
 
 void repl_note_mismatch(unsigned slot)
@@ -1435,14 +1605,14 @@ char *repl_info(void)
             continue;
         addf(&b, &len, &cap,
              "ring_peer%d:id=%.40s,addr=%s:%d,link=%s,sent=%llu,acked=%llu,lag=%llu,"
-             "lag_ms=%lld,stale=%d,resyncing=%d,resync_slot=%u,resyncs=%lld,obuf=%zu,"
-             "obuf_cutoffs=%lld\r\n",
+             "lag_ms=%lld,stale=%d,resyncing=%d,resync_slot=%u,resyncs=%lld,"
+             "partial_resyncs=%lld,obuf=%zu,obuf_cutoffs=%lld\r\n",
              k++, p->id, p->host, p->port, p->link && link_connected(p->link) ? "up" : "down",
              (unsigned long long)p->sent, (unsigned long long)p->acked,
              (unsigned long long)(p->sent - p->acked),
              p->sent > p->acked && p->acked_ms ? server.mstime - p->acked_ms : 0LL, p->lost,
              p->resyncing, p->resyncing ? p->resync_slot : 0u, p->resyncs,
-             p->link ? link_output(p->link) : (size_t)0, p->obuf_cutoffs);
+             p->partial_resyncs, p->link ? link_output(p->link) : (size_t)0, p->obuf_cutoffs);
     }
     put(&b, &len, &cap, "", 1);
     return b;

@@ -58,6 +58,8 @@ void repl_state_changed(int gained_from_failed);
 int repl_applying(void);
 /* RINGNODE REPL, from a node link. */
 void repl_apply(struct client *c);
+/* RINGNODE REPLPOS <replid>, from a node link (a partial resync). */
+void repl_pos(struct client *c);
 /* This node became slot's primary by handback (the previous primary's
  * HANDOFF arrived): its copy goes to every other holder. */
 void repl_took_back(unsigned slot);

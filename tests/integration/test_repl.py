@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import threading
 import time
 
 import pytest
@@ -503,5 +504,55 @@ def test_catch_up_sends_only_the_slots_that_differ(wipe):
             assert keys >= 5050, last
         else:
             assert keys < 500, last          # about the 50 new keys' slots
+    finally:
+        ring.stop()
+
+
+def peer_fields(r):
+    info = r.info("replication")
+    return [v for k, v in info.items() if k.startswith("ring_peer") and isinstance(v, dict)]
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_a_dropped_link_resumes_from_the_backlog(planted):
+    """Replicas close the link of one replication message in 50 after
+    applying it, so its acknowledgement is lost (fault 0x80000): the
+    primary asks (RINGNODE REPLPOS) where each replica's copy ends and
+    resends from there: no digest catch-up, and nothing applied twice
+    (RPUSHes).  With the planted bug 0x100000 it resumes from the last
+    acknowledged offset instead, and the copies' lists get elements
+    twice."""
+    primary = ["--cluster-debug-bugs", 0x100000] if planted else []
+    replica = ["--cluster-debug-bugs", 0x80000]
+    ring = Ring(3, replicas=2, extra=["--appendonly", "yes"], per_node=[primary, replica, replica])
+    try:
+        from faultutil import keys_on
+        r = ring.client(0)
+        lists = keys_on(ring, 0, "lst:", 50)
+        assert wait_until(lambda: digests_in_step(ring), 20)
+        resyncs_before = sum(int(f["resyncs"]) for f in peer_fields(r))
+        log_before = len(ring.nodes[0].log())
+        rounds = 300
+        for n in range(rounds):
+            p = r.pipeline(transaction=False)
+            for k in lists:
+                p.rpush(k, n)
+            p.execute()
+        want = [str(n) for n in range(rounds)]
+        assert all(r.lrange(k, 0, -1) == want for k in lists)
+        in_step = wait_until(lambda: digests_in_step(ring), 5 if planted else 20)
+        copies = [[k for k in lists if readonly_client(ring, v).lrange(k, 0, -1) != want]
+                  for v in (1, 2)]
+        fields = peer_fields(r)
+        resumed = sum(int(f["partial_resyncs"]) for f in fields)
+        if planted:
+            assert not in_step and copies != [[], []], copies
+            return
+        assert in_step and copies == [[], []], copies
+        assert resumed >= 2, fields
+        assert sum(int(f["resyncs"]) for f in fields) == resyncs_before, fields
+        log = ring.nodes[0].log()[log_before:]
+        assert "(partial resync)" in log
+        assert "missed batches: checking its slots" not in log
     finally:
         ring.stop()
