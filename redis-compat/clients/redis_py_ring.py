@@ -11,7 +11,7 @@ not decide whether the bug is exercised).
     /usr/bin/python3 -m pytest -q redis-compat/clients/redis_py_ring.py
 
 The ring is started once per module by ring_up.start (compat.Ring: nodes
-on 127.0.0.1 on free ports from 31300, each in its own temporary
+on 127.0.0.1 on free ports from 22300, each in its own temporary
 directory, stopped by PID).  Every wait is bounded.
 """
 import os
@@ -35,7 +35,7 @@ OFFSET = compat.CLUSTER_CLIENT_OFFSET
 def ring():
     if not os.access(ring_up.BINARY, os.X_OK):
         pytest.skip("server binary not built: %s" % ring_up.BINARY)
-    rg = ring_up.start(3, 31300)
+    rg = ring_up.start(3, 22300)
     try:
         rg.owner_table = rg.owners()
         yield rg

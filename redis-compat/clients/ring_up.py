@@ -8,7 +8,7 @@ its stop() stops every node by PID.
 
 As a program (for the ioredis tests):
 
-    /usr/bin/python3 ring_up.py [--nodes 3] [--port-base 31400]
+    /usr/bin/python3 ring_up.py [--nodes 3] [--port-base 22400]
 
 prints one line, {"ports": [...]} as JSON, once the ring is formed, then
 waits until its standard input is closed (or SIGTERM/SIGHUP/SIGINT), stops
@@ -28,7 +28,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BINARY = os.environ.get("RINGCACHED", os.path.join(ROOT, "src", "ringcached"))
 
 
-def start(n=3, port_base=31300, binary=BINARY):
+def start(n=3, port_base=22300, binary=BINARY):
     """A formed n-node ring on free ports from port_base; retried on
     higher ports if another program takes one meanwhile."""
     base = port_base
@@ -60,7 +60,7 @@ def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nodes", type=int, default=3)
-    ap.add_argument("--port-base", type=int, default=31400)
+    ap.add_argument("--port-base", type=int, default=22400)
     opts = ap.parse_args(argv)
 
     def on_signal(signum, frame):

@@ -34,7 +34,10 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINARY = os.environ.get("RINGCACHED", os.path.join(ROOT, "src", "ringcached"))
 HOST = "127.0.0.1"
-PORT_LO, PORT_HI = 21000, 29999
+# Below 22768: a ring node's cluster clients' port (port + 10000, below)
+# then stays under the kernel's ephemeral ports (32768-60999), which the
+# tests' own client connections take at random.
+PORT_LO, PORT_HI = 21000, 22767
 
 
 def port_is_free(port):

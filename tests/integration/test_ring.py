@@ -555,7 +555,7 @@ def test_copied_nodes_conf_is_refused(tmp_path):
         d = tmp_path / "copy"
         d.mkdir()
         shutil.copy(src, d / "nodes.conf")
-        port = pick_port()
+        port = pick_port(cluster=True)
         import subprocess
         from conftest import BINARY
         proc = subprocess.run([BINARY, "--port", str(port), "--bind", HOST, "--dir", str(d),

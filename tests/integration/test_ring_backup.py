@@ -42,7 +42,9 @@ PORTS = (31000, 31999)
 
 
 def ring_port(cluster=False):
-    return pick_port(*PORTS, cluster=cluster)
+    """A port of this module's range; a ring node's from conftest's, where
+    its cluster clients' port is below the ephemeral ports."""
+    return pick_port(cluster=True) if cluster else pick_port(*PORTS)
 
 
 @pytest.fixture(scope="module", autouse=True)

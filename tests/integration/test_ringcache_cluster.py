@@ -16,7 +16,8 @@ import tempfile
 
 import pytest
 
-from conftest import (BINARY, HOST, ROOT, node_log, pick_port, ping, port_is_free,
+from conftest import (BINARY, CLUSTER_CLIENT_OFFSET, HOST, ROOT, node_log, pick_port, ping,
+                      port_is_free,
                       stop_by_signal, wait_for)
 
 redis = pytest.importorskip("redis")
@@ -25,10 +26,12 @@ TOOL = os.path.join(ROOT, "utils", "ringcache-cluster")
 
 
 def free_run(n):
-    """A base port such that base .. base+n-1 are all free."""
+    """A base port such that base .. base+n-1 are all free, and so are their
+    cluster clients' ports."""
     for _ in range(50):
-        base = pick_port(21000, 29990)
-        if all(port_is_free(base + i) for i in range(n)):
+        base = pick_port(cluster=True)
+        if all(port_is_free(base + i) and port_is_free(base + i + CLUSTER_CLIENT_OFFSET)
+               for i in range(n)):
             return base
     raise RuntimeError("no run of %d free ports" % n)
 

@@ -11,7 +11,7 @@
 //     NODE_PATH=... node --test ring.js
 //
 // The ring comes from ../ring_up.py (the harness's compat.Ring: nodes on
-// 127.0.0.1 on free ports from 31400, each in its own temporary directory),
+// 127.0.0.1 on free ports from 22400, each in its own temporary directory),
 // which stops every node by PID when its standard input closes; the test
 // closes it in `after`, and kills the helper by PID if it does not exit.
 'use strict';
@@ -39,7 +39,7 @@ const clients = [];    // closed after each test
 
 function startRing() {
   return new Promise((resolve, reject) => {
-    helper = spawn('/usr/bin/python3', [HELPER, '--nodes', '3', '--port-base', '31400'],
+    helper = spawn('/usr/bin/python3', [HELPER, '--nodes', '3', '--port-base', '22400'],
       { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, RINGCACHED: BINARY } });
     let out = '';
     const timer = setTimeout(() => reject(new Error('ring did not start in 60 s')), 60000);
