@@ -315,18 +315,26 @@ uint64_t repl_marker_epoch(int member, int handoff)
     return handoff ? rs.peers[member]->handoff_epoch : rs.peers[member]->synced_epoch;
 }
 
+/* The peer with this node id, or NULL (callbacks find their peer this
+ * way: the peer array may have been rebuilt since they were queued). */
+static struct rpeer *peer_by_id(const char *id)
+{
+    for (int i = 0; id && i < rs.npeers; i++)
+        if (rs.peers[i] && strcmp(rs.peers[i]->id, id) == 0)
+            return rs.peers[i];
+    return NULL;
+}
+
 void repl_marker(const char *from, int handoff, uint64_t epoch)
 {
-    for (int i = 0; i < rs.npeers; i++) {
-        struct rpeer *p = rs.peers[i];
-        if (p == NULL || strcmp(p->id, from) != 0)
-            continue;
-        uint64_t *e = handoff ? &p->handoff_epoch : &p->synced_epoch;
-        if (epoch > *e)
-            *e = epoch;
-        if (handoff)
-            cluster_handoff_arrived(i);
-    }
+    struct rpeer *p = peer_by_id(from);
+    if (p == NULL)
+        return;
+    uint64_t *e = handoff ? &p->handoff_epoch : &p->synced_epoch;
+    if (epoch > *e)
+        *e = epoch;
+    if (handoff)
+        cluster_handoff_arrived(p->member);
 }
 
 /* ---- making batches ---- */
@@ -841,18 +849,14 @@ static struct batch *resume_point(uint64_t off, int *ok)
 
 static void on_replpos(void *priv, const char *reply, size_t len, const char *err)
 {
-    const char *id = priv;
-    struct rpeer *p = NULL;
-    for (int i = 0; i < rs.npeers && p == NULL; i++)
-        if (rs.peers[i] && strcmp(rs.peers[i]->id, id) == 0)
-            p = rs.peers[i];
+    struct rpeer *p = peer_by_id(priv);
     rc_free(priv);
+    (void)err;
     if (p == NULL || p->relink != 2)
         return;
     if (reply == NULL) {
         p->relink = 1;      /* the link failed again: ask again once it answers */
         p->relink_ms = server.mstime;
-        (void)err;
         return;
     }
     p->relink = 0;
@@ -955,27 +959,26 @@ struct marker_ack {
 static void on_marker(void *priv, const char *reply, size_t len, const char *err)
 {
     struct marker_ack *m = priv;
-    /* The peer array may have been rebuilt since: find it by id. */
-    for (int i = 0; i < rs.npeers; i++) {
-        struct rpeer *p = rs.peers[i];
-        if (p == NULL || strcmp(p->id, m->id) != 0)
-            continue;
-        if (reply == NULL)
-            link_failed(p, err);
-        else if (len == 0 || reply[0] != '+')
-            mark_lost(p, "a marker was refused");
-        else if (m->kind == MARK_HANDOFF) {
-            if (m->epoch > p->handoff_acked)
-                p->handoff_acked = m->epoch;
-            /* The marker that ends a catch-up: everything before it is
-             * on the peer again, and its acks count in full. */
-            if (m->end == p->repair_end && !p->lost && !p->resyncing) {
-                p->ack_cap = UINT64_MAX;
-                if (m->end > p->acked)
-                    p->acked = m->end;
-                if (waiters)
-                    check_waiters(0);
-            }
+    struct rpeer *p = peer_by_id(m->id);
+    if (p == NULL) {
+        rc_free(m);     /* gone since the marker was sent */
+        return;
+    }
+    if (reply == NULL)
+        link_failed(p, err);
+    else if (len == 0 || reply[0] != '+')
+        mark_lost(p, "a marker was refused");
+    else if (m->kind == MARK_HANDOFF) {
+        if (m->epoch > p->handoff_acked)
+            p->handoff_acked = m->epoch;
+        /* The marker that ends a catch-up: everything before it is
+         * on the peer again, and its acks count in full. */
+        if (m->end == p->repair_end && !p->lost && !p->resyncing) {
+            p->ack_cap = UINT64_MAX;
+            if (m->end > p->acked)
+                p->acked = m->end;
+            if (waiters)
+                check_waiters(0);
         }
     }
     rc_free(m);
@@ -1401,14 +1404,6 @@ static int from_primary(struct client *c, unsigned slot)
 
 static int apply_payload(struct client *c, const char *payload, size_t len);
 
-/* The peer a node link's messages come from, or NULL. */
-static struct rpeer *sender(const struct client *c)
-{
-    for (int i = 0; c->peer_id && i < rs.npeers; i++)
-        if (rs.peers[i] && strcmp(rs.peers[i]->id, c->peer_id) == 0)
-            return rs.peers[i];
-    return NULL;
-}
 
 /* Slots RINGNODE SLOTCHECK found different while one message was applied
  * (at most one check per batch, so at most REPL_MSG_BATCHES). */
@@ -1428,7 +1423,7 @@ void repl_apply(struct client *c)
         return;
     }
     (void)epoch;
-    struct rpeer *from = sender(c);
+    struct rpeer *from = peer_by_id(c->peer_id);
     if (from && c->id < from->in_conn) {
         /* A link its sender gave up on: what it still carries may not
          * land after the REPLPOS answered on the newer one. */
@@ -1479,7 +1474,7 @@ void repl_apply(struct client *c)
  * messages are applied (repl_apply). */
 void repl_pos(struct client *c)
 {
-    struct rpeer *from = sender(c);
+    struct rpeer *from = peer_by_id(c->peer_id);
     const struct slice *id = &c->argv[2];
     if (from == NULL) {
         reply_long(c, -1);
