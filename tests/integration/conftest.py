@@ -171,8 +171,15 @@ def start_node(*extra_args, port=None, timeout=10.0, env=None):
     answer within `timeout` seconds (e.g. because the port was taken)."""
     if not os.access(BINARY, os.X_OK):
         pytest.skip("ringcached binary not built: %s" % BINARY)
+    argv = [str(a) for a in extra_args]
+    cluster = "--cluster-enabled" in argv
     if port is None:
-        port = pick_port(cluster="--cluster-enabled" in [str(a) for a in extra_args])
+        port = pick_port(cluster=cluster)
+    elif cluster and port > PORT_HI and "--cluster-client-port-offset" not in argv:
+        # Its cluster clients' port would fall among the ephemeral ports,
+        # where a client socket may hold it: a flaky test, refused here.
+        raise ValueError("ring node port %d is outside %d-%d; use pick_port(cluster=True)"
+                         % (port, PORT_LO, PORT_HI))
     workdir = tempfile.mkdtemp(prefix="ringcache-test-")
     logpath = os.path.join(workdir, "node.log")
     args = [BINARY, "--port", str(port), "--bind", HOST, "--save", "",

@@ -541,7 +541,7 @@ def test_ring_cut_verb(source):
             client(standalone_port).execute_command("RING", "CUT")
     finally:
         stop_node(proc)
-    lone_port, proc = start_node("--cluster-enabled", "yes", port=ring_port())
+    lone_port, proc = start_node("--cluster-enabled", "yes", port=ring_port(cluster=True))
     try:
         with pytest.raises(redis.ResponseError, match="not in a ring"):
             client(lone_port).execute_command("RING", "CUT", "PAUSE", "1000")
