@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "aoffmt.h"
+#include "cluster.h"
 #include "conn.h"
 #include "loading.h"
 #include "crc64.h"
@@ -44,6 +45,7 @@
 #include "multi.h"
 #include "propagate.h"
 #include "rdbobj.h"
+#include "replpos.h"
 #include "server.h"
 
 static struct {
@@ -238,6 +240,27 @@ static int arity_ok(const struct command *cmd, int argc)
     return (cmd->arity > 0 && argc == cmd->arity) || (cmd->arity < 0 && argc >= -cmd->arity);
 }
 
+/* An annotation line of the log: the replication stream positions
+ * (replpos.h) are restored from theirs; the others (checksums, Redis's
+ * timestamps) mean nothing here. */
+static void note_annotation(const char *line, size_t n, const char *path)
+{
+    size_t pl = sizeof(REPLPOS_AOF_PREFIX) - 1;
+    if (n <= pl || memcmp(line, REPLPOS_AOF_PREFIX, pl) != 0)
+        return;
+    if (server.cluster_debug_bugs & CLUSTER_BUG_POSITION_LATE) {
+        /* The planted bug: restore the previous annotation instead. */
+        static char prev[REPLPOS_LINE_MAX + 4];
+        static size_t prev_len;
+        if (prev_len)
+            replpos_load(prev, prev_len, path);
+        prev_len = n - pl < sizeof(prev) ? n - pl : 0;
+        memcpy(prev, line + pl, prev_len);
+        return;
+    }
+    replpos_load(line + pl, n - pl, path);
+}
+
 /* Run the commands of buf[0..len) through c.  *multi_off is set to the
  * offset of an unterminated MULTI (or len).  Returns 0, or -1 after
  * logging (an unknown command or a wrong argument count). */
@@ -262,8 +285,10 @@ static int replay(struct client *c, const char *path, const char *buf, size_t le
             pos = start;
             continue;
         }
-        if (r == 0)
+        if (r == 0) {
+            note_annotation(buf + start, pos - start, path);
             continue;
+        }
         if (r != 1 || argc > (size_t)INT32_MAX) {
             /* aoffmt_scan() accepted these bytes: this cannot happen. */
             log_warn("Bad file format reading the append only file %s at offset %zu", path,

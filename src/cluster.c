@@ -385,9 +385,10 @@ struct link *cluster_fwd_link(int member, int resp, uint64_t client_id)
     if (p == NULL)
         return NULL;
     struct link **l = &p->fwd[resp == 3][client_id % FWD_POOL];
-    if (*l == NULL)
+    if (*l == NULL) {
         *l = link_create(p->host, p->port, resp, server.cluster_node_timeout, "forward");
-    else if (server.mstime - p->last_heard_ms < server.cluster_node_timeout / 5)
+        link_set_peer_id(*l, p->id);
+    } else if (server.mstime - p->last_heard_ms < server.cluster_node_timeout / 5)
         link_clear_backoff(*l);     /* it answered a ping just now: try again */
     return *l;
 }
@@ -395,13 +396,19 @@ struct link *cluster_fwd_link(int member, int resp, uint64_t client_id)
 struct link *cluster_new_link(int member, int resp, long long timeout_ms)
 {
     struct peer *p = peer_at(member);
-    return p ? link_create(p->host, p->port, resp, timeout_ms, "pinned") : NULL;
+    if (p == NULL)
+        return NULL;
+    struct link *l = link_create(p->host, p->port, resp, timeout_ms, "pinned");
+    link_set_peer_id(l, p->id);
+    return l;
 }
 
 static struct link *ctrl_link(struct peer *p)
 {
-    if (p->ctrl == NULL)
+    if (p->ctrl == NULL) {
         p->ctrl = link_create(p->host, p->port, 2, server.cluster_node_timeout, "control");
+        link_set_peer_id(p->ctrl, p->id);
+    }
     return p->ctrl;
 }
 
@@ -550,6 +557,7 @@ static void send_paxos(const char *to, const struct paxos_msg *m)
     } else {
         struct link *l = link_create(target->host, (int)target->port, 2,
                                      server.cluster_node_timeout, "learn");
+        link_set_peer_id(l, to);
         send_wire(l, "PAXOS", &w);
         cluster_defer_link_free(l);
     }

@@ -101,7 +101,10 @@ enum {
      * message in 50 once it applied it, instead of acknowledging it (the
      * ack is lost with the link; the primary resumes from REPLPOS). */
     CLUSTER_FAULT_DROP_REPL_ACK = 0x80000,
-    CLUSTER_BUG_RESUME_FROM_ACK = 0x100000  /* partial resync from the last ack, not REPLPOS */
+    CLUSTER_BUG_RESUME_FROM_ACK = 0x100000, /* partial resync from the last ack, not REPLPOS */
+    /* Loading the log restores each stream position one annotation late
+     * (the one before the last: a restarted replica resumes too early). */
+    CLUSTER_BUG_POSITION_LATE = 0x200000
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

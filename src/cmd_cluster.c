@@ -1096,6 +1096,14 @@ void cmd_ringnode_hello(struct client *c)
                                          c->argv[3].len, c->fd >= 0 && net_is_loopback_peer(c->fd));
     if (why == NULL && (!rc_str2ll(c->argv[4].p, c->argv[4].len, &resp) || (resp != 2 && resp != 3)))
         why = "ERR protocol version must be 2 or 3";
+    /* RINGNODE HELLO secret id resp [the id of the node it means to reach]:
+     * a link to a node that has gone, whose address another now has. */
+    if (why == NULL && c->argc > 6)
+        why = "ERR syntax error";
+    if (why == NULL && c->argc == 6 && c->argv[5].len > 0 &&
+        (c->argv[5].len != strlen(cluster_myid()) ||
+         memcmp(c->argv[5].p, cluster_myid(), c->argv[5].len) != 0))
+        why = "ERR this is another node than the one the link is for";
     if (why) {
         char desc[256];
         conn_describe(c, desc, sizeof(desc));
@@ -1314,6 +1322,9 @@ void cmd_ring_digest(struct client *c)
  * (repl.c). */
 void cmd_ringnode_repl(struct client *c)
 {
+    /* The batches' commands are logged as they run; the message itself
+     * is not (a log that held it would not load in Redis). */
+    propagate_prevent(c);
     if (ringnode_need_node(c))
         repl_apply(c);
 }

@@ -60,6 +60,7 @@ struct link {
     struct req *q;              /* ring buffer of waiting callbacks */
     size_t qhead, qlen, qcap;
 
+    char peer_id[41];           /* the node it means to reach ("" any): in its handshake */
     int tracking;               /* carried tracking registrations (tracking_ring.c) */
     int in_callback;
     int doomed;                 /* destroy once the callback returns */
@@ -187,6 +188,11 @@ static void link_fail(struct link *l, const char *err)
     l->in_callback--;
 }
 
+void link_set_peer_id(struct link *l, const char *id)
+{
+    snprintf(l->peer_id, sizeof(l->peer_id), "%s", id ? id : "");
+}
+
 void link_destroy(struct link **lp)
 {
     struct link *l = *lp;
@@ -288,9 +294,9 @@ static int start_connect(struct link *l, const char **err)
     /* The handshake goes first; requests queue behind it. */
     char resp[2] = {(char)('0' + l->resp), 0};
     const char *secret = server.cluster_secret ? server.cluster_secret : "";
-    const char *args[] = {"RINGNODE", "HELLO", secret, cluster_myid(), resp};
-    size_t lens[] = {8, 5, strlen(secret), strlen(cluster_myid()), 1};
-    append_argv(l, 5, args, lens);
+    const char *args[] = {"RINGNODE", "HELLO", secret, cluster_myid(), resp, l->peer_id};
+    size_t lens[] = {8, 5, strlen(secret), strlen(cluster_myid()), 1, strlen(l->peer_id)};
+    append_argv(l, 6, args, lens);
     q_push(l, on_hello, l);
     return 0;
 }

@@ -35,6 +35,10 @@ typedef void link_reply_fn(void *priv, const char *reply, size_t len, const char
  * name is used in log lines only. */
 struct link *link_create(const char *host, int port, int resp, long long timeout_ms,
                          const char *name);
+/* The node id the link means to reach: its handshake names it, and a
+ * node with another id (another node now on that address, e.g. one that
+ * replaced it) refuses the link.  Unset: any node. */
+void link_set_peer_id(struct link *l, const char *id);
 /* Fail what is queued and free the link (deferred if inside a callback). */
 void link_destroy(struct link **l);
 

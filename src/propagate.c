@@ -42,6 +42,9 @@ static size_t plen, pcap;
 static struct rec *recs;
 static size_t nrecs, reccap;
 
+static char *notes;                 /* propagate_aof_note()'s lines, pending */
+static size_t notes_len, notes_cap;
+
 static int suspended;
 static int selected_db = -1;
 
@@ -161,6 +164,9 @@ static void pending_flush(void)
         if (wrap)
             emit(-1, "*1\r\n$4\r\nEXEC\r\n", 14);
     }
+    if (notes_len > 0 && aof_enabled())
+        aof_feed(notes, notes_len);
+    notes_len = 0;
     nrecs = 0;
     plen = 0;
     wrap_exec = 0;
@@ -288,6 +294,15 @@ void propagate_deletion(int dbid, const char *key, size_t len, int lazy)
     propagate_add(dbid, 2, v);
 }
 
+void propagate_aof_note(const char *line, size_t n)
+{
+    if (suspended || !aof_enabled())
+        return;
+    buf_put(&notes, &notes_len, &notes_cap, line, n);
+    if (depth == 0)
+        pending_flush();
+}
+
 void propagate_suspend(int on)
 {
     suspended = on;
@@ -305,6 +320,9 @@ void propagate_reset_selected_db(void)
 
 void propagate_free_all(void)
 {
+    rc_free(notes);
+    notes = NULL;
+    notes_len = notes_cap = 0;
     rc_free(pbuf);
     pbuf = NULL;
     plen = pcap = 0;

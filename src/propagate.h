@@ -65,6 +65,10 @@ void propagate_add(int dbid, int argc, const struct slice *argv);
 void propagate_deletion(int dbid, const char *key, size_t len, int lazy);
 
 /* While suspended (loading the log), nothing is recorded. */
+/* A line for the append-only log only (an annotation: "#...\r\n"),
+ * written after the records of the running top-level command, in the
+ * same batch of the log. */
+void propagate_aof_note(const char *line, size_t n);
 void propagate_suspend(int on);
 int propagate_suspended(void);
 

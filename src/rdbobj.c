@@ -36,6 +36,7 @@
 #include "object.h"
 #include "quicklist.h"
 #include "rdbstream.h"
+#include "replpos.h"
 #include "reply.h"
 #include "server.h"
 #include "snapshot.h"
@@ -592,6 +593,19 @@ int rdb_save_file(const char *path, int flags, char *err, size_t errlen)
     return rdb_save_file_slots(path, flags, NULL, err, errlen);
 }
 
+/* Where this node's copy of each sender's replication stream ends, as it
+ * is in this snapshot (replpos.h); not in a snapshot of some slots. */
+static void aux_positions(struct rdb_out *o)
+{
+    char line[REPLPOS_LINE_MAX];
+    for (int i = 0;; i++) {
+        size_t n = replpos_format(i, line);
+        if (n == 0)
+            break;
+        aux_str(o, REPLPOS_AUX_KEY, line);
+    }
+}
+
 int rdb_save_file_slots(const char *path, int flags, const unsigned char *mask, char *err,
                         size_t errlen)
 {
@@ -619,6 +633,8 @@ int rdb_save_file_slots(const char *path, int flags, const unsigned char *mask, 
     aux_int(&f.buf, "ctime", server.mstime / 1000);
     aux_int(&f.buf, "used-mem", (long long)rc_used_memory());
     aux_int(&f.buf, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
+    if (mask == NULL)
+        aux_positions(&f.buf);
     function_rdb_save(&f.buf);
     for (int i = 0; i < server.dbnum; i++)
         save_db(&f, &server.dbs[i], mask);
@@ -824,6 +840,9 @@ int rdb_load_file(const char *path, char *err, size_t errlen)
             if (k.len == 8 && memcmp(k.p, "used-mem", 8) == 0 &&
                 rc_str2ll((const char *)v.p, v.len, &used) && used >= 0)
                 loading_set_rdb_used_mem((unsigned long long)used);
+            else if (k.len == sizeof(REPLPOS_AUX_KEY) - 1 &&
+                     memcmp(k.p, REPLPOS_AUX_KEY, k.len) == 0)
+                replpos_load((const char *)v.p, v.len, path);
             rdb_str_free(&k);
             rdb_str_free(&v);
             continue;

@@ -14,6 +14,7 @@
  * REPLPOS, so nothing from the failed link lands after that answer.
  */
 #include "repl.h"
+#include "replpos.h"
 #include "slotdigest.h"
 #include "wait.h"
 
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aof.h"
 #include "aoffmt.h"
 #include "cluster.h"
 #include "command.h"
@@ -33,6 +35,7 @@
 #include "multi.h"
 #include "rand.h"
 #include "object.h"
+#include "propagate.h"
 #include "rdb.h"
 #include "rdbobj.h"
 #include "reply.h"
@@ -82,12 +85,9 @@ struct rpeer {
     int relink;                 /* its link failed: 1 ask it REPLPOS, 2 asked */
     long long relink_ms;        /* when the link failed */
     long long partial_resyncs;  /* times the stream resumed from its REPLPOS */
-    /* As a sender to this node: where this node's copy of its stream ends
-     * (the replication id, the end offset of the last message applied) and
-     * the connection its messages are taken from (client id, the newest
-     * that asked REPLPOS or sent a message). */
-    char in_replid[41];
-    uint64_t in_end;
+    /* As a sender to this node: the connection its messages are taken
+     * from (client id, the newest that asked REPLPOS or sent a message).
+     * Where this node's copy of its stream ends is in replpos.h. */
     uint64_t in_conn;
     long long obuf_soft_since;  /* over the soft output limit since (ms), 0: not */
     long long obuf_cutoffs;     /* times cut off for its output buffer */
@@ -238,6 +238,16 @@ static int successor(unsigned slot, int k)
     return -1;
 }
 
+/* p's link, made on first use: it reaches p's node id only (link.h). */
+static struct link *repl_link(struct rpeer *p)
+{
+    if (p->link == NULL) {
+        p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+        link_set_peer_id(p->link, p->id);
+    }
+    return p->link;
+}
+
 static struct rpeer *peer_of(int member)
 {
     return member >= 0 && member < rs.npeers ? rs.peers[member] : NULL;
@@ -281,6 +291,13 @@ void repl_state_changed(int gained_from_failed)
             np[i] = p;
         }
         np[i]->member = i;
+        /* Marked failed: whatever it applied of what was sent, nothing
+         * more goes to it until it says where its copy ends (a restarted
+         * node resumes from its logged position, replpos.h). */
+        if (m->status == CSTATE_FAILED && !np[i]->relink && !np[i]->lost) {
+            np[i]->relink = 1;
+            np[i]->relink_ms = server.mstime;
+        }
     }
     for (int k = 0; k < rs.npeers; k++) {
         struct rpeer *o = rs.peers[k];
@@ -863,16 +880,24 @@ static void on_replpos(void *priv, const char *reply, size_t len, const char *er
     long long off = -1;
     int ok = 0;
     struct batch *from = NULL;
-    if (len > 3 && reply[0] == ':' && rc_str2ll(reply + 1, len - 3, &off) && off >= 0 &&
-        (uint64_t)off >= p->acked && (uint64_t)off <= p->scanned && !p->lost)
-        from = resume_point((uint64_t)off, &ok);
+    const char *why = "its copy of this stream is unknown";
+    if (len > 3 && reply[0] == ':' && rc_str2ll(reply + 1, len - 3, &off) && off >= 0) {
+        if ((uint64_t)off < p->acked || (uint64_t)off > p->scanned)
+            why = "its copy ends outside what it acknowledged and what was sent";
+        else if (p->lost)
+            why = "it had lost batches before";
+        else if ((from = resume_point((uint64_t)off, &ok)), !ok)
+            why = "the backlog no longer holds what it misses";
+    }
     if (ok && (server.cluster_debug_bugs & CLUSTER_BUG_RESUME_FROM_ACK)) {
         off = (long long)p->acked;
         from = resume_point(p->acked, &ok);
     }
     if (!ok) {
-        mark_lost(p, off < 0 ? "its copy of this stream is unknown"
-                             : "the backlog no longer holds what it misses");
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s: offset %lld, acknowledged %llu, sent %llu", why, off,
+                 (unsigned long long)p->acked, (unsigned long long)p->scanned);
+        mark_lost(p, msg);
         return;
     }
     log_notice("Replica %.40s holds this stream up to offset %lld: the stream goes on from "
@@ -895,8 +920,12 @@ static void partial_resync_ask(struct rpeer *p)
 {
     if (p->relink != 1 || cluster_member_last_heard(p->member) <= p->relink_ms)
         return;
-    if (p->link == NULL)
-        p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+    /* Not while it is failed in this node's state: the batches sent to it
+     * would skip its slots (holds()); a restarted node asks to rejoin
+     * first, and then the stream resumes with them. */
+    if (cluster_state()->members[p->member].status == CSTATE_FAILED)
+        return;
+    repl_link(p);
     const char *argv[] = {"RINGNODE", "REPLPOS", rs.replid};
     size_t lens[] = {8, 7, 40};
     const char *err;
@@ -1002,8 +1031,13 @@ struct repl_msg {
 static void msg_flush(struct rpeer *p, struct repl_msg *m)
 {
     const struct cstate *s = cluster_state();
-    if (m->n == 0)
+    if (m->n == 0 || p->relink) {
+        /* After a failed send nothing may follow it on a new connection:
+         * the stream resumes from where the peer's copy ends. */
+        m->n = 0;
+        m->bytes = 0;
         return;
+    }
     char ep[24], end[24];
     snprintf(ep, sizeof(ep), "%llu", (unsigned long long)s->epoch);
     snprintf(end, sizeof(end), "%llu", (unsigned long long)m->end);
@@ -1017,15 +1051,12 @@ static void msg_flush(struct rpeer *p, struct repl_msg *m)
     m->lens[2] = 40;
     m->lens[3] = strlen(ep);
     m->lens[4] = strlen(end);
-    if (p->link == NULL)
-        p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+    repl_link(p);
     const char *err;
-    if (link_send_argv(p->link, 5 + 2 * m->n, m->argv, m->lens, on_ack, p, &err) != 0) {
-        if (!p->lost)
-            log_warn("Replication to %.40s failed (%s): its copies are stale until catch-up",
-                     p->id, err);
-        note_lost(p);
-    }
+    /* Not sent (the link is down or its queue full): the stream resumes
+     * with these batches once it says where its copy ends. */
+    if (link_send_argv(p->link, 5 + 2 * m->n, m->argv, m->lens, on_ack, p, &err) != 0)
+        link_failed(p, err);
     m->n = 0;
     m->bytes = 0;
 }
@@ -1059,14 +1090,13 @@ static void send_to(struct rpeer *p)
         partial_resync_ask(p);
         return;
     }
-    while (p->cursor) {
+    while (p->cursor && !p->relink) {
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             break;      /* back-pressure: go on when it has drained */
         struct batch *b = p->cursor;
         if (b->marker && strcmp(b->only, p->id) == 0) {
             msg_flush(p, &msg);     /* a marker comes after every batch before it */
-            if (p->link == NULL)
-                p->link = link_create(p->host, p->port, 2, server.cluster_node_timeout, "repl");
+            repl_link(p);
             char ep[24];
             snprintf(ep, sizeof(ep), "%llu", (unsigned long long)b->marker_epoch);
             const char *verb = b->marker == MARK_SYNCED ? "SYNCED" : "HANDOFF";
@@ -1087,8 +1117,11 @@ static void send_to(struct rpeer *p)
             if (p->lost)
                 rc_free(m);
             else if (link_send_argv(p->link, 3, argv, lens, on_marker, m, &err) != 0) {
+                /* Not sent (the link is down): the stream resumes at
+                 * this marker once it says where its copy ends. */
                 rc_free(m);
-                mark_lost(p, err);
+                link_failed(p, err);
+                break;
             }
         } else if (!b->marker && b->only[0] == 0 &&
                    (server.cluster_debug_bugs & CLUSTER_FAULT_DROP_SUCCESSOR) &&
@@ -1404,6 +1437,21 @@ static int from_primary(struct client *c, unsigned slot)
 
 static int apply_payload(struct client *c, const char *payload, size_t len);
 
+/* This node's copy of sender id's stream now ends at end: remembered,
+ * and logged after the message's records, in the same batch of the log
+ * (replpos.h), so that a restart resumes the stream from there. */
+static void note_position(const char *id, const char *replid, uint64_t end)
+{
+    replpos_set(id, replid, end);
+    if (!aof_enabled())
+        return;
+    char line[sizeof(REPLPOS_AOF_PREFIX) + REPLPOS_LINE_MAX + 2];
+    size_t n = sizeof(REPLPOS_AOF_PREFIX) - 1;
+    memcpy(line, REPLPOS_AOF_PREFIX, n);
+    n += replpos_line(line + n, id, replid, end);
+    memcpy(line + n, "\r\n", 2);
+    propagate_aof_note(line, n + 2);
+}
 
 /* Slots RINGNODE SLOTCHECK found different while one message was applied
  * (at most one check per batch, so at most REPL_MSG_BATCHES). */
@@ -1448,9 +1496,7 @@ void repl_apply(struct client *c)
         }
     rs.applied += (c->argc - 5) / 2;
     if (from && c->argv[2].len == 40) {
-        memcpy(from->in_replid, c->argv[2].p, 40);
-        from->in_replid[40] = 0;
-        from->in_end = end;
+        note_position(c->peer_id, c->argv[2].p, end);
         from->in_conn = c->id;
     }
     if ((server.cluster_debug_bugs & CLUSTER_FAULT_DROP_REPL_ACK) && rc_random_u64() % 50 == 0) {
@@ -1482,8 +1528,11 @@ void repl_pos(struct client *c)
     }
     if (c->id > from->in_conn)
         from->in_conn = c->id;
-    int same = id->len == 40 && from->in_replid[0] && memcmp(id->p, from->in_replid, 40) == 0;
-    reply_long(c, same ? (long long)from->in_end : -1);
+    const char *replid;
+    uint64_t end;
+    int same = replpos_get(c->peer_id, &replid, &end) && id->len == 40 &&
+               memcmp(id->p, replid, 40) == 0;
+    reply_long(c, same ? (long long)end : -1);
 }
 
 void repl_note_mismatch(unsigned slot)

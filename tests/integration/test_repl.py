@@ -15,7 +15,7 @@ import pytest
 
 redis = pytest.importorskip("redis")
 
-from conftest import HOST
+from conftest import HOST, redis_on_files
 from conftest import resp as cmd
 from faultutil import digests_in_step
 from ringutil import Ring, key_slot, pairs
@@ -554,5 +554,96 @@ def test_a_dropped_link_resumes_from_the_backlog(planted):
         log = ring.nodes[0].log()[log_before:]
         assert "(partial resync)" in log
         assert "missed batches: checking its slots" not in log
+    finally:
+        ring.stop()
+
+
+@pytest.mark.parametrize("mode", ["rejoin", "quick", "planted"])
+def test_a_restarted_replica_resumes_from_its_logged_position(mode):
+    """A replica killed with -9 logs, after each replication message's
+    records, where its copy of that primary's stream ends (replpos.h);
+    restarted with its log, it answers REPLPOS with that position and the
+    primary resumes its stream from the backlog.  rejoin: it was marked
+    failed and rejoins; its catch-up checks then find no slot that
+    differs.  quick: restarted before the ring marked it failed, just
+    after its log was rewritten (the position is then in the snapshot
+    that is the log's base); the stream just goes on (no catch-up at
+    all).  RPUSHes show nothing is
+    applied twice or skipped.  planted: quick, with the planted bug
+    0x200000 (positions restored one log annotation late): the primary
+    finds the answer behind what the replica acknowledged, so there is no
+    partial resync - it catches the copy up by digests instead, and the
+    copies still agree."""
+    timeout_ms = 1000 if mode == "rejoin" else 4000
+    victim_extra = ["--cluster-debug-bugs", 0x200000] if mode == "planted" else []
+    ring = Ring(3, replicas=2, timeout_ms=timeout_ms,
+                extra=["--appendonly", "yes", "--appendfsync", "always",
+                       "--repl-backlog-size", "16mb"],
+                per_node=[[], [], victim_extra])
+    try:
+        from faultutil import keys_on
+        r = ring.client(0)
+        lists = keys_on(ring, 0, "rl:", 40)
+        vid = ring.client(2).execute_command("CLUSTER", "MYID")
+        vid = vid.decode() if isinstance(vid, bytes) else vid
+        n = 0
+
+        def push(rounds):
+            nonlocal n
+            for _ in range(rounds):
+                p = r.pipeline(transaction=False)
+                for k in lists:
+                    p.rpush(k, n)
+                p.execute()
+                n += 1
+
+        push(100)
+        assert wait_until(lambda: digests_in_step(ring), 20)
+        if mode == "quick":
+            # Its position then comes from the rewritten log's base (a
+            # snapshot: an AUX field) with nothing logged after it.
+            v = ring.client(2)
+            v.execute_command("BGREWRITEAOF")
+            assert wait_until(lambda: v.info("persistence")["aof_rewrite_in_progress"] == 0
+                              and v.info("persistence")["aof_rewrite_scheduled"] == 0, 20)
+        log_before = [len(ring.nodes[i].log()) for i in (0, 1)]
+        ring.nodes[2].proc.kill()
+        ring.nodes[2].proc.wait()
+        push(100)
+        if mode == "rejoin":
+            time.sleep(2.5)     # marked failed: it rejoins and catches up
+            push(100)
+        ring.restart(2)
+        push(100)
+        ring.wait_healthy(timeout=30)
+        push(10)
+        want = [str(i) for i in range(n)]
+        assert all(r.lrange(k, 0, -1) == want for k in lists)
+        in_step = wait_until(lambda: digests_in_step(ring), 20)
+        wrong = [k for k in lists if readonly_client(ring, 2).lrange(k, 0, -1) != want]
+        assert in_step and wrong == [], wrong
+        log = ring.nodes[0].log()[log_before[0]:]
+        if mode == "planted":
+            assert "Replica %s holds this stream" % vid not in log, log[-3000:]
+            assert re.search(r"Replication to %s failed \(its copy ends outside what it "
+                             r"acknowledged" % vid, log), log[-3000:]
+            assert "Replica %s missed batches" % vid in log, log[-3000:]
+            return
+        assert re.search(r"Replica %s holds this stream up to offset \d+: .*partial resync" % vid,
+                         log), log[-3000:]
+        assert "%s missed batches" % vid not in log
+        reports = catch_up_reports(ring.nodes[0], vid)
+        if mode == "rejoin":
+            # The joining node's catch-up: every slot checked, none differed.
+            assert reports and reports[-1][0] > 1000 and reports[-1][1] == 0, reports
+        else:
+            assert "Replica %s is in step again" % vid not in log, log[-3000:]
+        # The replica's log (annotations, AUX fields) loads in Redis 7.0
+        # with the lists as written: it holds the applied commands only.
+        ring.nodes[2].stop()
+        with redis_on_files(ring.nodes[2].dir, ["appendonlydir"], "--appendonly", "yes") \
+                as (port, _):
+            ref = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+            assert [k for k in lists if ref.lrange(k, 0, -1) != want] == []
     finally:
         ring.stop()

@@ -499,6 +499,28 @@ def test_wrong_secret_is_refused():
         ring.stop()
 
 
+def test_a_link_for_another_node_is_refused():
+    """A node link names the node id it means to reach; a node with
+    another id on that address (one that replaced a removed node on its
+    port) refuses it, so that what was meant for the old node (a
+    replication stream's position question, its markers) never reaches
+    the new one."""
+    ring = Ring(2, extra=["--cluster-secret", "s3cret"], form=False)
+    try:
+        port = ring.nodes[0].port
+        id0 = ring.client(0).execute_command("CLUSTER", "MYID")
+        id1 = ring.client(1).execute_command("CLUSTER", "MYID")
+        out = raw(port, cmd("RINGNODE", "HELLO", "s3cret", id1, 2, id1) + cmd("PING"))
+        assert out.startswith(b"-ERR this is another node") and b"+PONG" not in out, out
+        out = raw(port, cmd("RINGNODE", "HELLO", "s3cret", id1, 2, id0) + cmd("PING"),
+                  want_bytes=12)
+        assert out == b"+OK\r\n+PONG\r\n", out
+        out = raw(port, cmd("RINGNODE", "HELLO", "s3cret", id1, 2) + cmd("PING"), want_bytes=12)
+        assert out == b"+OK\r\n+PONG\r\n", out
+    finally:
+        ring.stop()
+
+
 def test_rings_meeting_and_nonempty_nodes_are_refused():
     a, b = Ring(2), Ring(1)
     try:

@@ -87,7 +87,8 @@ def cleanup(root):
         pid = n.get("pid")
         if pid and alive(pid) and str(n["port"]).encode() in cmdline(pid):
             os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
+    if not os.environ.get("RC_KEEP_ROOT"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
