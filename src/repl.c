@@ -871,8 +871,11 @@ static void on_replpos(void *priv, const char *reply, size_t len, const char *er
     (void)err;
     if (p == NULL || p->relink != 2)
         return;
-    if (reply == NULL) {
-        p->relink = 1;      /* the link failed again: ask again once it answers */
+    if (reply == NULL || (len > 8 && memcmp(reply, "-LOADING", 8) == 0)) {
+        /* The link failed again, or it is still loading its data (its
+         * position is known once the whole log is read): ask again once
+         * it answers a ping. */
+        p->relink = 1;
         p->relink_ms = server.mstime;
         return;
     }
