@@ -176,7 +176,8 @@ enum {
     LIVENESS_BUG_LONG_LEASE = 1,        /* lease T instead of T/2 (W still from T/2) */
     LIVENESS_BUG_GRANT_ACCEPTED = 4,    /* grant despite an accepted value */
     LIVENESS_BUG_NO_WAIT = 8,           /* serve gained slots at once */
-    LIVENESS_BUG_RELEASE_CURRENT = 16   /* RELEASE the epoch it still holds */
+    LIVENESS_BUG_RELEASE_CURRENT = 16,  /* RELEASE the epoch it still holds */
+    LIVENESS_BUG_UP_UNCAUGHT = 32       /* accept "X up" before X caught up */
 };
 
 /* The clock-rate bound the hand-over wait assumes, per mille of true time. */

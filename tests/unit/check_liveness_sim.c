@@ -43,7 +43,12 @@
  *       distinct preference list of the first table and of the table with
  *       every node, and every 1024th slot (the tables after a removal).
  *   (d) a member that becomes a slot's primary held a copy of it in the
- *       state before (in its table or, during a change, the next one).
+ *       state before (in its table or, during a change, the next one);
+ *   (e) a node never serves a slot it has not caught up: once a state
+ *       marks it failed it may serve under that state or a newer one
+ *       only after its catch-up (modelled:
+ *       it runs, holds the newest epoch, and 0-3 T, a hash of the seed,
+ *       passed since it was marked or restarted) was reported.
  * Then faults stop (heal, resume, restart all but a minority kept down,
  * no loss) and within LIVE_MS: every running member holds the newest
  * epoch, the members kept down are failed in it, the running ones are up,
@@ -337,6 +342,13 @@ struct snode {
     uint64_t leave_at;              /* leaving: crashes then (0: not leaving) */
     uint64_t last_epoch;
     int caught_up;
+    /* The catch-up model (e): a node marked failed in an adopted state is
+     * stale until its catch-up, which takes sync_need ms from sync_from
+     * (when it was marked or restarted, the later), while it runs and
+     * holds the newest epoch, is done. */
+    int stale;
+    uint64_t stale_epoch;           /* the first state that marked it failed */
+    uint64_t sync_from, sync_need;
     int removed;                    /* forgotten by the operator: down for good */
 };
 
@@ -481,6 +493,12 @@ static void note_epoch(struct sim *s, int i)
     if (st->epoch <= nd->last_epoch)
         return;
     nd->last_epoch = st->epoch;
+    /* As cluster.c does on adopting a state: a member failed in it is not
+     * caught up until it says so again. */
+    for (size_t k = 0; k < st->nmembers && nd->lv; k++)
+        if (st->members[k].status == CSTATE_FAILED ||
+            st->members[k].status == CSTATE_REMOVING)
+            liveness_set_caught_up(nd->lv, st->members[k].id, 0);
     if (s->verbose) {
         char who[4 * MAXN + 1];
         size_t k, w = 0;
@@ -498,7 +516,17 @@ static void note_epoch(struct sim *s, int i)
         memset(s->adopted + old, 0, (s->hist_cap - old) * sizeof(*s->adopted));
     }
     if (s->adopted[st->epoch] == NULL) {
+        size_t k;
         s->adopted[st->epoch] = cstate_clone(st);
+        for (k = 0; k < st->nmembers; k++) {
+            int x = index_of(s, st->members[k].id);
+            if (x >= 0 && st->members[k].status == CSTATE_FAILED && !s->nodes[x].stale) {
+                s->nodes[x].stale = 1;
+                s->nodes[x].stale_epoch = st->epoch;
+                s->nodes[x].sync_from = s->now;
+                s->nodes[x].caught_up = 0;
+            }
+        }
         if (st->epoch > 1 && s->adopted[st->epoch - 1] != NULL)
             check_primaries_had_copies(s, s->adopted[st->epoch - 1], st);
     } else if (!cstate_equal(s->adopted[st->epoch], st))
@@ -557,6 +585,10 @@ static void start_node(struct sim *s, int i)
     struct paxos_config pc;
     uint64_t now = clock_of(s, i);
 
+    /* Its catch-up takes up to 3 T from now (a hash, not rnd(): the
+     * seeds' other draws stay as they were). */
+    nd->sync_from = s->now;
+    nd->sync_need = mix64(s->seed * 131 + (uint64_t)i * 7919 + s->crashes) % (3 * s->t_ms);
     memset(&lc, 0, sizeof(lc));
     lc.node_timeout_ms = s->t_ms;
     lc.seed = rnd(s);
@@ -693,14 +725,20 @@ static uint64_t newest_epoch(const struct sim *s)
 }
 
 /* The glue's catch-up reports: a node is caught up while it runs and holds
- * the newest epoch; every running node hears of it. */
+ * the newest epoch, once its catch-up (the model of (e)) had time to end;
+ * every running node hears of it. */
 static void report_catch_up(struct sim *s)
 {
     uint64_t top = newest_epoch(s);
     int i, j;
 
-    for (i = 0; i < s->n; i++)
-        s->nodes[i].caught_up = running(s, i) && paxos_state(s->nodes[i].pn)->epoch == top;
+    for (i = 0; i < s->n; i++) {
+        struct snode *nd = &s->nodes[i];
+        nd->caught_up = running(s, i) && paxos_state(nd->pn)->epoch == top &&
+                        s->now - nd->sync_from >= nd->sync_need;
+        if (nd->caught_up)
+            nd->stale = 0;
+    }
     for (j = 0; j < s->n; j++)
         if (running(s, j))
             for (i = 0; i < s->n; i++)
@@ -964,6 +1002,15 @@ static unsigned check_serving(struct sim *s)
                 continue;
             if (liveness_can_serve(nd->lv, s->reps[r], clock_of(s, i)) != LIVENESS_SERVE)
                 continue;
+            /* In an older state its lease is what (c) checks: it ends
+             * before anyone else serves the slot. */
+            if (nd->stale && paxos_state(nd->pn)->epoch >= nd->stale_epoch) {
+                sim_fail(s, "slot %u served by node %d (epoch %llu), marked failed in epoch "
+                         "%llu and not caught up since", s->reps[r], i,
+                         (unsigned long long)paxos_state(nd->pn)->epoch,
+                         (unsigned long long)nd->stale_epoch);
+                return 0;
+            }
             if (server >= 0) {
                 sim_fail(s, "slot %u served by node %d (epoch %llu) and node %d (epoch %llu)",
                      s->reps[r], server,
@@ -1580,6 +1627,15 @@ START_TEST(test_sim_catches_no_wait)
 }
 END_TEST
 
+/* (e): a member marked failed comes back up, and serves, before its
+ * catch-up ended: the acceptors' "caught up" filter is all that stops the
+ * spurious and eager proposals of its return. */
+START_TEST(test_sim_catches_up_uncaught)
+{
+    expect_caught(LIVENESS_BUG_UP_UNCAUGHT);
+}
+END_TEST
+
 START_TEST(test_sim_catches_release_current)
 {
     expect_caught(LIVENESS_BUG_RELEASE_CURRENT);
@@ -1603,6 +1659,7 @@ static Suite *liveness_suite(void)
     tcase_add_test(sim, test_sim_catches_grant_accepted);
     tcase_add_test(sim, test_sim_catches_no_wait);
     tcase_add_test(sim, test_sim_catches_release_current);
+    tcase_add_test(sim, test_sim_catches_up_uncaught);
     tcase_set_timeout(sim, 600);
     suite_add_tcase(s, sim);
     return s;

@@ -13,12 +13,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t rnd(struct sim *s)
+/* splitmix64's output function: a stateless hash of x. */
+static inline uint64_t mix64(uint64_t x)
 {
-    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = x + 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static uint64_t rnd(struct sim *s)
+{
+    s->rng += 0x9e3779b97f4a7c15ULL;
+    return mix64(s->rng - 0x9e3779b97f4a7c15ULL);
 }
 
 static unsigned below(struct sim *s, unsigned n)
