@@ -247,10 +247,19 @@ static void on_hello(void *priv, const char *reply, size_t len, const char *err)
 {
     struct link *l = priv;
     if (reply && len > 0 && (reply[0] == '-' || reply[0] == '!')) {
-        log_warn("Node %s:%d refused our handshake: %.*s", l->host, l->port,
-                 (int)(len > 200 ? 200 : len - 2), reply + 1);
-        /* Failing here fails what waits behind the handshake too. */
-        link_fail(l, "CLUSTERDOWN the peer node refused the node handshake");
+        int n = (int)(len > 200 ? 200 : len - 2);
+        log_warn("Node %s:%d refused our handshake: %.*s", l->host, l->port, n, reply + 1);
+        /* Failing here fails what waits behind the handshake too; they
+         * are told why (its first word, ERR, left out). */
+        const char *why = reply + 1;
+        if (n > 4 && memcmp(why, "ERR ", 4) == 0) {
+            why += 4;
+            n -= 4;
+        }
+        char msg[256];
+        snprintf(msg, sizeof(msg), "CLUSTERDOWN the peer node refused the node handshake (%.*s)",
+                 n, why);
+        link_fail(l, msg);
     }
     (void)err;
 }

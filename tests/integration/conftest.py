@@ -19,6 +19,7 @@ start_redis / reference_server run the reference redis-server 7.0 the
 same way (tests comparing files or replies with it).
 """
 
+import collections
 import contextlib
 import os
 import random
@@ -57,13 +58,22 @@ def port_is_free(port):
 CLUSTER_CLIENT_OFFSET = 10000
 
 
+# Ports handed out lately: a ring's nodes all pick theirs before the first
+# starts, and two of them once got the same port (the second "started"
+# when the first answered its PING, and the ring then met itself).
+_recent_ports = collections.deque(maxlen=1024)
+
+
 def pick_port(lo=PORT_LO, hi=PORT_HI, cluster=False):
     """A free port in [lo, hi], picked at random so that suites running in
-    parallel rarely collide; with cluster, port + CLUSTER_CLIENT_OFFSET is
-    free as well."""
-    for _ in range(200):
+    parallel rarely collide, and never one handed out lately in this
+    process; with cluster, port + CLUSTER_CLIENT_OFFSET is free as well."""
+    for _ in range(400):
         port = random.randint(lo, hi)
+        if port in _recent_ports:
+            continue
         if port_is_free(port) and (not cluster or port_is_free(port + CLUSTER_CLIENT_OFFSET)):
+            _recent_ports.append(port)
             return port
     raise RuntimeError("no free port in %d-%d" % (lo, hi))
 

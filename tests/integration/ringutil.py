@@ -86,6 +86,13 @@ class Node:
             if self.proc.poll() is not None:
                 raise RuntimeError("node %d exited:\n%s" % (self.index, self.log()))
             if ping(self.port, host=self.host):
+                # Our process, not another that holds the port.
+                pid = redis.Redis(host=self.host, port=self.port, socket_timeout=5).info(
+                    "server").get("process_id")
+                if pid != self.proc.pid:
+                    raise RuntimeError("node %d: port %d answered by process %s, not %d:\n%s"
+                                       % (self.index, self.port, pid, self.proc.pid,
+                                          self.log()))
                 return
             time.sleep(0.02)
         raise RuntimeError("node %d did not answer:\n%s" % (self.index, self.log()))
