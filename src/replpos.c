@@ -76,21 +76,13 @@ size_t replpos_format(int i, char *out)
     return replpos_line(out, tab[i].id, tab[i].replid, tab[i].end);
 }
 
-static int is_hex40(const char *p)
-{
-    for (int i = 0; i < 40; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
 int replpos_load(const char *p, size_t n, const char *where)
 {
     while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
         n--;
     unsigned long long end;
-    if (n < 83 || n > 82 + 20 || p[40] != ' ' || p[81] != ' ' || !is_hex40(p) ||
-        !is_hex40(p + 41) || !rc_str2ull(p + 82, n - 82, &end)) {
+    if (n < 83 || n > 82 + 20 || p[40] != ' ' || p[81] != ' ' || !cstate_valid_id(p, 40) ||
+        !cstate_valid_id(p + 41, 40) || !rc_str2ull(p + 82, n - 82, &end)) {
         log_warn("Ignoring a malformed replication stream position in %s: '%.*s'", where,
                  (int)(n > 120 ? 120 : n), p);
         return -1;
