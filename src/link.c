@@ -232,12 +232,10 @@ static void out_append(struct link *l, const char *p, size_t len)
 
 static void append_argv(struct link *l, int argc, const char *const *argv, const size_t *lens)
 {
-    char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    out_append(l, hdr, (size_t)n);
+    char hdr[RC_RESP_HEADER_MAX];
+    out_append(l, hdr, rc_resp_header(hdr, '*', argc));
     for (int i = 0; i < argc; i++) {
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]);
-        out_append(l, hdr, (size_t)n);
+        out_append(l, hdr, rc_resp_header(hdr, '$', (long long)lens[i]));
         out_append(l, argv[i], lens[i]);
         out_append(l, "\r\n", 2);
     }

@@ -78,12 +78,8 @@ static void buf_put(char **buf, size_t *len, size_t *cap, const char *p, size_t 
 
 static void buf_header(char **buf, size_t *len, size_t *cap, char type, size_t n)
 {
-    char hdr[32];
-    hdr[0] = type;
-    size_t k = 1 + rc_ull2str(hdr + 1, sizeof(hdr) - 3, n);
-    hdr[k++] = '\r';
-    hdr[k++] = '\n';
-    buf_put(buf, len, cap, hdr, k);
+    char hdr[RC_RESP_HEADER_MAX];
+    buf_put(buf, len, cap, hdr, rc_resp_header(hdr, type, (long long)n));
 }
 
 static void buf_bulk(char **buf, size_t *len, size_t *cap, const char *p, size_t n)

@@ -402,20 +402,19 @@ static void put(char **b, size_t *len, size_t *cap, const char *p, size_t n)
 
 static void put_bulk(char **b, size_t *len, size_t *cap, const char *p, size_t n)
 {
-    char h[32];
-    int k = snprintf(h, sizeof(h), "$%zu\r\n", n);
-    put(b, len, cap, h, (size_t)k);
+    char h[RC_RESP_HEADER_MAX];
+    put(b, len, cap, h, rc_resp_header(h, '$', (long long)n));
     put(b, len, cap, p, n);
     put(b, len, cap, "\r\n", 2);
 }
 
 static void put_select(char **b, size_t *len, size_t *cap, int db)
 {
-    char num[16];
-    int k = snprintf(num, sizeof(num), "%d", db);
+    char num[RC_LONG_STR_SIZE];
+    size_t k = rc_ll2str(num, sizeof(num), db);
     put(b, len, cap, "*2\r\n", 4);
     put_bulk(b, len, cap, "SELECT", 6);
-    put_bulk(b, len, cap, num, (size_t)k);
+    put_bulk(b, len, cap, num, k);
 }
 
 /* p lost batches: acknowledgements of later batches no longer say that
@@ -459,7 +458,9 @@ static struct batch *append(unsigned slot, const char *only, const char *p, size
     b->marker = 0;
     b->marker_epoch = 0;
     b->slot = slot;
-    snprintf(b->only, sizeof(b->only), "%s", only ? only : "");
+    size_t ol = only ? strnlen(only, sizeof(b->only) - 1) : 0;
+    memcpy(b->only, only ? only : "", ol);
+    b->only[ol] = '\0';
     b->len = len;
     memcpy(b->data, p, len);
     rs.offset += len;
@@ -511,9 +512,8 @@ static void feed_split(int dbid, int argc, const char **av, const size_t *al)
             if (!done[j] && rc_key_slot(av[j], al[j]) == slot)
                 count += step;
         put_select(&b, &len, &cap, dbid);
-        char h[32];
-        int k = snprintf(h, sizeof(h), "*%d\r\n", count);
-        put(&b, &len, &cap, h, (size_t)k);
+        char h[RC_RESP_HEADER_MAX];
+        put(&b, &len, &cap, h, rc_resp_header(h, '*', count));
         put_bulk(&b, &len, &cap, av[0], al[0]);
         for (int j = i; j < argc; j += step) {
             if (done[j] || rc_key_slot(av[j], al[j]) != slot)
@@ -557,8 +557,11 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
      * themselves; batches are the writes of one slot. */
     if (slot < 0 || !cluster_slot_is_mine((unsigned)slot))
         return;
-    char *b = NULL;
-    size_t len = 0, cap = 0;
+    /* One buffer kept across calls: a write costs no allocation here
+     * (a large one is given back once copied into its batch). */
+    static char *b;
+    static size_t cap;
+    size_t len = 0;
     int db = -1;
     int multi = wrap || n > 1;
     if (multi)
@@ -573,7 +576,11 @@ void repl_feed(const struct repl_rec *recs, size_t n, int wrap)
     if (multi)
         put(&b, &len, &cap, "*1\r\n$4\r\nEXEC\r\n", 14);
     append((unsigned)slot, NULL, b, len);
-    rc_free(b);
+    if (cap > 65536) {
+        rc_free(b);
+        b = NULL;
+        cap = 0;
+    }
 }
 
 /* ---- catch-up: dumps of a peer's slots inside the stream ---- */
@@ -1068,9 +1075,8 @@ static void msg_add(struct rpeer *p, struct repl_msg *m, const struct batch *b)
 {
     if (m->n == REPL_MSG_BATCHES || (m->n && m->bytes + b->len > REPL_MSG_BYTES))
         msg_flush(p, m);
-    snprintf(m->slots[m->n], sizeof(m->slots[0]), "%u", b->slot);
     m->argv[5 + 2 * m->n] = m->slots[m->n];
-    m->lens[5 + 2 * m->n] = strlen(m->slots[m->n]);
+    m->lens[5 + 2 * m->n] = rc_ull2str(m->slots[m->n], sizeof(m->slots[0]), b->slot);
     m->argv[6 + 2 * m->n] = b->data;
     m->lens[6 + 2 * m->n] = b->len;
     m->n++;

@@ -91,12 +91,8 @@ void reply_raw(struct client *c, const char *p, size_t len)
 /* "<prefix><n>\r\n" */
 static void reply_header(struct client *c, char prefix, long long n)
 {
-    char buf[32];
-    buf[0] = prefix;
-    size_t len = 1 + rc_ll2str(buf + 1, sizeof(buf) - 1, n);
-    buf[len++] = '\r';
-    buf[len++] = '\n';
-    reply_raw(c, buf, len);
+    char buf[RC_RESP_HEADER_MAX];
+    reply_raw(c, buf, rc_resp_header(buf, prefix, n));
 }
 
 void reply_status(struct client *c, const char *s)
@@ -171,11 +167,8 @@ void reply_bulk(struct client *c, const char *p, size_t len)
 {
     if (reply_suppressed(c))
         return;
-    char hdr[32];
-    hdr[0] = '$';
-    size_t n = 1 + rc_ull2str(hdr + 1, sizeof(hdr) - 1, len);
-    hdr[n++] = '\r';
-    hdr[n++] = '\n';
+    char hdr[RC_RESP_HEADER_MAX];
+    size_t n = rc_resp_header(hdr, '$', (long long)len);
     if (c->reply_head == NULL)
         conn_want_write(c);
     struct obuf *t = c->reply_tail;

@@ -28,6 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 
+size_t rc_resp_header(char *dst, char type, long long n)
+{
+    dst[0] = type;
+    size_t k = 1 + rc_ll2str(dst + 1, RC_LONG_STR_SIZE, n);
+    dst[k++] = '\r';
+    dst[k++] = '\n';
+    return k;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Integer parsing                                                          */
 /* ------------------------------------------------------------------------ */

@@ -58,6 +58,11 @@ int rc_str2ull(const char *s, size_t len, unsigned long long *out);
 size_t rc_ll2str(char *dst, size_t dstlen, long long v);
 size_t rc_ull2str(char *dst, size_t dstlen, unsigned long long v);
 
+/* A RESP header "<type><n>\r\n" (type '*', '$', ...) into dst, which
+ * RC_RESP_HEADER_MAX bytes always hold; returns its length (no NUL). */
+#define RC_RESP_HEADER_MAX (1 + RC_LONG_STR_SIZE + 2)
+size_t rc_resp_header(char *dst, char type, long long n);
+
 /* Number of decimal digits of v (1 for 0). */
 unsigned rc_digits10(uint64_t v);
 
