@@ -727,8 +727,40 @@ void cluster_live_message(const char *from, int argc, const char *const *argv,
     drain_liveness();
 }
 
+static int down_holder(const struct cstate_member *m)
+{
+    return m->status == CSTATE_FAILED || m->status == CSTATE_JOINING;
+}
+
+/* A slot none of whose members is up: is this node's copy one to serve
+ * it from?  Its newest acknowledged writes are on the members up last
+ * (cstate.h: upto), and there on the first two in list order: the slot's
+ * primary and first successor then, who acknowledged them (with
+ * min-replica-acks 1 or more; after they left up, no member of the list
+ * was up to acknowledge more).  A node up before them, or a later one in
+ * the list, may lack those writes: the slot waits for one of the two. */
+static int last_holder(unsigned slot)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    const uint16_t *pref = ring_pref(cl.ring, slot);
+    int n = ring_pref_len(cl.ring), seen = 0;
+    uint64_t last = 0;
+    for (int k = 0; k < n; k++)
+        if (down_holder(&s->members[pref[k]]) && s->members[pref[k]].upto > last)
+            last = s->members[pref[k]].upto;
+    for (int k = 0; k < n && seen < 2; k++) {
+        if (!down_holder(&s->members[pref[k]]) || s->members[pref[k]].upto != last)
+            continue;
+        if ((int)pref[k] == cl.me)
+            return 1;
+        seen++;
+    }
+    return 0;
+}
+
 /* Does every slot this node holds a copy of have its data from the
- * slot's acting primary at the current epoch (its SYNCED marker)? */
+ * slot's acting primary at the current epoch (its SYNCED marker)?  A slot
+ * with no primary counts only if this node is one of its last holders. */
 static int caught_up(void)
 {
     const struct cstate *s = paxos_state(cl.px);
@@ -736,10 +768,14 @@ static int caught_up(void)
         return 1;
     for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
         uint16_t p = cl.primary[slot];
-        if (p == NO_MEMBER || (int)p == cl.me || !cluster_holds_copy(slot))
+        if ((int)p == cl.me || !cluster_holds_copy(slot))
             continue;
-        if (repl_marker_epoch(p, 0) < s->epoch)
+        if (p == NO_MEMBER) {
+            if (!last_holder(slot) && !(server.cluster_debug_bugs & CLUSTER_BUG_ANY_HOLDER))
+                return 0;
+        } else if (repl_marker_epoch(p, 0) < s->epoch) {
             return 0;
+        }
     }
     return 1;
 }

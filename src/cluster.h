@@ -104,7 +104,10 @@ enum {
     CLUSTER_BUG_RESUME_FROM_ACK = 0x100000, /* partial resync from the last ack, not REPLPOS */
     /* Loading the log restores each stream position one annotation late
      * (the one before the last: a restarted replica resumes too early). */
-    CLUSTER_BUG_POSITION_LATE = 0x200000
+    CLUSTER_BUG_POSITION_LATE = 0x200000,
+    /* A joining node counts a slot none of whose members is up as in
+     * step whatever its copy (it may come up serving a stale one). */
+    CLUSTER_BUG_ANY_HOLDER = 0x400000
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

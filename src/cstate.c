@@ -161,6 +161,8 @@ int cstate_valid_member(const struct cstate_member *m, const char **why)
         w = "bad vnodes";
     else if (!valid_status((int)m->status))
         w = "bad status";
+    else if (m->upto != 0 && (m->status == CSTATE_UP || m->status == CSTATE_ADDING))
+        w = "an up or adding member has no last up epoch";
     if (w && why)
         *why = w;
     return w == NULL;
@@ -243,7 +245,7 @@ static int member_equal(const struct cstate_member *a, const struct cstate_membe
 {
     return strcmp(a->id, b->id) == 0 && strcmp(a->host, b->host) == 0 &&
            a->port == b->port && strcmp(a->zone, b->zone) == 0 &&
-           a->vnodes == b->vnodes && a->status == b->status;
+           a->vnodes == b->vnodes && a->status == b->status && a->upto == b->upto;
 }
 
 int cstate_equal(const struct cstate *a, const struct cstate *b)
@@ -333,7 +335,12 @@ int cstate_set_status(struct cstate *s, const char *id, enum cstate_status st)
 
     if (at < 0 || !valid_status((int)st))
         return -1;
-    s->members[at].status = st;
+    struct cstate_member *m = &s->members[at];
+    if (st == CSTATE_UP || st == CSTATE_ADDING)
+        m->upto = 0;
+    else if (m->status == CSTATE_UP)
+        m->upto = s->epoch;
+    m->status = st;
     return 0;
 }
 
@@ -365,6 +372,10 @@ static void encode_into(struct buf *b, const struct cstate *s)
         buf_u64(b, m->vnodes);
         buf_str(b, " ");
         buf_str(b, cstate_status_name(m->status));
+        if (m->upto) {
+            buf_str(b, ":");
+            buf_u64(b, m->upto);
+        }
     }
 }
 
@@ -404,6 +415,15 @@ static const char *decode_member(struct tok *t, struct cstate_member *m)
     m->vnodes = (unsigned)v;
     if (!tok_next(t, &s, &n))
         return "bad status";
+    const char *colon = memchr(s, ':', n);
+    if (colon) {
+        /* Canonical: no leading zero, never ":0" (parse_u64 refuses both
+         * a leading zero and an empty number; 0 is written as nothing). */
+        if (!parse_u64(colon + 1, n - (size_t)(colon + 1 - s), UINT64_MAX, &v) || v == 0)
+            return "bad last up epoch";
+        m->upto = v;
+        n = (size_t)(colon - s);
+    }
     if (tok_is(s, n, "up"))
         m->status = CSTATE_UP;
     else if (tok_is(s, n, "failed"))
@@ -415,6 +435,8 @@ static const char *decode_member(struct tok *t, struct cstate_member *m)
     else if (tok_is(s, n, "removing"))
         m->status = CSTATE_REMOVING;
     else
+        return "bad status";
+    if (m->upto && (m->status == CSTATE_UP || m->status == CSTATE_ADDING))
         return "bad status";
     return NULL;
 }
@@ -470,6 +492,10 @@ struct cstate *cstate_decode(const char *buf, size_t len, char *err, size_t errl
             set_err(err, errlen, "member %zu: %s", i + 1, why);
             goto fail;
         }
+        if (m->upto >= st->epoch) {
+            set_err(err, errlen, "member %zu: last up epoch not before the state's", i + 1);
+            goto fail;
+        }
         if (i > 0) {
             int c = memcmp(st->members[i - 1].id, m->id, CSTATE_ID_LEN);
             if (c >= 0) {
@@ -511,6 +537,7 @@ static enum cstate_verdict replace_check(const struct cstate *s, const struct cs
         /* Its status may have moved on since (it came up, or failed). */
         struct cstate_member same = *m;
         same.status = c->member.status;
+        same.upto = c->member.upto;
         if (!member_equal(&same, &c->member)) {
             *why = "a member with that id exists with other settings";
             return CSTATE_INVALID;

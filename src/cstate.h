@@ -27,7 +27,10 @@
  *   zone      "-" for none, else 1 .. CSTATE_ZONE_MAX printable bytes
  *             other than the single byte "-"
  *   vnodes    1 .. CSTATE_VNODES_MAX
- *   status    up | failed | joining | adding | removing
+ *   status    up | adding | (failed | joining | removing)[:<upto>]
+ *   upto      the last epoch in which the member was up, for a member
+ *             not up now: decimal, 1 .. epoch - 1, written only when not
+ *             0 (0: never up, or marked before this field existed)
  *
  * nodes.conf content (every line ends in "\n", lines in this order, nothing
  * else; the acceptor record is for epoch state.epoch + 1 and is implied):
@@ -78,6 +81,11 @@ struct cstate_member {
     char zone[CSTATE_ZONE_MAX + 1]; /* "" for none */
     unsigned vnodes;            /* 1 .. CSTATE_VNODES_MAX */
     enum cstate_status status;
+    /* Not up now: the last epoch in which it was (0 when never, and
+     * always 0 while up or adding).  Set by cstate_set_status when an up
+     * member leaves up.  When no member of a slot's list is up, the ones
+     * up last hold its newest acknowledged writes (cluster.c). */
+    uint64_t upto;
 };
 
 struct cstate {
@@ -113,7 +121,8 @@ long cstate_index(const struct cstate *s, const char *id);
 int cstate_add(struct cstate *s, const struct cstate_member *m, const char **why);
 /* Remove the member with this id.  Returns 0, or -1 if there is none. */
 int cstate_remove(struct cstate *s, const char *id);
-/* Set a member's status.  Returns 0, or -1 if there is no such member. */
+/* Set a member's status (and its upto: s->epoch when it leaves up, 0
+ * when it comes up).  Returns 0, or -1 if there is no such member. */
 int cstate_set_status(struct cstate *s, const char *id, enum cstate_status st);
 
 /* Field checks shared with the decoder; each returns 1 when valid. */

@@ -284,6 +284,9 @@ class Ring:
                 node.stop()
             except AssertionError as e:
                 errors.append(e)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if os.environ.get("RC_KEEP_RINGS"):
+            print("ring files kept in %s (RC_KEEP_RINGS)" % self.root)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
         if errors:
             raise errors[0]

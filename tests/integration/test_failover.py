@@ -194,17 +194,22 @@ def test_planted_bug_serving_without_lease_is_caught():
         ring.stop()
 
 
+def key_lists(ring, prefix):
+    """(key, its preference list as node indices) for prefix0, prefix1, ..."""
+    ports = [n.port for n in ring.nodes]
+    r = ring.client(0)
+    for j in range(20000):
+        k = "%s%d" % (prefix, j)
+        _, pref = r.execute_command("RING", "OWNERS", k)
+        yield k, tuple(ports.index(int(pairs(e)["addr"].rsplit(":", 1)[1])) for e in pref)
+
+
 def keys_with_pref(ring, primary, count):
     """count keys whose preference list starts with node primary and then
     one same successor (the fault below drops that successor's batches;
     had other slots' batches reached it, its acks would cover them)."""
-    ports = [n.port for n in ring.nodes]
-    r = ring.client(0)
     out, succ = [], None
-    for j in range(20000):
-        k = "lag:%d" % j
-        _, pref = r.execute_command("RING", "OWNERS", k)
-        order = [ports.index(int(pairs(e)["addr"].rsplit(":", 1)[1])) for e in pref]
+    for k, order in key_lists(ring, "lag:"):
         if order[0] != primary or (succ is not None and order[1] != succ):
             continue
         succ = order[1]
@@ -267,5 +272,89 @@ def test_planted_bug_ack_from_any_replica_is_caught():
     ring, acked, missing = lagging_successor_kill(0x4000)
     try:
         assert len(acked) == 20 and missing != []
+    finally:
+        ring.stop()
+
+
+def keys_with_list(ring, count):
+    """count keys sharing one preference list (node indices, in order)."""
+    out, want = [], None
+    for k, order in key_lists(ring, "held:"):
+        if want is None:
+            want = order
+        if order == want:
+            out.append(k)
+            if len(out) == count:
+                return out, want
+    raise AssertionError("not enough keys")
+
+
+def status_of(ring, via, node_id):
+    return {m["id"]: m["status"] for m in ring.state(via)["members"]}[node_id]
+
+
+def joiner_alone_with_a_slot(bugs=0):
+    """A 5-node ring; keys of one preference list (a, b, c).  c is stopped
+    until marked failed; the keys are written (acknowledged by a and b).
+    Then c wakes and asks to rejoin while a and b are stopped, and the
+    ring marks them failed: no member of the list is up and c's copy
+    lacks the keys.  Returns (ring, keys, c's statuses seen while a and
+    b were down, values read back once they returned)."""
+    extra = BASE + (["--cluster-debug-bugs", str(bugs)] if bugs else [])
+    ring = Ring(5, replicas=2, extra=extra, timeout_ms=TIMEOUT_MS)
+    try:
+        keys, (a, b, c) = keys_with_list(ring, 30)
+        via = next(i for i in range(5) if i not in (a, b, c))
+        cid = ring.state(c)["myid"]
+        ring.nodes[c].signal(signal.SIGSTOP)
+        try:
+            assert wait_until(lambda: status_of(ring, via, cid) == "failed", timeout=15)
+            w = ring.client(a)
+            assert wait_until(lambda: w.set(keys[0], "v"), timeout=10)
+            for k in keys:
+                assert w.set(k, "v")
+        finally:
+            ring.nodes[c].signal(signal.SIGCONT)
+        for i in (a, b):
+            ring.nodes[i].signal(signal.SIGSTOP)
+        seen = set()
+        try:
+            deadline = time.monotonic() + 8.0
+            while time.monotonic() < deadline:
+                try:
+                    seen.add(status_of(ring, via, cid))
+                except redis.RedisError:
+                    pass
+                time.sleep(0.1)
+        finally:
+            for i in (a, b):
+                ring.nodes[i].signal(signal.SIGCONT)
+        ring.wait_healthy(timeout=30)
+        return ring, keys, seen, ring.client(via).mget(keys)
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_a_joining_node_waits_for_the_last_holders_of_a_slot():
+    # The last members up in the list are a and b; c waits (joining)
+    # until one of them is back, then catches up from it.
+    ring, keys, seen, got = joiner_alone_with_a_slot()
+    try:
+        print("c's statuses while a and b were down: %r" % sorted(seen))
+        assert "joining" in seen and "up" not in seen
+        assert got == ["v"] * len(keys)
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_joining_node_serving_a_stale_copy_is_caught():
+    # Counting a slot with no up member as in step: c comes up with its
+    # stale copy, a and b catch up from it, and the keys are gone.
+    ring, keys, seen, got = joiner_alone_with_a_slot(0x400000)   # CLUSTER_BUG_ANY_HOLDER
+    try:
+        print("c's statuses while a and b were down: %r" % sorted(seen))
+        assert "up" in seen
+        assert got.count("v") < len(keys)
     finally:
         ring.stop()

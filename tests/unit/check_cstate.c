@@ -165,6 +165,70 @@ START_TEST(test_state_rejects)
 }
 END_TEST
 
+START_TEST(test_last_up_epoch)
+{
+    const char *R = "0000000000000000000000000000000000000abc";
+    const char *A = "0000000000000000000000000000000000000001";
+    struct cstate *s = three(), *d;
+    char err[128], line[1024];
+    size_t len;
+    const char *B = "0000000000000000000000000000000000000002";
+    const char *C = "0000000000000000000000000000000000000003";
+
+    /* An up member leaving up keeps the epoch of the state it left. */
+    s->epoch = 7;
+    ck_assert_int_eq(cstate_set_status(s, B, CSTATE_FAILED), 0);
+    ck_assert_uint_eq(cstate_find(s, B)->upto, 7);
+    /* failed -> joining -> failed keeps it; joining was never up. */
+    s->epoch = 9;
+    ck_assert_int_eq(cstate_set_status(s, B, CSTATE_JOINING), 0);
+    ck_assert_int_eq(cstate_set_status(s, B, CSTATE_FAILED), 0);
+    ck_assert_uint_eq(cstate_find(s, B)->upto, 7);
+    ck_assert_int_eq(cstate_set_status(s, C, CSTATE_FAILED), 0);
+    ck_assert_uint_eq(cstate_find(s, C)->upto, 0);
+    char *enc = cstate_encode(s, &len);
+    ck_assert_ptr_nonnull(strstr(enc, " 7002 - 256 failed:7 "));
+    ck_assert_ptr_nonnull(strstr(enc, " eu-1 256 failed"));
+    d = cstate_decode(enc, len, err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s", err);
+    ck_assert(cstate_equal(s, d));
+    cstate_destroy(&d);
+    rc_free(enc);
+    /* Back up: it has no last up epoch again; states differing only in
+     * it differ. */
+    d = cstate_clone(s);
+    ck_assert_int_eq(cstate_set_status(d, B, CSTATE_UP), 0);
+    ck_assert_uint_eq(cstate_find(d, B)->upto, 0);
+    ck_assert_int_eq(cstate_set_status(d, B, CSTATE_FAILED), 0);
+    ck_assert_uint_eq(cstate_find(d, B)->upto, 9);
+    ck_assert(!cstate_equal(s, d));
+    cstate_destroy(&d);
+    cstate_destroy(&s);
+
+    /* Canonical only: no ":0", no leading zero, not for up or adding,
+     * and before the state's epoch. */
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 failed:4", R, A);
+    d = cstate_decode(line, strlen(line), err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s", err);
+    ck_assert_uint_eq(d->members[0].upto, 4);
+    cstate_destroy(&d);
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 failed:0", R, A);
+    expect_bad(line, "bad last up epoch");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 joining:04", R, A);
+    expect_bad(line, "bad last up epoch");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 removing:", R, A);
+    expect_bad(line, "bad last up epoch");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 up:3", R, A);
+    expect_bad(line, "bad status");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 adding:3", R, A);
+    expect_bad(line, "bad status");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 failed:5", R, A);
+    expect_bad(line, "not before the state's");
+    snprintf(line, sizeof(line), "cs1 5 %s 1 1 %s h 1 - 1 down:3", R, A);
+    expect_bad(line, "bad status");
+}
+END_TEST
+
 START_TEST(test_state_edit)
 {
     struct cstate *s = three(), *c;
@@ -618,6 +682,7 @@ static Suite *cstate_suite(void)
 
     tcase_add_test(tc, test_state_roundtrip);
     tcase_add_test(tc, test_state_rejects);
+    tcase_add_test(tc, test_last_up_epoch);
     tcase_add_test(tc, test_state_edit);
     tcase_add_test(tc, test_too_many_members);
     tcase_add_test(tc, test_changes);
