@@ -78,6 +78,11 @@ static struct {
     int leave_for_good;             /* RING REMOVE: the ring then removes this node */
     uint64_t leave_ms, leave_step_ms;   /* when it began; the current step began */
     int started;                    /* the state loaded at start-up was adopted */
+    /* A slot came back to this node, and the member it came from was
+     * marked failed before its HANDOFF marker arrived: that member's last
+     * acknowledged writes may be only on its successor, so this node goes
+     * back to joining and catches up from the slot's next primary. */
+    int handback_lost;
 } cl = {.me = -1};
 
 /* The clock leases are measured with: monotonic, never the wall clock. */
@@ -162,6 +167,24 @@ static void peer_close(struct peer *p)
             link_destroy(&p->fwd[r][i]);
 }
 
+/* slot stays this node's, but the member it came back from (id) had not
+ * sent its HANDOFF marker: keep waiting for it, and if that member is no
+ * longer up, ask to go back to joining (cl.handback_lost). */
+static void handback_still_pending(unsigned slot, const char *id)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    long prev = cstate_index(s, id);
+    if (prev < 0) {
+        /* Removed for good: nothing more comes from it. */
+        cl.handback_lost = 1;
+        cl.prev_primary[slot] = (uint16_t)cl.me;    /* never sends this node a marker */
+        return;
+    }
+    cl.prev_primary[slot] = (uint16_t)prev;
+    if (s->members[prev].status != CSTATE_UP)
+        cl.handback_lost = 1;
+}
+
 /* A newer state was adopted: rebuild the ring, the routes and the peers
  * (keeping the links of members whose address did not change). */
 static void state_changed(void)
@@ -227,8 +250,9 @@ static void state_changed(void)
     cl.ring = nr;
     cl.ring_epoch = s->epoch;
     cl.me = nr ? ring_member_index(nr, cl.myid) : -1;
+    cl.handback_lost = 0;
     for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
-        uint16_t old = cl.primary[slot];
+        uint16_t old = cl.primary[slot], oldprev = cl.prev_primary[slot];
         cl.primary[slot] = NO_MEMBER;
         cl.prev_primary[slot] = NO_MEMBER;
         if (nr == NULL)
@@ -246,6 +270,9 @@ static void state_changed(void)
                                cl.primary[slot] != NO_MEMBER && (int)cl.primary[slot] != cl.me;
         if (idx >= 0 && idx != cl.primary[slot] && s->members[idx].status == CSTATE_UP)
             cl.prev_primary[slot] = (uint16_t)idx;
+        else if (idx >= 0 && idx == cl.primary[slot] && idx == cl.me && oldprev != NO_MEMBER &&
+                 oldprev < oldn && !(server.cluster_debug_bugs & CLUSTER_BUG_HANDBACK_LOST))
+            handback_still_pending(slot, oldids[oldprev]);
         else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
                  strcmp(oldids[old], cl.myid) != 0)
             gained_from_failed = 1;
@@ -325,6 +352,11 @@ static int handback_pending(unsigned slot)
                  cl.peers[prev].id, waited);
     }
     return 1;
+}
+
+int cluster_taking_back(unsigned slot)
+{
+    return cl.ring && (int)cl.primary[slot] == cl.me && handback_pending(slot);
 }
 
 int cluster_handed_back(unsigned slot)
@@ -917,6 +949,11 @@ static void rejoin_step(uint64_t now)
         log_notice("This node is being removed from the ring for good (epoch %llu): shutting "
                    "down", (unsigned long long)s->epoch);
         loop_shutdown_soon();
+    } else if (st == CSTATE_UP && cl.handback_lost) {
+        log_notice("Epoch %llu: a member handing slots back to this node failed before its "
+                   "HANDOFF marker came: asking to rejoin (its successor may hold writes this "
+                   "node lacks)", (unsigned long long)s->epoch);
+        propose_my_status(CSTATE_JOINING);
     } else if (st == CSTATE_FAILED) {
         log_notice("This node is marked failed in epoch %llu: asking to rejoin",
                    (unsigned long long)s->epoch);

@@ -76,6 +76,10 @@ int cluster_slot_serve(unsigned slot, int *member, const char **err);
  * still up, is it now (its last batches are welcome until its HANDOFF
  * marker); else -1. */
 int cluster_prev_primary(unsigned slot);
+/* Is slot this node's in its state, but not yet taken over: the member
+ * handing it back has not sent its HANDOFF marker (until then this node's
+ * copy may lack that member's last writes, and is not sent to others)? */
+int cluster_taking_back(unsigned slot);
 /* Did this node hand slot over at the last state change (it was its
  * primary; another member, up, is now)? */
 int cluster_handed_back(unsigned slot);
@@ -107,7 +111,14 @@ enum {
     CLUSTER_BUG_POSITION_LATE = 0x200000,
     /* A joining node counts a slot none of whose members is up as in
      * step whatever its copy (it may come up serving a stale one). */
-    CLUSTER_BUG_ANY_HOLDER = 0x400000
+    CLUSTER_BUG_ANY_HOLDER = 0x400000,
+    /* A slot handed back to this node is served once the member it came
+     * from failed, its HANDOFF marker or not (it may lack that member's
+     * last acknowledged writes). */
+    CLUSTER_BUG_HANDBACK_LOST = 0x800000,
+    /* A fault, not a bug: after a SYNCED marker to a member, nothing more
+     * goes to it for 2T (its copy lags while it comes up). */
+    CLUSTER_FAULT_HOLD_AFTER_SYNCED = 0x1000000
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

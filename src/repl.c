@@ -91,6 +91,7 @@ struct rpeer {
     uint64_t in_conn;
     long long obuf_soft_since;  /* over the soft output limit since (ms), 0: not */
     long long obuf_cutoffs;     /* times cut off for its output buffer */
+    long long hold_until_ms;    /* CLUSTER_FAULT_HOLD_AFTER_SYNCED: nothing goes out before */
 };
 
 /* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
@@ -213,10 +214,13 @@ static int holds(unsigned slot, int member)
            s->members[member].status != CSTATE_REMOVING;
 }
 
-/* Does member hold a copy of slot that this node, its primary, sends? */
+/* Does member hold a copy of slot that this node, its primary, sends?
+ * Not while the slot is being handed back to this node: its copy is sent
+ * (checked, and dumped where it differs) only once taken over. */
 static int copy_holder(unsigned slot, int member)
 {
-    return cluster_slot_is_mine(slot) && holds(slot, member);
+    return cluster_slot_is_mine(slot) && holds(slot, member) &&
+           ((server.cluster_debug_bugs & CLUSTER_BUG_HANDBACK_LOST) || !cluster_taking_back(slot));
 }
 
 /* The k-th (from 0) up member after this node in slot's preference list:
@@ -1099,6 +1103,8 @@ static void send_to(struct rpeer *p)
         partial_resync_ask(p);
         return;
     }
+    if (p->hold_until_ms > server.mstime)
+        return;
     while (p->cursor && !p->relink) {
         if (p->link && link_pending(p->link) >= LINK_MAX_PENDING / 2)
             break;      /* back-pressure: go on when it has drained */
@@ -1130,6 +1136,12 @@ static void send_to(struct rpeer *p)
                  * this marker once it says where its copy ends. */
                 rc_free(m);
                 link_failed(p, err);
+                break;
+            } else if (b->marker == MARK_SYNCED &&
+                       (server.cluster_debug_bugs & CLUSTER_FAULT_HOLD_AFTER_SYNCED)) {
+                p->hold_until_ms = server.mstime + 2LL * server.cluster_node_timeout;
+                p->scanned = b->end;
+                p->cursor = b->next;
                 break;
             }
         } else if (!b->marker && b->only[0] == 0 &&

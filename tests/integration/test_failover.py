@@ -358,3 +358,71 @@ def test_planted_bug_joining_node_serving_a_stale_copy_is_caught():
         assert got.count("v") < len(keys)
     finally:
         ring.stop()
+
+
+def handback_interrupted(bugs=0):
+    """3 nodes under the writers; node 0 stopped until marked failed, then
+    woken: it catches up and its slots come back to it, but every primary
+    holds back what follows a SYNCED marker for 2T (fault 0x1000000), so
+    the writes node 1 acknowledged (with node 2) for node 0's slots in
+    between, and its HANDOFF marker, are still on their way when node 1 is
+    killed (-9).  Returns (ring, node 0's log, the problems found reading
+    back keys of the slots whose list starts with node 0 and then node 1)
+    through every node."""
+    ring = Ring(3, replicas=2, timeout_ms=TIMEOUT_MS,
+                extra=BASE + ["--cluster-debug-bugs", str(0x1000000 | bugs)])
+    try:
+        hid = ring.state(0)["myid"]
+        with Writers(ring) as w:
+            time.sleep(0.5)
+            ring.nodes[0].signal(signal.SIGSTOP)
+            try:
+                assert wait_until(lambda: status_of(ring, 2, hid) == "failed", timeout=15)
+                time.sleep(0.5)
+            finally:
+                ring.nodes[0].signal(signal.SIGCONT)
+            deadline = time.monotonic() + 20
+            while status_of(ring, 2, hid) != "up":
+                assert time.monotonic() < deadline, "node 0 never came back"
+                time.sleep(0.005)
+            ring.kill(1)
+            time.sleep(4 * TIMEOUT_MS / 1000)
+            ring.restart(1)
+            ring.wait_healthy(timeout=30)
+            time.sleep(0.5)
+        # The writes node 1 acknowledged for its own slots while node 0's
+        # stream was held are lost too, when node 0 (their first
+        # successor, lagging) takes them over: the known gap of README
+        # "Failover and rejoin"; this test looks at node 0's slots only.
+        ports = [n.port for n in ring.nodes]
+        r = ring.client(2)
+
+        def handed_back(key):
+            _, pref = r.execute_command("RING", "OWNERS", key)
+            return [int(pairs(e)["addr"].rsplit(":", 1)[1]) for e in pref][:2] == ports[:2]
+        found = [p for via in range(3) for p in verify(ring, w, via) if handed_back(p[1])]
+        return ring, ring.nodes[0].log(), found
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_a_handback_whose_previous_primary_dies_goes_back_to_joining():
+    ring, log, found = handback_interrupted()
+    try:
+        assert "failed before its HANDOFF marker came: asking to rejoin" in log
+        assert found == []
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_serving_a_handback_without_its_marker_is_caught():
+    # Served once node 1 is marked failed: the writes it acknowledged
+    # with node 2 after node 0's catch-up are missing on node 0, which
+    # then sends its copy to node 2.
+    ring, log, found = handback_interrupted(0x800000)     # CLUSTER_BUG_HANDBACK_LOST
+    try:
+        assert "asking to rejoin (its successor" not in log
+        assert any(kind.startswith("lost") for kind, *_ in found)
+    finally:
+        ring.stop()
