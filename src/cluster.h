@@ -118,7 +118,10 @@ enum {
     CLUSTER_BUG_HANDBACK_LOST = 0x800000,
     /* A fault, not a bug: after a SYNCED marker to a member, nothing more
      * goes to it for 2T (its copy lags while it comes up). */
-    CLUSTER_FAULT_HOLD_AFTER_SYNCED = 0x1000000
+    CLUSTER_FAULT_HOLD_AFTER_SYNCED = 0x1000000,
+    /* A joining member sent its SYNCED marker is not waited for: writes
+     * are acknowledged without it (it may come up lacking them). */
+    CLUSTER_BUG_JOINER_NOT_COUNTED = 0x2000000
 };
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */

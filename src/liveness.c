@@ -656,7 +656,8 @@ void liveness_tick(struct liveness *l, uint64_t now_ms)
             emit(l, p->id, &m);
             p->next_ping = now_ms + period;
         }
-        if (judge && l->state->members[i].status == CSTATE_UP &&
+        if (judge && (l->state->members[i].status == CSTATE_UP ||
+                      l->state->members[i].status == CSTATE_JOINING) &&
             since(now_ms, p->last_heard) >= l->cfg.node_timeout_ms &&
             (!p->asked || since(now_ms, p->asked_at) >= l->cfg.node_timeout_ms)) {
             ask(l, p->id, CSTATE_FAILED);

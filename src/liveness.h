@@ -11,9 +11,13 @@
  * its status) every T/10; a ping carries the sender's epoch and a nonce,
  * the pong carries the replier's epoch, the nonce and a grant flag.  A
  * member is "heard" when a ping or pong of it arrives.  A member not heard
- * for T is suspected; when the node suspects a member that is `up` in its
- * state, and has held its own lease for T, it outputs the change
- * "SET_STATUS X failed" (again every T while it stays suspected and up).
+ * for T is suspected; when the node suspects a member that is `up` or
+ * `joining` in its state, and has held its own lease for T, it outputs the
+ * change "SET_STATUS X failed" (again every T while it stays suspected and
+ * up or joining).  A joining member is marked too: once sent a primary's
+ * SYNCED marker its acknowledgements are waited for (repl.c), and a
+ * joining member cut off and back must catch up again, at a new epoch,
+ * rather than come up with what it had before the cut.
  * Without the lease it cannot tell "X is gone" from "I am cut off" (nor
  * just after regaining it: the silence may date from its own cut), and a
  * minority's fresh marks, accepted by its own side's acceptors once the

@@ -78,6 +78,11 @@ struct rpeer {
     long long resync_keys, resync_bytes, resyncs;
     long long batches_sent;
     int sync_due;               /* it is joining: end its dumps with a SYNCED marker */
+    /* Joining, and sent a SYNCED marker at epoch counted_epoch: writes after
+     * stream offset counted_from to slots it holds are acknowledged only
+     * once it has them too, so it holds every acknowledged write when it
+     * comes up (and may then take a slot over at once). */
+    uint64_t counted_epoch, counted_from;
     uint64_t synced_epoch;      /* received: the last SYNCED marker's epoch from it */
     uint64_t handoff_epoch;     /* received: the last HANDOFF marker's epoch from it */
     uint64_t handoff_acked;     /* sent: the last epoch whose HANDOFF it acknowledged */
@@ -802,8 +807,13 @@ static void resync_step(void)
             p->resyncs++;
             /* While members are being added, members gaining slots wait
              * for it too (cluster.c caught_up_next). */
-            if (is_joining(p) || cluster_ring_next())
-                append_marker(p, MARK_SYNCED);
+            if (is_joining(p) || cluster_ring_next()) {
+                struct batch *m = append_marker(p, MARK_SYNCED);
+                if (cluster_state()->members[p->member].status == CSTATE_JOINING) {
+                    p->counted_epoch = m->marker_epoch;
+                    p->counted_from = m->end;
+                }
+            }
             p->repair_end = append_marker(p, MARK_HANDOFF)->end;
             log_notice("Replica %.40s is in step again: %lld slots checked, %lld differed and "
                        "were sent (%lld keys, %lld bytes)", p->id, p->resync_checked,
@@ -1281,6 +1291,16 @@ static int acked_enough(unsigned slot, uint64_t end)
     for (int k = 0; k < server.min_replica_acks; k++) {
         struct rpeer *p = peer_of(successor(slot, k));
         if (p == NULL || acked_upto(p) < end)
+            return 0;
+    }
+    if (server.cluster_debug_bugs & CLUSTER_BUG_JOINER_NOT_COUNTED)
+        return 1;
+    uint64_t epoch = cluster_state()->epoch;
+    for (int i = 0; i < rs.npeers; i++) {
+        struct rpeer *p = rs.peers[i];
+        if (p && p->counted_epoch == epoch && end > p->counted_from && acked_upto(p) < end &&
+            cluster_state()->members[p->member].status == CSTATE_JOINING &&
+            holds(slot, p->member))
             return 0;
     }
     return 1;

@@ -390,17 +390,14 @@ def handback_interrupted(bugs=0):
             ring.restart(1)
             ring.wait_healthy(timeout=30)
             time.sleep(0.5)
-        # The writes node 1 acknowledged for its own slots while node 0's
-        # stream was held are lost too, when node 0 (their first
-        # successor, lagging) takes them over: the known gap of README
-        # "Failover and rejoin"; this test looks at node 0's slots only.
+        # Each problem with the first two members of its key's list.
         ports = [n.port for n in ring.nodes]
         r = ring.client(2)
 
-        def handed_back(key):
+        def head(key):
             _, pref = r.execute_command("RING", "OWNERS", key)
-            return [int(pairs(e)["addr"].rsplit(":", 1)[1]) for e in pref][:2] == ports[:2]
-        found = [p for via in range(3) for p in verify(ring, w, via) if handed_back(p[1])]
+            return tuple(ports.index(int(pairs(e)["addr"].rsplit(":", 1)[1])) for e in pref)[:2]
+        found = [(head(p[1]),) + tuple(p) for via in range(3) for p in verify(ring, w, via)]
         return ring, ring.nodes[0].log(), found
     except BaseException:
         ring.stop()
@@ -417,12 +414,30 @@ def test_a_handback_whose_previous_primary_dies_goes_back_to_joining():
 
 
 def test_planted_bug_serving_a_handback_without_its_marker_is_caught():
-    # Served once node 1 is marked failed: the writes it acknowledged
-    # with node 2 after node 0's catch-up are missing on node 0, which
-    # then sends its copy to node 2.
-    ring, log, found = handback_interrupted(0x800000)     # CLUSTER_BUG_HANDBACK_LOST
+    # Node 0's slots are served once node 1 is marked failed: the writes
+    # node 1 acknowledged with node 2 after node 0's catch-up are missing
+    # on node 0, which then sends its copy to node 2.  With node 0 waited
+    # for while joining (0x2000000 off) it has those writes anyway: the
+    # rule is the second line of defence, and this test takes both away.
+    ring, log, found = handback_interrupted(0x800000 | 0x2000000)
+    # CLUSTER_BUG_HANDBACK_LOST | CLUSTER_BUG_JOINER_NOT_COUNTED
     try:
         assert "asking to rejoin (its successor" not in log
-        assert any(kind.startswith("lost") for kind, *_ in found)
+        assert any(h == (0, 1) and kind.startswith("lost") for h, kind, *_ in found)
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_joining_node_not_waited_for_is_caught():
+    # Writes acknowledged without node 0 while it was joining: node 0
+    # comes up lacking them, and when node 1 is killed it takes node 1's
+    # slots over (it is their first successor) and sends its copy.
+    ring, log, found = handback_interrupted(0x2000000)    # CLUSTER_BUG_JOINER_NOT_COUNTED
+    try:
+        assert any(h == (1, 0) and kind.startswith("lost") for h, kind, *_ in found)
+        # ... while node 0's own slots, waiting for node 1's marker, are
+        # not served: node 0 goes back to joining and loses none of them.
+        assert "failed before its HANDOFF marker came: asking to rejoin" in log
+        assert not any(h == (0, 1) for h, *_ in found)
     finally:
         ring.stop()
