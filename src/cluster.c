@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cstate.h"
+#include "holders.h"
 #include "link.h"
 #include "liveness.h"
 #include "loop.h"
@@ -257,13 +258,9 @@ static void state_changed(void)
         cl.prev_primary[slot] = NO_MEMBER;
         if (nr == NULL)
             continue;
-        const uint16_t *pref = ring_pref(nr, slot);
-        for (int k = 0; k < ring_pref_len(nr); k++) {
-            if (s->members[pref[k]].status == CSTATE_UP) {
-                cl.primary[slot] = pref[k];
-                break;
-            }
-        }
+        int first = holders_primary(s, nr, slot);
+        if (first >= 0)
+            cl.primary[slot] = (uint16_t)first;
         long idx = old != NO_MEMBER && old < oldn ? cstate_index(s, oldids[old]) : -1;
         cl.handed_back[slot] = old != NO_MEMBER && old < oldn &&
                                strcmp(oldids[old], cl.myid) == 0 &&
@@ -275,6 +272,10 @@ static void state_changed(void)
             handback_still_pending(slot, oldids[oldprev]);
         else if (cl.me >= 0 && cl.primary[slot] == cl.me && old != NO_MEMBER && old < oldn &&
                  strcmp(oldids[old], cl.myid) != 0)
+            gained_from_failed = 1;
+        /* A holder back while its list served nothing: the other members
+         * may lag, and are sent this node's copy. */
+        else if (cl.started && cl.me >= 0 && cl.primary[slot] == cl.me && old == NO_MEMBER)
             gained_from_failed = 1;
         /* Restarted before the ring marked it failed: its slots' copies
          * elsewhere may lack the tail it logged but had not sent when it
@@ -803,7 +804,15 @@ static int caught_up(void)
         if ((int)p == cl.me || !cluster_holds_copy(slot))
             continue;
         if (p == NO_MEMBER) {
-            if (!last_holder(slot) && !(server.cluster_debug_bugs & CLUSTER_BUG_ANY_HOLDER))
+            /* When the state names the slot's holders (holders.h), they
+             * alone serve it, whoever comes up: a node that is not one
+             * need not wait (two joining nodes each lagging in a list the
+             * other alone holds would wait for each other for ever).  A
+             * state without them (written before they existed): the
+             * members up last. */
+            const struct cstate_hold *e =
+                cstate_hold_find(s, ring_pref(cl.ring, slot), ring_pref_len(cl.ring));
+            if (!e && !last_holder(slot) && !(server.cluster_debug_bugs & CLUSTER_BUG_ANY_HOLDER))
                 return 0;
         } else if (repl_marker_epoch(p, 0) < s->epoch) {
             return 0;
@@ -915,6 +924,67 @@ static void tell_caught_up(void)
     }
 }
 
+static void set_cstate_bugs(void)
+{
+    cstate_debug_bugs = ((server.cluster_debug_bugs & CLUSTER_BUG_HALVES) ? CSTATE_BUG_HALVES : 0) |
+                        ((server.cluster_debug_bugs & CLUSTER_BUG_NO_HOLDERS) ? CSTATE_BUG_NO_HOLDERS
+                                                                              : 0);
+}
+
+int cluster_lags_behind_me(int member)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    if (cl.ring == NULL || cl.me < 0 || member < 0 || (size_t)member >= s->nmembers ||
+        s->members[member].status != CSTATE_UP)
+        return 0;
+    for (size_t i = 0; i < s->nholds; i++) {
+        const struct cstate_hold *e = &s->holds[i];
+        int listed = 0, up = 0;
+        if (holders_entry_primary(s, e) != cl.me)
+            continue;
+        for (int k = 0; k < e->n; k++)
+            listed |= e->list[k] == member;
+        for (int k = 0; k < e->nh; k++) {
+            up += s->members[e->h[k]].status == CSTATE_UP;
+            listed &= e->h[k] != member;
+        }
+        if (listed && up == 1)
+            return 1;
+    }
+    return 0;
+}
+
+/* This node is up and lags in lists whose only up holder is member p: once
+ * p's SYNCED marker of this epoch is here, ask to become their holder. */
+static void propose_holder(void)
+{
+    const struct cstate *s = paxos_state(cl.px);
+    int asked[2] = {-1, -1};
+    for (size_t i = 0; i < s->nholds; i++) {
+        const struct cstate_hold *e = &s->holds[i];
+        int p = holders_entry_primary(s, e);
+        if (p < 0 || p == cl.me || p == asked[0] || p == asked[1] ||
+            repl_marker_epoch(p, 0) < s->epoch)
+            continue;
+        asked[0] = asked[1];
+        asked[1] = p;
+        struct cstate_change ch;
+        memset(&ch, 0, sizeof(ch));
+        ch.kind = CSTATE_ADD_HOLDER;
+        memcpy(ch.id, cl.myid, sizeof(ch.id));
+        memcpy(ch.member.id, s->members[p].id, sizeof(ch.member.id));
+        ch.epoch = s->epoch;
+        const char *why;
+        if (cstate_change_check(s, &ch, &why) != CSTATE_APPLIES)
+            continue;
+        log_notice("Epoch %llu: this node has member %.40s's SYNCED marker: proposing to "
+                   "become a holder of the lists it alone holds", (unsigned long long)s->epoch,
+                   s->members[p].id);
+        char err[256];
+        paxos_propose(cl.px, &ch, mono_ms(), err, sizeof(err));
+    }
+}
+
 static void propose_my_status(enum cstate_status st)
 {
     struct cstate_change ch;
@@ -940,7 +1010,7 @@ static void rejoin_step(uint64_t now)
         return;
     cl.rejoin_ms = now;
     int halves = (server.cluster_debug_bugs & CLUSTER_BUG_HALVES) != 0;
-    cstate_debug_bugs = halves ? CSTATE_BUG_HALVES : 0;
+    set_cstate_bugs();
     enum cstate_status st = s->members[cl.me].status;
     if (st == CSTATE_REMOVING) {
         /* Removed for good while it was down (RING REMOVE, or killed while
@@ -1010,8 +1080,11 @@ static void rejoin_step(uint64_t now)
     }
     /* An up member pulls the users and libraries once after it starts: it
      * may have been down for less than the timeout (adminsync.c). */
-    if (st == CSTATE_UP)
+    if (st == CSTATE_UP) {
         adminsync_ready();
+        if (repl_enabled())
+            propose_holder();
+    }
     /* A member being added that restarted before it learnt the state that
      * added it knows no ring (nor its members' addresses) and answers no
      * ping: send it the state. */
@@ -1261,6 +1334,7 @@ void cluster_cron(void)
 
 int cluster_init(void)
 {
+    set_cstate_bugs();
     if (!server.cluster_enabled)
         return 0;
     cl.on = 1;

@@ -121,8 +121,16 @@ enum {
     CLUSTER_FAULT_HOLD_AFTER_SYNCED = 0x1000000,
     /* A joining member sent its SYNCED marker is not waited for: writes
      * are acknowledged without it (it may come up lacking them). */
-    CLUSTER_BUG_JOINER_NOT_COUNTED = 0x2000000
+    CLUSTER_BUG_JOINER_NOT_COUNTED = 0x2000000,
+    /* States keep no holders (holders.h): a list's first up members serve
+     * it whatever they hold. */
+    CLUSTER_BUG_NO_HOLDERS = 0x4000000,
+    /* A fault, not a bug: a primary's batches to each slot's second
+     * successor are silently dropped (the third holder lags). */
+    CLUSTER_FAULT_DROP_THIRD = 0x8000000
 };
+/* Is member up and lagging (holders.h) in a list this node holds? */
+int cluster_lags_behind_me(int member);
 
 /* "lease held", "no majority (lease lapsed)" or "not a member". */
 const char *cluster_serving_state(void);

@@ -195,6 +195,7 @@ void cstate_destroy(struct cstate **s)
     if (*s == NULL)
         return;
     rc_free((*s)->members);
+    rc_free((*s)->holds);
     rc_free(*s);
     *s = NULL;
 }
@@ -238,6 +239,11 @@ struct cstate *cstate_clone(const struct cstate *s)
         c->members = rc_malloc(s->nmembers * sizeof(*c->members));
         memcpy(c->members, s->members, s->nmembers * sizeof(*c->members));
     }
+    c->holds = NULL;
+    if (s->nholds) {
+        c->holds = rc_malloc(s->nholds * sizeof(*c->holds));
+        memcpy(c->holds, s->holds, s->nholds * sizeof(*c->holds));
+    }
     return c;
 }
 
@@ -258,7 +264,110 @@ int cstate_equal(const struct cstate *a, const struct cstate *b)
     for (i = 0; i < a->nmembers; i++)
         if (!member_equal(&a->members[i], &b->members[i]))
             return 0;
+    if (a->nholds != b->nholds)
+        return 0;
+    for (i = 0; i < a->nholds; i++)
+        if (cstate_hold_cmp(&a->holds[i], &b->holds[i]) != 0 || a->holds[i].nh != b->holds[i].nh ||
+            memcmp(a->holds[i].h, b->holds[i].h, a->holds[i].nh * sizeof(uint16_t)) != 0)
+            return 0;
     return 1;
+}
+
+/* ---- holders ---- */
+
+int cstate_hold_cmp(const struct cstate_hold *a, const struct cstate_hold *b)
+{
+    for (int k = 0; k < a->n && k < b->n; k++)
+        if (a->list[k] != b->list[k])
+            return a->list[k] < b->list[k] ? -1 : 1;
+    return a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
+}
+
+const struct cstate_hold *cstate_hold_find(const struct cstate *s, const uint16_t *list, int n)
+{
+    struct cstate_hold key;
+    size_t lo = 0, hi = s->nholds;
+
+    if (n < 1 || n > CSTATE_LIST_MAX)
+        return NULL;
+    key.n = (uint8_t)n;
+    memcpy(key.list, list, (size_t)n * sizeof(*list));
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cstate_hold_cmp(&s->holds[mid], &key);
+        if (c == 0)
+            return &s->holds[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The first two up members of the list: its holders when it has no entry. */
+static int default_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h)
+{
+    int nh = 0;
+    for (int k = 0; k < n && nh < 2; k++)
+        if (list[k] < s->nmembers && s->members[list[k]].status == CSTATE_UP)
+            h[nh++] = list[k];
+    return nh;
+}
+
+int cstate_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h)
+{
+    const struct cstate_hold *e = cstate_hold_find(s, list, n);
+    if (e == NULL)
+        return default_holders(s, list, n, h);
+    memcpy(h, e->h, e->nh * sizeof(*h));
+    return e->nh;
+}
+
+static int says_default(const struct cstate *s, const struct cstate_hold *e)
+{
+    uint16_t d[2];
+    int nd = default_holders(s, e->list, e->n, d);
+    return nd == e->nh && memcmp(d, e->h, (size_t)nd * sizeof(*d)) == 0;
+}
+
+void cstate_set_holds(struct cstate *s, const struct cstate_hold *hs, size_t n)
+{
+    struct cstate_hold *out = n ? rc_malloc(n * sizeof(*out)) : NULL;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (!says_default(s, &hs[i]))
+            out[k++] = hs[i];
+    rc_free(s->holds);
+    s->holds = k ? out : NULL;
+    s->nholds = k;
+    if (k == 0)
+        rc_free(out);
+}
+
+/* Member indexes at or after `at` moved by delta (+1: a member inserted
+ * at `at`; -1: the member at `at` removed, and with it every entry whose
+ * list holds it). */
+static void holds_reindex(struct cstate *s, uint16_t at, int delta)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->nholds; i++) {
+        struct cstate_hold e = s->holds[i];
+        int drop = 0;
+        for (int j = 0; j < e.n; j++) {
+            if (delta < 0 && e.list[j] == at)
+                drop = 1;
+            else if (e.list[j] >= at)
+                e.list[j] = (uint16_t)(e.list[j] + delta);
+        }
+        for (int j = 0; j < e.nh; j++)
+            if (e.h[j] >= at && !(delta < 0 && e.h[j] == at))
+                e.h[j] = (uint16_t)(e.h[j] + delta);
+        if (!drop)
+            s->holds[k++] = e;
+    }
+    s->nholds = k;
 }
 
 /* Binary search; returns the index of id, or -(insertion point) - 1. */
@@ -314,6 +423,7 @@ int cstate_add(struct cstate *s, const struct cstate_member *m, const char **why
             (s->nmembers - (size_t)at) * sizeof(*s->members));
     s->members[at] = *m;
     s->nmembers++;
+    holds_reindex(s, (uint16_t)at, 1);
     return 0;
 }
 
@@ -326,6 +436,7 @@ int cstate_remove(struct cstate *s, const char *id)
     memmove(&s->members[at], &s->members[at + 1],
             (s->nmembers - (size_t)at - 1) * sizeof(*s->members));
     s->nmembers--;
+    holds_reindex(s, (uint16_t)at, -1);
     return 0;
 }
 
@@ -375,6 +486,21 @@ static void encode_into(struct buf *b, const struct cstate *s)
         if (m->upto) {
             buf_str(b, ":");
             buf_u64(b, m->upto);
+        }
+    }
+    if (s->nholds == 0)
+        return;
+    buf_str(b, " holders ");
+    buf_u64(b, s->nholds);
+    for (i = 0; i < s->nholds; i++) {
+        const struct cstate_hold *e = &s->holds[i];
+        for (int k = 0; k < e->n; k++) {
+            buf_str(b, k ? "." : " ");
+            buf_u64(b, e->list[k]);
+        }
+        for (int k = 0; k < e->nh; k++) {
+            buf_str(b, k ? "." : "/");
+            buf_u64(b, e->h[k]);
         }
     }
 }
@@ -438,6 +564,79 @@ static const char *decode_member(struct tok *t, struct cstate_member *m)
         return "bad status";
     if (m->upto && (m->status == CSTATE_UP || m->status == CSTATE_ADDING))
         return "bad status";
+    return NULL;
+}
+
+/* Up to max indexes of members of st, joined by '.', from s[0..n);
+ * returns how many, or -1. */
+static int decode_indexes(const struct cstate *st, const char *s, size_t n, uint16_t *out,
+                          int max)
+{
+    int k = 0;
+    while (n > 0) {
+        const char *dot = memchr(s, '.', n);
+        size_t len = dot ? (size_t)(dot - s) : n;
+        uint64_t v;
+        if (k == max || !parse_u64(s, len, st->nmembers - 1, &v))
+            return -1;
+        out[k++] = (uint16_t)v;
+        if (dot == NULL)
+            return k;
+        s = dot + 1;
+        n -= len + 1;
+        if (n == 0)
+            return -1;  /* a trailing dot */
+    }
+    return -1;
+}
+
+/* Position of member index v in e's list, or -1. */
+static int list_pos(const struct cstate_hold *e, uint16_t v)
+{
+    for (int k = 0; k < e->n; k++)
+        if (e->list[k] == v)
+            return k;
+    return -1;
+}
+
+/* "holders <k> <entry>*k" after the members; NULL on success, else why. */
+static const char *decode_holds(struct tok *t, struct cstate *st)
+{
+    const char *s;
+    size_t n;
+    uint64_t count;
+
+    if (!tok_next(t, &s, &n) || !tok_is(s, n, "holders"))
+        return "trailing bytes after the members";
+    if (!tok_next(t, &s, &n) || !parse_u64(s, n, CSTATE_HOLDS_MAX, &count) || count == 0)
+        return "holders: bad count";
+    if (st->nmembers == 0)
+        return "holders: no members";
+    st->holds = rc_malloc((size_t)count * sizeof(*st->holds));
+    for (size_t i = 0; i < count; i++) {
+        struct cstate_hold *e = &st->holds[i];
+        memset(e, 0, sizeof(*e));
+        if (!tok_next(t, &s, &n))
+            return "holders: missing entry";
+        const char *slash = memchr(s, '/', n);
+        if (slash == NULL)
+            return "holders: entry without '/'";
+        int nl = decode_indexes(st, s, (size_t)(slash - s), e->list, CSTATE_LIST_MAX);
+        int nh = decode_indexes(st, slash + 1, n - (size_t)(slash + 1 - s), e->h, 2);
+        if (nl < 1 || nh < 1)
+            return "holders: bad entry";
+        e->n = (uint8_t)nl;
+        e->nh = (uint8_t)nh;
+        for (int k = 0; k < nl; k++)
+            for (int j = 0; j < k; j++)
+                if (e->list[j] == e->list[k])
+                    return "holders: a member twice in a list";
+        if (list_pos(e, e->h[0]) < 0 || (nh == 2 && list_pos(e, e->h[1]) <= list_pos(e, e->h[0])))
+            return "holders: holders not members of the list in its order";
+        if (i > 0 && cstate_hold_cmp(&st->holds[i - 1], e) >= 0)
+            return "holders: entries not in ascending order";
+        st->nholds++;
+    }
     return NULL;
 }
 
@@ -506,6 +705,10 @@ struct cstate *cstate_decode(const char *buf, size_t len, char *err, size_t errl
         }
         st->nmembers++;
     }
+    if (t.pos != len && (why = decode_holds(&t, st)) != NULL) {
+        set_err(err, errlen, "%s", why);
+        goto fail;
+    }
     if (t.pos != len) {
         set_err(err, errlen, "trailing bytes after the members");
         goto fail;
@@ -568,6 +771,52 @@ static int count_status(const struct cstate *s, enum cstate_status st)
     for (size_t i = 0; i < s->nmembers; i++)
         n += s->members[i].status == st;
     return n;
+}
+
+/* CSTATE_ADD_HOLDER: judge it against s, and with apply set (and s's
+ * epoch the change's) make member c->id the second holder of every list
+ * whose only up holder is c->member.id (a list of which c->id is an up
+ * member but no holder: it lags, and the SYNCED marker it received from
+ * that holder at this epoch says it no longer does). */
+static enum cstate_verdict add_holder(struct cstate *s, const struct cstate_change *c, int apply,
+                                      const char **why)
+{
+    long me = cstate_index(s, c->id), from = cstate_index(s, c->member.id);
+    if (me < 0 || from < 0 || me == from || s->members[me].status != CSTATE_UP ||
+        s->members[from].status != CSTATE_UP) {
+        *why = "both members must be up";
+        return CSTATE_INVALID;
+    }
+    int found = 0;
+    for (size_t i = 0; i < s->nholds; i++) {
+        struct cstate_hold *e = &s->holds[i];
+        int pm = list_pos(e, (uint16_t)me), pf = list_pos(e, (uint16_t)from);
+        if (pm < 0 || pf < 0 || e->h[0] == me || (e->nh == 2 && e->h[1] == me))
+            continue;
+        int up = 0, only = 1;
+        for (int k = 0; k < e->nh; k++) {
+            if (s->members[e->h[k]].status != CSTATE_UP)
+                continue;
+            up++;
+            only &= e->h[k] == from;
+        }
+        if (up != 1 || !only)
+            continue;
+        if (!found && s->epoch != c->epoch) {
+            *why = "the state moved on since the marker";
+            return CSTATE_INVALID;
+        }
+        found = 1;
+        if (apply) {
+            e->nh = 2;
+            e->h[0] = (uint16_t)(pf < pm ? from : me);
+            e->h[1] = (uint16_t)(pf < pm ? me : from);
+        }
+    }
+    /* An entry may now say what the default says: holders_settle(),
+     * which every built value goes through, drops it (dropping it here
+     * would make it read as the previous state's holders). */
+    return found ? CSTATE_APPLIES : CSTATE_DONE;
 }
 
 enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cstate_change *c,
@@ -646,6 +895,9 @@ enum cstate_verdict cstate_change_check(const struct cstate *s, const struct cst
             v = CSTATE_INVALID;
         }
         break;
+    case CSTATE_ADD_HOLDER:
+        v = add_holder((struct cstate *)s, c, 0, &w);
+        break;
     case CSTATE_SET_REPLICAS:
         if (c->replicas < 0 || c->replicas > CSTATE_REPLICAS_MAX) {
             w = "bad replicas";
@@ -678,6 +930,11 @@ int cstate_change_apply(struct cstate *s, const struct cstate_change *c)
     case CSTATE_REPLACE_MEMBER:
         return cstate_set_status(s, c->id, CSTATE_REMOVING) == 0 ? cstate_add(s, &c->member, NULL)
                                                                  : -1;
+    case CSTATE_ADD_HOLDER:
+    {
+        const char *w;
+        return add_holder(s, c, 1, &w) == CSTATE_APPLIES ? 0 : -1;
+    }
     case CSTATE_COMMIT:
         for (size_t i = s->nmembers; i-- > 0;) {
             if (s->members[i].status == CSTATE_ADDING)

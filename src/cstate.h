@@ -32,6 +32,25 @@
  *             not up now: decimal, 1 .. epoch - 1, written only when not
  *             0 (0: never up, or marked before this field existed)
  *
+ * and then, only when there are any (k >= 1), the holder entries:
+ *
+ *     holders <k> [<list>/<holders>]*k
+ *
+ *   list      a preference list as member indexes (0-based, in the order
+ *             of the members above) joined by ".", primary first: 1 ..
+ *             CSTATE_REPLICAS_MAX + 1 distinct indexes
+ *   holders   1 or 2 distinct indexes of that list, in list order
+ *   entries strictly ascending by list (index by index; a prefix first)
+ *
+ * HOLDERS.  A slot's writes are acknowledged once its primary and its
+ * first successor have them (min-replica-acks 1), so those two hold every
+ * acknowledged write; a third member of the list may lag.  After a
+ * failover the members known to hold every acknowledged write of a list
+ * are no longer its first two up members: those are its holders, and
+ * only a holder serves the list's slots (ringstate.h).  A list without an
+ * entry has its first two up members as holders; an entry is kept only
+ * while it says otherwise (ringstate.c keeps them).
+ *
  * nodes.conf content (every line ends in "\n", lines in this order, nothing
  * else; the acceptor record is for epoch state.epoch + 1 and is implied):
  *
@@ -56,12 +75,15 @@
 #define CSTATE_MEMBERS_MAX 512
 #define CSTATE_REPLICAS_MAX 15
 #define CSTATE_VNODES_MAX 4096
+#define CSTATE_LIST_MAX (CSTATE_REPLICAS_MAX + 1)
+#define CSTATE_HOLDS_MAX 16384      /* RC_SLOTS: no more distinct lists */
 
 /* The longest state line: the header plus CSTATE_MEMBERS_MAX members at
  * their longest.  Decoders refuse anything longer before looking at it. */
 #define CSTATE_LINE_MAX \
     (64 + 2 * CSTATE_ID_LEN + \
-     CSTATE_MEMBERS_MAX * (CSTATE_ID_LEN + CSTATE_HOST_MAX + CSTATE_ZONE_MAX + 24))
+     CSTATE_MEMBERS_MAX * (CSTATE_ID_LEN + CSTATE_HOST_MAX + CSTATE_ZONE_MAX + 24) + \
+     32 + CSTATE_HOLDS_MAX * (4 * (CSTATE_LIST_MAX + 2) + 2))
 
 /* The longest nodes.conf content: two state lines plus the small lines. */
 #define CSTATE_RECORD_MAX (2 * CSTATE_LINE_MAX + 512)
@@ -88,6 +110,15 @@ struct cstate_member {
     uint64_t upto;
 };
 
+/* One preference list's holders (see HOLDERS above); indexes are into
+ * the state's members. */
+struct cstate_hold {
+    uint8_t n;                          /* list length */
+    uint8_t nh;                         /* holders: 1 or 2 */
+    uint16_t list[CSTATE_LIST_MAX];
+    uint16_t h[2];                      /* in list order */
+};
+
 struct cstate {
     uint64_t epoch;
     char ring[CSTATE_ID_LEN + 1];
@@ -95,6 +126,8 @@ struct cstate {
     size_t nmembers;
     size_t cap;
     struct cstate_member *members; /* sorted by id, no duplicates */
+    size_t nholds;
+    struct cstate_hold *holds;      /* sorted by list (cstate_hold_cmp) */
 };
 
 /* ---- states ---- */
@@ -125,6 +158,19 @@ int cstate_remove(struct cstate *s, const char *id);
  * when it comes up).  Returns 0, or -1 if there is no such member. */
 int cstate_set_status(struct cstate *s, const char *id, enum cstate_status st);
 
+/* ---- holders (HOLDERS above) ---- */
+
+/* Order of entries: by list, index by index, a prefix first. */
+int cstate_hold_cmp(const struct cstate_hold *a, const struct cstate_hold *b);
+/* The entry of this list (n indexes), or NULL. */
+const struct cstate_hold *cstate_hold_find(const struct cstate *s, const uint16_t *list, int n);
+/* The list's holders in s: its entry's, or else its first two up
+ * members.  Fills h[2] in list order, returns how many (0 .. 2). */
+int cstate_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h);
+/* Replace the entries by hs[0..n) (sorted, valid), dropping those that
+ * say what the default says. */
+void cstate_set_holds(struct cstate *s, const struct cstate_hold *hs, size_t n);
+
 /* Field checks shared with the decoder; each returns 1 when valid. */
 int cstate_valid_id(const char *s, size_t len);
 int cstate_valid_member(const struct cstate_member *m, const char **why);
@@ -150,9 +196,12 @@ enum cstate_change_kind {
     CSTATE_REPLACE_MEMBER,  /* id (a failed member) becomes removing, member is added:
                              * one state that moves the ring to the table without
                              * the old member and with the new one */
-    CSTATE_COMMIT           /* epoch: the change under way ends - every member
+    CSTATE_COMMIT,          /* epoch: the change under way ends - every member
                              * being added comes up and every member being removed
                              * goes, in one state, the one of that epoch */
+    CSTATE_ADD_HOLDER       /* id, member.id, epoch: member id received the SYNCED
+                             * marker of member.id at that epoch; it becomes a holder
+                             * of every list whose only up holder is member.id */
 };
 
 struct cstate_change {
@@ -167,6 +216,9 @@ struct cstate_change {
 /* Planted bugs (tests only; 0 in service): CSTATE_BUG_HALVES lets a
  * replacement end in two halves (see cstate_change_check()). */
 #define CSTATE_BUG_HALVES 1u
+/* CSTATE_BUG_NO_HOLDERS: states keep no holder entries (ringstate.c), so
+ * the first up members of a list serve it whatever they hold. */
+#define CSTATE_BUG_NO_HOLDERS 2u
 extern unsigned cstate_debug_bugs;
 
 enum cstate_verdict {

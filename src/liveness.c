@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "holders.h"
 #include "mem.h"
 #include "ring.h"
 #include "ringstate.h"
@@ -132,54 +133,17 @@ static struct peer *peer_find(const struct liveness *l, const char *id)
     return i < 0 ? NULL : &l->peers[i];
 }
 
-static int same_members(const struct cstate *a, const struct cstate *b)
-{
-    size_t i;
-
-    if (a->nmembers != b->nmembers)
-        return 0;
-    for (i = 0; i < a->nmembers; i++)
-        if (strcmp(a->members[i].id, b->members[i].id) != 0)
-            return 0;
-    return 1;
-}
-
-/* Same slot table: same members, zones, vnodes and replica count, and the
- * same members being added (they have no tokens yet: ringstate.h). */
-static int same_ring(const struct cstate *a, const struct cstate *b)
-{
-    size_t i;
-
-    if (!same_members(a, b) || a->replicas != b->replicas)
-        return 0;
-    for (i = 0; i < a->nmembers; i++)
-        if (a->members[i].vnodes != b->members[i].vnodes ||
-            strcmp(a->members[i].zone, b->members[i].zone) != 0 ||
-            (a->members[i].status == CSTATE_ADDING) != (b->members[i].status == CSTATE_ADDING))
-            return 0;
-    return 1;
-}
-
 /* The state's table: a member being added has no tokens (ringstate.h). */
 static struct ring *build_ring(const struct cstate *s)
 {
     return ringstate_build(s, 0);
 }
 
-/* The first up member of slot's preference list in s, or -1. */
+/* The member serving slot in s: its list's first up holder (holders.h),
+ * or -1. */
 static int first_up(const struct cstate *s, const struct ring *r, unsigned slot)
 {
-    const uint16_t *pref;
-    int k, len;
-
-    if (r == NULL)
-        return -1;
-    pref = ring_pref(r, slot);
-    len = ring_pref_len(r);
-    for (k = 0; k < len; k++)
-        if (s->members[pref[k]].status == CSTATE_UP)
-            return pref[k];
-    return -1;
+    return holders_primary(s, r, slot);
 }
 
 /* ---- output ---- */
@@ -231,7 +195,7 @@ static void plan_slots(struct liveness *l, const struct cstate *s, const struct 
     long me = cstate_index(s, l->myid);
     long old_me = old ? cstate_index(old, l->myid) : -1;
     int next = old && old->epoch > 0 && s->epoch == old->epoch + 1;
-    int same = next && same_members(old, s);
+    int same = next && ringstate_same_members(old, s);
     uint64_t wait = liveness_handover_ms(l->cfg.node_timeout_ms);
     unsigned slot;
 
@@ -265,7 +229,7 @@ static void adopt(struct liveness *l, const struct cstate *s, uint64_t now)
     struct ring *r;
     size_t i;
 
-    if (l->state && same_ring(l->state, s)) {
+    if (l->state && ringstate_same_table(l->state, s)) {
         r = l->ring;
         l->ring = NULL;
     } else {
@@ -325,13 +289,13 @@ static void compute_losers(struct liveness *l, const struct cstate *v)
     size_t i;
 
     memset(l->loser, 0, s->nmembers ? s->nmembers : 1);
-    l->all_lose = !same_members(s, v);
+    l->all_lose = !ringstate_same_members(s, v);
     if (l->all_lose)
         return;
     for (i = 0; i < s->nmembers; i++)
         if (v->members[i].status != CSTATE_UP)
             l->loser[i] = 1;
-    if (!same_ring(s, v)) {
+    if (!ringstate_same_table(s, v)) {
         vr = build_ring(v);
         r = vr;
     }
@@ -487,6 +451,7 @@ static int is_commit(const struct cstate *s, const struct cstate *v)
         return 0;
     w = cstate_clone(s);
     cstate_change_apply(w, &c);
+    holders_settle(s, w);
     w->epoch = v->epoch;
     same = cstate_equal(w, v);
     cstate_destroy(&w);

@@ -9,6 +9,8 @@
  */
 #include "paxos.h"
 
+#include "holders.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -232,8 +234,10 @@ static struct cstate *build_value(const struct paxos_node *n)
     }
     if (!changed)
         cstate_destroy(&v);
-    else
+    else {
+        holders_settle(n->rec.state, v);
         v->epoch++;
+    }
     return v;
 }
 

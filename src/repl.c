@@ -237,6 +237,13 @@ static int successor(unsigned slot, int k)
     const struct cstate *s = cluster_state();
     const uint16_t *pref = ring_pref(r, slot);
     int me = cluster_my_index(), seen_me = 0;
+    /* The other holder when the state names two (holders.h). */
+    uint16_t h[2];
+    if (k == 0 && cstate_holders(s, pref, ring_pref_len(r), h) == 2 && (h[0] == me || h[1] == me)) {
+        int other = h[0] == me ? h[1] : h[0];
+        if (s->members[other].status == CSTATE_UP)
+            return other;
+    }
     for (int j = 0; j < ring_pref_len(r); j++) {
         int m = pref[j];
         if (m == me)
@@ -329,7 +336,7 @@ void repl_state_changed(int gained_from_failed)
          * primary of, again at each new state (the primaries may have
          * changed), then SYNCED; after a failover every member gets this
          * node's copies of its slots, so all copies agree again. */
-        if (is_joining(p) || gained_from_failed)
+        if (is_joining(p) || gained_from_failed || cluster_lags_behind_me(i))
             start_resync(p);
     }
 }
@@ -807,7 +814,7 @@ static void resync_step(void)
             p->resyncs++;
             /* While members are being added, members gaining slots wait
              * for it too (cluster.c caught_up_next). */
-            if (is_joining(p) || cluster_ring_next()) {
+            if (is_joining(p) || cluster_ring_next() || cluster_lags_behind_me(p->member)) {
                 struct batch *m = append_marker(p, MARK_SYNCED);
                 if (cluster_state()->members[p->member].status == CSTATE_JOINING) {
                     p->counted_epoch = m->marker_epoch;
@@ -1155,9 +1162,11 @@ static void send_to(struct rpeer *p)
                 break;
             }
         } else if (!b->marker && b->only[0] == 0 &&
-                   (server.cluster_debug_bugs & CLUSTER_FAULT_DROP_SUCCESSOR) &&
-                   successor(b->slot, 0) == p->member) {
-            /* The fault knob: dropped without a trace. */
+                   (((server.cluster_debug_bugs & CLUSTER_FAULT_DROP_SUCCESSOR) &&
+                     successor(b->slot, 0) == p->member) ||
+                    ((server.cluster_debug_bugs & CLUSTER_FAULT_DROP_THIRD) &&
+                     successor(b->slot, 1) == p->member))) {
+            /* The fault knobs: dropped without a trace. */
         } else if (!b->marker && holds(b->slot, p->member) &&
                    (b->only[0] == 0 || strcmp(b->only, p->id) == 0)) {
             /* holds(), not copy_holder(): a batch made while this node was

@@ -7,6 +7,8 @@
 #include "mem.h"
 #include "ring.h"
 
+#include <string.h>
+
 struct ring *ringstate_build(const struct cstate *s, int flags)
 {
     if (s == NULL || s->nmembers == 0)
@@ -31,4 +33,26 @@ int ringstate_changing(const struct cstate *s)
     for (size_t i = 0; s != NULL && i < s->nmembers; i++)
         n += s->members[i].status == CSTATE_ADDING || s->members[i].status == CSTATE_REMOVING;
     return n;
+}
+
+int ringstate_same_members(const struct cstate *a, const struct cstate *b)
+{
+    if (a->nmembers != b->nmembers)
+        return 0;
+    for (size_t i = 0; i < a->nmembers; i++)
+        if (strcmp(a->members[i].id, b->members[i].id) != 0)
+            return 0;
+    return 1;
+}
+
+int ringstate_same_table(const struct cstate *a, const struct cstate *b)
+{
+    if (!ringstate_same_members(a, b) || a->replicas != b->replicas)
+        return 0;
+    for (size_t i = 0; i < a->nmembers; i++)
+        if (a->members[i].vnodes != b->members[i].vnodes ||
+            strcmp(a->members[i].zone, b->members[i].zone) != 0 ||
+            (a->members[i].status == CSTATE_ADDING) != (b->members[i].status == CSTATE_ADDING))
+            return 0;
+    return 1;
 }

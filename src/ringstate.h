@@ -27,4 +27,10 @@ struct ring *ringstate_build(const struct cstate *s, int flags);
 /* How many members of s are being added or removed. */
 int ringstate_changing(const struct cstate *s);
 
+/* Same members (by id)? */
+int ringstate_same_members(const struct cstate *a, const struct cstate *b);
+/* Same slot table: same members, zones, vnodes and replica count, and the
+ * same members being added (they have no tokens yet). */
+int ringstate_same_table(const struct cstate *a, const struct cstate *b);
+
 #endif

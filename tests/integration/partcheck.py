@@ -127,14 +127,20 @@ def _pipelined(clients, reconnect, cmds):
 def majority_serves(ring, w, via, tag, holders, deadline):
     """Through the nodes via (the majority), until deadline: SET a fresh
     key in every slot of which the majority holds two copies or more
-    (the keys join w's checker) and GET one in every slot.  A slot with
-    one copy there cannot reach min-replica-acks 1: it must answer
-    NOREPLICAS, nothing else.  Returns (slots never written, slots never
-    read, slots with one copy answering otherwise, how many those are)."""
+    (the keys join w's checker) and GET one in every slot it can serve.
+    A slot with one copy there cannot reach min-replica-acks 1: it must
+    answer NOREPLICAS, nothing else.  A slot whose first two members (its
+    holders: src/holders.h) are both cut off cannot be served by the
+    majority (its other copies may lack acknowledged writes): it must
+    answer CLUSTERDOWN.  Returns (slots never written, slots never read,
+    slots with one copy or no holder answering otherwise, how many
+    slots have one copy, how many no holder)."""
     keys = {s: "{%s}:%s" % (k, tag) for s, k in slot_keys().items()}
-    single = {s for s, h in holders.items() if len([x for x in h if x in via]) < 2}
-    to_write = {s for s in keys if s not in single}
-    to_read = set(keys)
+    cut = {s for s, h in holders.items() if not any(x in via for x in h[:2])}
+    single = {s for s, h in holders.items()
+              if len([x for x in h if x in via]) < 2 and s not in cut}
+    to_write = {s for s in keys if s not in single and s not in cut}
+    to_read = {s for s in keys if s not in cut}
     clients = [ring.client(v, socket_timeout=3) for v in via]
 
     def reconnect(k):
@@ -158,7 +164,10 @@ def majority_serves(ring, w, via, tag, holders, deadline):
     got = _pipelined(clients, reconnect, [(s, lambda p, k=keys[s]: p.set(k, tag))
                                           for s in sorted(single)])
     odd = sorted(s for s, rep in got.items() if not str(rep).startswith("NOREPLICAS"))
-    return sorted(to_write), sorted(to_read), odd, len(single)
+    got = _pipelined(clients, reconnect, [(s, lambda p, k=keys[s]: p.get(k))
+                                          for s in sorted(cut)])
+    odd += sorted(s for s, rep in got.items() if not str(rep).startswith("CLUSTERDOWN"))
+    return sorted(to_write), sorted(to_read), odd, len(single), len(cut)
 
 
 def explain(w, cuts, holders, problems):

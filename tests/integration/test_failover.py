@@ -337,13 +337,13 @@ def joiner_alone_with_a_slot(bugs=0):
         raise
 
 
-def test_a_joining_node_waits_for_the_last_holders_of_a_slot():
-    # The last members up in the list are a and b; c waits (joining)
-    # until one of them is back, then catches up from it.
+def test_a_node_rejoining_while_the_holders_are_cut_off_loses_nothing():
+    # The list's holders are a and b (src/holders.h): c may come up, but
+    # does not serve the list until one of them is back, and then
+    # catches up from it.
     ring, keys, seen, got = joiner_alone_with_a_slot()
     try:
         print("c's statuses while a and b were down: %r" % sorted(seen))
-        assert "joining" in seen and "up" not in seen
         assert got == ["v"] * len(keys)
     finally:
         ring.stop()
@@ -351,8 +351,11 @@ def test_a_joining_node_waits_for_the_last_holders_of_a_slot():
 
 def test_planted_bug_joining_node_serving_a_stale_copy_is_caught():
     # Counting a slot with no up member as in step: c comes up with its
-    # stale copy, a and b catch up from it, and the keys are gone.
-    ring, keys, seen, got = joiner_alone_with_a_slot(0x400000)   # CLUSTER_BUG_ANY_HOLDER
+    # stale copy, a and b catch up from it, and the keys are gone.  The
+    # list's holders (a, b) are a second line of defence (c up would still
+    # not serve it): this test takes both away.
+    ring, keys, seen, got = joiner_alone_with_a_slot(0x400000 | 0x4000000)
+    # CLUSTER_BUG_ANY_HOLDER | CLUSTER_BUG_NO_HOLDERS
     try:
         print("c's statuses while a and b were down: %r" % sorted(seen))
         assert "up" in seen
@@ -440,5 +443,77 @@ def test_planted_bug_joining_node_not_waited_for_is_caught():
         # not served: node 0 goes back to joining and loses none of them.
         assert "failed before its HANDOFF marker came: asking to rejoin" in log
         assert not any(h == (0, 1) for h, *_ in found)
+    finally:
+        ring.stop()
+
+
+def pair_cut(bugs=0):
+    """A 5-node ring; keys of one preference list (a, b, c) are written
+    through a while every primary drops its batches to its slots' second
+    successor (fault 0x8000000): a and b hold the keys, c lags.  Then a
+    and b are stopped together until the ring marks both failed: c is the
+    only member of the list up, and its copy lacks the keys.  Returns
+    (ring, keys, acknowledged keys, what reads through c gave while a and
+    b were down, the values read back through every node after they
+    returned)."""
+    ring = Ring(5, replicas=2, timeout_ms=TIMEOUT_MS,
+                extra=BASE + ["--cluster-debug-bugs", str(0x8000000 | bugs)])
+    try:
+        keys, (a, b, c) = keys_with_list(ring, 30)
+        w = ring.client(a)
+        acked = []
+        for k in keys:
+            if wait_until(lambda: w.set(k, "v"), timeout=10):
+                acked.append(k)
+        ids = [ring.state(i)["myid"] for i in (a, b)]
+        for i in (a, b):
+            ring.nodes[i].signal(signal.SIGSTOP)
+        during = []
+        try:
+            assert wait_until(lambda: all(status_of(ring, c, x) == "failed" for x in ids),
+                              timeout=15)
+            r = ring.client(c)
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline:
+                try:
+                    during.append(repr(r.get(keys[0])))
+                except redis.RedisError as e:
+                    during.append("%s: %s" % (type(e).__name__, e))
+                time.sleep(0.2)
+        finally:
+            for i in (a, b):
+                ring.nodes[i].signal(signal.SIGCONT)
+        ring.wait_healthy(timeout=30)
+        got = [ring.client(i).mget(keys) for i in range(5)]
+        return ring, keys, acked, during, got
+    except BaseException:
+        ring.stop()
+        raise
+
+
+def test_a_list_whose_holders_are_cut_off_waits_for_them():
+    # c, up but lagging, must not serve the list once a and b are failed:
+    # the list answers CLUSTERDOWN until one of them is back, and then
+    # every acknowledged key reads back through every node.
+    ring, keys, acked, during, got = pair_cut()
+    try:
+        print("reads through c while a and b were down: %r" % sorted(set(during)))
+        assert len(acked) == len(keys)
+        assert during and all("CLUSTERDOWN" in d for d in during)
+        for values in got:
+            assert values == ["v"] * len(keys)
+    finally:
+        ring.stop()
+
+
+def test_planted_bug_lagging_member_serving_after_a_pair_cut_is_caught():
+    # Without holders in the state (0x4000000), c serves its copy, which
+    # lacks every key, and when a and b are back they catch up from it.
+    ring, keys, acked, during, got = pair_cut(0x4000000)   # CLUSTER_BUG_NO_HOLDERS
+    try:
+        print("reads through c while a and b were down: %r" % sorted(set(during)))
+        assert len(acked) == len(keys)
+        assert "None" in during
+        assert any(values.count("v") < len(keys) for values in got)
     finally:
         ring.stop()

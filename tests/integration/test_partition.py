@@ -208,14 +208,16 @@ def split_rounds(ring, lab, w, rng, shape, how):
         rest = [i for i in range(n) if i not in side]
         cuts.append(Cut(lab, side, rest, how, ring, holders))
         time.sleep(1.5)          # about the failover time: fewer writes wait on a cut peer
-        unwritten, unread, odd, single = majority_serves(ring, w, rest, "cut%d" % r, holders,
-                                                         cuts[-1].at + FAILOVER_S)
+        unwritten, unread, odd, single, nohold = majority_serves(
+            ring, w, rest, "cut%d" % r, holders, cuts[-1].at + FAILOVER_S)
         took = time.monotonic() - cuts[-1].at
         print("cut %r | %r (%s): the majority wrote and read its slots %.2f s after the cut;"
-              " %d slots with one copy there" % (side, rest, how, took, single))
+              " %d slots with one copy there, %d with both holders cut off" % (
+                  side, rest, how, took, single, nohold))
         assert unwritten == [], "majority never wrote %d slots, e.g. %r" % (len(unwritten), unwritten[:5])
         assert unread == [], "majority never read %d slots, e.g. %r" % (len(unread), unread[:5])
-        assert odd == [], "slots with one copy not answering NOREPLICAS: %r" % odd[:5]
+        assert odd == [], ("slots with one copy not answering NOREPLICAS, or with no holder"
+                           " not answering CLUSTERDOWN: %r" % odd[:5])
         time.sleep(max(0.0, 3.0 - took))
         if r + 1 < max(1, ROUNDS - 2):
             cuts[-1].heal()

@@ -8,7 +8,10 @@
  * either be refused or round-trip).
  */
 #include "cstate.h"
+#include "holders.h"
 #include "paxos.h"
+#include "ring.h"
+#include "ringstate.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -638,6 +641,193 @@ START_TEST(test_msg_wire)
 END_TEST
 
 /* Random byte mutations of valid text: refused, or canonical. */
+/* Three members up at replicas 2: every list holds all three. */
+static struct cstate *three_up(void)
+{
+    struct cstate *s = three();
+    for (size_t k = 0; k < s->nmembers; k++)
+        s->members[k].status = CSTATE_UP;
+    s->replicas = 2;
+    return s;
+}
+
+/* The next state: prev with member m's status set, holders settled. */
+static struct cstate *next_with(const struct cstate *prev, uint16_t m, enum cstate_status st)
+{
+    struct cstate *n = cstate_clone(prev);
+    ck_assert_int_eq(cstate_set_status(n, prev->members[m].id, st), 0);
+    holders_settle(prev, n);
+    n->epoch++;
+    return n;
+}
+
+static int primary_of(const struct cstate *s, unsigned slot)
+{
+    struct ring *r = ringstate_build(s, 0);
+    int p = holders_primary(s, r, slot);
+    ring_destroy(&r);
+    return p;
+}
+
+static void expect_roundtrip(const struct cstate *s)
+{
+    char err[128] = "";
+    size_t len;
+    char *line = cstate_encode(s, &len);
+    struct cstate *d = cstate_decode(line, len, err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s: %s", line, err);
+    ck_assert(cstate_equal(s, d));
+    cstate_destroy(&d);
+    rc_free(line);
+}
+
+/* The pair cut (holders.h): the primary p0 and its first successor p1
+ * of a list are marked failed one after the other.  p2 lags (it may lack
+ * writes p0 and p1 acknowledged): it must not serve, until p1 is back
+ * and p2 has p1's SYNCED marker. */
+START_TEST(test_holders_pair_cut)
+{
+    struct cstate *s0 = three_up(), *s1, *s2, *s3, *s4, *s3b;
+    struct ring *r = ringstate_build(s0, 0);
+    const unsigned slot = 1234;
+    uint16_t p[3], h[2];
+    struct cstate_change c;
+    const char *why;
+
+    memcpy(p, ring_pref(r, slot), sizeof(p));
+    ck_assert_int_eq(ring_pref_len(r), 3);
+    ring_destroy(&r);
+    ck_assert_int_eq(s0->nholds, 0);
+    ck_assert_int_eq(primary_of(s0, slot), p[0]);
+
+    /* p0 fails: p1 serves, and is the list's only holder. */
+    s1 = next_with(s0, p[0], CSTATE_FAILED);
+    ck_assert_int_eq(primary_of(s1, slot), p[1]);
+    ck_assert_uint_eq(s1->nholds, 4);   /* the lists with p0 among their first two */
+    ck_assert_int_eq(cstate_holders(s1, p, 3, h), 1);
+    ck_assert_int_eq(h[0], p[1]);
+    expect_roundtrip(s1);
+
+    /* p1 fails too: p2 is up but holds nothing it can vouch for. */
+    s2 = next_with(s1, p[1], CSTATE_FAILED);
+    ck_assert_int_eq(primary_of(s2, slot), -1);
+    ck_assert_int_eq(cstate_holders(s2, p, 3, h), 1);
+    ck_assert_int_eq(h[0], p[1]);
+    /* The planted bug keeps no entries: p2 would serve. */
+    cstate_debug_bugs = CSTATE_BUG_NO_HOLDERS;
+    struct cstate *bug = next_with(s1, p[1], CSTATE_FAILED);
+    cstate_debug_bugs = 0;
+    ck_assert_int_eq(primary_of(bug, slot), p[2]);
+    cstate_destroy(&bug);
+
+    /* p1 back: it serves; p2 still lags. */
+    s3 = next_with(s2, p[1], CSTATE_UP);
+    ck_assert_int_eq(primary_of(s3, slot), p[1]);
+    ck_assert_int_eq(cstate_holders(s3, p, 3, h), 1);
+
+    /* p2 got p1's SYNCED marker at s3's epoch: it becomes a holder, and
+     * the entry, now the default, goes. */
+    memset(&c, 0, sizeof(c));
+    c.kind = CSTATE_ADD_HOLDER;
+    memcpy(c.id, s3->members[p[2]].id, sizeof(c.id));
+    memcpy(c.member.id, s3->members[p[1]].id, sizeof(c.member.id));
+    c.epoch = s3->epoch - 1;
+    ck_assert_int_eq(cstate_change_check(s3, &c, &why), CSTATE_INVALID);
+    c.epoch = s3->epoch;
+    ck_assert_int_eq(cstate_change_check(s3, &c, &why), CSTATE_APPLIES);
+    memcpy(c.member.id, s3->members[p[0]].id, sizeof(c.member.id));
+    ck_assert_int_eq(cstate_change_check(s3, &c, &why), CSTATE_INVALID);   /* p0 not up */
+    memcpy(c.member.id, s3->members[p[1]].id, sizeof(c.member.id));
+    s4 = cstate_clone(s3);
+    ck_assert_int_eq(cstate_change_apply(s4, &c), 0);
+    holders_settle(s3, s4);
+    s4->epoch++;
+    ck_assert_int_eq(s4->nholds, 0);
+    ck_assert_int_eq(cstate_holders(s4, p, 3, h), 2);
+    ck_assert_int_eq(primary_of(s4, slot), p[1]);
+    c.epoch = s4->epoch;
+    ck_assert_int_eq(cstate_change_check(s4, &c, &why), CSTATE_DONE);
+
+    /* Instead, p0 back (caught up from p1): it is among the first two up,
+     * so a holder again, and serves. */
+    s3b = next_with(s3, p[0], CSTATE_UP);
+    ck_assert_int_eq(s3b->nholds, 0);
+    ck_assert_int_eq(primary_of(s3b, slot), p[0]);
+
+    cstate_destroy(&s0);
+    cstate_destroy(&s1);
+    cstate_destroy(&s2);
+    cstate_destroy(&s3);
+    cstate_destroy(&s4);
+    cstate_destroy(&s3b);
+}
+END_TEST
+
+/* Entries survive a member added or removed (indexes move), and the
+ * decoder refuses malformed ones. */
+START_TEST(test_holders_wire)
+{
+    struct cstate *s0 = three_up(), *s1;
+    struct cstate_member m = member(0, "", CSTATE_JOINING);
+    uint16_t p[3], h[2];
+    char ids[3][CSTATE_ID_LEN + 1];
+    struct ring *r = ringstate_build(s0, 0);
+
+    memcpy(p, ring_pref(r, 77), sizeof(p));
+    ring_destroy(&r);
+    s1 = next_with(s0, p[0], CSTATE_FAILED);
+    ck_assert_uint_eq(s1->nholds, 4);
+    for (int k = 0; k < 3; k++)
+        memcpy(ids[k], s1->members[p[k]].id, sizeof(ids[k]));
+    /* A new member sorts first (id 0): every index moves up by one. */
+    ck_assert_int_eq(cstate_add(s1, &m, NULL), 0);
+    ck_assert_uint_eq(s1->nholds, 4);
+    uint16_t q[3];
+    for (int k = 0; k < 3; k++)
+        q[k] = (uint16_t)cstate_index(s1, ids[k]);
+    ck_assert_int_eq(cstate_holders(s1, q, 3, h), 1);
+    ck_assert_int_eq(h[0], q[1]);
+    expect_roundtrip(s1);
+    /* Removing a member drops the entries of the lists holding it. */
+    ck_assert_int_eq(cstate_remove(s1, ids[2]), 0);
+    ck_assert_uint_eq(s1->nholds, 0);
+
+    const char *head = "cs1 3 0000000000000000000000000000000000000abc 2 3 "
+                       "0000000000000000000000000000000000000001 h 1 - 1 up "
+                       "0000000000000000000000000000000000000002 h 2 - 1 up "
+                       "0000000000000000000000000000000000000003 h 3 - 1 up";
+    static const struct {
+        const char *tail, *err;
+    } bad[] = {
+        {" holders 0", "bad count"},
+        {" holders 1", "missing entry"},
+        {" holders 1 0.1.2", "without '/'"},
+        {" holders 1 0.1.3/1", "bad entry"},
+        {" holders 1 0.1./1", "bad entry"},
+        {" holders 1 0.1.1/1", "twice"},
+        {" holders 1 0.1.2/2.1", "order"},
+        {" holders 1 0.1.2/0.1.2", "bad entry"},
+        {" holders 2 1.0.2/0 0.1.2/1", "ascending"},
+        {" holders 1 0.1.2/1 x", "trailing"},
+        {" holder 1 0.1.2/1", "trailing"},
+    };
+    char line[512];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(line, sizeof(line), "%s%s", head, bad[i].tail);
+        expect_bad(line, bad[i].err);
+    }
+    snprintf(line, sizeof(line), "%s holders 2 0.1.2/1 1.0.2/0.2", head);
+    char err[128] = "";
+    struct cstate *d = cstate_decode(line, strlen(line), err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s", err);
+    ck_assert_int_eq(d->nholds, 2);
+    expect_roundtrip(d);
+    cstate_destroy(&d);
+    cstate_destroy(&s0);
+    cstate_destroy(&s1);
+}
+END_TEST
+
 START_TEST(test_mutations)
 {
     struct cstate_record r = full_record(), d;
@@ -691,6 +881,8 @@ static Suite *cstate_suite(void)
     tcase_add_test(tc, test_record_rejects);
     tcase_add_test(tc, test_msg_wire);
     tcase_add_test(tc, test_mutations);
+    tcase_add_test(tc, test_holders_pair_cut);
+    tcase_add_test(tc, test_holders_wire);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

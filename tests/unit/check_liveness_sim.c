@@ -68,6 +68,7 @@
  * counts liveness failures).
  */
 #include "cstate.h"
+#include "holders.h"
 #include "liveness.h"
 #include "paxos.h"
 #include "ring.h"
@@ -374,6 +375,8 @@ struct sim {
     size_t hist_cap;
     unsigned reps[RC_SLOTS];        /* one slot per distinct preference list */
     unsigned nreps;
+    uint64_t serv_epoch;            /* servable() of this epoch (0: none yet) */
+    int serv_n;
     char fail[512];
     int failed;
     int spare;                      /* a node the ring adds during the run (-1: none) */
@@ -451,23 +454,15 @@ static void check_primaries_had_copies(struct sim *s, const struct cstate *prev,
     struct ring *rp = ringstate_build(prev, 0), *rn = ringstate_build(prev, RINGSTATE_NEXT);
     struct ring *r = ringstate_build(st, 0);
     unsigned slot;
-    int k;
 
     for (slot = 0; r && rp && slot < RC_SLOTS; slot++) {
-        const uint16_t *pref = ring_pref(r, slot);
-        long was, old_primary = -1;
-        int p = -1;
-        for (k = 0; k < ring_pref_len(r) && p < 0; k++)
-            if (st->members[pref[k]].status == CSTATE_UP)
-                p = pref[k];
+        long was, old_primary = holders_primary(prev, rp, slot);
+        int p = holders_primary(st, r, slot);
         if (p < 0)
             continue;
         was = cstate_index(prev, st->members[p].id);
         if (was < 0 || prev->members[was].status == CSTATE_FAILED)
             continue;       /* a new member without data to get, or a failed one back */
-        for (k = 0; k < ring_pref_len(rp) && old_primary < 0; k++)
-            if (prev->members[ring_pref(rp, slot)[k]].status == CSTATE_UP)
-                old_primary = ring_pref(rp, slot)[k];
         if (old_primary == was || ring_in_pref(rp, slot, (int)was) ||
             (ringstate_changing(prev) > 0 && rn && ring_in_pref(rn, slot, (int)was)))
             continue;
@@ -837,6 +832,39 @@ static void glue_returns(struct sim *s, int i)
     }
 }
 
+/* The glue of node i for holders (holders.h): up and caught up at its
+ * state's epoch (the sim's model of having the SYNCED marker of that
+ * epoch from every primary it replicates), it asks to become a holder of
+ * the lists whose only up holder is another member. */
+static void glue_holders(struct sim *s, int i)
+{
+    const struct cstate *st = paxos_state(s->nodes[i].pn);
+    long me = cstate_index(st, s->nodes[i].id);
+    size_t k;
+
+    if (me < 0 || st->members[me].status != CSTATE_UP || !s->nodes[i].caught_up)
+        return;
+    for (k = 0; k < st->nholds; k++) {
+        int p = holders_entry_primary(st, &st->holds[k]);
+        struct cstate_change ch;
+        const char *why;
+        if (p < 0 || p == me)
+            continue;
+        memset(&ch, 0, sizeof(ch));
+        ch.kind = CSTATE_ADD_HOLDER;
+        memcpy(ch.id, s->nodes[i].id, CSTATE_ID_LEN);
+        memcpy(ch.member.id, st->members[p].id, CSTATE_ID_LEN);
+        ch.epoch = st->epoch;
+        if (cstate_change_check(st, &ch, &why) != CSTATE_APPLIES)
+            continue;
+        if (paxos_propose(s->nodes[i].pn, &ch, clock_of(s, i), NULL, 0) != 0)
+            say(s, "node %d proposes becoming a holder beside node %d", i,
+                index_of(s, st->members[p].id));
+        drain(s, i);
+        return;
+    }
+}
+
 /* Membership changes an operator makes during the faults: add the spare
  * node (as `adding`), and at most once forget a failed member for good
  * (it is crashed and stays down; `removing`, then removed by the glue). */
@@ -1074,6 +1102,8 @@ static void sim_step(struct sim *s)
         drain(s, i);
         if (one_in_pm(s, 20))
             glue_returns(s, i);
+        if (one_in_pm(s, 20))
+            glue_holders(s, i);
     }
     if (s->faults)
         operator_step(s);
@@ -1210,6 +1240,40 @@ static void sim_deinit(struct sim *s)
 }
 
 /* After the faults: is everything where it must end up? */
+/* How many representative slots st can serve: those whose list has an up
+ * holder (holders.h).  A list whose holders are all down serves nothing
+ * until one is back: the other members may lack acknowledged writes.
+ * -1 while some up member could still become a holder (glue_holders()):
+ * the ring has not settled. */
+static int servable(struct sim *s, const struct cstate *st)
+{
+    struct ring *r;
+    unsigned k;
+    int n = 0;
+    size_t e;
+
+    if (s->serv_epoch == st->epoch)
+        return s->serv_n;
+    r = ringstate_build(st, 0);
+
+    for (k = 0; r && k < s->nreps; k++)
+        n += holders_primary(st, r, s->reps[k]) >= 0;
+    for (e = 0; e < st->nholds; e++) {
+        const struct cstate_hold *h = &st->holds[e];
+        int up = 0, holders_up = 0;
+        for (int j = 0; j < h->n; j++)
+            up += st->members[h->list[j]].status == CSTATE_UP;
+        for (int j = 0; j < h->nh; j++)
+            holders_up += st->members[h->h[j]].status == CSTATE_UP;
+        if (holders_up == 1 && up > 1)
+            n = -1;
+    }
+    ring_destroy(&r);
+    s->serv_epoch = st->epoch;
+    s->serv_n = n;
+    return n;
+}
+
 static int settled(struct sim *s)
 {
     uint64_t top = newest_epoch(s);
@@ -1229,7 +1293,7 @@ static int settled(struct sim *s)
         if (m == NULL || m->status != (nd->pn != NULL ? CSTATE_UP : CSTATE_FAILED))
             return 0;
     }
-    return check_serving(s) == s->nreps;
+    return (int)check_serving(s) == servable(s, st);
 }
 
 /* The node that can serve slot at this instant (check_serving() already
