@@ -204,21 +204,15 @@ def story(ring):
 
 def known_loss(w, cuts, holders, key):
     """Which known bug or gap explains the loss of acknowledged writes to
-    key (README "Fault tests"), or None:
-    "pair cut": a write sent around a cut (from 1 s before it to the end
-    of the minority's lease) in a slot whose primary and first successor
-    were then both on the minority side.  min-replica-acks 1 had it on
-    those two only; the majority hands the slot to its third holder,
-    which may lack it, and that copy wins when the cut heals;
+    key (README "Fault tests"), or None.  (A "pair cut", a slot whose
+    primary and first successor were both on the minority side, was one
+    until the state named each list's holders: src/holders.h.)
     "handback": a write sent within 10 s after a heal in a slot whose
     primary had been on the minority side: the slot's interim primary
     acknowledged it while the home primary rejoined, and it was gone
     once the home primary had taken the slot back."""
     h = holders[key_slot(key)]
     sent = [s for _, k, s, _ in w.acks if k == key]
-    for c in cuts:
-        if set(h[:2]) <= set(c.side) and any(c.at - 1.0 <= s <= c.at + LEASE_END_S for s in sent):
-            return "pair cut"
     for c in cuts:
         if h[0] in c.side and any(c.healed <= s <= c.healed + 10 for s in sent):
             return "handback"

@@ -1332,6 +1332,10 @@ static long measure_failover(struct sim *s)
         int busy = ringstate_changing(s->adopted[newest_epoch(s)]) > 0;
         for (i = 0; i < s->n; i++)
             busy |= running(s, i) && paxos_busy(s->nodes[i].pn);
+        /* A member marked failed late (a leftover of the faults) must be
+         * back first: with it down, the crash below may take a list's
+         * last up holder, and that list then waits for it (holders.h). */
+        busy |= !settled(s);
         if (!busy)
             break;
         sim_step(s);
