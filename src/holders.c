@@ -74,14 +74,19 @@ static void settle_list(const struct cstate *prev, const struct cstate *next,
 }
 
 /* next's table differs from prev's: keep the entries of its lists. */
+static const struct ring *table_of(const struct cstate *s);
+
 static void keep_listed(struct cstate *next)
 {
-    struct ring *r = ringstate_build(next, 0);
+    if (next->nholds == 0)
+        return;
+    const struct ring *r = table_of(next);
     struct cstate_hold *kept = next->nholds ? rc_malloc(next->nholds * sizeof(*kept)) : NULL;
     char *used = rc_calloc(next->nholds ? next->nholds : 1);
     size_t n = 0;
 
-    for (unsigned slot = 0; r && slot < RC_SLOTS; slot++) {
+    for (int l = 0; r && l < ring_nlists(r); l++) {
+        unsigned slot = ring_list_slot(r, l);
         const struct cstate_hold *e = cstate_hold_find(next, ring_pref(r, slot), ring_pref_len(r));
         if (e)
             used[e - next->holds] = 1;
@@ -92,7 +97,31 @@ static void keep_listed(struct cstate *next)
     cstate_set_holds(next, kept, n);
     rc_free(kept);
     rc_free(used);
-    ring_destroy(&r);
+}
+
+static int same_statuses(const struct cstate *a, const struct cstate *b)
+{
+    for (size_t i = 0; i < a->nmembers; i++)
+        if (a->members[i].status != b->members[i].status)
+            return 0;
+    return 1;
+}
+
+/* The table of the last state settled: proposers settle every value
+ * they build, mostly of one table. */
+static struct cstate *cached_state;
+static struct ring *cached_ring;
+
+static const struct ring *table_of(const struct cstate *s)
+{
+    if (cached_state && ringstate_same_table(cached_state, s))
+        return cached_ring;
+    cstate_destroy(&cached_state);
+    ring_destroy(&cached_ring);
+    cached_ring = ringstate_build(s, 0);
+    if (cached_ring)
+        cached_state = cstate_clone(s);
+    return cached_ring;
 }
 
 void holders_settle(const struct cstate *prev, struct cstate *next)
@@ -105,30 +134,33 @@ void holders_settle(const struct cstate *prev, struct cstate *next)
         keep_listed(next);
         return;
     }
-    struct ring *r = ringstate_build(next, 0);
+    /* No status changed (ADD_HOLDER alone, say): each entry's holders
+     * stay; those that now say the default go. */
+    if (same_statuses(prev, next)) {
+        cstate_set_holds(next, next->holds, next->nholds);
+        return;
+    }
+    const struct ring *r = table_of(next);
     if (r == NULL)
         return;
-    struct cstate_hold *out = rc_malloc(RC_SLOTS * sizeof(*out));
+    struct cstate_hold *out = rc_malloc((size_t)ring_nlists(r) * sizeof(*out));
     size_t n = 0;
-    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+    int len = ring_pref_len(r);
+    for (int l = 0; l < ring_nlists(r); l++) {
+        const uint16_t *list = ring_pref(r, ring_list_slot(r, l));
         struct cstate_hold *e = &out[n];
         memset(e, 0, sizeof(*e));
-        e->n = (uint8_t)ring_pref_len(r);
-        memcpy(e->list, ring_pref(r, slot), e->n * sizeof(*e->list));
+        e->n = (uint8_t)len;
+        memcpy(e->list, list, e->n * sizeof(*e->list));
         settle_list(prev, next, e);
         if (e->nh > 0)
             n++;
     }
-    /* One entry per list (slots share lists); cstate_set_holds drops
-     * those that say what the default says. */
+    /* One entry per distinct list; cstate_set_holds drops those that
+     * say what the default says. */
     qsort(out, n, sizeof(*out), cmp_hold);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || cstate_hold_cmp(&out[u - 1], &out[i]) != 0)
-            out[u++] = out[i];
-    cstate_set_holds(next, out, u);
+    cstate_set_holds(next, out, n);
     rc_free(out);
-    ring_destroy(&r);
 }
 
 int holders_primary(const struct cstate *s, const struct ring *r, unsigned slot)
@@ -141,6 +173,21 @@ int holders_primary(const struct cstate *s, const struct ring *r, unsigned slot)
         if (is_up(s, h[k]))
             return h[k];
     return -1;
+}
+
+void holders_primaries(const struct cstate *s, const struct ring *r, int16_t *out)
+{
+    if (r == NULL) {
+        for (unsigned slot = 0; slot < RC_SLOTS; slot++)
+            out[slot] = -1;
+        return;
+    }
+    int16_t *of = rc_malloc((size_t)ring_nlists(r) * sizeof(*of));
+    for (int l = 0; l < ring_nlists(r); l++)
+        of[l] = (int16_t)holders_primary(s, r, ring_list_slot(r, l));
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++)
+        out[slot] = of[ring_list_of(r, slot)];
+    rc_free(of);
 }
 
 int holders_entry_primary(const struct cstate *s, const struct cstate_hold *e)

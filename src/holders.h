@@ -27,6 +27,8 @@
 #ifndef RC_HOLDERS_H
 #define RC_HOLDERS_H
 
+#include <stdint.h>
+
 struct cstate;
 struct ring;
 
@@ -39,6 +41,10 @@ void holders_settle(const struct cstate *prev, struct cstate *next);
 /* The member serving slot in state s with table r: its list's first up
  * holder, or -1 (none is up). */
 int holders_primary(const struct cstate *s, const struct ring *r, unsigned slot);
+
+/* holders_primary() of every slot, into out[RC_SLOTS] (slots share
+ * lists: each distinct list is looked up once). */
+void holders_primaries(const struct cstate *s, const struct ring *r, int16_t *out);
 
 /* The first up holder of entry e of s, or -1. */
 struct cstate_hold;

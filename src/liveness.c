@@ -139,12 +139,6 @@ static struct ring *build_ring(const struct cstate *s)
     return ringstate_build(s, 0);
 }
 
-/* The member serving slot in s: its list's first up holder (holders.h),
- * or -1. */
-static int first_up(const struct cstate *s, const struct ring *r, unsigned slot)
-{
-    return holders_primary(s, r, slot);
-}
 
 /* ---- output ---- */
 
@@ -199,10 +193,11 @@ static void plan_slots(struct liveness *l, const struct cstate *s, const struct 
     uint64_t wait = liveness_handover_ms(l->cfg.node_timeout_ms);
     unsigned slot;
 
+    /* The member serving each slot: its list's first up holder. */
+    holders_primaries(s, r, prim);
     for (slot = 0; slot < RC_SLOTS; slot++) {
-        int p = first_up(s, r, slot);
+        int p = prim[slot];
         int q = old ? l->primary[slot] : -1;
-        prim[slot] = (int16_t)p;
         ready[slot] = 0;
         from[slot] = -1;
         if (p < 0 || p != me)
@@ -299,11 +294,14 @@ static void compute_losers(struct liveness *l, const struct cstate *v)
         vr = build_ring(v);
         r = vr;
     }
+    int16_t *vp = rc_malloc(RC_SLOTS * sizeof(*vp));
+    holders_primaries(v, r, vp);
     for (slot = 0; slot < RC_SLOTS; slot++) {
         int p = l->primary[slot];
-        if (p >= 0 && !l->loser[p] && first_up(v, r, slot) != p)
+        if (p >= 0 && !l->loser[p] && vp[slot] != p)
             l->loser[p] = 1;
     }
+    rc_free(vp);
     ring_destroy(&vr);
 }
 

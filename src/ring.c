@@ -39,7 +39,12 @@ struct ring {
     int pref_len;
     struct ring_member *members; /* sorted by id */
     uint16_t *pref;              /* RC_SLOTS rows of pref_len indexes */
+    int nlists;                  /* distinct rows */
+    uint16_t *list_of;           /* slot -> its row's list number */
+    uint16_t *list_slot;         /* list number -> its first slot */
 };
+
+static void ring_number_lists(struct ring *r);
 
 /* ---- the token format (ring.h: never change once shipped) ---- */
 
@@ -435,7 +440,55 @@ struct ring *ring_build(const struct ring_member_spec *spec, int n,
     r->pref = rc_malloc((size_t)RC_SLOTS * r->pref_len * sizeof(*r->pref));
     ring_fill_table(r, tok, ntok, nzones);
     rc_free(tok);
+    ring_number_lists(r);
     return r;
+}
+
+/* Number the distinct preference lists (an open-addressing table of
+ * list numbers keyed by the row, 2 x RC_SLOTS buckets). */
+static void ring_number_lists(struct ring *r)
+{
+    const size_t cap = 2 * RC_SLOTS;
+    const size_t row = (size_t)r->pref_len * sizeof(*r->pref);
+    int32_t *tab = rc_malloc(cap * sizeof(*tab));
+    unsigned slot;
+
+    for (size_t b = 0; b < cap; b++)
+        tab[b] = -1;
+    r->list_of = rc_malloc(RC_SLOTS * sizeof(*r->list_of));
+    r->list_slot = rc_malloc(RC_SLOTS * sizeof(*r->list_slot));
+    r->nlists = 0;
+    for (slot = 0; slot < RC_SLOTS; slot++) {
+        const uint16_t *p = r->pref + (size_t)slot * r->pref_len;
+        uint64_t h = 0;
+        for (int k = 0; k < r->pref_len; k++)
+            h = ring_mix64(h ^ p[k]);
+        size_t b = (size_t)(h & (cap - 1));
+        while (tab[b] >= 0 &&
+               memcmp(r->pref + (size_t)r->list_slot[tab[b]] * r->pref_len, p, row) != 0)
+            b = (b + 1) & (cap - 1);
+        if (tab[b] < 0) {
+            tab[b] = r->nlists;
+            r->list_slot[r->nlists++] = (uint16_t)slot;
+        }
+        r->list_of[slot] = (uint16_t)tab[b];
+    }
+    rc_free(tab);
+}
+
+int ring_nlists(const struct ring *r)
+{
+    return r->nlists;
+}
+
+int ring_list_of(const struct ring *r, unsigned slot)
+{
+    return r->list_of[slot & (RC_SLOTS - 1)];
+}
+
+unsigned ring_list_slot(const struct ring *r, int list)
+{
+    return r->list_slot[list];
 }
 
 void ring_destroy(struct ring **rp)
@@ -449,6 +502,8 @@ void ring_destroy(struct ring **rp)
         rc_free(r->members[i].zone);
     rc_free(r->members);
     rc_free(r->pref);
+    rc_free(r->list_of);
+    rc_free(r->list_slot);
     rc_free(r);
     *rp = NULL;
 }

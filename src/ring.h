@@ -133,6 +133,13 @@ int ring_pref_len(const struct ring *r);
  * distinct canonical member indexes, primary first.  O(1). */
 const uint16_t *ring_pref(const struct ring *r, unsigned slot);
 
+/* The distinct preference lists, numbered 0 .. ring_nlists() - 1 in
+ * order of their first slot: slot's list number, and a list's first
+ * slot.  O(1). */
+int ring_nlists(const struct ring *r);
+int ring_list_of(const struct ring *r, unsigned slot);
+unsigned ring_list_slot(const struct ring *r, int list);
+
 /* Is member idx in slot's preference list? */
 int ring_in_pref(const struct ring *r, unsigned slot, int idx);
 

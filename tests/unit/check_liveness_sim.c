@@ -455,9 +455,12 @@ static void check_primaries_had_copies(struct sim *s, const struct cstate *prev,
     struct ring *r = ringstate_build(st, 0);
     unsigned slot;
 
+    int16_t *pp = rc_malloc(RC_SLOTS * sizeof(*pp)), *np = rc_malloc(RC_SLOTS * sizeof(*np));
+    holders_primaries(prev, rp, pp);
+    holders_primaries(st, r, np);
     for (slot = 0; r && rp && slot < RC_SLOTS; slot++) {
-        long was, old_primary = holders_primary(prev, rp, slot);
-        int p = holders_primary(st, r, slot);
+        long was, old_primary = pp[slot];
+        int p = np[slot];
         if (p < 0)
             continue;
         was = cstate_index(prev, st->members[p].id);
@@ -471,6 +474,8 @@ static void check_primaries_had_copies(struct sim *s, const struct cstate *prev,
                  (unsigned long long)prev->epoch);
         break;
     }
+    rc_free(pp);
+    rc_free(np);
     ring_destroy(&rp);
     ring_destroy(&rn);
     ring_destroy(&r);

@@ -339,6 +339,38 @@ START_TEST(test_matches_reference)
 }
 END_TEST
 
+/* Slots share a list number exactly when their lists are equal, and a
+ * list's first slot is the lowest slot with that list. */
+START_TEST(test_list_numbers)
+{
+    struct members m;
+    struct ring *r;
+    int n, len;
+
+    make_members(&m, 5, 4, 64);
+    r = ring_build(m.spec, m.n, 2);
+    ck_assert_ptr_nonnull(r);
+    n = ring_nlists(r);
+    len = ring_pref_len(r);
+    ck_assert_int_gt(n, 1);
+    ck_assert_int_le(n, 5 * 4 * 3);
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
+        int l = ring_list_of(r, slot);
+        unsigned first = ring_list_slot(r, l);
+        ck_assert_int_lt(l, n);
+        ck_assert_uint_le(first, slot);
+        ck_assert(memcmp(ring_pref(r, slot), ring_pref(r, first), (size_t)len * 2) == 0);
+        if (l > 0)
+            ck_assert_uint_lt(ring_list_slot(r, l - 1), first);
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            ck_assert(memcmp(ring_pref(r, ring_list_slot(r, a)), ring_pref(r, ring_list_slot(r, b)),
+                             (size_t)len * 2) != 0);
+    ring_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     struct members m;
@@ -829,6 +861,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, test_diff);
     tcase_add_test(tc, test_invalid);
     tcase_add_test(tc, test_lookups);
+    tcase_add_test(tc, test_list_numbers);
     suite_add_tcase(s, tc);
     return s;
 }
