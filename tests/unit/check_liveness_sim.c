@@ -1157,8 +1157,11 @@ static void sim_init(struct sim *s, uint64_t seed, unsigned bugs, int verbose, u
     s->slow = below(s, 2) ? (int)below(s, (unsigned)s->n) : -1;
     s->slow_ms = 10 + below(s, 80);
     /* Every fourth seed with a slow node (from the seed, so that the
-     * random draws of every seed stay as they were). */
-    s->heal_on_accept = seed % 4 == 3;
+     * random draws of every seed stay as they were); every such seed
+     * when hunting the bug it is aimed at. */
+    s->heal_on_accept = seed % 4 == 3 || (bugs & LIVENESS_BUG_GRANT_ACCEPTED);
+    if (s->slow < 0 && (bugs & LIVENESS_BUG_GRANT_ACCEPTED))
+        s->slow = (int)(seed % (uint64_t)s->n);
     memset(&s->healed, 0, sizeof(s->healed));
     s->healed_epoch = 0;
     snprintf(ring_id, sizeof(ring_id), "%040llx", (unsigned long long)seed);
