@@ -319,7 +319,10 @@ int cluster_slot_route(unsigned slot, int *member, const char **err)
     }
     uint16_t p = cl.primary[slot];
     if (p == NO_MEMBER) {
-        *err = "CLUSTERDOWN The cluster is down";
+        /* No holder of its list is up (holders.h): the other members may
+         * lack acknowledged writes, so the slot waits for one. */
+        *err = "CLUSTERDOWN Hash slot not served: no member holding all of its acknowledged "
+               "writes is up";
         return CLUSTER_DOWN;
     }
     if ((int)p == cl.me)
@@ -895,6 +898,16 @@ static int gainers_ready(void)
             return 0;
     }
     return 1;
+}
+
+unsigned cluster_slots_unserved(void)
+{
+    unsigned n = 0;
+    if (cl.ring == NULL)
+        return 0;
+    for (unsigned slot = 0; slot < RC_SLOTS; slot++)
+        n += cl.primary[slot] == NO_MEMBER;
+    return n;
 }
 
 int cluster_move_progress(unsigned *gain_slots, int *in_step)

@@ -64,6 +64,9 @@ int cluster_keeps_copy(unsigned slot);
  * node gains in the table the ring moves to, and whether it has them all
  * in step; else returns 0. */
 int cluster_move_progress(unsigned *gain_slots, int *in_step);
+/* Slots no node serves in this node's state: none of their list's
+ * holders is up (holders.h; INFO ring_slots_unserved). */
+unsigned cluster_slots_unserved(void);
 /* Is this node slot's acting primary in its state (CLUSTER_LOCAL)?
  * Structural: says nothing of the lease; see cluster_slot_serve. */
 int cluster_slot_is_mine(unsigned slot);

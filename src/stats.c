@@ -680,12 +680,13 @@ static void section_cluster(struct text *t)
                "ring_fanout_commands:%lld\r\nring_local_keys:%lld\r\nring_lease:%s\r\n"
                "ring_dropped_slots:%lld\r\nring_dropped_keys:%lld\r\n"
                "ring_members_adding:%zu\r\nring_members_removing:%zu\r\n"
-               "ring_move:%s\r\nring_move_gain_slots:%u\r\nring_move_in_step:%d\r\n",
+               "ring_move:%s\r\nring_move_gain_slots:%u\r\nring_move_in_step:%d\r\n"
+               "ring_holder_entries:%zu\r\nring_slots_unserved:%u\r\n",
             (unsigned long long)s->epoch, s->nmembers, up, failed, joining, s->replicas,
             r && me >= 0 ? ring_slots_of(r, me, 0) : 0, r && me >= 0 ? ring_slots_of(r, me, -1) : 0,
             route_stat_forwarded, route_stat_split, route_stat_fanout, local_keys(),
             cluster_serving_state(), slotdrop_slots(), slotdrop_keys(), adding, removing,
-            moving ? "in_progress" : "none", gain, in_step);
+            moving ? "in_progress" : "none", gain, in_step, s->nholds, cluster_slots_unserved());
 }
 
 static void section_keyspace(struct text *t)

@@ -473,6 +473,7 @@ def pair_cut(bugs=0):
             assert wait_until(lambda: all(status_of(ring, c, x) == "failed" for x in ids),
                               timeout=15)
             r = ring.client(c)
+            info_during = r.info("cluster")
             deadline = time.monotonic() + 3.0
             while time.monotonic() < deadline:
                 try:
@@ -485,7 +486,8 @@ def pair_cut(bugs=0):
                 ring.nodes[i].signal(signal.SIGCONT)
         ring.wait_healthy(timeout=30)
         got = [ring.client(i).mget(keys) for i in range(5)]
-        return ring, keys, acked, during, got
+        unserved = [ring.client(i).info("cluster")["ring_slots_unserved"] for i in range(5)]
+        return ring, keys, acked, (during, info_during, unserved), got
     except BaseException:
         ring.stop()
         raise
@@ -495,11 +497,14 @@ def test_a_list_whose_holders_are_cut_off_waits_for_them():
     # c, up but lagging, must not serve the list once a and b are failed:
     # the list answers CLUSTERDOWN until one of them is back, and then
     # every acknowledged key reads back through every node.
-    ring, keys, acked, during, got = pair_cut()
+    ring, keys, acked, (during, info, unserved), got = pair_cut()
     try:
         print("reads through c while a and b were down: %r" % sorted(set(during)))
         assert len(acked) == len(keys)
         assert during and all("CLUSTERDOWN" in d for d in during)
+        # INFO says so: lists waiting for a holder, and afterwards none.
+        assert info["ring_holder_entries"] > 0 and info["ring_slots_unserved"] > 0
+        assert unserved == [0] * 5
         for values in got:
             assert values == ["v"] * len(keys)
     finally:
@@ -509,7 +514,7 @@ def test_a_list_whose_holders_are_cut_off_waits_for_them():
 def test_planted_bug_lagging_member_serving_after_a_pair_cut_is_caught():
     # Without holders in the state (0x4000000), c serves its copy, which
     # lacks every key, and when a and b are back they catch up from it.
-    ring, keys, acked, during, got = pair_cut(0x4000000)   # CLUSTER_BUG_NO_HOLDERS
+    ring, keys, acked, (during, _, _), got = pair_cut(0x4000000)   # CLUSTER_BUG_NO_HOLDERS
     try:
         print("reads through c while a and b were down: %r" % sorted(set(during)))
         assert len(acked) == len(keys)
