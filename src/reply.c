@@ -328,7 +328,7 @@ void *reply_defer_len(struct client *c)
         return NULL;
     if (c->reply_head == NULL)
         conn_want_write(c);
-    struct obuf *hole = obuf_new(c, 24);
+    struct obuf *hole = obuf_new(c, RC_RESP_HEADER_MAX);
     /* The hole looks full, so later replies go into a fresh chunk after it;
      * fill_hole() writes the length and sets the real fill. */
     hole->used = hole->size;
@@ -340,10 +340,7 @@ static void fill_hole(struct client *c, void *hole, char prefix, long long n)
     struct obuf *b = hole;
     if (b == NULL)
         return;
-    b->buf[0] = prefix;
-    size_t len = 1 + rc_ll2str(b->buf + 1, b->size - 1, n);
-    b->buf[len++] = '\r';
-    b->buf[len++] = '\n';
+    size_t len = rc_resp_header(b->buf, prefix, n);
     b->used = len;
     c->reply_bytes += len;
 }
