@@ -439,10 +439,11 @@ def test_planted_bug_joining_node_not_waited_for_is_caught():
     ring, log, found = handback_interrupted(0x2000000)    # CLUSTER_BUG_JOINER_NOT_COUNTED
     try:
         assert any(h == (1, 0) and kind.startswith("lost") for h, kind, *_ in found)
-        # ... while node 0's own slots, waiting for node 1's marker, are
-        # not served: node 0 goes back to joining and loses none of them.
+        # Node 0's own slots wait for node 1's marker: node 0 goes back to
+        # joining.  (It is their holder once up - holders.h trusts that a
+        # member which came up was waited for - so with this bug their
+        # writes acknowledged while it joined may be lost too.)
         assert "failed before its HANDOFF marker came: asking to rejoin" in log
-        assert not any(h == (0, 1) for h, *_ in found)
     finally:
         ring.stop()
 
