@@ -72,6 +72,7 @@ static struct {
      * came to this node it is served only after that member's HANDOFF
      * marker (DESIGN.md "Rejoin and handback"). */
     uint16_t prev_primary[RC_SLOTS];
+    unsigned unserved;              /* slots with no primary (INFO cluster) */
     uint8_t handed_back[RC_SLOTS];  /* this node was its primary and an up member is now */
     long long adopted_ms;           /* monotonic ms the current state was adopted */
     uint64_t rejoin_ms;             /* last rejoin step (proposals, CAUGHTUP) */
@@ -252,6 +253,7 @@ static void state_changed(void)
     cl.ring_epoch = s->epoch;
     cl.me = nr ? ring_member_index(nr, cl.myid) : -1;
     cl.handback_lost = 0;
+    cl.unserved = 0;
     for (unsigned slot = 0; slot < RC_SLOTS; slot++) {
         uint16_t old = cl.primary[slot], oldprev = cl.prev_primary[slot];
         cl.primary[slot] = NO_MEMBER;
@@ -261,6 +263,8 @@ static void state_changed(void)
         int first = holders_primary(s, nr, slot);
         if (first >= 0)
             cl.primary[slot] = (uint16_t)first;
+        else
+            cl.unserved++;
         long idx = old != NO_MEMBER && old < oldn ? cstate_index(s, oldids[old]) : -1;
         cl.handed_back[slot] = old != NO_MEMBER && old < oldn &&
                                strcmp(oldids[old], cl.myid) == 0 &&
@@ -902,12 +906,7 @@ static int gainers_ready(void)
 
 unsigned cluster_slots_unserved(void)
 {
-    unsigned n = 0;
-    if (cl.ring == NULL)
-        return 0;
-    for (unsigned slot = 0; slot < RC_SLOTS; slot++)
-        n += cl.primary[slot] == NO_MEMBER;
-    return n;
+    return cl.ring ? cl.unserved : 0;
 }
 
 int cluster_move_progress(unsigned *gain_slots, int *in_step)
@@ -950,20 +949,9 @@ int cluster_lags_behind_me(int member)
     if (cl.ring == NULL || cl.me < 0 || member < 0 || (size_t)member >= s->nmembers ||
         s->members[member].status != CSTATE_UP)
         return 0;
-    for (size_t i = 0; i < s->nholds; i++) {
-        const struct cstate_hold *e = &s->holds[i];
-        int listed = 0, up = 0;
-        if (holders_entry_primary(s, e) != cl.me)
-            continue;
-        for (int k = 0; k < e->n; k++)
-            listed |= e->list[k] == member;
-        for (int k = 0; k < e->nh; k++) {
-            up += s->members[e->h[k]].status == CSTATE_UP;
-            listed &= e->h[k] != member;
-        }
-        if (listed && up == 1)
+    for (size_t i = 0; i < s->nholds; i++)
+        if (cstate_hold_lags(s, &s->holds[i], (uint16_t)member, (uint16_t)cl.me))
             return 1;
-    }
     return 0;
 }
 

@@ -305,8 +305,7 @@ const struct cstate_hold *cstate_hold_find(const struct cstate *s, const uint16_
     return NULL;
 }
 
-/* The first two up members of the list: its holders when it has no entry. */
-static int default_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h)
+int cstate_default_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h)
 {
     int nh = 0;
     for (int k = 0; k < n && nh < 2; k++)
@@ -319,7 +318,7 @@ int cstate_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t
 {
     const struct cstate_hold *e = cstate_hold_find(s, list, n);
     if (e == NULL)
-        return default_holders(s, list, n, h);
+        return cstate_default_holders(s, list, n, h);
     memcpy(h, e->h, e->nh * sizeof(*h));
     return e->nh;
 }
@@ -327,7 +326,7 @@ int cstate_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t
 static int says_default(const struct cstate *s, const struct cstate_hold *e)
 {
     uint16_t d[2];
-    int nd = default_holders(s, e->list, e->n, d);
+    int nd = cstate_default_holders(s, e->list, e->n, d);
     return nd == e->nh && memcmp(d, e->h, (size_t)nd * sizeof(*d)) == 0;
 }
 
@@ -599,6 +598,22 @@ static int list_pos(const struct cstate_hold *e, uint16_t v)
     return -1;
 }
 
+int cstate_hold_lags(const struct cstate *s, const struct cstate_hold *e, uint16_t m, uint16_t p)
+{
+    int up = 0, only = 1;
+    if (list_pos(e, m) < 0)
+        return 0;
+    for (int k = 0; k < e->nh; k++) {
+        if (e->h[k] == m)
+            return 0;
+        if (s->members[e->h[k]].status != CSTATE_UP)
+            continue;
+        up++;
+        only &= e->h[k] == p;
+    }
+    return up == 1 && only;
+}
+
 /* "holders <k> <entry>*k" after the members; NULL on success, else why. */
 static const char *decode_holds(struct tok *t, struct cstate *st)
 {
@@ -790,18 +805,9 @@ static enum cstate_verdict add_holder(struct cstate *s, const struct cstate_chan
     int found = 0;
     for (size_t i = 0; i < s->nholds; i++) {
         struct cstate_hold *e = &s->holds[i];
+        if (!cstate_hold_lags(s, e, (uint16_t)me, (uint16_t)from))
+            continue;
         int pm = list_pos(e, (uint16_t)me), pf = list_pos(e, (uint16_t)from);
-        if (pm < 0 || pf < 0 || e->h[0] == me || (e->nh == 2 && e->h[1] == me))
-            continue;
-        int up = 0, only = 1;
-        for (int k = 0; k < e->nh; k++) {
-            if (s->members[e->h[k]].status != CSTATE_UP)
-                continue;
-            up++;
-            only &= e->h[k] == from;
-        }
-        if (up != 1 || !only)
-            continue;
         if (!found && s->epoch != c->epoch) {
             *why = "the state moved on since the marker";
             return CSTATE_INVALID;

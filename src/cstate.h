@@ -167,6 +167,12 @@ const struct cstate_hold *cstate_hold_find(const struct cstate *s, const uint16_
 /* The list's holders in s: its entry's, or else its first two up
  * members.  Fills h[2] in list order, returns how many (0 .. 2). */
 int cstate_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h);
+/* The list's first two up members (what its holders are without an
+ * entry), the same way. */
+int cstate_default_holders(const struct cstate *s, const uint16_t *list, int n, uint16_t *h);
+/* Does member m lag behind member p in entry e: p its only up holder, m
+ * in its list but no holder (what CSTATE_ADD_HOLDER mends)? */
+int cstate_hold_lags(const struct cstate *s, const struct cstate_hold *e, uint16_t m, uint16_t p);
 /* Replace the entries by hs[0..n) (sorted, valid), dropping those that
  * say what the default says. */
 void cstate_set_holds(struct cstate *s, const struct cstate_hold *hs, size_t n);

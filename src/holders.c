@@ -36,7 +36,7 @@ static void settle_list(const struct cstate *prev, const struct cstate *next,
 {
     uint16_t hp[2], keep[2], def[2];
     const struct cstate_hold *old = cstate_hold_find(next, e->list, e->n);
-    int nhp, nkeep = 0, ndef = 0, was_served = 0;
+    int nhp, nkeep = 0, ndef, was_served = 0;
 
     /* Before the change: the entry (carried, perhaps with a holder
      * added), or prev's first two up members. */
@@ -51,9 +51,7 @@ static void settle_list(const struct cstate *prev, const struct cstate *next,
             keep[nkeep++] = hp[k];
         was_served |= is_up(prev, hp[k]);
     }
-    for (int k = 0; k < e->n && ndef < 2; k++)
-        if (is_up(next, e->list[k]))
-            def[ndef++] = e->list[k];
+    ndef = cstate_default_holders(next, e->list, e->n, def);
     e->nh = 0;
     if (nkeep == 0 && nhp > 0) {
         /* No holder up: they stay, and the list waits for one. */
