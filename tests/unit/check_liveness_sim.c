@@ -1747,7 +1747,9 @@ static Suite *liveness_suite(void)
     tcase_add_test(sim, test_sim_catches_no_wait);
     tcase_add_test(sim, test_sim_catches_release_current);
     tcase_add_test(sim, test_sim_catches_up_uncaught);
-    tcase_set_timeout(sim, 600);
+    /* 600 s covers the default 2000 seeds under ASan; a long run
+     * (LIVE_SEEDS) gets about 20 times its CPU time at 0.05 s a seed. */
+    tcase_set_timeout(sim, 600.0 + env_ul("LIVE_SEEDS", 0));
     suite_add_tcase(s, sim);
     return s;
 }
