@@ -167,6 +167,14 @@ def heal_and_check(ring, w, cuts, holders, flapping=False):
         print("the nodes' story (s from the first cut):\n  " + "\n  ".join(
             "%7.3f n%d %s" % (at - t0, i, msg) for at, i, msg in story(ring) if at >= t0 - 1))
     lost = [p for p in problems if p[0] in ("lost", "lost incr", "lost rpush")]
+    why = {}
+    for p in lost:
+        why.setdefault(known_loss(w, cuts, holders, p[1]) or "no known path", []).append(p[1])
+    kinds = ", ".join("%d by %s" % (len(keys), kind) for kind, keys in sorted(why.items()))
+    # A loss no known path explains fails the test whatever else went
+    # wrong (seed 104 once lost a write beside a list out of order, and
+    # the list's xfail hid the loss).
+    assert "no known path" not in why, "acknowledged writes lost: %r" % why["no known path"][:10]
     if flapping and len(lost) != len(problems):
         # Known bug (README "Fault tests"), not traced to its end: a list
         # read back with elements out of order or twice after flapping.
@@ -174,11 +182,6 @@ def heal_and_check(ring, w, cuts, holders, flapping=False):
             p[:2] for p in problems if p not in lost][:5])
     assert len(lost) == len(problems), "values read that no client wrote: %r" % [
         p for p in problems if p not in lost][:10]
-    why = {}
-    for p in lost:
-        why.setdefault(known_loss(w, cuts, holders, p[1]) or "no known path", []).append(p[1])
-    kinds = ", ".join("%d by %s" % (len(keys), kind) for kind, keys in sorted(why.items()))
-    assert "no known path" not in why, "acknowledged writes lost: %r" % why["no known path"][:10]
     if in_step_s is None:
         # Known (README "Known gaps the partition tests show"): seen once
         # under ASan after a 2|3 split, once digests compared values.
