@@ -130,7 +130,14 @@ enum {
     CLUSTER_BUG_NO_HOLDERS = 0x4000000,
     /* A fault, not a bug: a primary's batches to each slot's second
      * successor are silently dropped (the third holder lags). */
-    CLUSTER_FAULT_DROP_THIRD = 0x8000000
+    CLUSTER_FAULT_DROP_THIRD = 0x8000000,
+    /* A replica applies the previous primary's late batches of a slot
+     * even after the new primary's (repl.c from_primary()). */
+    CLUSTER_BUG_LATE_AFTER_NEW = 0x10000000,
+    /* A fault, not a bug: once a SYNCED marker went to a joining member,
+     * nothing goes to the other members for 2T (the previous primary's
+     * last batches reach them after the returning member's first). */
+    CLUSTER_FAULT_HOLD_OTHERS_AFTER_SYNCED = 0x20000000
 };
 /* Is member up and lagging (holders.h) in a list this node holds? */
 int cluster_lags_behind_me(int member);

@@ -96,7 +96,7 @@ struct rpeer {
     uint64_t in_conn;
     long long obuf_soft_since;  /* over the soft output limit since (ms), 0: not */
     long long obuf_cutoffs;     /* times cut off for its output buffer */
-    long long hold_until_ms;    /* CLUSTER_FAULT_HOLD_AFTER_SYNCED: nothing goes out before */
+    long long hold_until_ms;    /* CLUSTER_FAULT_HOLD_*: nothing goes out before */
 };
 
 /* In-stream markers (DESIGN.md "Rejoin and handback"), sent to one peer
@@ -1155,6 +1155,12 @@ static void send_to(struct rpeer *p)
                 link_failed(p, err);
                 break;
             } else if (b->marker == MARK_SYNCED &&
+                       (server.cluster_debug_bugs & CLUSTER_FAULT_HOLD_OTHERS_AFTER_SYNCED)) {
+                for (int i = 0; i < rs.npeers; i++)
+                    if (rs.peers[i] && rs.peers[i] != p && !is_joining(rs.peers[i]))
+                        rs.peers[i]->hold_until_ms =
+                            server.mstime + 2LL * server.cluster_node_timeout;
+            } else if (b->marker == MARK_SYNCED &&
                        (server.cluster_debug_bugs & CLUSTER_FAULT_HOLD_AFTER_SYNCED)) {
                 p->hold_until_ms = server.mstime + 2LL * server.cluster_node_timeout;
                 p->scanned = b->end;
@@ -1469,6 +1475,31 @@ int repl_applying(void)
 
 /* Is the sender c the acting primary of slot in my state (or its previous
  * primary, whose last batches come before its HANDOFF marker)? */
+/* Per slot: the sender whose batch of it this node applied last (the
+ * first 8 hex digits of its id; 0: none yet). */
+static uint32_t applied_from[RC_SLOTS];
+
+static uint32_t id_tag(const char *id)
+{
+    uint32_t t = 0;
+    for (int i = 0; i < 8 && id[i]; i++) {
+        char ch = id[i];
+        t = t << 4 | (uint32_t)(ch >= 'a' ? ch - 'a' + 10 : ch >= 'A' ? ch - 'A' + 10 : ch - '0');
+    }
+    return t | 1;       /* never 0 */
+}
+
+/* May c's batch of slot be applied?  From the slot's acting primary in
+ * this node's state, or late from the previous one (its batches before
+ * its HANDOFF marker) - but only until this node applied a batch of the
+ * slot from the new primary: the previous one's older batches after it
+ * would undo newer writes.  The new primary took the slot over once it
+ * had all of them, and catches up the other holders itself
+ * (repl_took_back()); a late batch refused makes the previous primary
+ * catch up this node for the slots it still holds.  (Applied after the
+ * new primary's, a catch-up dump from the previous one replaced a counter
+ * with its older value and list elements came back out of order: flapping
+ * partitions, RC_FAULT_SEED=104.) */
 static int from_primary(struct client *c, unsigned slot)
 {
     const struct cstate *s = cluster_state();
@@ -1479,6 +1510,20 @@ static int from_primary(struct client *c, unsigned slot)
     int prev = cluster_prev_primary(slot);
     int late = prev >= 0 && c->peer_id && strcmp(ring_member_id(r, prev), c->peer_id) == 0 &&
                repl_marker_epoch(prev, 1) < s->epoch;
+    if (late && where == CLUSTER_REMOTE && applied_from[slot] == id_tag(ring_member_id(r, member))) {
+        static uint64_t told_epoch;
+        if (told_epoch != s->epoch) {
+            told_epoch = s->epoch;
+            log_notice("Slot %u: member %.40s's batches from before its HANDOFF marker come after "
+                       "those of the slot's new primary %.40s: %s", slot, c->peer_id,
+                       ring_member_id(r, member),
+                       (server.cluster_debug_bugs & CLUSTER_BUG_LATE_AFTER_NEW)
+                           ? "applied anyway (cluster-debug-bugs)"
+                           : "refused (the new primary catches this node up)");
+        }
+        if (!(server.cluster_debug_bugs & CLUSTER_BUG_LATE_AFTER_NEW))
+            late = 0;
+    }
     /* A sender whose stamp is older than my state is still welcome if my
      * newer state names it the slot's primary: it is not fenced. */
     return late || (where == CLUSTER_REMOTE && c->peer_id != NULL &&
@@ -1539,6 +1584,10 @@ void repl_apply(struct client *c)
         }
     }
     nmismatch = 0;
+    for (int i = 5; i < c->argc; i += 2) {
+        rc_str2ull(c->argv[i].p, c->argv[i].len, &slot);   /* checked above */
+        applied_from[slot] = id_tag(c->peer_id);
+    }
     for (int i = 5; i < c->argc; i += 2)
         if (apply_payload(c, c->argv[i + 1].p, c->argv[i + 1].len) != 0) {
             reply_error(c, "ERR malformed replication batch");
