@@ -1398,12 +1398,18 @@ struct totals {
     uint64_t settle_max;
     long *fo;               /* failover times, true ms */
     size_t nfo, fo_cap;
+    long fo_worst;          /* the longest, and its seed (replay with LIVE_SEED) */
+    uint64_t fo_worst_seed;
 };
 
-static void note_failover(struct totals *t, long ms)
+static void note_failover(struct totals *t, long ms, uint64_t seed)
 {
     if (t == NULL || ms < 0)
         return;
+    if (ms > t->fo_worst) {
+        t->fo_worst = ms;
+        t->fo_worst_seed = seed;
+    }
     if (t->nfo == t->fo_cap) {
         t->fo_cap = t->fo_cap ? t->fo_cap * 2 : 256;
         t->fo = rc_realloc(t->fo, t->fo_cap * sizeof(*t->fo));
@@ -1539,7 +1545,7 @@ static int run_seed(uint64_t seed, unsigned bugs, int verbose, int liveness, str
                 live_fail = 1;
             if (getenv("LIVE_FO_SHOW") && ms > (long)env_ul("LIVE_FO_SHOW", 0))
                 fprintf(stderr, "failover seed %llu: %ld ms\n", (unsigned long long)seed, ms);
-            note_failover(t, ms);
+            note_failover(t, ms, seed);
         }
     }
     rc = !s.failed ? 0 : live_fail ? -2 : -1;
@@ -1607,13 +1613,13 @@ START_TEST(test_sim_seeds)
                     "%.1f s cpu; "
                     "%lu safety failures, "
                     "%lu liveness failures%s; settle max %llu ms; failover (T = %d ms, "
-                    "%zu seeds) max %ld ms, median %ld ms\n",
+                    "%zu seeds) max %ld ms (seed %llu), median %ld ms\n",
             t.seeds, t.steps, t.crashes, t.leaves, t.pauses, t.partitions, t.adds, t.adds_up,
             t.removals, t.replaces,
             t.epochs,
             (double)(clock() - t0) / CLOCKS_PER_SEC, bad, stuck,
             strict ? "" : " (not counted: LIVE_STRICT=0)", (unsigned long long)t.settle_max,
-            T_MS, t.nfo, fo_max, fo_median);
+            T_MS, t.nfo, fo_max, (unsigned long long)t.fo_worst_seed, fo_median);
     rc_free(t.fo);
     ck_assert_uint_eq(bad, 0);
     if (strict)
@@ -1646,7 +1652,7 @@ START_TEST(test_sim_failover_t1000)
         if (!s.failed && s.now >= end)
             sim_fail(&s, "did not settle before the crash");
         if (!s.failed)
-            note_failover(&t, measure_failover(&s));
+            note_failover(&t, measure_failover(&s), 500000 + i);
         if (s.failed)
             fprintf(stderr, "liveness failover: seed %llu FAILED: %s\n",
                     (unsigned long long)s.seed, s.fail);
