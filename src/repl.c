@@ -1294,17 +1294,6 @@ int repl_enough_replicas(struct client *c, const struct command *cmd, const char
  * later replica while the successor lags would let the failover lose it). */
 static int acked_enough(unsigned slot, uint64_t end)
 {
-    /* A slot this node no longer serves: acks say nothing of it any more.
-     * A replica that refused this node's batches once it had a newer
-     * state is caught up for the slots this node still serves, and the
-     * marker ending that catch-up raises its ack over the whole stream,
-     * refused batches of the moved slot included (a write was
-     * acknowledged so, its successor never had it, and the successor,
-     * serving the slot later, sent its copy without it to the others:
-     * flapping partitions, RC_FAULT_SEED=210).  Such a write waits out
-     * min-replica-acks-timeout and is reported not confirmed. */
-    if (!cluster_slot_is_mine(slot))
-        return 0;
     if (server.cluster_debug_bugs & CLUSTER_BUG_ACK_ANY_REPLICA) {
         int n = 0;
         for (int i = 0; i < rs.npeers; i++) {
