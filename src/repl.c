@@ -1473,8 +1473,6 @@ int repl_applying(void)
     return applying;
 }
 
-/* Is the sender c the acting primary of slot in my state (or its previous
- * primary, whose last batches come before its HANDOFF marker)? */
 /* Per slot: the sender whose batch of it this node applied last (the
  * first 8 hex digits of its id; 0: none yet). */
 static uint32_t applied_from[RC_SLOTS];
@@ -1489,7 +1487,9 @@ static uint32_t id_tag(const char *id)
     return t | 1;       /* never 0 */
 }
 
-/* May c's batch of slot be applied?  From the slot's acting primary in
+/* Is the sender c the acting primary of slot in my state (or its previous
+ * primary, whose last batches come before its HANDOFF marker)?  May its
+ * batch of slot be applied, then?  From the slot's acting primary in
  * this node's state, or late from the previous one (its batches before
  * its HANDOFF marker) - but only until this node applied a batch of the
  * slot from the new primary: the previous one's older batches after it
