@@ -137,7 +137,11 @@ enum {
     /* A fault, not a bug: once a SYNCED marker went to a joining member,
      * nothing goes to the other members for 2T (the previous primary's
      * last batches reach them after the returning member's first). */
-    CLUSTER_FAULT_HOLD_OTHERS_AFTER_SYNCED = 0x20000000
+    CLUSTER_FAULT_HOLD_OTHERS_AFTER_SYNCED = 0x20000000,
+    /* A replica refuses the previous primary's catch-up checks of a slot
+     * the new primary's batches reached first, as it refuses its late
+     * batches (that catch-up then starts over forever). */
+    CLUSTER_BUG_REFUSE_SUPERSEDED_CHECK = 0x40000000
 };
 /* Is member up and lagging (holders.h) in a list this node holds? */
 int cluster_lags_behind_me(int member);

@@ -159,6 +159,30 @@ class Ring:
         for node in self.nodes[1:]:
             assert first.execute_command("CLUSTER", "MEET", node.host, node.port) == "OK"
         self.wait_converged()
+        if replicas:
+            self.wait_in_step()
+
+    def wait_in_step(self, timeout=10.0):
+        """Until every running node's replication stream is in step with
+        every peer: nothing sent unacknowledged, no peer stale or being
+        caught up.  A ring just formed is still checking the copies of the
+        slots that moved while members were added (RING CREATE, MEETs);
+        writes made then wait behind those checks for their acks, which
+        on a loaded machine can outlast a min-replica-acks-timeout."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = [(i, k, v) for i, n in enumerate(self.nodes) if n.proc.poll() is None
+                        for k, v in self.client(i).info("replication").items()
+                        if k.startswith("ring_peer") and isinstance(v, dict) and
+                        (v["stale"] or v["resyncing"] or v["sent"] > v["acked"])]
+                if not last:
+                    return
+            except redis.RedisError as e:
+                last = e
+            time.sleep(0.05)
+        raise AssertionError("replication not in step: %r" % (last,))
 
     def wait_healthy(self, timeout=20.0):
         """Until every node runs, all agree, every member is `up` again (a
