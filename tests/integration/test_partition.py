@@ -36,9 +36,7 @@ A regression test pins the link fix the split found (src/link.c).
 
 CI runs the short form (RC_FAULT_ROUNDS=3: one split, one isolation,
 six flaps); RC_FAULT_ROUNDS=10 RC_FAULT_SEED=N (README "Fault tests")
-the long one; RC_FAULT_BUGS=N starts the flapping test's nodes with
-cluster-debug-bugs N (a planted bug, by hand).  Skipped unless root with
-`ip netns`."""
+the long one.  Skipped unless root with `ip netns`."""
 
 import os
 import random
@@ -56,7 +54,6 @@ from ringutil import Ring
 
 ROUNDS = int(os.environ.get("RC_FAULT_ROUNDS", "3"))
 SEED = int(os.environ.get("RC_FAULT_SEED", str(random.randrange(1 << 30))))
-BUGS = int(os.environ.get("RC_FAULT_BUGS", "0"), 0)
 FAILOVER_S = 6.0                        # expected T + a round + W = 1.65 s; a loaded box
 BASE = ["--appendonly", "yes", "--appendfsync", "always",
         "--min-replica-acks", "1", "--min-replica-acks-timeout", "1000",
@@ -252,8 +249,8 @@ def test_flapping_partition(netring):
     of five), kind (drop or reject) and length (0.3-2.5 s: below and
     above the node timeout), with 0.3-1.5 s healed between them."""
     rng = random.Random(SEED + 2)
-    print("RC_FAULT_SEED=%d rounds=%d bugs=%#x" % (SEED, ROUNDS, BUGS))
-    ring, lab = netring(5, ["--cluster-debug-bugs", str(BUGS)] if BUGS else [])
+    print("RC_FAULT_SEED=%d rounds=%d" % (SEED, ROUNDS))
+    ring, lab = netring(5)
     holders = slot_holders(ring)
     cuts = []
     w = Writers(ring)
