@@ -95,6 +95,13 @@ void cluster_caught_up(const char *from, uint64_t epoch);
 /* Planted bugs for the fault tests (cluster-debug-bugs, beside the
  * LIVENESS_BUG_* bits); never set outside tests. */
 enum {
+    /* A fault, not a bug: the primary ignores one replication ack in 4
+     * (as if lost on a link that stays up): a peer whose last ack went
+     * so waits for one that never comes (repl.c check_stalled()). */
+    CLUSTER_FAULT_IGNORE_ACK = 0x400,
+    /* A peer whose acks stopped while nothing is in flight is only
+     * logged, not caught up (repl.c check_stalled()). */
+    CLUSTER_BUG_STALL_WAITS = 0x200,
     CLUSTER_BUG_IGNORE_LEASE = 0x1000,  /* serve a slot without the primary lease */
     CLUSTER_BUG_ACK_UNREPLICATED = 0x2000,  /* acknowledge writes never replicated */
     CLUSTER_BUG_ACK_ANY_REPLICA = 0x4000,   /* count any replica's ack, not the successors' */

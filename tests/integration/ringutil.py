@@ -153,13 +153,16 @@ class Ring:
             self.stop()
             raise
 
-    def form(self, replicas=0):
+    def form(self, replicas=0, in_step=True):
+        """RING CREATE on the first node, MEET the others, wait until all
+        agree and (with replicas, unless in_step is False) until every
+        replication stream is in step."""
         first = self.client(0)
         assert first.execute_command("RING", "CREATE", replicas) == "OK"
         for node in self.nodes[1:]:
             assert first.execute_command("CLUSTER", "MEET", node.host, node.port) == "OK"
         self.wait_converged()
-        if replicas:
+        if replicas and in_step:
             self.wait_in_step()
 
     def wait_in_step(self, timeout=10.0):
@@ -182,7 +185,21 @@ class Ring:
             except redis.RedisError as e:
                 last = e
             time.sleep(0.05)
-        raise AssertionError("replication not in step: %r" % (last,))
+        raise AssertionError("replication not in step: %r\n%s" % (last, self.evidence()))
+
+    def evidence(self):
+        """Each node's replication peers and the end of its log: what a
+        stream out of step or a failed write on a quiet ring needs to be
+        explained afterwards."""
+        out = []
+        for i, node in enumerate(self.nodes):
+            try:
+                peers = {k: v for k, v in self.client(i).info("replication").items()
+                         if k.startswith("ring_peer")}
+            except redis.RedisError as e:
+                peers = e
+            out.append("--- node %d: %r\n%s" % (i, peers, node.log()[-6000:]))
+        return "\n".join(out)
 
     def wait_healthy(self, timeout=20.0):
         """Until every node runs, all agree, every member is `up` again (a

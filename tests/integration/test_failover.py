@@ -472,14 +472,21 @@ def test_planted_bug_serving_a_handback_without_its_marker_is_caught():
     # Since holders (holders.h) node 1 acknowledges with node 0 once node 0
     # is up, so node 0's own lists lose writes only now and then (one
     # fresh-clone CI run saw none there): the test asserts writes lost in
-    # the lists of nodes 0 and 1, and no longer isolates this rule.
-    ring, log, found = handback_interrupted(0x800000 | 0x2000000)
+    # the lists of nodes 0 and 1, and no longer isolates this rule.  One
+    # scenario missed it in a fresh-clone CI run, so up to 3 are played
+    # until one loses a write.
     # CLUSTER_BUG_HANDBACK_LOST | CLUSTER_BUG_JOINER_NOT_COUNTED
-    try:
-        assert "asking to rejoin (its successor" not in log
-        assert any(h in ((0, 1), (1, 0)) and kind.startswith("lost") for h, kind, *_ in found)
-    finally:
-        ring.stop()
+    caught = []
+    for _ in range(3):
+        ring, log, found = handback_interrupted(0x800000 | 0x2000000)
+        try:
+            assert "asking to rejoin (its successor" not in log
+            caught = [f for f in found if f[0] in ((0, 1), (1, 0)) and f[1].startswith("lost")]
+        finally:
+            ring.stop()
+        if caught:
+            break
+    assert caught
 
 
 def test_planted_bug_joining_node_not_waited_for_is_caught():

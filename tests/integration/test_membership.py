@@ -32,20 +32,6 @@ def tool_watch(ring):
     return p.returncode, p.stdout.decode(errors="replace")
 
 
-def ring_evidence(ring):
-    """Each node's replication peers and its log: what a failed write on a
-    quiet ring needs to be explained afterwards."""
-    out = []
-    for i, node in enumerate(ring.nodes):
-        try:
-            peers = {k: v for k, v in ring.client(i).info("replication").items()
-                     if k.startswith("ring_peer")}
-        except redis.RedisError as e:
-            peers = e
-        out.append("--- node %d: %r\n%s" % (i, peers, node.log()[-6000:]))
-    return "\n".join(out)
-
-
 def preload(ring, n=3000):
     r = ring.client(0)
     try:
@@ -54,7 +40,7 @@ def preload(ring, n=3000):
                 p.set("pre:%d" % j, "v%d" % j)
             p.execute()
     except redis.ResponseError as e:
-        raise AssertionError("preload: %s\n%s" % (e, ring_evidence(ring))) from e
+        raise AssertionError("preload: %s\n%s" % (e, ring.evidence())) from e
     return {"pre:%d" % j: "v%d" % j for j in range(n)}
 
 

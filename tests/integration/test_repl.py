@@ -17,7 +17,7 @@ redis = pytest.importorskip("redis")
 
 from conftest import HOST, redis_on_files
 from conftest import resp as cmd
-from faultutil import digests_in_step
+from faultutil import digests_in_step, keys_on
 from ringutil import Ring, key_slot, pairs
 
 
@@ -674,11 +674,7 @@ def test_a_ring_being_formed_gets_its_copies_in_step(planted):
     while formed < 12 and not (superseded or stuck):
         ring = Ring(4, extra=extra, form=False)
         try:
-            first = ring.client(0)
-            assert first.execute_command("RING", "CREATE", 1) == "OK"
-            for node in ring.nodes[1:]:
-                assert first.execute_command("CLUSTER", "MEET", node.host, node.port) == "OK"
-            ring.wait_converged()
+            ring.form(1, in_step=False)
             formed += 1
             try:
                 ring.wait_in_step(timeout=5.0)
@@ -704,3 +700,39 @@ def test_a_ring_being_formed_gets_its_copies_in_step(planted):
         assert superseded == 0 and stuck_failed > 0
     else:
         assert superseded > 0, "no ring of %d took the path" % formed
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_an_ack_lost_on_a_live_link_does_not_stall_the_stream(planted):
+    """The primary ignores one replication ack in 4 as if it was lost on
+    a link that stays up (fault 0x400).  A peer whose last ack went so
+    waits for one that never comes: nothing is in flight, yet its acks
+    stay short of what was sent, and WAIT or min-replica-acks would wait
+    on it for good.  The primary notices once nothing came for 3 node
+    timeouts, logs it and catches the peer up: every stream in step
+    again, copies equal.  With the planted bug 0x200 it only logs it, and
+    the stream stays out of step."""
+    bugs = 0x400 | (0x200 if planted else 0)
+    ring = Ring(3, extra=["--appendonly", "yes"],
+                per_node=[["--cluster-debug-bugs", bugs], [], []], form=False)
+    try:
+        ring.form(2, in_step=False)
+        r = ring.client(0)
+        keys = keys_on(ring, 0, "k:", 20)
+        stalled = []
+        for n in range(60):
+            r.set(keys[n % len(keys)], n)
+            time.sleep(0.05)
+            stalled = [f for f in peer_fields(r) if f["sent"] > f["acked"] and not f["in_flight"]]
+            if stalled:
+                break
+        assert stalled, peer_fields(r)
+        if planted:
+            with pytest.raises(AssertionError):
+                ring.wait_in_step(timeout=6)
+        else:
+            ring.wait_in_step(timeout=15)
+            assert wait_until(lambda: digests_in_step(ring), 10)
+        assert "acknowledged nothing for" in ring.nodes[0].log()
+    finally:
+        ring.stop()
