@@ -148,7 +148,11 @@ enum {
     /* A replica refuses the previous primary's catch-up checks of a slot
      * the new primary's batches reached first, as it refuses its late
      * batches (that catch-up then starts over forever). */
-    CLUSTER_BUG_REFUSE_SUPERSEDED_CHECK = 0x40000000
+    CLUSTER_BUG_REFUSE_SUPERSEDED_CHECK = 0x40000000,
+    /* A write of a slot this node no longer serves counts as acknowledged
+     * by a replica whose ack only the marker ending a catch-up raised
+     * over it, though that catch-up did not cover the slot. */
+    CLUSTER_BUG_ACK_UNCOVERED = 0x0800
 };
 /* Is member up and lagging (holders.h) in a list this node holds? */
 int cluster_lags_behind_me(int member);

@@ -4,9 +4,6 @@ faultutil's Writers and verify():
 - acks_without_lease: writes a node on the minority side acknowledged
   after its lease must have run out (MinorityWrites keeps asking);
 - majority_serves: the majority side writes and reads every slot;
-- known_loss: which known bug or gap README "Fault tests" describes
-  explains a lost acknowledged write (the test reports those as xfail,
-  anything else fails);
 - story: the nodes' logged state changes, to print when something fails.
 
 A cut is any object with .side (minority node indices), .rest, .at and
@@ -202,18 +199,3 @@ def story(ring):
     return sorted(out)
 
 
-def known_loss(w, cuts, holders, key):
-    """Which known bug or gap explains the loss of acknowledged writes to
-    key (README "Fault tests"), or None.  (A "pair cut", a slot whose
-    primary and first successor were both on the minority side, was one
-    until the state named each list's holders: src/holders.h.)
-    "handback": a write sent within 10 s after a heal in a slot whose
-    primary had been on the minority side: the slot's interim primary
-    acknowledged it while the home primary rejoined, and it was gone
-    once the home primary had taken the slot back."""
-    h = holders[key_slot(key)]
-    sent = [s for _, k, s, _ in w.acks if k == key]
-    for c in cuts:
-        if h[0] in c.side and any(c.healed <= s <= c.healed + 10 for s in sent):
-            return "handback"
-    return None

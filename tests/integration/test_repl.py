@@ -189,6 +189,27 @@ def test_batch_from_a_node_that_is_not_the_primary_is_refused(ring):
     assert repl_section(ring.client(rep))["ring_repl_batches_refused"] >= 1
 
 
+def test_a_message_with_more_batches_than_a_sender_makes_is_refused(ring):
+    """A peer's bytes are input: a REPL message carries at most 128
+    batches (what a sender puts in one), and one with more is refused
+    whole, nothing of it applied."""
+    k = "many:1"
+    slot = key_slot(k)
+    primary, (rep,) = owners(ring, k)
+    pid = ring.client(primary).execute_command("CLUSTER", "MYID")
+    epoch = ring.state(rep)["epoch"]
+    batches = []
+    for _ in range(129):
+        batches += [slot, cmd("SELECT", 0) + cmd("INCR", k)]
+    with socket.create_connection((HOST, ring.nodes[rep].port), timeout=5) as s:
+        s.sendall(cmd("RINGNODE", "HELLO", "", pid, 2) +
+                  cmd("RINGNODE", "REPL", "0" * 40, epoch, 100, *batches))
+        time.sleep(0.3)
+        out = s.recv(65536)
+    assert out == b"+OK\r\n-ERR malformed replication batch (too many batches)\r\n", out
+    assert readonly_client(ring, rep).exists(k) == 0
+
+
 def test_readonly_needs_ring_mode():
     from conftest import start_node, stop_node
     port, proc = start_node()
