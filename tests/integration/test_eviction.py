@@ -293,8 +293,11 @@ def test_lfu_keeps_frequently_used_keys(lnode):
     cold_left = sum(r.exists(k) for k in cold)
     # Sampling is approximate: redis-server 7.0.15 keeps about 188 of 200.
     # What must hold on any build and load (ASan runs slower): most hot
-    # keys survive, and far more of them than of the cold ones.
-    assert hot_left >= 160, (hot_left, cold_left)
+    # keys survive, and far more of them than of the cold ones.  Measured
+    # (12 runs each): the normal build kept 188-199; the ASan build 162-188
+    # (fewer when it evicts nearly every cold key), and one ASan CI run 159
+    # (9 of 400 cold keys left).
+    assert hot_left >= 150, (hot_left, cold_left)
     assert hot_left / len(hot) > 2 * cold_left / len(cold), (hot_left, cold_left)
     assert cold_left / len(cold) < 0.8
 
